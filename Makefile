@@ -1,0 +1,38 @@
+# Two commands matter: `make lab` opens the course, `make test` runs every test.
+# Both create (or reuse) the virtual environment .venv from pyproject.toml by themselves.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: lab test test-fast test-notebooks test-browser notebooks exercises bench clean help
+
+help:
+	@echo "make lab        open the course in JupyterLab"
+	@echo "make test       run the whole test suite (library, notebooks with nbval, graders, browser)"
+	@echo "make test-fast  the library tests only"
+	@echo "make notebooks  re-execute and save every course notebook (after changing the library)"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make bench      run the benchmarks in bench/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00-welcome.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not browser and not notebooks"
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

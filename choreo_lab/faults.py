@@ -1,0 +1,144 @@
+"""Fault plans as data: what goes wrong, where and when. Replay a plan to replay a failure.
+
+Scheduled faults act on a service at a virtual time (`Kill`, `Restart`, `Pause`, `Resume`).
+Delivery faults act on messages that match their target (service, event type, workflow),
+with a probability drawn from the simulation's seeded fault stream, at most `times` times.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CrashPoint = Literal["before_commit", "after_commit_before_ack", "after_write_before_publish"]
+CRASH_POINTS: tuple[str, ...] = ("before_commit", "after_commit_before_ack", "after_write_before_publish")
+
+
+class _Fault(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class _Scheduled(_Fault):
+    service: str
+    at: int = Field(ge=0, description="virtual time (ms) at which it happens")
+
+
+class Kill(_Scheduled):
+    """The service stops consuming; messages it was processing are redelivered later."""
+    kind: Literal["kill"] = "kill"
+
+
+class Restart(_Scheduled):
+    """A killed service comes back with the state it had committed and drains its backlog."""
+    kind: Literal["restart"] = "restart"
+
+
+class Pause(_Scheduled):
+    """The service finishes what it holds but takes nothing new."""
+    kind: Literal["pause"] = "pause"
+
+
+class Resume(_Scheduled):
+    """A paused service takes messages again."""
+    kind: Literal["resume"] = "resume"
+
+
+class _DeliveryFault(_Fault):
+    probability: float = Field(1.0, ge=0.0, le=1.0)
+    service: str | None = None
+    event_type: str | None = None
+    correlation_id: str | None = None
+    times: int | None = Field(None, ge=1, description="fire at most this often (None: no limit)")
+
+    def matches(self, group: str, event_type: str, correlation_id: str) -> bool:
+        return ((self.service is None or self.service == group)
+                and (self.event_type is None or self.event_type == event_type)
+                and (self.correlation_id is None or self.correlation_id == correlation_id))
+
+
+class Duplicate(_DeliveryFault):
+    """The ack is lost after processing, so the broker delivers the same message again."""
+    kind: Literal["duplicate"] = "duplicate"
+
+
+class Delay(_DeliveryFault):
+    """The delivery arrives `by` ms late (later messages with the same key wait behind it)."""
+    kind: Literal["delay"] = "delay"
+    by: int = Field(50, ge=1)
+
+
+class Reorder(_DeliveryFault):
+    """The delivery arrives `by` ms late and later messages with the same key overtake it."""
+    kind: Literal["reorder"] = "reorder"
+    by: int = Field(50, ge=1)
+
+
+class Drop(_DeliveryFault):
+    """The delivery is lost on the way; with no ack, the broker redelivers after its ack timeout."""
+    kind: Literal["drop"] = "drop"
+
+
+class Crash(_DeliveryFault):
+    """The handler's process crashes at `point`; the message is not acked and comes again.
+
+    - ``before_commit``: the handler ran but nothing it did was kept.
+    - ``after_commit_before_ack``: state and outgoing events were committed, the ack was not.
+    - ``after_write_before_publish``: only with the outbox off (the dual-write bug): the state
+      write was kept, the events it meant to publish were not.
+    """
+    kind: Literal["crash"] = "crash"
+    point: CrashPoint = "before_commit"
+
+
+AnyFault = Annotated[Kill | Restart | Pause | Resume | Duplicate | Delay | Reorder | Drop | Crash,
+                     Field(discriminator="kind")]
+
+
+class FaultPlan(_Fault):
+    """An ordered list of faults. Plans are plain data: print them, save them as JSON, replay them."""
+
+    faults: tuple[AnyFault, ...] = ()
+
+    def __add__(self, other: FaultPlan) -> FaultPlan:
+        return FaultPlan(faults=self.faults + other.faults)
+
+    def __len__(self) -> int:
+        return len(self.faults)
+
+    def describe(self) -> str:
+        """One line per fault, for reports and counterexamples."""
+        if not self.faults:
+            return "(no faults)"
+        lines = []
+        for fault in self.faults:
+            fields = fault.model_dump(exclude={"kind"}, exclude_defaults=True)
+            shown = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+            lines.append(f"{fault.kind}({shown})")
+        return "\n".join(lines)
+
+
+class FaultInjector:
+    """Decides, message by message, which delivery faults fire. Runtime bookkeeping only."""
+
+    def __init__(self, plan: FaultPlan, seed: int | str) -> None:
+        self.rng = random.Random(f"faults/{seed}")
+        self.fired: dict[int, int] = {}
+        self.by_kind: dict[str, list[tuple[int, _DeliveryFault]]] = {}
+        for index, fault in enumerate(plan.faults):
+            if isinstance(fault, _DeliveryFault):
+                self.by_kind.setdefault(fault.kind, []).append((index, fault))
+
+    def fire(self, kind: str, group: str, event_type: str, correlation_id: str) -> _DeliveryFault | None:
+        """The first fault of `kind` that matches and wins its coin toss, or None."""
+        for index, fault in self.by_kind.get(kind, ()):
+            if not fault.matches(group, event_type, correlation_id):
+                continue
+            if fault.times is not None and self.fired.get(index, 0) >= fault.times:
+                continue
+            if fault.probability < 1.0 and self.rng.random() >= fault.probability:
+                continue
+            self.fired[index] = self.fired.get(index, 0) + 1
+            return fault
+        return None
