@@ -36,11 +36,16 @@ class Service:
         self.instances = instances
         self.processing_time = processing_time
         self.handlers: dict[type[Event], Handler] = {}
+        #: event type handled -> the event types its handler may publish (for topology diagrams)
+        self.publishes: dict[type[Event], tuple[type[Event], ...]] = {}
 
-    def handles(self, event_type: type[Event]) -> Callable[[H], H]:
+    def handles(self, event_type: type[Event], *,
+                publishes: tuple[type[Event], ...] = ()) -> Callable[[H], H]:
         """Register the decorated function as this service's handler for `event_type`.
 
-        Returns the function unchanged, so it can still be called and tested directly.
+        `publishes` names the event types the handler may return; it is documentation the
+        topology diagram reads, not a check. Returns the function unchanged, so it can
+        still be called and tested directly.
         """
         if not (isinstance(event_type, type) and issubclass(event_type, Event)):
             raise TypeError(f"{self.name}.handles() takes an Event subclass, got {event_type!r}")
@@ -50,6 +55,7 @@ class Service:
                 raise ValueError(f"service {self.name!r} already handles {event_type.__name__} "
                                  f"with {self.handlers[event_type].__name__}(); one handler per event type")
             self.handlers[event_type] = handler
+            self.publishes[event_type] = tuple(publishes)
             return handler
 
         return register

@@ -128,7 +128,7 @@ def order_status(facts: list[str]) -> str:
 def make_order_service() -> Service:
     order = Service("order", {"orders": {}})
 
-    @order.handles(OrderRequested)
+    @order.handles(OrderRequested, publishes=(OrderPlaced,))
     def place_order(event: OrderRequested, ctx: Context) -> list[Event]:
         if event.order_id in ctx.state["orders"]:
             return []  # already placed: a duplicate request
@@ -162,7 +162,7 @@ def make_payment_service(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Serv
     payment = Service("payment", {"declined_customers": list(declined), "charges": {},
                                   "refunds": {}, "ledger": []})
 
-    @payment.handles(OrderPlaced)
+    @payment.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))
     def charge_card(event: OrderPlaced, ctx: Context) -> list[Event]:
         state = ctx.state
         if event.order_id in state["charges"]:
@@ -189,8 +189,8 @@ def make_payment_service(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Serv
                                 "amount": charged, "at": ctx.now})
         return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 
-    payment.handles(OutOfStock)(refund)
-    payment.handles(ShipmentFailed)(refund)
+    payment.handles(OutOfStock, publishes=(PaymentRefunded,))(refund)
+    payment.handles(ShipmentFailed, publishes=(PaymentRefunded,))(refund)
     return payment
 
 
@@ -199,7 +199,7 @@ def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
     inventory = Service("inventory", {"stock": dict(STOCK if stock is None else stock),
                                       "reservations": {}, "released": {}, "out_of_stock": {}})
 
-    @inventory.handles(PaymentCompleted)
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
     def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
         state = ctx.state
         if event.order_id in state["reservations"] or event.order_id in state["out_of_stock"]:
@@ -212,7 +212,7 @@ def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
         return [InventoryReserved(order_id=event.order_id, item=event.item,
                                   quantity=event.quantity, address=event.address)]
 
-    @inventory.handles(ShipmentFailed)
+    @inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))
     def release_stock(event: ShipmentFailed, ctx: Context) -> list[Event]:
         state = ctx.state
         reservation = state["reservations"].get(event.order_id)
@@ -231,7 +231,7 @@ def make_shipping_service(unshippable: tuple[str, ...] = UNSHIPPABLE) -> Service
     shipping = Service("shipping", {"unshippable": list(unshippable), "shipments": {},
                                     "failed": {}})
 
-    @shipping.handles(InventoryReserved)
+    @shipping.handles(InventoryReserved, publishes=(ShipmentScheduled, ShipmentFailed))
     def schedule_shipment(event: InventoryReserved, ctx: Context) -> list[Event]:
         state = ctx.state
         if event.order_id in state["shipments"] or event.order_id in state["failed"]:
