@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InvalidEvent
+
+_MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SETS = (set, frozenset)
+
+
+def describe_value(obj: object, limit: int = 100) -> str:
+    """Type and repr of `obj` for an error message: shortened, and without memory addresses
+    (they change from run to run, and messages end up in the trace)."""
+    shown = f"{type(obj).__name__} {_MEMORY_ADDRESS.sub('', repr(obj))}"
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+
+
+def stable_repr(value: object) -> str:
+    """repr(value), but a set's items sorted: their order changes with hash randomisation."""
+    if type(value) not in _SETS or not value:
+        return repr(value)
+    try:
+        ordered = sorted(value)
+    except TypeError:  # items that cannot be compared: order them by their text
+        ordered = sorted(value, key=repr)
+    items = "{" + ", ".join(repr(item) for item in ordered) + "}"
+    return items if type(value) is set else f"frozenset({items})"
 
 
 def explain_validation_error(model: str, error: ValidationError) -> str:
@@ -46,7 +69,9 @@ class Event(BaseModel):
             raise InvalidEvent(explain_validation_error(type(self).__name__, error)) from None
 
     def __str__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items())
+        # Sets print sorted (stable_repr); checked inline, as this runs for every publish.
+        fields = ", ".join(f"{name}={stable_repr(value) if type(value) in _SETS else repr(value)}"
+                           for name, value in self.__dict__.items())
         return f"{type(self).__name__}({fields})"
 
 
@@ -54,14 +79,11 @@ def check_event(obj: object, where: str) -> Event:
     """Return `obj` if it is a valid event, else raise `InvalidEvent` saying what it is instead."""
     if isinstance(obj, Event) and type(obj) is not Event:
         return obj
-    if type(obj) is Event:
+    if obj is Event or type(obj) is Event:
         raise InvalidEvent(f"{where}: the base class Event has no meaning; define a subclass such as "
                            "`class OrderPlaced(Event): order_id: str` and publish that.")
     if isinstance(obj, type) and issubclass(obj, Event):
         raise InvalidEvent(f"{where}: got the class {obj.__name__}, not an event; "
                            f"create one first, e.g. {obj.__name__}(...).")
-    shown = repr(obj)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    raise InvalidEvent(f"{where}: expected an Event, got {type(obj).__name__} {shown}. "
+    raise InvalidEvent(f"{where}: expected an Event, got {describe_value(obj)}. "
                        "Events are instances of a subclass of choreo_lab.Event.")

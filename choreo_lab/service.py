@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import HandlerReturnError
-from .events import Event
+from .events import Event, describe_value
 
 if TYPE_CHECKING:
     from .envelope import Envelope
@@ -80,8 +80,10 @@ def copy_state(value: Any) -> Any:
         return {key: copy_state(item) for key, item in value.items()}
     if kind is list:
         return [copy_state(item) for item in value]
-    if kind in (str, int, float, bool, type(None), tuple, frozenset):
+    if kind in (str, int, float, bool, type(None), frozenset):
         return value
+    if kind is tuple:  # immutable itself, but it may hold lists or dicts
+        return tuple(copy_state(item) for item in value)
     if kind is set:
         return set(value)
     return copy.deepcopy(value)
@@ -125,17 +127,16 @@ def produced_events(handler: Handler, service: str, result: object) -> list[Even
     """Normalise a handler's return value to a list of events, or explain what is wrong."""
     if result is None:
         return []
-    if isinstance(result, Event):
+    if isinstance(result, Event) and type(result) is not Event:
         return [result]
     if isinstance(result, (list, tuple)):
         bad = [item for item in result if not isinstance(item, Event) or type(item) is Event]
         if not bad:
             return list(result)
-        shown = f"{type(bad[0]).__name__} {bad[0]!r}"
+        shown = describe_value(bad[0])
     else:
-        shown = f"{type(result).__name__} {result!r}"
-    if len(shown) > 100:
-        shown = shown[:97] + "..."
+        shown = describe_value(result)
     raise HandlerReturnError(
         f"handler {service}.{getattr(handler, '__name__', handler)}() returned {shown}; "
-        "a handler returns an Event, a list of Events, or None")
+        "a handler returns an event (an instance of a subclass of Event), a list of events, "
+        "or None")

@@ -24,6 +24,11 @@ from .trace import Trace
 UP, DOWN, PAUSED = "up", "down", "paused"
 _ARRIVE, _COMPLETE, _SCHEDULED = 0, 1, 2
 
+#: A cycle that fans out (a handler returning two events that lead back to it) grows wide
+#: rather than long, so a run also stops when one workflow's handlers have published more
+#: than RUNAWAY_WIDTH x max_chain messages.
+RUNAWAY_WIDTH = 50
+
 
 class RunningService:
     """A service inside one simulation: its committed state, status and counters."""
@@ -59,7 +64,8 @@ class Simulation:
     - `outbox`: commit state and outgoing events together (True), or write state first and
       publish after (False: the dual-write bug, for teaching).
     - `faults`: a `FaultPlan` (or a list of faults) to inject.
-    - `max_chain`: the longest causal chain allowed before a run stops as a cycle.
+    - `max_chain`: the longest causal chain allowed before a run stops as a cycle (and, times
+      `RUNAWAY_WIDTH`, the most messages one workflow's handlers may publish).
     """
 
     features: Features = IN_MEMORY_FEATURES
@@ -84,6 +90,7 @@ class Simulation:
         self._seq = 0
         self._ids = 0
         self._workflows = 0
+        self._caused: dict[str, int] = {}  # workflow -> messages its handlers have published
         self._random = random.Random(f"latency/{seed}").random
         self._row = self.trace.append_row
         for service in services:
@@ -199,6 +206,10 @@ class Simulation:
     def redrive(self, dead_letter: DeadLetter | None = None) -> int:
         """Send one dead letter (or all) to its group again, attempts counted from zero."""
         chosen = [dead_letter] if dead_letter is not None else list(self.dead_letters)
+        if dead_letter is not None and dead_letter not in self.dead_letters:
+            raise ValueError(f"{dead_letter.envelope.message_id} for {dead_letter.group!r} is not "
+                             "on the dead-letter topic (re-driven already?); pick one from "
+                             "sim.dead_letters")
         for letter in chosen:
             self.dead_letters.remove(letter)
             running = self._require(letter.group)
@@ -305,9 +316,6 @@ class Simulation:
         injector = self._injector
         handler = running.handlers[envelope.topic]
         context = Context(name, envelope, attempt, now, running.state)
-        crash = None
-        if injector is not None:
-            crash = injector.fire("crash", name, envelope.event_type, envelope.correlation_id)
         try:
             result = handler(envelope.event, context)
             produced = () if result is None else produced_events(handler, name, result)
@@ -316,6 +324,9 @@ class Simulation:
             self.trace.record(now, "nack", name, envelope.message_id, attempt, reason)
             self._retry(running, delivery, reason, delay=self._backoff(attempt))
             return
+        # Decided only now: a crash fault (with `times`) is used up by a handler that ran.
+        crash = injector.fire("crash", name, envelope.event_type,
+                              envelope.correlation_id) if injector is not None else None
         point = crash.point if crash is not None else None  # type: ignore[union-attr]
         if point == "before_commit":
             return self._crash(running, delivery, point)
@@ -326,8 +337,17 @@ class Simulation:
             return self._crash(running, delivery, point)
         if produced:
             depth = envelope.depth + 1
+            workflow = envelope.correlation_id
+            caused = self._caused[workflow] = self._caused.get(workflow, 0) + len(produced)
             if depth > self.max_chain:
-                raise RunawayError(self._describe_cycle(envelope))
+                raise RunawayError(self._describe_cycle(
+                    envelope, f"one causal chain of workflow {workflow!r} reached "
+                              f"{self.max_chain} messages (max_chain)"))
+            if caused > RUNAWAY_WIDTH * self.max_chain:
+                raise RunawayError(self._describe_cycle(
+                    envelope, f"the handlers of workflow {workflow!r} published more than "
+                              f"{RUNAWAY_WIDTH * self.max_chain} messages "
+                              f"({RUNAWAY_WIDTH} x max_chain)"))
             for event in produced:
                 self._publish(event, envelope.key, envelope.correlation_id, envelope.message_id,
                               name, depth)
@@ -369,14 +389,13 @@ class Simulation:
         else:
             self._schedule(self.now + delay, _ARRIVE, (running, delivery))
 
-    def _describe_cycle(self, envelope: Envelope) -> str:
+    def _describe_cycle(self, envelope: Envelope, problem: str) -> str:
         chain = self.trace.causal_chain(envelope.message_id)
         links = [f"{e.producer} publishes {e.event_type}" for e in chain[-12:]]
         period = next((p for p in range(1, len(links) // 2 + 1)
                        if links[-p:] == links[-2 * p:-p]), None)
         cycle = " -> ".join(links[-period:] + links[-period:][:1]) if period else " -> ".join(links)
-        return (f"run stopped: one causal chain of workflow {envelope.correlation_id!r} reached "
-                f"{self.max_chain} messages (max_chain), so events keep causing events.\n"
+        return (f"run stopped: {problem}, so events keep causing events.\n"
                 f"The cycle: {cycle}\n"
                 "Break it: make a handler in the cycle stop producing (e.g. react once per "
                 "workflow), or raise max_chain if the chain is really that long.")
@@ -409,6 +428,9 @@ class Simulation:
 
     def run_for(self, duration: int) -> None:
         """Advance virtual time by `duration` ms, doing everything scheduled until then."""
+        if duration < 0:
+            raise ValueError(f"run_for() needs a duration >= 0 ms, got {duration}; "
+                             "virtual time never goes back")
         end = self.now + duration
         queue = self._queue
         while queue and queue[0][0] <= end:
@@ -435,7 +457,7 @@ class Simulation:
             else:
                 execute(action, payload)
             steps += 1
-            if steps >= max_steps:
+            if steps >= max_steps and queue:
                 raise RunawayError(f"run_until_idle stopped after {max_steps} steps without the "
                                    "system settling; it may be retrying forever or growing. "
                                    "Look at the end of sim.trace, or pass a larger max_steps.")

@@ -1,0 +1,120 @@
+"""The `choreo-lab` command: grade submissions, regenerate the student exercises."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one `choreo-lab` subcommand; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="choreo-lab", description="Tools for the choreo-lab course.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    grade = commands.add_parser(
+        "grade", help="grade submitted exercise notebooks (files or folders)",
+        description="Execute each notebook headless, run every check (hidden ones too), print a "
+                    "table of scores and write a JSON report.")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="a notebook, or a folder searched for *.ipynb")
+    grade.add_argument("--json", action="store_true",
+                       help="print the report as JSON on stdout instead of the table")
+    grade.add_argument("--report", type=Path, default=Path("grading-report.json"),
+                       help="where to write the JSON report (default: %(default)s)")
+    grade.add_argument("--details", action="store_true",
+                       help="show each failed check's whole feedback, not just its first line")
+    grade.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                       help="notebooks graded at once (default: %(default)s)")
+    grade.add_argument("--cell-timeout", type=float, default=30.0,
+                       help="seconds a notebook cell may run before it is interrupted")
+    grade.add_argument("--timeout", type=float, default=300.0,
+                       help="seconds one notebook may take in all before grading it stops")
+    grade.add_argument("--check-budget", type=float, default=10.0,
+                       help="seconds one check may run the learner's code")
+    grade.set_defaults(run=run_grade)
+
+    generate = commands.add_parser(
+        "exercises", help="regenerate exercises/ from solutions/ (the single sources)",
+        description="Make each student notebook from its source: solution regions become "
+                    "stubs, hidden checks are removed, outputs are cleared (nbgrader's rules).")
+    generate.add_argument("--solutions", type=Path, default=Path("solutions"))
+    generate.add_argument("--exercises", type=Path, default=Path("exercises"))
+    generate.add_argument("--check", action="store_true",
+                          help="change nothing; exit 1 if exercises/ is out of date")
+    generate.set_defaults(run=run_exercises)
+    return parser
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from .grading.batch import Limits, find_notebooks, grade_all, summary
+    from .grading.report import show
+
+    err = Console(stderr=True)
+    try:
+        notebooks = find_notebooks(args.paths)
+    except FileNotFoundError as error:
+        err.print(f"[red]{error}[/red]")
+        return 2
+    if not notebooks:
+        err.print("[red]no notebooks (*.ipynb) found in "
+                  + ", ".join(str(p) for p in args.paths) + "[/red]")
+        return 2
+    limits = Limits(args.cell_timeout, args.timeout, args.check_budget)
+    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), console=err, transient=True) as progress:
+        bar = progress.add_task("", total=len(notebooks))
+
+        def advance(path: Path, verdict: dict[str, Any]) -> None:
+            progress.update(bar, advance=1, description=f"{path} {verdict['score']:g}/"
+                                                        f"{verdict['max_score']:g}")
+
+        report = summary(grade_all(notebooks, limits, args.jobs, advance))
+    text = json.dumps(report, indent=2)
+    args.report.write_text(text + "\n", "utf-8")
+    if args.json:
+        print(text)
+    else:
+        show(report, Console(), details=args.details)
+        err.print(f"report written to {args.report}")
+    return 0
+
+
+def run_exercises(args: argparse.Namespace) -> int:
+    from .grading.student_version import ExerciseSourceError, stale_exercises, write_exercises
+
+    try:
+        if args.check:
+            stale = stale_exercises(args.solutions, args.exercises)
+            if stale:
+                print(f"{args.exercises}/ is out of date with {args.solutions}/: "
+                      + ", ".join(stale) + ". Run `choreo-lab exercises` (make exercises).")
+                return 1
+            print(f"{args.exercises}/ is up to date with {args.solutions}/")
+            return 0
+        changed = write_exercises(args.solutions, args.exercises)
+    except ExerciseSourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("regenerated " + (", ".join(changed) if changed else "nothing (already up to date)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""The consistency oracle: invariants over the services' own states, checked from outside.
+
+No service holds a whole workflow, so nobody inside the system can say whether it is
+consistent. The oracle can: it reads every service's committed state (``sim.state(name)``)
+and the trace, and answers three questions.
+
+- **Consistent now?** No invariant is broken. *Safety* invariants must hold at every moment
+  (no double charge, no refund without a charge, stock conserved). *Convergence* invariants
+  must hold once a workflow is finished (a finished order is shipped-and-paid-once or
+  cancelled-with-everything-undone), and once the system is quiescent nothing may be left
+  pending: a workflow that is unfinished when nothing is left to deliver is stuck.
+- **Converged?** Consistent, and every workflow finished.
+- **How long did it take?** Time to consistency per workflow and overall, in virtual ms
+  (defined precisely in `workflow_spans` and `time_to_consistency`).
+
+An invariant is a plain function ``(sim) -> iterable of Violation``; the oracle runs each
+one and collects what they report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+Kind = Literal["safety", "convergence"]
+Invariant = Callable[["Simulation"], Iterable["Violation"]]
+STUCK = "every workflow finishes"
+COMMITTED = ("ack", "duplicate")  # trace kinds recorded right after a handler's commit
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken invariant: which one, about what (an order, an item), why, and which messages."""
+
+    invariant: str
+    subject: str
+    explanation: str
+    message_ids: tuple[str, ...] = ()
+    kind: Kind = "safety"
+
+    def __str__(self) -> str:
+        messages = f" (messages {', '.join(self.message_ids)})" if self.message_ids else ""
+        return f"[{self.invariant}] {self.subject}: {self.explanation}{messages}"
+
+
+@dataclass(frozen=True)
+class ConsistencyReport:
+    """What the oracle found at one moment of a run."""
+
+    violations: tuple[Violation, ...]
+    pending: tuple[str, ...]
+    time_to_consistency: dict[str, int | None]
+    overall_time_to_consistency: int | None
+    quiescent: bool = False
+    now: int = 0
+    workflows: tuple[str, ...] = ()
+
+    @property
+    def consistent(self) -> bool:
+        """No invariant is broken (workflows may still be pending)."""
+        return not self.violations
+
+    @property
+    def converged(self) -> bool:
+        """Consistent and every workflow finished."""
+        return not self.violations and not self.pending
+
+    @property
+    def stuck(self) -> tuple[str, ...]:
+        """Workflows that are unfinished although nothing is left to deliver."""
+        return self.pending if self.quiescent else ()
+
+    def explain(self) -> str:
+        """The report in words, one line per finding."""
+        lines = [self._headline()]
+        lines += [f"  - {violation}" for violation in self.violations]
+        if self.pending and not self.quiescent:
+            lines.append(f"  still moving: {', '.join(self.pending)}")
+        settled = {w: t for w, t in self.time_to_consistency.items() if t is not None}
+        if settled:
+            lines.append("  time to consistency: "
+                         + ", ".join(f"{w} {t} ms" for w, t in settled.items()))
+        if self.overall_time_to_consistency is not None:
+            lines.append(f"  overall: consistent {self.overall_time_to_consistency} ms "
+                         "after the first workflow started")
+        return "\n".join(lines)
+
+    def _headline(self) -> str:
+        count = len(self.workflows)
+        if self.violations:
+            broken = len(self.violations)
+            return (f"t={self.now}: NOT consistent - {broken} violation{'s' * (broken != 1)} "
+                    f"across {count} workflow{'s' * (count != 1)}")
+        if self.pending:
+            return (f"t={self.now}: consistent so far; {len(self.pending)} of {count} "
+                    "workflows still pending")
+        return f"t={self.now}: converged - all {count} workflows finished and consistent"
+
+    def __str__(self) -> str:
+        return self.explain()
+
+
+def quiescent(sim: Simulation) -> bool:
+    """Nothing is scheduled and no service has messages waiting or in flight.
+
+    A service that is down (or paused) with a backlog makes the system *blocked*, not
+    quiescent: its workflows will move once it comes back.
+    """
+    if not sim.idle:
+        return False
+    return not any(stats["backlog"] or stats["in_flight"] for stats in sim.stats().values())
+
+
+def trace_workflows(sim: Simulation) -> list[str]:
+    """Every workflow (correlation id) seen in the trace, in order of first appearance."""
+    return sim.trace.correlation_ids()
+
+
+class Oracle:
+    """Checks a running simulation against a set of invariants.
+
+    - `invariants`: functions ``(sim) -> iterable of Violation``.
+    - `workflows`: ``(sim) -> workflow ids`` (e.g. order ids); by default every correlation id.
+    - `finished`: ``(sim, workflow_id) -> bool``: has this workflow reached an end state?
+    - `describe`: optional ``(sim, workflow_id) -> str``, used to explain a stuck workflow.
+
+    Timing reads workflows from the trace by correlation id, so workflow ids should be
+    correlation ids (the order saga publishes each order under its order id).
+
+    Cost of `check`: every invariant once, plus one pass over the trace.
+    """
+
+    def __init__(self, invariants: Sequence[Invariant],
+                 workflows: Callable[[Simulation], Iterable[str]] = trace_workflows,
+                 finished: Callable[[Simulation, str], bool] | None = None, *,
+                 describe: Callable[[Simulation, str], str] | None = None) -> None:
+        if finished is None:
+            raise TypeError("Oracle needs finished=(sim, workflow_id) -> bool, saying when a "
+                            "workflow has reached an end state, e.g. an order shipped or cancelled")
+        bad = [repr(check) for check in invariants if not callable(check)]
+        if bad:
+            raise TypeError("invariants must be functions (sim) -> violations; "
+                            f"got {', '.join(bad)}")
+        self.invariants = tuple(invariants)
+        self.workflows = workflows
+        self.finished = finished
+        self.describe = describe
+
+    def check(self, sim: Simulation) -> ConsistencyReport:
+        """Check every invariant now; at quiescence, also that nothing is left pending.
+
+        Cost: `violations` plus one pass over the trace for the timing.
+        """
+        workflows = tuple(dict.fromkeys(self.workflows(sim)))
+        pending = tuple(w for w in workflows if not self.finished(sim, w))
+        is_quiescent = quiescent(sim)
+        violations = self._violations(sim, pending if is_quiescent else ())
+        spans = workflow_spans(sim)
+        per_workflow = time_to_consistency(spans, workflows,
+                                           [*pending, *(v.subject for v in violations)])
+        overall = None if violations else overall_time_to_consistency(spans, per_workflow)
+        return ConsistencyReport(violations, pending, per_workflow, overall,
+                                 is_quiescent, sim.now, workflows)
+
+    def violations(self, sim: Simulation) -> tuple[Violation, ...]:
+        """Every broken invariant now, and at quiescence every workflow left unfinished.
+
+        The same violations as `check`, without the timing: what a chaos run needs.
+        """
+        if not quiescent(sim):
+            return self._violations(sim, ())
+        return self._violations(sim, [w for w in dict.fromkeys(self.workflows(sim))
+                                      if not self.finished(sim, w)])
+
+    def _violations(self, sim: Simulation, stuck: Sequence[str]) -> tuple[Violation, ...]:
+        found = [violation for check in self.invariants for violation in check(sim)]
+        return tuple(found + [self._stuck(sim, workflow) for workflow in stuck])
+
+    def _stuck(self, sim: Simulation, workflow: str) -> Violation:
+        """The violation for a workflow left unfinished at quiescence, explained."""
+        letters = [letter for letter in sim.dead_letters
+                   if letter.envelope.correlation_id == workflow]
+        if self.describe is not None:
+            explanation = self.describe(sim, workflow)
+        else:
+            explanation = "not finished, although nothing is left to deliver" + "".join(
+                f"; dead-lettered: {letter}" for letter in letters)
+        ids = [letter.envelope.message_id for letter in letters]
+        if not ids:  # point at the workflow's last message: the trail goes cold there
+            ids = [e.message_id for e in sim.trace.messages.values()
+                   if e.correlation_id == workflow][-1:]
+        return Violation(STUCK, workflow, explanation, tuple(ids), "convergence")
+
+
+def first_commits(sim: Simulation) -> dict[tuple[str, str], int]:
+    """(message id, service) -> when that service first committed its handling of the message.
+
+    A commit shows in the trace as an ``ack``, a ``duplicate`` (committed, but the ack was
+    lost), or a crash after the commit. Later deliveries of the same message are duplicates
+    that an idempotent handler ignores.
+    """
+    commits: dict[tuple[str, str], int] = {}
+    for record in sim.trace:
+        kind = record.kind
+        if kind in COMMITTED or (kind == "crash" and record.detail != "before_commit"):
+            commits.setdefault((record.message_id or "", record.service), record.time)
+    return commits
+
+
+def workflow_spans(sim: Simulation) -> dict[str, tuple[int, int]]:
+    """Per workflow: (t_start, t_settled) in virtual ms. One pass over the trace.
+
+    ``t_start`` is the publish time of the workflow's first message; ``t_settled`` is the
+    latest *first commit* by any service of any of its messages (see `first_commits`), or
+    its latest publish if later: the moment the last service moved to its final state.
+    """
+    spans: dict[str, tuple[int, int]] = {}
+    workflow_of: dict[str, str] = {}
+    for envelope in sim.trace.messages.values():
+        workflow = envelope.correlation_id
+        workflow_of[envelope.message_id] = workflow
+        start, _ = spans.get(workflow, (envelope.published_at, 0))
+        spans[workflow] = (start, envelope.published_at)
+    for (message_id, _service), time in first_commits(sim).items():
+        workflow = workflow_of.get(message_id)
+        if workflow is not None and time > spans[workflow][1]:
+            spans[workflow] = (spans[workflow][0], time)
+    return spans
+
+
+def time_to_consistency(spans: dict[str, tuple[int, int]], workflows: Sequence[str],
+                        blocked: Iterable[str]) -> dict[str, int | None]:
+    """Per workflow: ``t_settled - t_start`` (see `workflow_spans`), or None if it is `blocked`.
+
+    The oracle blocks a workflow that is still pending or that a violation names: a wrong
+    or unfinished final state has no time to consistency.
+    """
+    excluded = set(blocked)
+    return {w: (spans[w][1] - spans[w][0] if w in spans and w not in excluded else None)
+            for w in workflows}
+
+
+def overall_time_to_consistency(spans: dict[str, tuple[int, int]],
+                                per_workflow: dict[str, int | None]) -> int | None:
+    """When the last workflow settled, in ms after the first one started; None unless all did."""
+    if not per_workflow or any(ttc is None for ttc in per_workflow.values()):
+        return None
+    return (max(spans[w][1] for w in per_workflow) - min(spans[w][0] for w in per_workflow))
+
+
+def order_oracle() -> Oracle:
+    """The order saga's oracle (its invariants live beside the example, in order_invariants)."""
+    from .examples.order_invariants import order_oracle as build
+    return build()

@@ -1,0 +1,60 @@
+"""A service card: the service's numbers and its Kill / Pause / Restart (and scale) buttons."""
+
+from __future__ import annotations
+
+import re
+
+import ipywidgets as widgets
+
+from . import render
+from .snapshot import ServiceView
+
+
+def css_name(name: str) -> str:
+    """A CSS-class-safe version of a service name (for tests and browsers to find the card)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+class ServiceCard:
+    """The widgets of one service's card. The dashboard wires the buttons to its methods."""
+
+    def __init__(self, name: str, *, scalable: bool) -> None:
+        self.name = name
+        self.info = widgets.HTML()
+        small = widgets.Layout(width="auto", padding="0 7px")
+        self.kill_button = widgets.Button(
+            description="Kill", button_style="danger", layout=small,
+            tooltip=f"Kill {name}: it stops consuming; its messages wait in the backlog")
+        self.pause_button = widgets.Button(
+            description="Pause", button_style="warning", layout=small,
+            tooltip=f"Pause {name}: it finishes what it holds and takes nothing new")
+        self.restart_button = widgets.Button(
+            description="Restart", button_style="success", layout=small,
+            tooltip=f"Restart {name}: it comes back with its committed state, drains its backlog")
+        rows: list[widgets.Widget] = [self.info, widgets.HBox(
+            [self.kill_button, self.pause_button, self.restart_button])]
+        self.fewer_button = self.more_button = None
+        if scalable:
+            self.fewer_button = widgets.Button(description="− instance", layout=small,
+                                               tooltip=f"Run one instance of {name} fewer")
+            self.more_button = widgets.Button(description="+ instance", layout=small,
+                                              tooltip=f"Run one more competing instance of {name}")
+            rows.append(widgets.HBox([self.fewer_button, self.more_button]))
+        self.box = widgets.VBox(rows, layout=widgets.Layout(
+            width="200px", padding="4px 6px", margin="0 4px 4px 0",
+            border=f"2px solid {render.GREY}"))
+        self.box.add_class("choreo-card")
+        self.box.add_class(f"choreo-card-{css_name(name)}")
+
+    def show(self, view: ServiceView) -> None:
+        """Update numbers, border colour and which buttons make sense in this status."""
+        self.info.value = render.service_card(view)
+        border = f"2px solid {render.SERVICE_COLOURS.get(view.status, render.GREY)}"
+        if self.box.layout.border != border:
+            self.box.layout.border = border
+        self.kill_button.disabled = view.status == "down"
+        self.pause_button.disabled = view.status == "down"
+        self.pause_button.description = "Resume" if view.status == "paused" else "Pause"
+        self.restart_button.disabled = view.status != "down"
+        if self.fewer_button is not None:
+            self.fewer_button.disabled = view.instances <= 1

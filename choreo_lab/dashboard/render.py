@@ -1,0 +1,223 @@
+"""The dashboard's HTML: small functions from snapshot data to HTML strings.
+
+Inline styles only (no external CSS, JavaScript or CDN), so the output looks the same in
+JupyterLab, Notebook 7 and VS Code, offline. Every value from the simulation is escaped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from ..broker import DeadLetter
+from .snapshot import LogEntry, ServiceView, Snapshot
+
+GREEN, AMBER, RED = "#2e7d32", "#ef8f00", "#c62828"
+BLUE, GREY, PURPLE = "#1565c0", "#757575", "#6a1b9a"
+SERVICE_COLOURS = {"up": GREEN, "down": RED, "paused": AMBER}
+WORKFLOW_COLOURS = {"running": BLUE, "compensating": AMBER, "completed": GREEN,
+                    "compensated": PURPLE, "stuck": RED}
+#: Log colours by outcome: handled (green), retried or disturbed (amber), given up (red),
+#: published (blue), service lifecycle (purple), plain delivery (grey).
+KIND_COLOURS = {
+    "publish": BLUE, "no-subscriber": GREY, "deliver": GREY, "ack": GREEN,
+    "redeliver": AMBER, "nack": AMBER, "crash": AMBER, "abandon": AMBER, "drop": AMBER,
+    "duplicate": AMBER, "delay": AMBER, "reorder": AMBER, "dead-letter": RED,
+    "redrive": PURPLE, "kill": RED, "restart": GREEN, "pause": AMBER, "resume": GREEN,
+    "scale": PURPLE,
+}
+LAMP_COLOURS = {"green": GREEN, "amber": AMBER, "red": RED, "grey": GREY}
+WORKFLOWS_SHOWN = 25
+
+SMALL = "font-size:12px;line-height:1.45"
+MONO = "font-family:var(--jp-code-font-family,monospace);font-size:11.5px"
+CELL = "padding:1px 6px;text-align:left;vertical-align:top;white-space:nowrap"
+
+
+def badge(text: str, colour: str) -> str:
+    """A small coloured label."""
+    return (f'<span style="background:{colour};color:#fff;border-radius:3px;padding:0 5px;'
+            f'font-size:11px;font-weight:600">{escape(text)}</span>')
+
+
+def dot(colour: str, size: int = 12) -> str:
+    """A glowing round lamp."""
+    return (f'<span style="display:inline-block;width:{size}px;height:{size}px;border-radius:50%;'
+            f'background:{colour};vertical-align:middle;box-shadow:0 0 4px {colour}"></span>')
+
+
+def table(rows: Iterable[Sequence[str]], header: Sequence[str], *, wrap_last: bool = False) -> str:
+    """An HTML table whose cells are already HTML; `wrap_last` lets the last column wrap."""
+    head = "".join(f'<th style="{CELL};color:{GREY};font-weight:600">{escape(h)}</th>'
+                   for h in header)
+    last = f"{CELL};white-space:normal" if wrap_last else CELL
+    body = "".join("<tr>" + "".join(f'<td style="{CELL}">{cell}</td>' for cell in row[:-1])
+                   + f'<td style="{last}">{row[-1]}</td></tr>' for row in rows)
+    return f'<table style="border-collapse:collapse;{SMALL}"><tr>{head}</tr>{body}</table>'
+
+
+# -- header and problems ---------------------------------------------------------------------
+def header(snapshot: Snapshot, title: str, last_action: str) -> str:
+    """Title, virtual time, seed, message count, and what was done last."""
+    running = "idle (nothing scheduled)" if snapshot.idle else "messages on their way"
+    facts = (f"t = <b>{snapshot.now} ms</b> (virtual) &middot; seed <b>{escape(str(snapshot.seed))}"
+             f"</b> &middot; {snapshot.messages} messages &middot; {running}")
+    below = (f"last action: {escape(last_action)}" if last_action else
+             "try it: Kill a service, place orders, press Run until idle or &#9654; Play; "
+             "watch the backlog and the lamp; then Restart it and watch the system catch up")
+    return (f'<div style="{SMALL}"><span style="font-size:15px;font-weight:700">{escape(title)}'
+            f'</span>&nbsp;&nbsp;{facts}<div style="color:{GREY}">{below}</div></div>')
+
+
+def seed_note(seed: int | str) -> str:
+    """Which seed the run uses, and why it matters."""
+    return (f'<span style="font-size:12px">running with seed <b>{escape(str(seed))}</b> (latency '
+            'jitter and chaos coin tosses): same seed, same clicks, same run</span>')
+
+
+def problems(messages: Sequence[str]) -> str:
+    """The problem banner: errors raised by learner code, newest first (empty: no banner)."""
+    if not messages:
+        return ""
+    items = "".join(f"<li>{escape(m)}</li>" for m in list(messages)[::-1][:5])
+    more = f"<div>... and {len(messages) - 5} earlier</div>" if len(messages) > 5 else ""
+    return (f'<div style="{SMALL};background:#fdecea;border-left:4px solid {RED};padding:4px 8px">'
+            f'<b>Something raised an error; the dashboard keeps working.</b>'
+            f'<ul style="margin:2px 0 0 0;padding-left:18px">{items}</ul>{more}</div>')
+
+
+# -- service cards -----------------------------------------------------------------------------
+def service_card(view: ServiceView) -> str:
+    """One service: status, backlog per subscription, in flight, handled, retried, dead-lettered."""
+    colour = SERVICE_COLOURS.get(view.status, GREY)
+    instances = f" &times;{view.instances}" if view.instances > 1 else ""
+    waiting = [f"{escape(topic)} <b>{n}</b>" for topic, n in view.backlog.items() if n]
+    per_topic = (", ".join(waiting) if waiting
+                 else f'<span style="color:{GREY}">nothing waiting</span>')
+    subscriptions = len(view.backlog)
+    numbers = (f"in flight <b>{view.in_flight}</b> &middot; handled <b>{view.handled}</b><br>"
+               f"retried <b>{view.retried}</b> &middot; dead-lettered "
+               f'<b style="color:{RED if view.dead_lettered else "inherit"}">'
+               f"{view.dead_lettered}</b>")
+    return (f'<div style="{SMALL}"><span style="font-size:14px;font-weight:700">{escape(view.name)}'
+            f'</span>{instances} {badge(view.status.upper(), colour)}<br>'
+            f'backlog <b style="font-size:14px">{view.waiting}</b>'
+            f' <span style="color:{GREY}">({subscriptions} subscriptions)</span><br>'
+            f'<span style="{MONO}">{per_topic}</span><br>{numbers}</div>')
+
+
+# -- event log ---------------------------------------------------------------------------------
+def log_line(entry: LogEntry) -> tuple[str, ...]:
+    """Cells of one log row: time, kind, service, message (+attempt), workflow, cause or detail."""
+    record = entry.record
+    colour = KIND_COLOURS.get(record.kind, GREY)
+    message = escape(record.message_id or "")
+    if entry.event_type:
+        message += f" {escape(entry.event_type)}"
+    if record.attempt > 1:
+        message += f" #{record.attempt}"
+    if record.kind == "publish":
+        cause = (f"&larr; {escape(entry.cause_id)} {escape(entry.cause_type)}" if entry.cause_id
+                 else f'<span style="color:{GREY}">from outside</span>')
+    else:
+        detail = record.detail if len(record.detail) <= 90 else record.detail[:87] + "..."
+        cause = escape(detail)
+    return (str(record.time), f'<span style="color:{colour};font-weight:600">{record.kind}</span>',
+            escape(record.service), message, escape(entry.correlation_id), cause)
+
+
+def event_log(entries: Sequence[LogEntry]) -> str:
+    """The latest log entries, newest first, coloured by outcome, with each publish's cause."""
+    if not entries:
+        return f'<div style="{SMALL};color:{GREY}">nothing has happened yet</div>'
+    legend = " ".join(f'<span style="color:{c}">&#9632;</span> {w}' for w, c in (
+        ("published", BLUE), ("handled", GREEN), ("retried / disturbed", AMBER),
+        ("given up / killed", RED), ("lifecycle", PURPLE)))
+    rows = (log_line(entry) for entry in entries)
+    return (f'<div style="{SMALL};color:{GREY}">{legend}</div><div style="{MONO}">'
+            + table(rows, ("t ms", "what", "service", "message", "workflow", "caused by / detail"),
+                    wrap_last=True)
+            + "</div>")
+
+
+# -- consistency lamp, workflows, dead letters ------------------------------------------------
+def lamp_state(report: Any | None) -> str:
+    """green: converged; amber: consistent but workflows pending; red: broken; grey: no report."""
+    if report is None:
+        return "grey"
+    if not report.consistent:
+        return "red"
+    return "green" if report.converged else "amber"
+
+
+def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: bool = True) -> str:
+    """The consistency lamp with time-to-consistency and what it is waiting for."""
+    state = lamp_state(report)
+    colour = LAMP_COLOURS[state]
+    if report is None:
+        title = "no consistency check" if not has_oracle else "consistency check failed"
+        text = "pass an oracle to see it" if not has_oracle else "see the problem above"
+    elif state == "red":
+        title = "INCONSISTENT"
+        text = "<br>".join(f"<b>{escape(v.invariant)}</b> ({escape(v.subject)}): "
+                           f"{escape(v.explanation)}" for v in report.violations[:5])
+        if len(report.violations) > 5:
+            text += f"<br>... {len(report.violations) - 5} more"
+    elif state == "amber":
+        title = "NOT YET CONSISTENT"
+        pending = ", ".join(report.pending[:8]) + (" ..." if len(report.pending) > 8 else "")
+        text = f"{len(report.pending)} workflow(s) still in progress: {escape(pending)}"
+        stopped = [f"{s.name} is {s.status}" for s in services if s.status != "up"]
+        if stopped:
+            text += (f"<br>{escape(', '.join(stopped))}: messages for it wait until it runs "
+                     "again (Restart / Resume)")
+    else:
+        title = "CONSISTENT"
+        text = "every workflow finished and every invariant holds"
+    ttc = report.overall_time_to_consistency if report is not None else None
+    timing = (f"<br>time to consistency: <b>{ttc} ms</b> (virtual)" if ttc is not None
+              else "")
+    return (f'<div class="choreo-lamp" data-lamp="{state}" style="{SMALL};'
+            f'border:2px solid {colour};'
+            f'border-radius:6px;padding:4px 8px">{dot(colour, 16)} <b style="color:{colour};'
+            f'font-size:14px">{title}</b><br>{text}{timing}</div>')
+
+
+def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, str],
+                   report: Any | None, *, has_workflows: bool = True,
+                   shown: int = WORKFLOWS_SHOWN) -> str:
+    """Counts per status, then the latest workflows (newest first) with their saga status."""
+    if not has_workflows:
+        return (f'<div style="{SMALL};color:{GREY}">no saga statuses: pass workflows=(a function '
+                'of the simulation returning workflow id -> status)</div>')
+    if not workflows:
+        return f'<div style="{SMALL};color:{GREY}">no workflows yet</div>'
+    counts = Counter(status for _, status in workflows)
+    summary = " ".join(f"{badge(status, WORKFLOW_COLOURS.get(status, GREY))} {n}"
+                       for status, n in counts.items())
+    settled = report.time_to_consistency if report is not None else {}
+    rows = []
+    for workflow, status in list(workflows)[::-1][:shown]:
+        ttc = settled.get(workflow)
+        rows.append((escape(workflow), badge(status, WORKFLOW_COLOURS.get(status, GREY)),
+                     escape(last_events.get(workflow, "")), "" if ttc is None else f"{ttc} ms"))
+    more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
+            if len(workflows) > shown else "")
+    return (f'<div style="{SMALL}">{summary}</div>'
+            + table(rows, ("workflow", "saga", "last event", "settled after")) + more)
+
+
+def dead_letter_table(letters: Sequence[DeadLetter], count: int) -> str:
+    """The dead letters (latest first), each with who gave up on it and why."""
+    if not letters:
+        return f'<div style="{SMALL};color:{GREY}">no dead letters</div>'
+    rows = [(escape(letter.envelope.message_id), escape(letter.envelope.event_type),
+             escape(letter.group), str(letter.attempts), str(letter.time),
+             f'<span style="color:{RED}">{escape(letter.reason[:80])}</span>')
+            for letter in letters]
+    more = (f'<div style="color:{GREY}">latest {len(letters)} of {count} shown</div>'
+            if count > len(letters) else "")
+    return table(rows, ("message", "event", "service", "attempts", "at ms", "reason"),
+                 wrap_last=True) + more

@@ -1,0 +1,184 @@
+"""What the dashboard shows, gathered from a simulation in one pass (no widgets here).
+
+`LogBook` follows a trace like ``tail -f``: each refresh reads only the records added since
+the last one and keeps the latest few per log filter, so a refresh costs the same after
+ten events or a hundred thousand. `take_snapshot` collects everything else the dashboard
+shows into one immutable `Snapshot`, catching errors from a learner's code (an oracle
+invariant or a workflow-status function that raises) so they are shown, not raised.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Protocol
+
+from ..broker import DeadLetter
+from ..simulation import Simulation
+from ..trace import Trace, TraceRecord
+
+#: The event-log filters a learner can pick: name -> record kinds shown (None: every kind).
+LOG_FILTERS: dict[str, frozenset[str] | None] = {
+    "everything": None,
+    "published events (with their cause)": frozenset({"publish", "no-subscriber"}),
+    "problems and faults": frozenset({"nack", "crash", "abandon", "dead-letter", "redrive",
+                                      "drop", "duplicate", "delay", "reorder", "kill",
+                                      "restart", "pause", "resume", "scale"}),
+}
+LOG_LENGTH = 50          # log rows shown (and kept per filter)
+DEAD_LETTERS_SHOWN = 20  # dead letters listed (all can still be re-driven)
+
+
+class ConsistencyOracle(Protocol):
+    """Anything with `check(sim)` returning a consistency report (see choreo_lab.consistency)."""
+
+    def check(self, sim: Simulation) -> Any: ...
+
+
+WorkflowStatuses = Callable[[Simulation], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One trace record, with what the log shows beside it: the event, its workflow, its cause."""
+
+    record: TraceRecord
+    event_type: str = ""
+    correlation_id: str = ""
+    cause_id: str | None = None
+    cause_type: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """One service's card: its status and counters, backlog per subscribed topic."""
+
+    name: str
+    status: str
+    instances: int
+    backlog: dict[str, int]
+    in_flight: int
+    handled: int
+    retried: int
+    dead_lettered: int
+
+    @property
+    def waiting(self) -> int:
+        return sum(self.backlog.values())
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one dashboard refresh shows, read from the simulation at one moment."""
+
+    now: int
+    seed: int | str
+    idle: bool
+    messages: int
+    services: tuple[ServiceView, ...]
+    log: tuple[LogEntry, ...]                 # latest first, at most LOG_LENGTH
+    workflows: tuple[tuple[str, str], ...]    # (workflow id, status), in order first seen
+    last_events: dict[str, str]               # workflow id -> last event type published in it
+    report: Any | None                        # the oracle's report (None: no oracle, or it failed)
+    dead_letters: tuple[DeadLetter, ...]      # latest first, at most DEAD_LETTERS_SHOWN
+    dead_letter_count: int
+    problems: tuple[str, ...] = field(default=())  # errors raised by learner code while gathering
+
+
+class LogBook:
+    """The latest trace records per log filter, read incrementally from a growing trace."""
+
+    def __init__(self, trace: Trace, keep: int = LOG_LENGTH) -> None:
+        self.trace = trace
+        self.keep = keep
+        self._start_reading()
+
+    def _start_reading(self) -> None:
+        self._reader = iter(self.trace)
+        self._read = 0
+        self.latest: dict[str, deque[TraceRecord]] = {
+            name: deque(maxlen=self.keep) for name in LOG_FILTERS}
+        #: workflow id -> the type of the last event published in it
+        self.last_events: dict[str, str] = {}
+
+    def catch_up(self) -> None:
+        """Read the records added since the last call (cost: proportional to how many)."""
+        new = len(self.trace) - self._read
+        # islice asks for exactly `new` records and no more, so the reader never runs off the
+        # end of the trace and keeps following it as the simulation appends records.
+        got = 0
+        for record in islice(self._reader, new):
+            got += 1
+            self._file(record)
+        self._read += got
+        if got < new:  # the trace's iterator did not follow its growth: read it all again
+            self._start_reading()
+            self.catch_up()
+
+    def _file(self, record: TraceRecord) -> None:
+        for name, kinds in LOG_FILTERS.items():
+            if kinds is None or record.kind in kinds:
+                self.latest[name].append(record)
+        if record.kind == "publish":
+            envelope = self.trace.messages[record.message_id]
+            self.last_events[envelope.correlation_id] = envelope.event_type
+
+    def entries(self, log_filter: str) -> tuple[LogEntry, ...]:
+        """The latest records passing `log_filter`, newest first, with their event and cause."""
+        messages = self.trace.messages
+        entries = []
+        for record in reversed(self.latest[log_filter]):
+            envelope = messages.get(record.message_id) if record.message_id else None
+            if envelope is None:
+                entries.append(LogEntry(record))
+                continue
+            cause = messages.get(envelope.causation_id) if envelope.causation_id else None
+            entries.append(LogEntry(record, envelope.event_type, envelope.correlation_id,
+                                    envelope.causation_id, cause.event_type if cause else ""))
+        return tuple(entries)
+
+
+def describe_error(error: BaseException) -> str:
+    """`ErrorType: message`, the way the log and the problem banner show an error."""
+    return f"{type(error).__name__}: {error}"
+
+
+def service_views(sim: Simulation) -> tuple[ServiceView, ...]:
+    """One view per service, in the simulation's order."""
+    views = []
+    for name, stats in sim.stats().items():
+        views.append(ServiceView(name, stats["status"], stats["instances"], sim.backlog(name),
+                                 stats["in_flight"], stats["handled"], stats["retried"],
+                                 stats["dead_lettered"]))
+    return tuple(views)
+
+
+def take_snapshot(sim: Simulation, logbook: LogBook, *, log_filter: str = "everything",
+                  oracle: ConsistencyOracle | None = None,
+                  workflows: WorkflowStatuses | None = None) -> Snapshot:
+    """Read everything the dashboard shows. Errors from `oracle` or `workflows` become problems."""
+    if log_filter not in LOG_FILTERS:
+        raise ValueError(f"unknown log filter {log_filter!r}; choose one of {list(LOG_FILTERS)}")
+    logbook.catch_up()
+    problems: list[str] = []
+    report = None
+    if oracle is not None:
+        try:
+            report = oracle.check(sim)
+        except Exception as error:  # a learner's invariant may raise anything
+            problems.append(f"the consistency check failed: {describe_error(error)}")
+    statuses: tuple[tuple[str, str], ...] = ()
+    if workflows is not None:
+        try:
+            statuses = tuple((str(k), str(v)) for k, v in workflows(sim).items())
+        except Exception as error:
+            problems.append(f"reading the workflow statuses failed: {describe_error(error)}")
+    letters = sim.dead_letters
+    return Snapshot(
+        now=sim.now, seed=sim.seed, idle=sim.idle, messages=len(sim.trace.messages),
+        services=service_views(sim), log=logbook.entries(log_filter), workflows=statuses,
+        last_events=dict(logbook.last_events), report=report,
+        dead_letters=tuple(reversed(letters[-DEAD_LETTERS_SHOWN:])),
+        dead_letter_count=len(letters), problems=tuple(problems))

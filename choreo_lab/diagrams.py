@@ -1,0 +1,675 @@
+"""Mermaid diagrams: what actually happened in a run, and who reacts to what.
+
+- `sequence_diagram(sim, "o-1")`: the messages of one workflow (or several) as they really
+  went: redeliveries, duplicates, losses, crashes, dead letters, services killed and
+  restarted, and the compensations, shaded. Many workflows are summarised as counted arrows.
+- `topology(services)`: from the handlers alone, which service publishes which event and
+  who reacts to it; failure and compensation paths drawn in their own colours.
+
+Only the Mermaid script is made here, with mermaid-py's builders; nothing is drawn and
+nothing goes to the network. The returned `Diagram` is drawn by JupyterLab (4.1 or later).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from mermaid.flowchart import FlowChart, Node
+from mermaid.flowchart import Link as Edge
+from mermaid.sequence import Actor, ArrowTypes, Link, Note, Participant, Rect, SequenceDiagram
+from mermaid.style import Style
+
+from .display import Diagram
+from .envelope import Envelope
+from .events import Event
+from .service import Service
+from .simulation import Simulation
+from .trace import Trace, TraceRecord
+
+#: More workflows than this in one sequence diagram are summarised as counted arrows.
+DETAIL_LIMIT = 3
+
+#: Words that mark an event type as a failure when `failures=` is not given.
+FAILURE_WORDS: tuple[str, ...] = ("Failed", "Declined", "Rejected", "OutOfStock", "Cancelled",
+                                  "Canceled", "Denied", "Refused", "Expired", "TimedOut",
+                                  "Bounced", "Aborted")
+
+FailureSpec = Iterable["str | type[Event]"] | None
+
+
+# -- text Mermaid reads safely -----------------------------------------------------------------
+# Mermaid reads ';' as the end of a statement, '#...;' as an entity code, '%%' as a comment and
+# '<...>' as HTML; its entity codes (#59; and so on) show those characters instead.
+_ENTITIES = {"#": "#35;", ";": "#59;", "%": "#37;", "<": "#60;", ">": "#62;", '"': "#34;"}
+_RESERVED = {"end", "loop", "alt", "else", "opt", "par", "and", "rect", "critical", "option",
+             "break", "box", "note", "participant", "actor", "activate", "deactivate",
+             "autonumber", "title", "create", "destroy", "link", "links", "properties", "details",
+             "over", "left", "right", "of", "as", "graph", "flowchart", "subgraph", "class",
+             "classdef", "style", "linkstyle", "click", "direction"}
+
+
+def mermaid_text(text: str, limit: int = 60) -> str:
+    """`text` as one Mermaid label line: at most `limit` characters, syntax characters escaped."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return re.sub(r'[#;%<>"]', lambda match: _ENTITIES[match.group()], text)
+
+
+def _lines(*parts: str) -> str:
+    """Several escaped label lines shown as one label (Mermaid's <br/>)."""
+    return "<br/>".join(mermaid_text(part) for part in parts if part)
+
+
+def _identifier(name: str, taken: Iterable[str] = ()) -> str:
+    """A Mermaid identifier for `name`: lower-case letters, digits and '_' only, never a keyword."""
+    ident = re.sub(r"[^a-z0-9_]", "_", name.lower()) or "_"
+    if ident[0].isdigit() or ident in _RESERVED:
+        ident = f"p_{ident}"
+    taken = set(taken)
+    base, number = ident, 2
+    while ident in taken:
+        ident, number = f"{base}_{number}", number + 1
+    return ident
+
+
+def _yaml_title(text: str) -> str:
+    # mermaid-py writes the title into YAML front matter as is; a quoted string keeps a ':'
+    # or '#' in a workflow id from breaking it.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def failure_rule(failures: FailureSpec = None) -> Callable[[str], bool]:
+    """Whether an event type (by name) means a step failed: the names given, or `FAILURE_WORDS`."""
+    if failures is None:
+        return lambda name: any(word in name for word in FAILURE_WORDS)
+    chosen = {item if isinstance(item, str) else item.__name__ for item in failures}
+    return chosen.__contains__
+
+
+# -- reading one or several workflows out of the trace -----------------------------------------
+_OUTCOMES = ("ack", "nack", "crash", "abandon", "drop", "duplicate", "dead-letter")
+_SERVICE_KINDS = ("kill", "restart", "pause", "resume", "scale")
+_SERVICE_WORDS = {"kill": "killed", "restart": "restarted", "pause": "paused",
+                  "resume": "resumed", "scale": "scaled"}
+
+
+@dataclass
+class WorkflowStory:
+    """The records of some workflows (plus kills and restarts around them), who took part,
+    and which messages are failures or compensations. Shared by diagrams and the event log."""
+
+    trace: Trace
+    workflows: list[str]
+    is_failure: Callable[[str], bool]
+    sim: Simulation | None
+    everything: bool = False                                   # all workflows: all service records
+    messages: list[Envelope] = field(default_factory=list)
+    records: list[tuple[int, TraceRecord]] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)        # message id -> failure/compensation
+    waiting: list[tuple[Envelope, str, str]] = field(default_factory=list)
+    participants: list[str] = field(default_factory=list)
+    outsiders: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, run: Simulation | Trace, workflows: str | Iterable[str] | None = None,
+           failures: FailureSpec = None, *, required: bool = True) -> WorkflowStory:
+        """Read the chosen workflows (None: all) out of a simulation's trace, or a trace.
+
+        With `required`, an empty trace is an error (there is nothing to draw).
+        """
+        trace = run.trace if isinstance(run, Simulation) else run
+        if not isinstance(trace, Trace):
+            raise TypeError(f"expected a Simulation or its trace, got {type(run).__name__}")
+        chosen = _choose_workflows(trace, workflows, required)
+        sim = run if isinstance(run, Simulation) else None
+        return cls(trace, chosen, failure_rule(failures), sim, everything=workflows is None).read()
+
+    def read(self) -> WorkflowStory:
+        chosen = set(self.workflows)
+        self.messages = [e for e in self.trace.messages.values() if e.correlation_id in chosen]
+        ids = {e.message_id for e in self.messages}
+        self.records = [(index, record) for index, record in enumerate(self.trace)
+                        if record.message_id in ids]
+        self._find_roles()
+        self._find_waiting()
+        self._find_participants()
+        self.records = sorted(self.records + self._service_records())
+        return self
+
+    def _find_roles(self) -> None:
+        for envelope in self.messages:  # publication order: a cause comes before its effects
+            if self.is_failure(envelope.event_type):
+                self.roles[envelope.message_id] = "failure"
+            elif self.roles.get(envelope.causation_id or ""):
+                self.roles[envelope.message_id] = "compensation"
+
+    def _find_waiting(self) -> None:
+        """Messages not yet delivered to a subscribed service (known only with a Simulation)."""
+        if self.sim is None:
+            return
+        sim = self.sim
+        delivered = {(r.message_id, r.service) for _, r in self.records if r.kind == "deliver"}
+        subscribers = {name: sim.backlog(name) for name in sim.services}
+        for envelope in self.messages:
+            for name, backlog in subscribers.items():
+                if envelope.topic not in backlog or (envelope.message_id, name) in delivered:
+                    continue
+                status = sim.status(name)
+                if status != "up":
+                    self.waiting.append((envelope, name, f"waiting: {name} is {status}"))
+                elif not sim.idle:
+                    self.waiting.append((envelope, name, "on its way"))
+
+    def _find_participants(self) -> None:
+        consumers = {r.service for r in self.trace if r.kind not in ("publish", "no-subscriber")}
+        names = [self.trace.messages[r.message_id].producer if r.kind == "publish" else r.service
+                 for _, r in self.records if r.message_id]
+        names += [name for _, name, _ in self.waiting]
+        self.participants = list(dict.fromkeys(names))
+        self.outsiders = [name for name in self.participants if name not in consumers]
+
+    def _service_records(self) -> list[tuple[int, TraceRecord]]:
+        """Kills, restarts, pauses of the services involved, while the workflows were running."""
+        if self.everything:
+            return [(i, r) for i, r in enumerate(self.trace) if r.kind in _SERVICE_KINDS]
+        if not self.records:
+            return []
+        first, last = self.records[0][0], self.records[-1][0]
+        if self.waiting:
+            last = len(self.trace)
+        involved = set(self.participants)
+        found, before = [], {}
+        for index, record in enumerate(self.trace):
+            if record.kind not in _SERVICE_KINDS or record.service not in involved:
+                continue
+            if index < first:
+                before[record.service] = (index, record)
+            elif index <= last:
+                found.append((index, record))
+        # a service already down (or paused) when the workflow began explains a long wait
+        still_out = [item for item in before.values() if item[1].kind in ("kill", "pause")]
+        return sorted(still_out) + found
+
+
+def _choose_workflows(trace: Trace, workflows: str | Iterable[str] | None,
+                      required: bool = True) -> list[str]:
+    known = trace.correlation_ids()
+    if not known and workflows is None and not required:
+        return []
+    if not known:
+        raise ValueError("nothing has been published yet, so there is nothing to draw; "
+                         "publish an event and run the simulation first")
+    if workflows is None:
+        return known
+    chosen = [workflows] if isinstance(workflows, str) else list(workflows)
+    if not chosen:
+        raise ValueError("no workflow chosen; pass a correlation id such as "
+                         f"{known[0]!r}, a list of them, or None for all")
+    for workflow in chosen:
+        if workflow not in known:
+            close = difflib.get_close_matches(str(workflow), known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+            raise ValueError(f"no workflow {workflow!r} in this run; its workflows "
+                             f"(correlation ids) are: {shown}.{hint}")
+    return list(dict.fromkeys(chosen))
+
+
+# -- drawing the story -------------------------------------------------------------------------
+class _TintedRect(Rect):
+    """A shaded `rect`. mermaid-py writes only opaque rgb(); a translucent rgba() keeps the
+    arrows readable under JupyterLab's dark theme too."""
+
+    def __init__(self, elements: list, rgba: tuple[int, int, int, float]) -> None:
+        super().__init__(elements, rgba[:3])
+        self.alpha = rgba[3]
+
+    def __str__(self) -> str:
+        red, green, blue = self.color
+        inner = "".join(str(element) for element in self.elements)
+        return f"\trect rgba({red}, {green}, {blue}, {self.alpha})\n{inner}\tend\n"
+
+
+_COMPENSATION_TINT = (230, 80, 60, 0.14)
+_CRASH_WORDS = {"before_commit": "crashed before commit",
+                "after_commit_before_ack": "crashed after commit, before ack",
+                "after_write_before_publish": "crashed after the state write, before publishing"}
+
+
+class _Drawing:
+    """Turns a `WorkflowStory` into mermaid-py sequence elements (participants, arrows, notes)."""
+
+    def __init__(self, story: WorkflowStory) -> None:
+        self.story = story
+        self.lanes: dict[str, Participant | Actor] = {}
+        for name in story.participants:
+            ident = _identifier(name, (lane.id_ for lane in self.lanes.values()))
+            if name in story.outsiders:
+                # mermaid-py's Actor prints `actor <name>` with no alias; "<id> as <label>" adds one
+                lane: Participant | Actor = Actor(f"{ident} as {mermaid_text(name)}")
+            else:
+                lane = Participant(mermaid_text(name))
+            lane.id_ = ident
+            self.lanes[name] = lane
+        self.several = len(story.workflows) > 1
+
+    def note(self, name: str, *parts: str) -> Note:
+        return Note(_lines(*parts), self.lanes[name])
+
+    def arrow(self, source: str, target: str, kind: ArrowTypes, *parts: str) -> Link:
+        return Link(self.lanes[source], self.lanes[target], kind, _lines(*parts))
+
+    def label(self, envelope: Envelope, text: str) -> str:
+        return f"{envelope.correlation_id} · {text}" if self.several else text
+
+    # -- one arrow per delivery, in the order things happened ----------------------------------
+    def timeline(self) -> list:
+        items: list[tuple[object, str]] = []
+        self.late: dict[tuple[str, str], str] = {}       # (message, service) -> "delayed +5 ms"
+        self.open_arrows: dict[tuple[str, str], Link] = {}
+        for _, record in self.story.records:
+            if record.message_id is None:
+                self.service_note(items, record)
+            else:
+                self.message_step(items, record)
+        for arrow in self.open_arrows.values():
+            if arrow.type_ == ArrowTypes.SOLID_ASYNC.value:
+                arrow.message += "<br/>(being handled)"
+        for envelope, name, why in self.story.waiting:
+            items.append((self.arrow(envelope.producer, name, ArrowTypes.DOTTED_ARROW,
+                                     self.label(envelope, envelope.event_type), f"({why})"),
+                          self.role(envelope)))
+        return self.shade_compensations(items)
+
+    def service_note(self, items: list[tuple[object, str]], record: TraceRecord) -> None:
+        """A kill, restart, pause... as a note on the service's lane."""
+        if record.service in self.lanes:
+            detail = f" ({record.detail})" if record.detail else ""
+            text = f"{_SERVICE_WORDS[record.kind]} at t={record.time}{detail}"
+            self.add_note(items, record.service, text, "aside")
+
+    def message_step(self, items: list[tuple[object, str]], record: TraceRecord) -> None:
+        """A delivery becomes an arrow; its outcome restyles the arrow and may add a note."""
+        envelope = self.story.trace.messages[record.message_id or ""]
+        key = (envelope.message_id, record.service)
+        if record.kind in ("delay", "reorder"):
+            self.late[key] = f"{record.kind}ed {record.detail}"
+        elif record.kind in ("deliver", "redeliver"):
+            arrow = self.delivery_arrow(envelope, record, self.late.pop(key, ""))
+            self.open_arrows[key] = arrow
+            items.append((arrow, self.role(envelope)))
+        elif record.kind in _OUTCOMES or record.kind in ("redrive", "no-subscriber"):
+            self.mark_outcome(self.open_arrows.get(key), record)
+            text = self.outcome_note(record, envelope.event_type)
+            if text:
+                where = envelope.producer if record.kind == "no-subscriber" else record.service
+                self.add_note(items, where, self.label(envelope, text), self.role(envelope))
+
+    def add_note(self, items: list[tuple[object, str]], name: str, text: str, kind: str) -> None:
+        """Add a note, or extend the previous one when it is over the same lane (fewer boxes)."""
+        if items:
+            last, last_kind = items[-1]
+            if (isinstance(last, Note) and last.element is self.lanes[name]
+                    and last_kind in (kind, "aside")):
+                last.note += "<br/>" + mermaid_text(text)
+                items[-1] = (last, kind)
+                return
+        items.append((self.note(name, text), kind))
+
+    def role(self, envelope: Envelope) -> str:
+        """'plain', or 'compensation', or 'compensation:<failure event>' for a failure itself."""
+        role = self.story.roles.get(envelope.message_id)
+        if role == "failure":
+            return f"compensation:{envelope.event_type}"
+        return "compensation" if role else "plain"
+
+    def delivery_arrow(self, envelope: Envelope, record: TraceRecord, late: str) -> Link:
+        text = envelope.event_type
+        if record.attempt > 1:
+            text += f" (attempt {record.attempt}, t={record.time})"
+        # Drawn as still in progress; its outcome record turns it into a plain or crossed arrow.
+        return self.arrow(envelope.producer, record.service, ArrowTypes.SOLID_ASYNC,
+                          self.label(envelope, text), f"({late})" if late else "")
+
+    @staticmethod
+    def mark_outcome(arrow: Link | None, record: TraceRecord) -> None:
+        if arrow is None or record.kind in ("redrive", "dead-letter", "no-subscriber"):
+            return
+        if record.kind in ("ack", "duplicate"):
+            arrow.type_ = ArrowTypes.SOLID_ARROW.value
+        elif record.kind == "drop":
+            arrow.type_ = ArrowTypes.DOTTED_CROSS.value
+            arrow.message += " (lost)"
+        else:
+            arrow.type_ = ArrowTypes.SOLID_CROSS.value
+
+    @staticmethod
+    def outcome_note(record: TraceRecord, event_type: str) -> str:
+        """What to write beside a delivery's outcome; '' when the arrow says it all."""
+        if record.kind == "nack":
+            return f"nack: {record.detail}"
+        if record.kind == "crash":
+            return _CRASH_WORDS.get(record.detail, f"crashed: {record.detail}")
+        if record.kind == "duplicate":
+            return "ack lost: it will come again"
+        if record.kind == "abandon":
+            return "killed while handling it"
+        if record.kind == "dead-letter":  # its reason is on the arrow or note just before
+            attempts = "attempt" if record.attempt == 1 else "attempts"
+            return f"{event_type} DEAD-LETTERED after {record.attempt} {attempts}"
+        if record.kind == "redrive":
+            return f"{event_type} re-driven from the dead letters"
+        if record.kind == "no-subscriber":
+            return "nobody subscribes yet (kept in the log)"
+        return ""
+
+    # -- compensations, shaded -----------------------------------------------------------------
+    def shade_compensations(self, items: list[tuple[object, str]]) -> list:
+        """Wrap each run of compensation elements (asides inside it included) in a shaded rect."""
+        out: list = []
+        run: list = []
+        asides: list = []
+        causes: list[str] = []
+        for element, kind in items:
+            if kind.startswith("compensation"):
+                run += [*asides, element]
+                asides = []
+                causes.append(kind.partition(":")[2])
+            elif kind == "aside" and run:
+                asides.append(element)
+            else:
+                if run:
+                    out.append(self.compensation_rect(run, causes))
+                    run, causes = [], []
+                out += [*asides, element]
+                asides = []
+        if run:
+            out.append(self.compensation_rect(run, causes))
+        return out + asides
+
+    def compensation_rect(self, run: list, causes: list[str]) -> Rect:
+        names: list[str] = []
+        for element in run:
+            ends = ([element.source, element.target] if isinstance(element, Link)
+                    else [element.element])
+            names += [lane.id_ for lane in ends]
+        order = [lane.id_ for lane in self.lanes.values()]
+        span = sorted(set(names), key=order.index)
+        lanes = [lane for lane in self.lanes.values() if lane.id_ in (span[0], span[-1])]
+        failures = ", ".join(dict.fromkeys(cause for cause in causes if cause))
+        heading = Note(mermaid_text(f"compensation after {failures}" if failures
+                                    else "compensation", limit=200), lanes)
+        return _TintedRect([heading, *run], _COMPENSATION_TINT)
+
+    # -- many workflows: one counted arrow per (producer, consumer, event type) ----------------
+    def summary(self) -> list:
+        story = self.story
+        edges: dict[tuple[str, str, str], _Edge] = {}
+        asides: dict[str, _Edge] = {}
+        for index, record in story.records:
+            if record.kind == "publish":
+                continue
+            if record.message_id is None and record.service not in self.lanes:
+                continue
+            if record.message_id is None or record.kind == "no-subscriber":
+                name = record.service
+                aside = asides.setdefault(name, _Edge(index))
+                aside.count(_SERVICE_WORDS.get(record.kind)
+                            or f"{story.trace.messages[record.message_id].event_type}: nobody "
+                               "subscribes")
+                continue
+            envelope = story.trace.messages[record.message_id]
+            key = (envelope.producer, record.service, envelope.event_type)
+            edge = edges.setdefault(key, _Edge(index, story.roles.get(record.message_id, "")))
+            edge.add(envelope, record)
+        for envelope, name, why in story.waiting:
+            key = (envelope.producer, name, envelope.event_type)
+            edge = edges.setdefault(key, _Edge(len(story.trace),
+                                               story.roles.get(envelope.message_id, "")))
+            edge.messages[envelope.message_id] = None
+            edge.count(why)
+        plain = [self.counted(key, edge) for key, edge in edges.items() if not edge.compensating]
+        shaded = [self.counted(key, edge) for key, edge in edges.items() if edge.compensating]
+        sides = [(edge.first, [self.note(name, ", ".join(edge.tally()))])
+                 for name, edge in asides.items()]
+        body = [element for _, elements in sorted(plain + sides, key=lambda item: item[0])
+                for element in elements]
+        if shaded:
+            causes = [key[2] for key, edge in edges.items() if edge.failure]
+            body.append(self.compensation_rect([e for _, elements in shaded for e in elements],
+                                               causes))
+        return [self.summary_note(), *body]
+
+    def counted(self, key: tuple[str, str, str], edge: _Edge) -> tuple[int, list]:
+        producer, consumer, event_type = key
+        if not edge.delivered:
+            kind = ArrowTypes.DOTTED_ARROW   # only waiting
+        elif not edge.acked:
+            kind = ArrowTypes.SOLID_CROSS    # delivered, never handled
+        else:
+            kind = ArrowTypes.SOLID_ARROW
+        elements: list = [self.arrow(producer, consumer, kind,
+                                     f"{event_type} ×{len(edge.messages)}")]
+        if edge.notes:
+            elements.append(self.note(consumer, *edge.tally()))
+        return edge.first, elements
+
+    def summary_note(self) -> Note:
+        workflows = self.story.workflows
+        lanes = list(self.lanes.values())
+        ends = [lanes[0], lanes[-1]] if len(lanes) > 1 else lanes
+        return Note(_lines(f"{len(workflows)} workflows summarised "
+                           f"({workflows[0]} … {workflows[-1]})",
+                           "each arrow counts the messages of all of them",
+                           f"one in full: sequence_diagram(sim, '{workflows[0]}')"), ends)
+
+
+@dataclass
+class _Edge:
+    """Counts for one arrow of a summary: messages, and how their deliveries went."""
+
+    first: int                     # trace index where it first appears
+    role: str = ""                 # "", "failure" or "compensation"
+    messages: dict[str, None] = field(default_factory=dict)
+    delivered: int = 0
+    acked: int = 0
+    notes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def compensating(self) -> bool:
+        return bool(self.role)
+
+    @property
+    def failure(self) -> bool:
+        return self.role == "failure"
+
+    def count(self, text: str) -> None:
+        self.notes[text] = self.notes.get(text, 0) + 1
+
+    def add(self, envelope: Envelope, record: TraceRecord) -> None:
+        self.messages[envelope.message_id] = None
+        if record.kind == "deliver":
+            self.delivered += 1
+        elif record.kind == "ack":
+            self.acked += 1
+        elif record.kind == "redeliver":
+            self.count("redelivered")
+        elif record.kind == "drop":
+            self.count("lost on the way")
+        elif record.kind in ("delay", "reorder"):
+            self.count(f"{record.kind}ed")
+        elif record.kind == "nack":
+            self.count(f"nack: {record.detail}")
+        elif record.kind == "dead-letter":
+            self.count("DEAD-LETTERED")
+        elif record.kind == "redrive":
+            self.count("re-driven")
+        elif record.kind != "publish":
+            self.count(_Drawing.outcome_note(record, envelope.event_type))
+
+    def tally(self, most: int = 5) -> list[str]:
+        """'nack: ... ×3' lines, at most `most` of them (reasons can differ per message)."""
+        lines = [f"{text} ×{n}" for text, n in self.notes.items()]
+        if len(lines) > most:
+            lines[most - 1:] = [f"… and {len(lines) - most + 1} other outcomes"]
+        return lines
+
+
+def sequence_diagram(run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
+                     summarise: bool | None = None, failures: FailureSpec = None) -> Diagram:
+    """What actually happened to one workflow (or several), as a Mermaid sequence diagram.
+
+    `workflows`: a correlation id (e.g. an order id), a list of them, or None for all.
+    More than `DETAIL_LIMIT` workflows are summarised as counted arrows unless `summarise`
+    says otherwise. Failure events and everything they caused are shaded as compensation;
+    `failures` names the failure event types if their names do not say so. Given the
+    Simulation (not just its trace), the diagram also shows messages still waiting for a
+    service. Cost: a few passes over the trace.
+    """
+    story = WorkflowStory.of(run, workflows, failures)
+    chosen = story.workflows
+    drawing = _Drawing(story)
+    summarise = len(chosen) > DETAIL_LIMIT if summarise is None else summarise
+    elements = drawing.summary() if summarise else drawing.timeline()
+    if summarise:
+        title = f"What happened to {len(chosen)} workflows (summary)"
+    else:
+        title = f"What happened to {', '.join(chosen)}"
+    diagram = SequenceDiagram(_yaml_title(title), [*drawing.lanes.values(), *elements])
+    return Diagram(diagram.script)
+
+
+# -- topology: who publishes what, who reacts --------------------------------------------------
+_NODE_STYLES = (
+    Style("service", fill="#e8f0fe", color="#0b2a5b", stroke="#1a73e8", stroke_width="2px"),
+    Style("event", fill="#f4f4f4", color="#222222", stroke="#888888"),
+    Style("failure", fill="#fde2e2", color="#7b1d14", stroke="#c0392b"),
+    Style("compensation", fill="#fff1d6", color="#6e4a05", stroke="#d68910"),
+    Style("outside", fill="#ffffff", color="#222222", stroke="#555555",
+          other="stroke-dasharray:4 3"),
+)
+_EDGE_STYLES = {"failure": "stroke:#c0392b,stroke-width:2px,color:#c0392b",
+                "compensation": "stroke:#d68910,stroke-width:2px,color:#b9770e"}
+
+
+def _event_roles(services: list[Service], is_failure: Callable[[str], bool]) -> dict[str, str]:
+    """Failures by name; compensations: what handlers of failures (and compensations) publish."""
+    reactions = [(handled.__name__, event_type.__name__) for service in services
+                 for handled, published in service.publishes.items() for event_type in published]
+    names = dict.fromkeys(name for reaction in reactions for name in reaction)
+    names.update(dict.fromkeys(h.__name__ for service in services for h in service.handlers))
+    roles = {name: "failure" for name in names if is_failure(name)}
+    changed = True
+    while changed:  # follow reactions until no new compensation turns up
+        changed = False
+        for cause, effect in reactions:
+            if cause in roles and effect not in roles:
+                roles[effect] = "compensation"
+                changed = True
+    return roles
+
+
+def _check_services(services: Iterable[Service]) -> list[Service]:
+    if isinstance(services, Simulation):
+        raise TypeError("topology() reads the service definitions, not a running simulation; "
+                        "pass the services you built it from, e.g. topology(order_services())")
+    chosen = list(services)
+    for service in chosen:
+        if not isinstance(service, Service):
+            raise TypeError(f"topology() takes Service definitions, got {type(service).__name__} "
+                            f"{service!r}")
+    if not chosen:
+        raise ValueError("topology() needs at least one service")
+    return chosen
+
+
+def topology(services: Iterable[Service], *, outside: str = "outside",
+             failures: FailureSpec = None) -> Diagram:
+    """Who publishes which event and who reacts to it, as a Mermaid flowchart.
+
+    Read from the handlers (`service.handlers`, `service.publishes`), not from a run.
+    Events that no service publishes come from `outside` (e.g. "customer"). Failure events
+    and the compensations they trigger are drawn in red and orange, with dotted arrows.
+    """
+    chosen = _check_services(services)
+    roles = _event_roles(chosen, failure_rule(failures))
+    taken: list[str] = []
+    service_nodes = {s.name: _node(f"svc_{s.name}", s.name, "normal", taken) for s in chosen}
+    event_nodes: dict[str, Node] = {}
+    for service in chosen:
+        for handled, published in service.publishes.items():
+            for name in (handled.__name__, *(e.__name__ for e in published)):
+                if name not in event_nodes:
+                    event_nodes[name] = _node(f"evt_{name}", name, "stadium-shape", taken)
+    source = _node("from_outside", outside, "circle", taken)
+    from_outside = _outside_edges(chosen, source, event_nodes, roles)
+    edges = list(from_outside)
+    for service in chosen:
+        edges += _service_edges(service, service_nodes[service.name], event_nodes, roles)
+    nodes = [source] if from_outside else []
+    nodes += [*service_nodes.values(), *event_nodes.values()]
+    title = "Who publishes what, who reacts"
+    if roles:
+        title += " (red: failures, orange: compensations)"
+    chart = FlowChart(_yaml_title(title), nodes, [edge for edge, _ in edges], orientation="TB")
+    classes = {"service": [node.id_ for node in service_nodes.values()],
+               "event": [n.id_ for name, n in event_nodes.items() if name not in roles],
+               "failure": [n.id_ for name, n in event_nodes.items()
+                           if roles.get(name) == "failure"],
+               "compensation": [n.id_ for name, n in event_nodes.items()
+                                if roles.get(name) == "compensation"],
+               "outside": [source.id_] if from_outside else []}
+    return Diagram(chart.script + _style_lines(classes, [role for _, role in edges]))
+
+
+def _outside_edges(services: list[Service], source: Node, event_nodes: dict[str, Node],
+                   roles: dict[str, str]) -> list[tuple[Edge, str]]:
+    """An edge from outside to each event that no service publishes."""
+    published = {event_type.__name__ for service in services
+                 for out in service.publishes.values() for event_type in out}
+    return [(Edge(source, node), roles.get(name, "")) for name, node in event_nodes.items()
+            if name not in published]
+
+
+def _service_edges(service: Service, node: Node, event_nodes: dict[str, Node],
+                   roles: dict[str, str]) -> list[tuple[Edge, str]]:
+    """Edges into the service (labelled with the handler) and out to what it publishes."""
+    edges = []
+    for handled, handler in service.handlers.items():
+        role = roles.get(handled.__name__, "")
+        label = mermaid_text(getattr(handler, "__name__", "handler"))
+        edges.append((Edge(event_nodes[handled.__name__], node, _edge_shape(role), message=label),
+                       role))
+    published = dict.fromkeys(e.__name__ for out in service.publishes.values() for e in out)
+    for name in published:  # once per event, however many of its handlers publish it
+        role = roles.get(name, "")
+        edges.append((Edge(node, event_nodes[name], _edge_shape(role)), role))
+    return edges
+
+
+def _node(name: str, label: str, shape: str, taken: list[str]) -> Node:
+    node = Node(name, mermaid_text(label), shape)
+    node.id_ = _identifier(name, taken)  # mermaid-py keeps '-' and '.' in ids; Mermaid may not
+    taken.append(node.id_)
+    return node
+
+
+def _edge_shape(role: str) -> str:
+    return "dotted" if role else "normal"
+
+
+def _style_lines(classes: dict[str, list[str]], edge_roles: list[str]) -> str:
+    # Node styles are written here, not passed to mermaid-py's Node: FlowChart keeps them in a
+    # set, whose order changes from run to run, and the diagram text must not.
+    lines = [str(style) for style in _NODE_STYLES if classes[style.name]]
+    lines += [f"class {','.join(ids)} {name}" for name, ids in classes.items() if ids]
+    for role, css in _EDGE_STYLES.items():
+        numbers = [str(i) for i, edge_role in enumerate(edge_roles) if edge_role == role]
+        if numbers:
+            lines.append(f"linkStyle {','.join(numbers)} {css}")
+    return "".join(f"\t{line}\n" for line in lines)

@@ -1,0 +1,212 @@
+"""Exercise 1, the inventory service: reserve stock for a paid order, or report OutOfStock.
+
+The learner writes ``make_inventory_service(stock)`` returning a `Service` named
+"inventory" whose handler for PaymentCompleted publishes InventoryReserved (taking the items
+out of ``state["stock"]``) or OutOfStock (leaving the stock alone). The checks plug it into
+the order saga and watch what it publishes and what its stock says.
+"""
+
+from __future__ import annotations
+
+from ..examples.orders import STOCK
+from ..faults import Crash, Duplicate
+from .feedback import plural
+from .learner import Learner
+from .scenarios import SagaRun, order, run_saga
+from .tasks import Check, Task
+
+EXERCISE = "ex01-inventory"
+FACTORY = "make_inventory_service"
+
+
+def inventory_run(learner: Learner, orders: list[dict], faults: list | tuple = ()) -> SagaRun:
+    """The saga with the learner's inventory (starting from the course's STOCK)."""
+    inventory = learner.service(FACTORY, "inventory", dict(STOCK))
+    return run_saga(learner, {"inventory": inventory}, orders, faults)
+
+
+def items(count: int, item: str) -> str:
+    return plural(count, item)
+
+
+def expect_reserved(run: SagaRun, order_id: str, in_stock: int | None = None) -> None:
+    """One InventoryReserved for the order, matching it, and no OutOfStock."""
+    wanted = run.orders[order_id]
+    count, item = wanted.get("quantity", 1), wanted.get("item", "book")
+    in_stock = STOCK[item] if in_stock is None else in_stock
+    asked = f"{order_id} asked for {items(count, item)}"
+    reserved = run.published("InventoryReserved", order_id)
+    refused = run.published("OutOfStock", order_id)
+    if refused and not reserved:
+        run.fail(f"{asked} and {in_stock} were in stock, but your service answered "
+                 "OutOfStock.", "an order fits when the stock is at least the quantity "
+                 "asked for: compare with >= (or refuse only when stock < quantity).", order_id)
+    if not reserved:
+        run.fail(f"{asked}, but your service published nothing in reply to PaymentCompleted, "
+                 f"so the saga is {run.status(order_id)}.",
+                 "return InventoryReserved(order_id=..., item=..., quantity=..., address=...) "
+                 "from the handler.", order_id)
+    if len(reserved) > 1:
+        run.fail(f"Your service published InventoryReserved {len(reserved)} times for "
+                 f"{order_id}; once is right.", "", order_id)
+    event = reserved[0].event
+    for field in ("item", "quantity", "address"):
+        expected = wanted.get(field, {"item": "book", "quantity": 1, "address": "1 Main St"}[field])
+        if getattr(event, field) != expected:
+            run.fail(f"InventoryReserved for {order_id} says {field}={getattr(event, field)!r}, "
+                     f"but the order has {field}={expected!r}.",
+                     "copy the fields from the PaymentCompleted event you are handling.",
+                     order_id)
+
+
+def expect_stock(run: SagaRun, item: str, expected: int, why: str, hint: str,
+                 order_id: str) -> None:
+    actual = run.stock(item)
+    if actual != expected:
+        run.fail(f"{why} The stock of {item} is now {actual!r}; it should be {expected}.",
+                 hint, order_id)
+
+
+TAKE_OUT = ("reserving means taking the items out of stock: "
+            "ctx.state['stock'][event.item] -= event.quantity.")
+
+
+# -- task "reserve" ----------------------------------------------------------------------------
+def reserves_an_order_that_fits(learner: Learner) -> None:
+    run = inventory_run(learner, [order("o-1", item="book", quantity=2)])
+    expect_reserved(run, "o-1")
+    expect_stock(run, "book", STOCK["book"] - 2, "o-1 reserved 2 books.", TAKE_OUT, "o-1")
+    if run.status("o-1") != "completed":
+        run.fail(f"o-1 was reserved, but the saga ended {run.status('o-1')!r}, not completed.",
+                 "shipping needs InventoryReserved with the order's address.", "o-1")
+
+
+def reserves_the_last_items(learner: Learner) -> None:
+    run = inventory_run(learner, [order("o-1", item="lamp", quantity=STOCK["lamp"])])
+    expect_reserved(run, "o-1")
+    expect_stock(run, "lamp", 0, f"o-1 reserved all {STOCK['lamp']} lamps.", TAKE_OUT, "o-1")
+
+
+def orders_share_the_stock(learner: Learner) -> None:
+    orders = [order(f"o-{n}", item="kettle", quantity=3) for n in (1, 2, 3)]
+    run = inventory_run(learner, orders)
+    left = STOCK["kettle"]
+    for wanted in orders:
+        expect_reserved(run, wanted["order_id"], left)
+        left -= wanted["quantity"]
+    expect_stock(run, "kettle", STOCK["kettle"] - 9, "Three orders reserved 3 kettles each.",
+                 "each reservation takes from what earlier ones left.", "o-3")
+
+
+# -- task "out_of_stock" -----------------------------------------------------------------------
+def expect_out_of_stock(run: SagaRun, order_id: str, in_stock: int) -> None:
+    wanted = run.orders[order_id]
+    count, item = wanted.get("quantity", 1), wanted["item"]
+    asked = f"{order_id} asked for {items(count, item)} with only {in_stock} in stock"
+    refused = run.published("OutOfStock", order_id)
+    if run.published("InventoryReserved", order_id):
+        run.fail(f"{asked}, but your service published InventoryReserved.",
+                 "before reserving, compare the stock of event.item with event.quantity; "
+                 "when it is short, return OutOfStock(...) instead.", order_id)
+    if not refused:
+        run.fail(f"{asked}, but your service published nothing, so nobody learns that the "
+                 f"order cannot be served (the saga is {run.status(order_id)}).",
+                 "return OutOfStock(order_id=..., item=..., quantity=...) when the stock is "
+                 "short: payment refunds and the order is cancelled in reply.", order_id)
+    event = refused[0].event
+    if (event.item, event.quantity) != (item, count):
+        run.fail(f"OutOfStock for {order_id} says {items(event.quantity, event.item)}; the order "
+                 f"asked for {items(count, item)}.", "copy item and quantity from the event.",
+                 order_id)
+    if run.status(order_id) != "compensated":
+        run.fail(f"{order_id} was out of stock, but the saga ended {run.status(order_id)!r} "
+                 "instead of compensated.", "", order_id)
+
+
+def reports_an_item_with_no_stock(learner: Learner) -> None:
+    run = inventory_run(learner, [order("o-1", item="unicorn", quantity=1)])
+    expect_out_of_stock(run, "o-1", STOCK["unicorn"])
+    expect_stock(run, "unicorn", STOCK["unicorn"], "o-1 could not be served.",
+                 "an order that is out of stock must not change the stock.", "o-1")
+
+
+def refuses_only_the_order_that_does_not_fit(learner: Learner) -> None:
+    orders = [order("o-1", item="lamp", quantity=2), order("o-2", item="lamp", quantity=2),
+              order("o-3", item="lamp", quantity=1)]
+    run = inventory_run(learner, orders)
+    left = STOCK["lamp"]
+    for envelope in run.deliveries("inventory", "PaymentCompleted"):
+        wanted = run.orders[envelope.correlation_id]
+        if wanted["quantity"] <= left:
+            expect_reserved(run, wanted["order_id"], left)
+            left -= wanted["quantity"]
+        else:
+            expect_out_of_stock(run, wanted["order_id"], left)
+    expect_stock(run, "lamp", left, "Orders for 2, 2 and 1 lamps came in, with 3 in stock.",
+                 "refuse an order that does not fit, but keep what is left for later orders.",
+                 "o-2")
+
+
+# -- task "reserve_once" -----------------------------------------------------------------------
+def reserves_once_when_payment_completed_comes_twice(learner: Learner) -> None:
+    faults = [Duplicate(event_type="PaymentCompleted", service="inventory", times=1)]
+    run = inventory_run(learner, [order("o-1", item="book", quantity=2)], faults)
+    duplicated = run.fault_records("duplicate", "inventory", "o-1")
+    expect_stock(run, "book", STOCK["book"] - 2,
+                 f"The broker delivered PaymentCompleted {duplicated[0] if duplicated else ''} "
+                 "of o-1 twice (its ack was lost), and your service reserved 2 books each time.",
+                 "at-least-once delivery means the same message can come again. Remember which "
+                 "orders you reserved for (state['reservations']) and do nothing for a repeat.",
+                 "o-1")
+    expect_reserved_once_or_repeated(run, "o-1")
+
+
+def expect_reserved_once_or_repeated(run: SagaRun, order_id: str) -> None:
+    """A repeat may announce the same reservation again, but never a different answer."""
+    answers = {(e.event_type, getattr(e.event, "quantity", None))
+               for e in run.published("InventoryReserved", order_id)
+               + run.published("OutOfStock", order_id)}
+    if len(answers) > 1:
+        run.fail(f"Your service answered {order_id} in two different ways: "
+                 f"{', '.join(sorted(a[0] for a in answers))}.",
+                 "decide once per order and repeat that decision for a repeated message.",
+                 order_id)
+
+
+def decides_once_after_a_crash_and_for_refused_orders(learner: Learner) -> None:
+    faults = [Crash(point="after_commit_before_ack", event_type="PaymentCompleted",
+                    service="inventory", times=1),
+              Duplicate(event_type="PaymentCompleted", service="inventory", correlation_id="o-2", times=1)]
+    orders = [order("o-1", item="kettle", quantity=4), order("o-2", item="unicorn", quantity=1)]
+    run = inventory_run(learner, orders, faults)
+    expect_stock(run, "kettle", STOCK["kettle"] - 4,
+                 "The inventory crashed after committing o-1's reservation but before the ack, "
+                 "so the broker delivered PaymentCompleted again; your service reserved twice.",
+                 "a redelivery after a crash is a repeat too: skip orders you already decided.",
+                 "o-1")
+    expect_stock(run, "unicorn", STOCK["unicorn"], "o-2 (a unicorn, none in stock) was "
+                 "delivered twice.", "a refused order must not change the stock, however "
+                 "often it comes.", "o-2")
+    expect_reserved_once_or_repeated(run, "o-2")
+
+
+TASKS = (
+    Task("reserve", EXERCISE, "reserve stock for a paid order", (
+        Check("reserves stock for an order that fits, and the order ships", 1,
+              reserves_an_order_that_fits),
+        Check("reserves the last items in stock", 1, reserves_the_last_items),
+        Check("several orders share one item's stock", 1, orders_share_the_stock, hidden=True),
+    )),
+    Task("out_of_stock", EXERCISE, "report OutOfStock when the stock is short", (
+        Check("reports OutOfStock for an item with no stock, and the stock is unchanged", 1,
+              reports_an_item_with_no_stock),
+        Check("refuses only the order that does not fit what is left", 1,
+              refuses_only_the_order_that_does_not_fit, hidden=True),
+    )),
+    Task("reserve_once", EXERCISE, "reserve once, however often the event comes", (
+        Check("reserves once when PaymentCompleted is delivered twice", 1,
+              reserves_once_when_payment_completed_comes_twice),
+        Check("decides once after a crash, and for refused orders", 1,
+              decides_once_after_a_crash_and_for_refused_orders, hidden=True),
+    )),
+)

@@ -1,0 +1,174 @@
+"""Exercise 3, idempotent payment: charge exactly once under duplicates, crashes and redelivery.
+
+The learner writes ``make_payment_service()``: a `Service` named "payment" that charges
+each order once (declining the customers in ``DECLINED_CUSTOMERS``), refunds once on
+OutOfStock or ShipmentFailed, and - with the outbox switched off - still completes an order
+whose handler crashed between writing its state and publishing its event.
+"""
+
+from __future__ import annotations
+
+from ..examples.orders import random_orders
+from ..faults import Crash, Delay, Drop, Duplicate, Reorder
+from .chaos_runs import explore_payment
+from .learner import Learner
+from .outcomes import (expect_charged_once, expect_consistent_outcomes, expect_finished,
+                       expect_oracle_consistent, expect_refunded_once, expect_untouched_money)
+from .scenarios import SagaRun, order, run_saga
+from .tasks import Check, Task
+
+EXERCISE = "ex03-idempotent-payment"
+FACTORY = "make_payment_service"
+
+
+def payment_run(learner: Learner, orders: list[dict], faults: list | tuple = (), *,
+                outbox: bool = True, seed: int = 1) -> SagaRun:
+    """The saga with the learner's payment service."""
+    payment = learner.service(FACTORY, "payment")
+    return run_saga(learner, {"payment": payment}, orders, faults, outbox=outbox, seed=seed)
+
+
+REFUND_HINT = ("remember which orders you refunded (an inbox, or state['refunds']) and skip "
+               "repeats; refund only what was charged.")
+REANNOUNCE_HINT = ("with the outbox off, a crash can keep your state change but lose the event "
+                   "you returned. When a repeat arrives for an order you already charged, "
+                   "do not charge again - but do publish the same PaymentCompleted again "
+                   "(downstream services ignore repeats). An inbox that stores the events "
+                   "you answered with, and returns them again, does exactly that.")
+
+
+# -- task "charge_once" ------------------------------------------------------------------------
+def charges_once_when_order_placed_comes_twice(learner: Learner) -> None:
+    faults = [Duplicate(event_type="OrderPlaced", service="payment", times=1)]
+    run = payment_run(learner, [order("o-1", item="book"), order("o-2", item="kettle", quantity=2)],
+                      faults)
+    for order_id in ("o-1", "o-2"):
+        expect_charged_once(run, order_id)
+        expect_finished(run, order_id, "completed")
+
+
+def charges_once_after_a_crash_before_the_ack(learner: Learner) -> None:
+    faults = [Crash(point="after_commit_before_ack", event_type="OrderPlaced", service="payment",
+                    times=1)]
+    run = payment_run(learner, [order("o-1", item="lamp", quantity=1)], faults)
+    expect_charged_once(run, "o-1", "the crash came after your state was committed, so the "
+                        "redelivered OrderPlaced is a repeat: skip orders you already charged.")
+    expect_finished(run, "o-1", "completed")
+
+
+def charges_once_in_a_batch_with_lost_acks_drops_and_delays(learner: Learner) -> None:
+    faults = [Duplicate(event_type="OrderPlaced", service="payment", probability=0.5),
+              Drop(service="payment", probability=0.3),
+              Delay(service="payment", probability=0.3, by=40),
+              Reorder(service="payment", probability=0.2, by=25)]
+    run = payment_run(learner, random_orders(10, seed=5, failure_rate=0.4), faults, seed=5)
+    expect_consistent_outcomes(run, "every order is charged at most once and ends charged "
+                               "(shipped) or with its money back (cancelled).")
+
+
+# -- task "declined" ---------------------------------------------------------------------------
+def declines_once_and_never_charges(learner: Learner) -> None:
+    faults = [Duplicate(event_type="OrderPlaced", service="payment", times=1)]
+    run = payment_run(learner, [order("o-1", customer="mallory", item="book")], faults)
+    expect_untouched_money(run, "o-1", "mallory's card is declined, so o-1 must not be charged;",
+                           "check event.customer against DECLINED_CUSTOMERS before charging, "
+                           "and answer PaymentDeclined(order_id=..., reason=...).")
+    if not run.published("PaymentDeclined", "o-1"):
+        run.fail("o-1 (mallory) was not charged, but PaymentDeclined was never published.",
+                 "return PaymentDeclined(order_id=..., reason='card declined').", "o-1")
+    expect_finished(run, "o-1", "compensated")
+
+
+# -- task "refund_once" ------------------------------------------------------------------------
+def refunds_once_when_out_of_stock_comes_twice(learner: Learner) -> None:
+    faults = [Duplicate(event_type="OutOfStock", service="payment", times=1)]
+    run = payment_run(learner, [order("o-1", item="unicorn")], faults)
+    expect_charged_once(run, "o-1")
+    expect_refunded_once(run, "o-1", REFUND_HINT)
+    expect_finished(run, "o-1", "compensated")
+
+
+def refunds_once_after_shipping_fails_twice(learner: Learner) -> None:
+    faults = [Duplicate(event_type="ShipmentFailed", service="payment", times=1),
+              Crash(point="after_commit_before_ack", event_type="ShipmentFailed",
+                    service="payment", times=1)]
+    orders = [order("o-1", item="kettle", quantity=2, address="Atlantis"),
+              order("o-2", customer="mallory", address="Atlantis")]
+    run = payment_run(learner, orders, faults)
+    expect_refunded_once(run, "o-1", REFUND_HINT)
+    expect_finished(run, "o-1", "compensated")
+    expect_untouched_money(run, "o-2", "o-2 was declined;", REFUND_HINT)
+
+
+# -- task "crash_recovery" ---------------------------------------------------------------------
+def completes_an_order_after_a_crash_between_write_and_publish(learner: Learner) -> None:
+    faults = [Crash(point="after_write_before_publish", event_type="OrderPlaced",
+                    service="payment", times=1)]
+    run = payment_run(learner, [order("o-1", item="book", quantity=3)], faults, outbox=False)
+    expect_charged_once(run, "o-1", "the first delivery charged o-1 and crashed before "
+                        "publishing; the redelivery must not charge again.")
+    if run.status("o-1") != "completed":
+        run.fail("The payment service crashed after writing the charge for o-1 but before "
+                 "publishing PaymentCompleted (outbox off). When OrderPlaced was delivered "
+                 f"again, your service published nothing, so the order is {run.status('o-1')}: "
+                 "charged, but nobody downstream ever hears of it.", REANNOUNCE_HINT, "o-1")
+
+
+def recovers_from_write_publish_crashes_anywhere(learner: Learner) -> None:
+    faults = [Crash(point="after_write_before_publish", service="payment", probability=0.5,
+                    times=4),
+              Duplicate(service="payment", probability=0.3)]
+    run = payment_run(learner, random_orders(8, seed=9, failure_rate=0.5), faults,
+                      outbox=False, seed=9)
+    expect_oracle_consistent(run, REANNOUNCE_HINT + " The same goes for refunds: a repeated "
+                             "OutOfStock or ShipmentFailed gets the same PaymentRefunded again.")
+
+
+# -- task "chaos" ------------------------------------------------------------------------------
+CHAOS_HINT = ("replay the smallest schedule: Simulation(order_services(payment=make_payment_service()), "
+              "seed=..., faults=[...]), place the same orders, run_until_idle(), and read "
+              "sim.trace.dump().")
+
+
+def survives_the_chaos_explorer(learner: Learner) -> None:
+    payment = learner.service(FACTORY, "payment")
+    explore_payment(payment, schedules=100, seed=1, hint=CHAOS_HINT)
+
+
+def survives_more_seeded_chaos(learner: Learner) -> None:
+    payment = learner.service(FACTORY, "payment")
+    explore_payment(payment, schedules=200, seed=2, hint=CHAOS_HINT)
+
+
+TASKS = (
+    Task("charge_once", EXERCISE, "charge each order exactly once", (
+        Check("charges once when OrderPlaced is delivered twice (a lost ack)", 1,
+              charges_once_when_order_placed_comes_twice),
+        Check("charges once when the service crashes after committing, before the ack", 1,
+              charges_once_after_a_crash_before_the_ack),
+        Check("charges once per order in a batch with lost acks, drops and delays", 1,
+              charges_once_in_a_batch_with_lost_acks_drops_and_delays, hidden=True),
+    )),
+    Task("decline_once", EXERCISE, "decline a card once, never charge it", (
+        Check("declines mallory's card, even twice, without charging", 1,
+              declines_once_and_never_charges),
+    )),
+    Task("refund_once", EXERCISE, "refund exactly once", (
+        Check("refunds once when OutOfStock is delivered twice", 1,
+              refunds_once_when_out_of_stock_comes_twice),
+        Check("refunds once when ShipmentFailed comes again, and never refunds a declined order",
+              1, refunds_once_after_shipping_fails_twice, hidden=True),
+    )),
+    Task("crash_recovery", EXERCISE, "recover from a crash between writing and publishing", (
+        Check("completes an order after a crash between the charge and its publish (outbox off)",
+              1, completes_an_order_after_a_crash_between_write_and_publish),
+        Check("recovers from such crashes at any message of a batch", 1,
+              recovers_from_write_publish_crashes_anywhere, hidden=True),
+    )),
+    Task("chaos", EXERCISE, "survive the chaos explorer", (
+        Check("keeps every invariant over 100 seeded fault schedules", 1,
+              survives_the_chaos_explorer),
+        Check("keeps every invariant over 200 more seeded fault schedules", 1,
+              survives_more_seeded_chaos, hidden=True),
+    )),
+)

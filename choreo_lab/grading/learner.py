@@ -1,0 +1,135 @@
+"""The learner's code, as the checks see it: names from the notebook, services ready to plug in.
+
+Every way a learner's code can go wrong on the way in becomes a `Failed` that says what to
+do: a name not defined yet, the stub still in place, a factory that raises or returns
+something other than a `Service`. Handlers are wrapped so that an error inside one is
+remembered with the line it happened on; the runtime still sees the error (and retries).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..events import Event
+from ..service import Context, Service
+from .tasks import Failed
+
+_LIBRARY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STUB_HINT = ("still raises NotImplementedError: replace `# YOUR CODE HERE` and "
+             "`raise NotImplementedError()` with your code, run that cell, then check again")
+
+
+@dataclass(frozen=True)
+class HandlerError:
+    """An error raised inside one of the learner's handlers."""
+
+    service: str
+    handler: str
+    event: str
+    message_id: str
+    error: str
+    location: str
+
+    @property
+    def is_stub(self) -> bool:
+        return self.error.startswith("NotImplementedError")
+
+    def describe(self) -> str:
+        """A sentence: which handler, what error, on which line, for which message."""
+        if self.is_stub:
+            return f"Your handler {self.service}.{self.handler}() {STUB_HINT}."
+        where = f" ({self.location})" if self.location else ""
+        return (f"Your handler {self.service}.{self.handler}() raised {self.error}{where} while "
+                f"handling {self.event} {self.message_id}.")
+
+
+def learner_location(error: BaseException) -> str:
+    """'line 7 in reserve_stock: stock[item] -= 1', the deepest frame outside choreo_lab."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(frame.filename).startswith(_LIBRARY)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"line {frame.lineno} in {frame.name}{code}"
+
+
+def describe_error(error: BaseException) -> str:
+    """'KeyError: 'lamp'' (one line, at most 200 characters)."""
+    text = f"{type(error).__name__}: {error}".splitlines()[0] if str(error) else type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+class Learner:
+    """The names a learner defined in the notebook, with the errors their handlers raised."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+        self.errors: list[HandlerError] = []
+
+    def function(self, name: str) -> Callable[..., Any]:
+        """The learner's function `name`, or `Failed` saying how to define it."""
+        if name not in self.namespace:
+            raise Failed(f"`{name}` is not defined. Run the cell where you write `{name}` "
+                         "(and the cells above it), then check again.")
+        value = self.namespace[name]
+        if not callable(value):
+            raise Failed(f"`{name}` should be a function, but it is {type(value).__name__} "
+                         f"{value!r:.60}.")
+        return value
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Call the learner's function `name`; an error in it becomes a `Failed` that teaches."""
+        function = self.function(name)
+        try:
+            return function(*args)
+        except NotImplementedError:
+            raise Failed(f"`{name}` {STUB_HINT}.") from None
+        except Failed:
+            raise
+        except Exception as error:
+            where = learner_location(error)
+            raise Failed(f"calling `{name}(...)` raised {describe_error(error)}"
+                         + (f" ({where})" if where else "") + ".") from None
+
+    def service(self, factory: str, name: str, *args: Any) -> Service:
+        """Build the learner's service with `factory(*args)`, checked and wrapped for the saga."""
+        built = self.call(factory, *args)
+        if not isinstance(built, Service):
+            raise Failed(f"`{factory}(...)` returned {type(built).__name__} {built!r:.60}, not a "
+                         f"Service. Build one with Service({name!r}, ...) and return it "
+                         "at the end of the function.")
+        if built.name != name:
+            raise Failed(f"`{factory}(...)` built a service named {built.name!r}; the saga "
+                         f"expects it to be called {name!r}: Service({name!r}, ...).")
+        return self.observed(built)
+
+    def observed(self, service: Service) -> Service:
+        """A copy of `service` whose handlers remember the errors they raise."""
+        copy = Service(service.name, service.initial_state, instances=service.instances,
+                       processing_time=service.processing_time)
+        for event_type, handler in service.handlers.items():
+            copy.handles(event_type, publishes=service.publishes.get(event_type, ()))(
+                self._recording(service.name, handler))
+        return copy
+
+    def _recording(self, service: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        def recording(event: Event, ctx: Context) -> Any:
+            try:
+                return handler(event, ctx)
+            except Exception as error:
+                self.errors.append(HandlerError(
+                    service, getattr(handler, "__name__", "handler"), type(event).__name__,
+                    ctx.message_id, describe_error(error), learner_location(error)))
+                raise
+        return recording
+
+    def first_error(self, service: str | None = None) -> HandlerError | None:
+        """The first error one of the learner's handlers raised (in `service`, if given)."""
+        return next((e for e in self.errors if service is None or e.service == service), None)

@@ -1,0 +1,152 @@
+"""Seeded saga runs with the learner's services plugged in, and what the checks ask of them.
+
+`run_saga` places a few orders in the order saga (the learner's services replacing the
+reference ones), injects a fault plan, runs until nothing is left to deliver, and returns a
+`SagaRun`. Every question a check asks (which events were published for an order, what the
+stock or the ledger says) is a method here, and `SagaRun.fail` turns a wrong answer into
+feedback that shows the faults injected and what happened to the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from ..envelope import Envelope
+from ..errors import ChoreoError, RunawayError
+from ..examples.orders import order_services, order_system, place_order, saga_status
+from ..faults import AnyFault, FaultPlan
+from ..service import Service
+from ..simulation import Simulation
+from .feedback import explain, plural
+from .learner import Learner
+from .tasks import Failed
+
+#: Trace kinds worth showing a learner: what was published and what went wrong.
+SHOWN_KINDS = ("publish", "redeliver", "nack", "crash", "duplicate", "drop", "delay", "reorder",
+               "dead-letter", "kill", "restart")
+
+
+class SagaRun:
+    """One finished run of the order saga, with the learner's services in it."""
+
+    def __init__(self, sim: Simulation, orders: Sequence[dict[str, Any]], plan: FaultPlan,
+                 learner: Learner, learner_services: Sequence[str]) -> None:
+        self.sim = sim
+        self.orders = {order["order_id"]: order for order in orders}
+        self.plan = plan
+        self.learner = learner
+        self.learner_services = tuple(learner_services)
+
+    # -- what happened -----------------------------------------------------------------------
+    def published(self, event_type: str, order_id: str) -> list[Envelope]:
+        """Messages of `event_type` published for `order_id`, in order."""
+        return [envelope for envelope in self.sim.topics.get(event_type, [])
+                if envelope.correlation_id == order_id]
+
+    def status(self, order_id: str) -> str:
+        """running / compensating / completed / compensated / stuck."""
+        return saga_status(self.sim, order_id)
+
+    def stock(self, item: str) -> Any:
+        """The inventory's committed stock count for `item`."""
+        stock = self.sim.state("inventory").get("stock")
+        if not isinstance(stock, dict):
+            self.fail("The inventory's state has no `stock` dict any more: keep the stock "
+                      "counts in ctx.state['stock'], as the cell you started from does.")
+        return stock.get(item)
+
+    def ledger(self, order_id: str, kind: str) -> list[dict[str, Any]]:
+        """The payment ledger's entries of `kind` ("charge" or "refund") for `order_id`."""
+        ledger = self.sim.state("payment").get("ledger")
+        if not isinstance(ledger, list):
+            self.fail("The payment service's state has no `ledger` list any more: append "
+                      "every charge and refund to ctx.state['ledger'].")
+        return [entry for entry in ledger if isinstance(entry, dict)
+                and entry.get("order_id") == order_id and entry.get("kind") == kind]
+
+    def deliveries(self, service: str, event_type: str) -> list[Envelope]:
+        """Messages of `event_type` as `service` first received them, in arrival order."""
+        seen: dict[str, Envelope] = {}
+        for record in self.sim.trace.where(kind="deliver", service=service, event_type=event_type):
+            seen.setdefault(record.message_id or "", self.sim.trace.messages[record.message_id or ""])
+        return list(seen.values())
+
+    def fault_records(self, kind: str, service: str, order_id: str) -> list[str]:
+        """Message ids hit by a `kind` fault (duplicate, crash, ...) at `service` for `order_id`."""
+        return [record.message_id or "" for record in
+                self.sim.trace.where(kind=kind, service=service, correlation_id=order_id)]
+
+    # -- saying what is wrong ----------------------------------------------------------------
+    def fail(self, what: str, hint: str = "", order_id: str | None = None) -> NoReturn:
+        """Raise `Failed` with `what`, a `hint`, the fault plan and the order's trace."""
+        raise Failed(explain(what, hint, self.plan, self.trace_excerpt(order_id)))
+
+    def trace_excerpt(self, order_id: str | None, limit: int = 16) -> list[str]:
+        """The order's publishes and troubles, as trace lines (at most `limit`)."""
+        if order_id is None:
+            return []
+        records = self.sim.trace.where(kind="|".join(SHOWN_KINDS), correlation_id=order_id)
+        lines = [shorten(str(record)) for record in records]
+        if len(lines) > limit:
+            lines = lines[:limit - 1] + [f"... and {len(lines) - limit + 1} more records"]
+        return [f"What happened to {order_id} (trace excerpt):"] + lines
+
+    def check_learner_errors(self) -> None:
+        """Fail if one of the learner's handlers raised or returned something that is not events."""
+        error = self.learner.first_error()
+        if error is not None and error.is_stub:
+            raise Failed(error.describe())
+        if error is not None:
+            order = self.sim.trace.messages[error.message_id].correlation_id
+            attempts = len(self.sim.trace.where(kind="nack", message_id=error.message_id,
+                                                service=error.service))
+            gave_up = (" and finally dead-lettered it, so the saga could not go on"
+                       if self.sim.trace.where(kind="dead-letter", message_id=error.message_id)
+                       else "")
+            self.fail(f"{error.describe()} The broker delivered the message "
+                      f"{plural(attempts, 'time')}{gave_up}.",
+                      "a handler that raises changes nothing and gets the message again; fix "
+                      "the line above.", order)
+        for service in self.learner_services:
+            nacks = self.sim.trace.where(kind="nack", service=service)
+            if nacks:
+                order = self.sim.trace.messages[nacks[0].message_id or ""].correlation_id
+                self.fail(f"The {service} service failed on message {nacks[0].message_id}: "
+                          f"{nacks[0].detail}", "a handler returns an Event, a list of Events, "
+                          "or None.", order)
+
+
+def shorten(line: str, width: int = 100) -> str:
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def run_saga(learner: Learner, replacements: dict[str, Service], orders: Sequence[dict[str, Any]],
+             faults: Sequence[AnyFault] = (), *, seed: int = 1, outbox: bool = True,
+             stock: dict[str, int] | None = None, check_errors: bool = True) -> SagaRun:
+    """Run `orders` through the saga with the learner's `replacements` and the `faults`.
+
+    Cost: milliseconds for a handful of orders. A cycle of events, or a run that never
+    settles, fails the check with the runtime's explanation.
+    """
+    plan = FaultPlan(faults=tuple(faults))
+    try:
+        sim = order_system(seed, services=order_services(stock=stock, **replacements),
+                           faults=plan, outbox=outbox)
+    except (ChoreoError, ValueError) as error:
+        raise Failed(f"The saga could not start with your service: {error}") from None
+    for order in orders:
+        place_order(sim, **order)
+    try:
+        sim.run_until_idle(max_steps=200_000)
+    except RunawayError as error:
+        raise Failed(explain(str(error), "", plan, [])) from None
+    run = SagaRun(sim, orders, plan, learner, list(replacements))
+    if check_errors:
+        run.check_learner_errors()
+    return run
+
+
+def order(order_id: str, **fields: Any) -> dict[str, Any]:
+    """An order request: ada buys 1 book for 1 Main St unless `fields` say otherwise."""
+    return {"order_id": order_id, **fields}

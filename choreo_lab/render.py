@@ -1,0 +1,258 @@
+"""Tables for the terminal and notebooks: saga status, each service's state, the event log.
+
+Each function returns a `Rendering`: `print()` it for plain text, show it in a notebook for
+the same text in colour, or `rich.print()` it in a terminal. Output is the same on every
+machine: fixed width, no memory addresses, sets shown sorted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .diagrams import WorkflowStory
+from .display import WIDTH, Rendering
+from .simulation import Simulation
+from .trace import Trace, TraceRecord
+
+#: How each trace kind is coloured in the event log.
+KIND_STYLES: dict[str, str] = {
+    "publish": "bold", "no-subscriber": "dim", "deliver": "", "ack": "green",
+    "redeliver": "yellow", "duplicate": "yellow", "redrive": "yellow",
+    "drop": "magenta", "delay": "magenta", "reorder": "magenta",
+    "nack": "red", "crash": "red", "abandon": "red", "dead-letter": "bold red",
+    "kill": "bold red", "restart": "green", "pause": "yellow", "resume": "green", "scale": "cyan",
+}
+
+#: How saga statuses are coloured (others are shown plain).
+STATUS_STYLES: dict[str, str] = {
+    "completed": "green", "compensated": "blue", "compensating": "yellow",
+    "running": "cyan", "stuck": "bold red",
+}
+
+MAX_CELL = 60
+
+
+def show(value: Any, limit: int = MAX_CELL) -> str:
+    """A value as short, stable text: sets sorted, nested dicts and lists spelled out."""
+    if isinstance(value, (set, frozenset)):
+        text = "{" + ", ".join(sorted(show(item) for item in value)) + "}"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{key}={show(item)}" for key, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(show(item) for item in value)
+    elif isinstance(value, (str, int, float, bool)) or value is None:
+        text = str(value)
+    else:  # an object whose repr might hold a memory address
+        text = type(value).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# -- saga status -------------------------------------------------------------------------------
+def saga_table(sim: Simulation, status: Callable[[Simulation, str], str],
+               workflows: str | Iterable[str] | None = None) -> Rendering:
+    """One row per workflow: its status (by `status(sim, id)`), last event and its time,
+    messages published and redeliveries.
+
+    E.g. ``saga_table(sim, saga_status)`` with the order saga's `saga_status`.
+    """
+    story = WorkflowStory.of(sim, workflows, required=False)
+    last_event: dict[str, str] = {}
+    last_time: dict[str, int] = {}
+    messages: Counter[str] = Counter()
+    retries: Counter[str] = Counter()
+    for _, record in story.records:
+        if record.message_id is None:
+            continue
+        envelope = story.trace.messages[record.message_id]
+        workflow = envelope.correlation_id
+        last_time[workflow] = record.time
+        if record.kind == "publish":
+            last_event[workflow] = f"{envelope.event_type} by {envelope.producer}"
+            messages[workflow] += 1
+        elif record.kind == "redeliver":
+            retries[workflow] += 1
+    table = Table("workflow", "status", "last event", "at t=", "messages", "redeliveries",
+                  title="Sagas", title_justify="left")
+    statuses: Counter[str] = Counter()
+    for workflow in story.workflows:
+        state = status(sim, workflow)
+        statuses[state] += 1
+        table.add_row(workflow, Text(state, style=STATUS_STYLES.get(state, "")),
+                      last_event.get(workflow, "-"), str(last_time.get(workflow, "-")),
+                      str(messages[workflow]), str(retries[workflow]))
+    table.caption = "  ".join(f"{name}: {count}" for name, count in statuses.most_common())
+    table.caption_justify = "left"
+    return Rendering(table)
+
+
+# -- each service's own state ------------------------------------------------------------------
+def state_tables(sim: Simulation, services: Iterable[str] | None = None, *,
+                 max_rows: int = 20) -> Rendering:
+    """Each service's committed state, one panel per service; dicts of dicts become tables."""
+    names = list(services) if services is not None else sim.services
+    panels = [Panel(Group(*_state_parts(sim.state(name), max_rows)), expand=False,
+                    title=f"{name} ({sim.status(name)})", title_align="left")
+              for name in names]
+    return Rendering(Group(*panels))
+
+
+def _state_parts(state: dict[str, Any], max_rows: int) -> list[RenderableType]:
+    if not state:
+        return [Text("(empty state)", style="dim")]
+    lines = Text()
+    parts: list[RenderableType] = []
+    for key, value in state.items():
+        table = _as_table(key, value, max_rows)
+        if table is None:
+            lines.append(f"{key}: ", style="bold")
+            lines.append(f"{show(value) if value not in ({}, []) else '(empty)'}\n")
+        else:
+            parts.append(table)
+    if lines:
+        lines.rstrip()
+        parts.insert(0, lines)
+    return parts
+
+
+def _as_table(title: str, value: Any, max_rows: int) -> Table | None:
+    """A table for a non-empty dict (by key) or list of dicts; None for anything else."""
+    if isinstance(value, dict) and value:
+        rows = list(value.items())
+        if all(isinstance(item, dict) for _, item in rows):
+            columns = list(dict.fromkeys(column for _, item in rows for column in item))
+            cells = [[show(key)] + [show(item.get(c, "")) for c in columns] for key, item in rows]
+            return _table(title, ["key", *columns], cells, max_rows)
+        return _table(title, ["key", "value"], [[show(k), show(v)] for k, v in rows], max_rows)
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        columns = list(dict.fromkeys(column for item in value for column in item))
+        cells = [[show(item.get(c, "")) for c in columns] for item in value]
+        return _table(title, columns, cells, max_rows)
+    return None
+
+
+def _table(title: str, columns: list[str], cells: list[list[str]], max_rows: int) -> Table:
+    table = Table(*columns, title=title, title_justify="left", title_style="bold")
+    for row in cells[:max_rows]:
+        table.add_row(*row)
+    if len(cells) > max_rows:
+        table.add_row(f"… {len(cells) - max_rows} more", *[""] * (len(columns) - 1))
+    return table
+
+
+# -- the event log, each message under the one that caused it ----------------------------------
+def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
+              max_rows: int | None = 100) -> Rendering:
+    """The trace as a log: each message indented under the delivery that caused it.
+
+    `workflows` picks correlation ids (None: all); kills and restarts of the services
+    involved are shown where they happened. Kinds are coloured by outcome: ack green,
+    nack and crash red, dead-letter bold red, redelivery and duplicate yellow.
+    """
+    story = WorkflowStory.of(run, workflows, required=False)
+    rows = _causal_rows(story)
+    shown = rows if max_rows is None else rows[:max_rows]
+    lines = [("t", Text("what"), "service", "message", "detail")]
+    lines += [_log_cells(story, depth, record) for depth, record in shown]
+    # A log is plain columns of text: much faster for rich to render than a Table.
+    widths = [min(max(len(line[n]) for line in lines), limit)
+              for n, limit in enumerate(_LOG_WIDTHS)]
+    detail_width = max(WIDTH - sum(widths) - 2 * len(widths), 10)
+    log = Text(no_wrap=True, overflow="ellipsis")
+    for number, (time, what, service, message, detail) in enumerate(lines):
+        style = "bold" if number == 0 else ""
+        log.append(time.rjust(widths[0]) + "  ", style=style)
+        what.truncate(widths[1], overflow="ellipsis", pad=True)
+        log.append_text(what.copy() if number else Text(what.plain, style=style))
+        log.append(f"  {service[:widths[2]]:<{widths[2]}}  {message[:widths[3]]:<{widths[3]}}  ",
+                   style=style)
+        log.append(_shorten(detail, detail_width).rstrip() + "\n", style=style)
+    if len(shown) < len(rows):
+        log.append(f"… {len(rows) - len(shown)} more rows (event_log(..., max_rows=None) "
+                   "shows all)\n", style="dim")
+    log.rstrip()
+    return Rendering(log)
+
+
+_LOG_WIDTHS = (7, 44, 14, 10)   # the widest t, what, service and message columns
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _causal_rows(story: WorkflowStory) -> list[tuple[int, TraceRecord]]:
+    """Depth first: each message's publish, its deliveries, and after the delivery that caused
+    them, the messages it caused. Kills and restarts go before the first later record."""
+    published: dict[str, tuple[int, TraceRecord]] = {}
+    records: dict[str, list[tuple[int, TraceRecord]]] = {}
+    for index, record in story.records:
+        if record.message_id is None:
+            continue
+        if record.kind == "publish":
+            published[record.message_id] = (index, record)
+        else:
+            records.setdefault(record.message_id, []).append((index, record))
+    rows: list[tuple[int, int, TraceRecord]] = []
+
+    def visit(message_id: str, depth: int) -> None:
+        index, record = published[message_id]
+        rows.append((index, depth, record))
+        own = records.get(message_id, [])
+        items: list[tuple[int, int, int, str | TraceRecord]] = [(i, 0, i, r) for i, r in own]
+        for child in story.trace.children(message_id):
+            if child.message_id in published:
+                born = published[child.message_id][0]
+                # after the outcome (ack, crash...) of the delivery whose handler published it
+                after = next((i for i, r in own if r.service == child.producer and i > born), born)
+                items.append((after, 1, born, child.message_id))
+        for _, _, at, item in sorted(items, key=lambda entry: entry[:3]):
+            if isinstance(item, str):
+                visit(item, depth + 1)
+            else:
+                rows.append((at, depth + 1, item))
+
+    for message_id in published:
+        if story.trace.messages[message_id].causation_id not in published:
+            visit(message_id, 0)
+    return _with_service_records(rows, story)
+
+
+def _with_service_records(rows: list[tuple[int, int, TraceRecord]],
+                          story: WorkflowStory) -> list[tuple[int, TraceRecord]]:
+    """Each kill, restart, pause... placed after the last row that happened before it (and
+    after the earlier rows right behind that one)."""
+    after: dict[int, list[TraceRecord]] = {}
+    for index, record in story.records:
+        if record.message_id is None:
+            earlier = [n for n, (at, _, _) in enumerate(rows) if at < index]
+            position = max(earlier, key=lambda n: rows[n][0]) if earlier else -1
+            while position + 1 < len(rows) and rows[position + 1][0] < index:
+                position += 1
+            after.setdefault(position, []).append(record)
+    result = [(0, record) for record in after.get(-1, [])]
+    for position, (_, depth, record) in enumerate(rows):
+        result.append((depth, record))
+        result += [(depth, service_record) for service_record in after.get(position, [])]
+    return result
+
+
+def _log_cells(story: WorkflowStory, depth: int,
+               record: TraceRecord) -> tuple[str, Text, str, str, str]:
+    what = Text("  " * min(depth, 10))
+    what.append(record.kind, style=KIND_STYLES.get(record.kind, ""))
+    detail = record.detail
+    if record.kind == "publish" and record.message_id:
+        envelope = story.trace.messages[record.message_id]
+        what.append(f" {envelope.event_type}", style="bold")
+        detail = ", ".join(f"{k}={show(v)}" for k, v in envelope.event.__dict__.items())
+    message = record.message_id or ""
+    if record.attempt:
+        message += f" #{record.attempt}"
+    return str(record.time), what, record.service, message, detail

@@ -1,0 +1,111 @@
+"""The topology flowchart shows, from the handlers alone, who publishes what and who reacts."""
+
+from __future__ import annotations
+
+import pytest
+
+from choreo_lab import Event, Service
+from choreo_lab.diagrams import topology
+from choreo_lab.examples.orders import order_services, order_system
+
+from .mermaid_rules import parse_flowchart
+
+# Read off the saga's description (examples/orders.py docstring), one pair per arrow.
+ORDER_SAGA_EDGES = {
+    ("customer", "OrderRequested"), ("OrderRequested", "order"), ("order", "OrderPlaced"),
+    ("OrderPlaced", "payment"),
+    ("payment", "PaymentCompleted"), ("payment", "PaymentDeclined"), ("payment", "PaymentRefunded"),
+    ("PaymentCompleted", "inventory"),
+    ("inventory", "InventoryReserved"), ("inventory", "OutOfStock"),
+    ("inventory", "InventoryReleased"),
+    ("InventoryReserved", "shipping"),
+    ("shipping", "ShipmentScheduled"), ("shipping", "ShipmentFailed"),
+    ("OutOfStock", "payment"), ("ShipmentFailed", "payment"), ("ShipmentFailed", "inventory"),
+    # the order service follows every step to keep its own view of the order
+    *{(event, "order") for event in (
+        "PaymentCompleted", "PaymentDeclined", "InventoryReserved", "OutOfStock",
+        "ShipmentScheduled", "ShipmentFailed", "PaymentRefunded", "InventoryReleased")},
+}
+FAILURES = ["PaymentDeclined", "OutOfStock", "ShipmentFailed"]
+COMPENSATIONS = ["PaymentRefunded", "InventoryReleased"]
+
+
+def order_chart():
+    return parse_flowchart(topology(order_services(), outside="customer").source)
+
+
+def test_every_service_and_event_of_the_order_saga_is_a_node():
+    labels = set(order_chart().nodes.values())
+    assert {"order", "payment", "inventory", "shipping", "customer"} <= labels
+    assert {"OrderRequested", "OrderPlaced", "PaymentCompleted", "InventoryReserved",
+            "ShipmentScheduled", *FAILURES, *COMPENSATIONS} <= labels
+    assert len(labels) == 5 + 10
+
+
+def test_every_publish_and_every_reaction_of_the_order_saga_is_an_edge_once():
+    chart = order_chart()
+    assert chart.edge_labels() == ORDER_SAGA_EDGES
+    assert len(chart.edges) == len(ORDER_SAGA_EDGES)  # PaymentRefunded has two handlers, one edge
+
+
+def test_reactions_are_labelled_with_the_handler_that_runs():
+    chart = order_chart()
+    labelled = {(chart.nodes[a], label, chart.nodes[b]) for a, _, label, b in chart.edges if label}
+    assert ("PaymentCompleted", "reserve_stock", "inventory") in labelled
+    assert ("ShipmentFailed", "release_stock", "inventory") in labelled
+    assert ("OutOfStock", "refund", "payment") in labelled
+
+
+def test_failures_and_compensations_have_their_own_node_and_edge_styles():
+    chart = order_chart()
+    by_label = {label: ident for ident, label in chart.nodes.items()}
+    assert sorted(chart.nodes[i] for i in chart.classes["failure"]) == sorted(FAILURES)
+    assert sorted(chart.nodes[i] for i in chart.classes["compensation"]) == sorted(COMPENSATIONS)
+    for number, (origin, kind, _, end) in enumerate(chart.edges):
+        touches = {chart.nodes[origin], chart.nodes[end]}
+        if touches & set(FAILURES):
+            assert kind == "-.->" and "#c0392b" in chart.link_styles[number]
+        elif touches & set(COMPENSATIONS):
+            assert kind == "-.->" and "#d68910" in chart.link_styles[number]
+        else:
+            assert kind == "-->" and number not in chart.link_styles
+    assert by_label["customer"] in chart.classes["outside"]
+
+
+def test_events_nobody_publishes_come_from_outside_by_default():
+    chart = parse_flowchart(topology(order_services()).source)
+    assert ("outside", "OrderRequested") in chart.edge_labels()
+
+
+def test_failure_events_can_be_named_explicitly():
+    chart = parse_flowchart(topology(order_services(), failures=["OutOfStock"]).source)
+    assert [chart.nodes[i] for i in chart.classes["failure"]] == ["OutOfStock"]
+    # only what reacting to OutOfStock publishes counts as compensation now
+    assert [chart.nodes[i] for i in chart.classes["compensation"]] == ["PaymentRefunded"]
+
+
+def test_odd_service_names_become_safe_node_ids():
+    class Tick(Event):
+        n: int
+
+    first, second = Service("end"), Service("consumer-0")
+    first.handles(Tick)(lambda event, ctx: None)
+    second.handles(Tick)(lambda event, ctx: None)
+    chart = parse_flowchart(topology([first, second]).source)
+    assert {("Tick", "end"), ("Tick", "consumer-0")} <= chart.edge_labels()
+
+
+def test_the_same_definitions_give_the_same_text():
+    assert topology(order_services()).source == topology(order_services()).source
+
+
+def test_a_simulation_is_refused_with_what_to_pass_instead():
+    with pytest.raises(TypeError, match=r"topology\(order_services\(\)\)"):
+        topology(order_system(seed=1))  # type: ignore[arg-type]
+
+
+def test_things_that_are_not_services_are_refused():
+    with pytest.raises(TypeError, match="takes Service definitions, got str"):
+        topology(["payment"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="at least one service"):
+        topology([])

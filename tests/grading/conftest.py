@@ -1,0 +1,165 @@
+"""Shared helpers for the grading tests: exercise sources, learner namespaces, one grading run.
+
+The command-line grader is slow to start (one Jupyter kernel per notebook), so the tests
+that need it share one run over a folder of submissions (`graded`), made once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from choreo_lab.grading.safety import LearnerTimeout, captured_output, time_limit
+from choreo_lab.grading.student_version import is_grade
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+SOURCES = {path.stem: path for path in sorted(SOLUTIONS.glob("ex*.ipynb"))}
+
+
+def namespace_of(notebook: nbformat.NotebookNode,
+                 replacements: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run a notebook's non-test code cells in a fresh namespace, as a learner's kernel would.
+
+    `replacements` swaps the source of cells by id. Cells that raise are skipped (like a
+    learner who runs past an error), so a stub's NotImplementedError does not stop the setup;
+    a cell that runs for more than 10 s is stopped.
+    """
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or is_grade(cell):
+            continue
+        source = (replacements or {}).get(cell.get("id"), cell.source)
+        filename = f"<cell {cell.get('id')}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:  # like IPython, which also registers each cell's source with linecache
+            with time_limit(10), captured_output():
+                exec(compile(source, filename, "exec"), namespace)
+        except (Exception, LearnerTimeout):
+            pass
+    return namespace
+
+
+def flat(text: str) -> str:
+    """Whitespace collapsed, so phrases can be found across wrapped lines."""
+    return " ".join(text.split())
+
+
+# -- one grading run, shared ------------------------------------------------------------------
+TOP_LEVEL_RAISE = 'raise ValueError("I give up")'
+HANDLER_LOOPS = '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "reservations": {}})
+
+    @inventory.handles(PaymentCompleted)
+    def reserve_stock(event, ctx):
+        while True:
+            pass
+
+    return inventory
+'''
+HANDLER_PRINTS = '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "reservations": {}})
+
+    @inventory.handles(PaymentCompleted)
+    def reserve_stock(event, ctx):
+        print("debugging! " * 200_000)
+        ctx.state["stock"][event.item] -= event.quantity
+        return InventoryReserved(order_id=event.order_id, item=event.item,
+                                 quantity=event.quantity, address=event.address)
+
+    return inventory
+'''
+HANDLER_EXITS = '''
+import os
+
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "reservations": {}})
+
+    @inventory.handles(PaymentCompleted)
+    def reserve_stock(event, ctx):
+        os._exit(1)
+
+    return inventory
+'''
+CELL_LOOPS = "while True:\n    pass"
+CELL_PRINTS = 'print("x" * 5_000_000)'
+CELL_IGNORES_INTERRUPTS = '''
+import time
+while True:
+    try:
+        time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass
+'''
+
+
+def submission(folder: Path, name: str, exercise: str, *, stub: bool = False,
+               cells: Mapping[str, str] | None = None) -> Path:
+    """Write a submission: the source (or the student version) with some cells replaced."""
+    source = EXERCISES if stub else SOLUTIONS
+    notebook = nbformat.read(source / f"{exercise}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.get("id") in (cells or {}):
+            cell.source = cells[cell.id]  # type: ignore[index]
+    path = folder / name / f"{exercise}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def grade_command(paths: list[Path], report: Path, *, timeout: float = 60) -> list[str]:
+    return [sys.executable, "-m", "choreo_lab.cli", "grade", *map(str, paths), "--json",
+            "--report", str(report), "--cell-timeout", "4", "--timeout", str(timeout),
+            "--check-budget", "1.5", "--jobs", "2"]
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One `choreo-lab grade --json` run over references, stubs and misbehaving submissions.
+
+    A second run, started at the same time, grades a notebook that ignores interrupts, with a
+    short whole-notebook limit. Returns {"report": ..., "stdout": ..., "by_name": {"raises/ex01-inventory": verdict},
+    "stubborn": verdict, "report_file": path}.
+    """
+    folder = tmp_path_factory.mktemp("submissions")
+    for exercise in SOURCES:
+        submission(folder, "reference", exercise)
+        submission(folder, "stub", exercise, stub=True)
+    ex01 = "ex01-inventory"
+    submission(folder, "raises", ex01, cells={"inventory_service": TOP_LEVEL_RAISE})
+    submission(folder, "loops-in-handler", ex01, cells={"inventory_service": HANDLER_LOOPS})
+    submission(folder, "prints-in-handler", ex01, cells={"inventory_service": HANDLER_PRINTS})
+    submission(folder, "exits", ex01, cells={"inventory_service": HANDLER_EXITS})
+    submission(folder, "loops-in-cell", ex01, cells={"try_it": CELL_LOOPS})
+    submission(folder, "prints-in-cell", ex01, cells={"try_it": CELL_PRINTS})
+    (folder / "not-a-notebook").mkdir()
+    (folder / "not-a-notebook" / "ex01-inventory.ipynb").write_text("{ this is not json")
+    stubborn_folder = tmp_path_factory.mktemp("stubborn")
+    stubborn = submission(stubborn_folder, "stubborn", ex01, cells={"try_it": CELL_IGNORES_INTERRUPTS})
+
+    report_file = folder.parent / "report.json"
+    main = subprocess.Popen(grade_command([folder], report_file), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=folder.parent)
+    second = subprocess.Popen(grade_command([stubborn], folder.parent / "stubborn.json",
+                                            timeout=12),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder.parent)
+    out, err = main.communicate(timeout=400)
+    stubborn_out, _ = second.communicate(timeout=400)
+    assert main.returncode == 0, err.decode()
+    report = json.loads(out)
+    by_name = {Path(v["path"]).relative_to(folder).with_suffix("").as_posix(): v
+               for v in report["notebooks"]}
+    return {"report": report, "stdout": out.decode(), "by_name": by_name,
+            "stubborn": json.loads(stubborn_out)["notebooks"][0], "report_file": report_file,
+            "exit_code": main.returncode}

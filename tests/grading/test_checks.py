@@ -1,0 +1,167 @@
+"""The checks are not vacuous: stubs score zero, references score full, wrong answers lose
+exactly the points they should with a message that teaches, and other right answers pass.
+
+These run the checks in this process on namespaces built from the notebooks (fast); the
+command-line grader runs the same checks in kernels (test_grader.py).
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from choreo_lab.grading import check
+from choreo_lab.grading.judge import judge_task
+from choreo_lab.grading.tasks import Task, exercises
+
+from .conftest import EXERCISES, SOURCES, flat, namespace_of
+from .variants import CORRECT_DIFFERENTLY, WRONG, Variant
+
+
+def grade(namespace: dict, exercise: str) -> dict[str, tuple[float, float, str]]:
+    """Check title -> (score, points, message) over every task of `exercise`, hidden included."""
+    found = {}
+    for task in exercises()[exercise]:
+        for result in judge_task(task, namespace, hidden=True).checks:
+            found[result.title] = (result.score, result.points, result.message)
+    return found
+
+
+def total(found: dict[str, tuple[float, float, str]]) -> tuple[float, float]:
+    return sum(s for s, _, _ in found.values()), sum(p for _, p, _ in found.values())
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_the_reference_solution_scores_full_marks(exercise: str) -> None:
+    found = grade(namespace_of(nbformat.read(SOURCES[exercise], as_version=4)), exercise)
+    failures = {title: message for title, (score, points, message) in found.items() if score < points}
+    assert failures == {}
+    assert total(found)[0] == sum(task.max_points for task in exercises()[exercise]) > 0
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_the_stubs_score_zero_and_say_to_replace_the_stub(exercise: str) -> None:
+    found = grade(namespace_of(nbformat.read(EXERCISES / f"{exercise}.ipynb", as_version=4)),
+                  exercise)
+    assert total(found)[0] == 0
+    assert all("NotImplementedError" in message for _, _, message in found.values())
+
+
+@pytest.mark.parametrize("variant", WRONG, ids=lambda v: v.name)
+def test_a_known_wrong_answer_loses_the_right_points_with_a_message_that_teaches(
+        variant: Variant) -> None:
+    notebook = nbformat.read(SOURCES[variant.exercise], as_version=4)
+    found = grade(namespace_of(notebook, variant.cells), variant.exercise)
+    failed = {title for title, (score, points, _) in found.items() if score < points}
+    assert failed == set(variant.expected_failures)
+    for title, phrase in variant.expected_failures.items():
+        assert flat(phrase) in flat(found[title][2]), found[title][2]
+    assert 0 < total(found)[0] < total(found)[1]
+
+
+@pytest.mark.parametrize("variant", CORRECT_DIFFERENTLY, ids=lambda v: v.name)
+def test_a_correct_answer_written_differently_scores_full_marks(variant: Variant) -> None:
+    notebook = nbformat.read(SOURCES[variant.exercise], as_version=4)
+    found = grade(namespace_of(notebook, variant.cells), variant.exercise)
+    assert {t: m for t, (s, p, m) in found.items() if s < p} == {}
+
+
+def test_every_exercise_has_at_least_two_known_wrong_answers() -> None:
+    counts = {exercise: sum(v.exercise == exercise for v in WRONG) for exercise in SOURCES}
+    assert min(counts.values()) >= 2, counts
+
+
+def test_feedback_shows_the_faults_injected_and_a_trace_excerpt() -> None:
+    variant = next(v for v in WRONG if v.name == "charges on every delivery")
+    namespace = namespace_of(nbformat.read(SOURCES[variant.exercise], as_version=4), variant.cells)
+    message = check("charge_once", namespace=namespace).checks[0].message
+    assert "Order o-1 was charged 2 times" in message
+    assert "duplicate(service='payment', event_type='OrderPlaced', times=1)" in message
+    assert "What happened to o-1 (trace excerpt):" in message
+    assert "Hint: remember which orders you charged and skip repeats" in message
+
+
+def test_the_chaos_check_reports_the_smallest_failing_schedule() -> None:
+    variant = next(v for v in WRONG if v.name == "charges on every delivery")
+    namespace = namespace_of(nbformat.read(SOURCES[variant.exercise], as_version=4), variant.cells)
+    message = flat(check("chaos", namespace=namespace).checks[0].message)
+    assert "The smallest failing schedule" in message and "at most one charge" in message
+    assert "Faults injected" in message
+
+
+def test_the_public_check_says_plainly_that_hidden_checks_exist() -> None:
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4))
+    result = check("reserve", namespace=namespace)
+    assert all(not c.hidden for c in result.checks)
+    assert "runs 1 more hidden check" in str(result)
+    assert "hidden check" in result._repr_html_()
+    assert result.score == 2 and result.max_score == 3
+
+
+def test_the_notebook_display_gives_nbgrader_the_score_as_text() -> None:
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4))
+    bundle = check("reserve", hidden=True, namespace=namespace)._repr_mimebundle_()
+    assert bundle["text/plain"] == "3"
+    assert "text/html" in bundle
+
+
+def test_feedback_is_the_same_every_time() -> None:
+    variant = next(v for v in WRONG if v.name == "compensates on the wrong events")
+    notebook = nbformat.read(SOURCES[variant.exercise], as_version=4)
+    first = grade(namespace_of(notebook, variant.cells), variant.exercise)
+    again = grade(namespace_of(notebook, variant.cells), variant.exercise)
+    assert first == again
+
+
+def test_a_handler_that_loops_forever_fails_its_check_within_the_budget() -> None:
+    from .conftest import HANDLER_LOOPS
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
+                             {"inventory_service": HANDLER_LOOPS})
+    result = check("reserve", namespace=namespace, budget=0.5)
+    assert result.score == 0
+    assert "did not finish within 0.5 s" in result.checks[0].message
+
+
+def test_a_handler_that_prints_megabytes_fails_and_nothing_reaches_the_notebook(capsys) -> None:
+    from .conftest import HANDLER_PRINTS
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
+                             {"inventory_service": HANDLER_PRINTS})
+    result = check("reserve", namespace=namespace)
+    assert result.score == 0 and "remove the print() calls" in flat(result.checks[0].message)
+    assert capsys.readouterr().out == ""
+
+
+def test_a_handler_error_names_the_line_and_the_message() -> None:
+    broken = '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock)})
+
+    @inventory.handles(PaymentCompleted)
+    def reserve_stock(event, ctx):
+        return ctx.state["reservations"][event.order_id]
+
+    return inventory
+'''
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
+                             {"inventory_service": broken})
+    message = flat(check("reserve", namespace=namespace).checks[0].message)
+    assert "reserve_stock() raised KeyError: 'reservations'" in message
+    assert 'line 7 in reserve_stock: return ctx.state["reservations"][event.order_id]' in message
+
+
+def test_a_factory_that_returns_nothing_is_told_to_return_the_service() -> None:
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
+                             {"inventory_service": "def make_inventory_service(stock):\n    pass"})
+    message = check("reserve", namespace=namespace).checks[0].message
+    assert "returned NoneType None, not a Service" in message
+
+
+def test_an_unknown_task_lists_the_tasks_there_are() -> None:
+    with pytest.raises(KeyError, match="ex01-inventory: reserve, out_of_stock, reserve_once"):
+        check("reserv", namespace={})
+
+
+def test_tasks_have_unique_names_and_positive_points() -> None:
+    tasks = [task for group in exercises().values() for task in group]
+    assert len({task.name for task in tasks}) == len(tasks)
+    assert all(isinstance(task, Task) and task.max_points > 0 for task in tasks)

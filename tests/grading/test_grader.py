@@ -1,0 +1,105 @@
+"""`choreo-lab grade`: headless, with timeouts, never hanging or crashing, and honest about why.
+
+All these read one shared grading run (the `graded` fixture in conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from choreo_lab.grading.tasks import exercises
+
+from .conftest import SOURCES, flat
+
+
+def verdict(graded: dict[str, Any], name: str) -> dict[str, Any]:
+    return graded["by_name"][name]
+
+
+def messages(entry: dict[str, Any]) -> list[str]:
+    return [flat(c["message"]) for t in entry["tasks"] for c in t["checks"]]
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_a_reference_submission_scores_full_marks(graded: dict, exercise: str) -> None:
+    entry = verdict(graded, f"reference/{exercise}")
+    assert entry["status"] == "graded"
+    assert entry["score"] == entry["max_score"] == sum(t.max_points for t in exercises()[exercise])
+    assert any(c["hidden"] for t in entry["tasks"] for c in t["checks"]), "hidden checks ran"
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_an_untouched_exercise_scores_zero(graded: dict, exercise: str) -> None:
+    entry = verdict(graded, f"stub/{exercise}")
+    assert entry["score"] == 0 and entry["max_score"] > 0
+    assert all("NotImplementedError" in m for m in messages(entry))
+
+
+def test_json_report_has_scores_per_notebook_and_in_total(graded: dict) -> None:
+    report = graded["report"]
+    assert set(report) >= {"notebooks", "score", "max_score"}
+    assert report["score"] == sum(n["score"] for n in report["notebooks"])
+    assert report["max_score"] == sum(n["max_score"] for n in report["notebooks"])
+    for entry in report["notebooks"]:
+        assert {"path", "exercise", "status", "score", "max_score", "tasks", "problems"} <= set(entry)
+        for task in entry["tasks"]:
+            assert {"task", "score", "max_score", "checks"} <= set(task)
+            assert task["score"] == sum(c["score"] for c in task["checks"])
+    assert json.loads(graded["report_file"].read_text()) == report
+
+
+def test_a_cell_that_raises_fails_the_checks_that_need_its_code(graded: dict) -> None:
+    entry = verdict(graded, "raises/ex01-inventory")
+    assert entry["score"] == 0
+    assert any("ValueError: I give up" in p for p in entry["problems"])
+    assert all("`make_inventory_service` is not defined" in m for m in messages(entry))
+
+
+def test_a_handler_that_loops_forever_is_stopped_and_failed(graded: dict) -> None:
+    entry = verdict(graded, "loops-in-handler/ex01-inventory")
+    assert entry["status"] == "graded" and entry["score"] == 0
+    assert all("did not finish within 1.5 s" in m for m in messages(entry))
+
+
+def test_a_handler_that_prints_megabytes_fails_with_a_clear_message(graded: dict) -> None:
+    entry = verdict(graded, "prints-in-handler/ex01-inventory")
+    assert entry["score"] == 0
+    assert all("remove the print() calls from your handlers" in m for m in messages(entry))
+
+
+def test_a_submission_that_kills_its_kernel_scores_zero_and_says_so(graded: dict) -> None:
+    entry = verdict(graded, "exits/ex01-inventory")
+    assert entry["score"] == 0 and entry["max_score"] == 7
+    assert all("kernel died" in m for m in messages(entry))
+
+
+def test_a_cell_that_never_ends_is_interrupted_and_grading_goes_on(graded: dict) -> None:
+    entry = verdict(graded, "loops-in-cell/ex01-inventory")
+    assert entry["score"] == entry["max_score"]
+    assert any("was interrupted" in p for p in entry["problems"])
+
+
+def test_megabytes_printed_by_a_cell_do_not_hurt_grading(graded: dict) -> None:
+    entry = verdict(graded, "prints-in-cell/ex01-inventory")
+    assert entry["score"] == entry["max_score"]
+
+
+def test_a_file_that_is_not_a_notebook_is_reported_not_crashed_on(graded: dict) -> None:
+    entry = verdict(graded, "not-a-notebook/ex01-inventory")
+    assert entry["status"] == "error" and entry["score"] == 0
+    assert "not a readable notebook" in entry["problems"][0]
+
+
+def test_a_notebook_that_ignores_interrupts_is_stopped_at_the_whole_notebook_limit(
+        graded: dict) -> None:
+    entry = graded["stubborn"]
+    assert entry["status"] == "error" and entry["score"] == 0 and entry["max_score"] == 7
+    assert "longer than 12 s" in entry["problems"][0]
+
+
+def test_verdicts_come_in_the_order_of_the_notebooks(graded: dict) -> None:
+    paths = [entry["path"] for entry in graded["report"]["notebooks"]]
+    assert paths == sorted(paths)

@@ -1,0 +1,178 @@
+"""The student versions: made from the single sources by nbgrader's rules, never stale."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from choreo_lab.grading.student_version import (ExerciseSourceError, notebook_text,
+                                                stale_exercises, student_version)
+from choreo_lab.grading.tasks import exercises
+
+from .conftest import EXERCISES, ROOT, SOLUTIONS, SOURCES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def nbgrader_cell(cell: nbformat.NotebookNode, grade_id: str, **flags: object) -> nbformat.NotebookNode:
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False,
+                                 "schema_version": 3, "solution": False, **flags}
+    return cell
+
+
+def one_cell_notebook(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=[cell])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                       "display_name": "Python 3"}
+    return notebook
+
+
+# -- nbgrader's rules ---------------------------------------------------------------------------
+def test_matches_what_nbgrader_itself_makes_of_the_rules_fixture() -> None:
+    source = nbformat.read(FIXTURES / "nbgrader-rules.source.ipynb", as_version=4)
+    expected = nbformat.read(FIXTURES / "nbgrader-rules.expected.ipynb", as_version=4)
+    assert expected.metadata.pop("recorded_with") == "nbgrader 0.9.6"
+    ours = student_version(source)
+    assert [cell.source for cell in ours.cells] == [cell.source for cell in expected.cells]
+    assert [cell.metadata for cell in ours.cells] == [cell.metadata for cell in expected.cells]
+    assert notebook_text(ours) == notebook_text(expected)
+
+
+def test_a_solution_region_becomes_the_stub_indented_like_its_begin_line() -> None:
+    cell = nbgrader_cell(new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
+                                       "    ### END SOLUTION\n# after"), "f", solution=True)
+    assert student_version(one_cell_notebook(cell)).cells[0].source == (
+        "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()\n# after")
+
+
+def test_hidden_tests_disappear_with_their_delimiters_and_grade_metadata_stays() -> None:
+    cell = nbgrader_cell(new_code_cell("check('a')\n### BEGIN HIDDEN TESTS\ncheck('a', hidden=True)\n"
+                                       "### END HIDDEN TESTS"), "check_a", grade=True,
+                         locked=True, points=3)
+    made = student_version(one_cell_notebook(cell)).cells[0]
+    assert made.source == "check('a')"
+    assert made.metadata["nbgrader"] == cell.metadata["nbgrader"]
+
+
+@pytest.mark.parametrize("source, flags, complaint", [
+    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", {}, "not a solution cell"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", {"solution": True}, "nested"),
+    ("### BEGIN SOLUTION\nx = 1", {"solution": True}, "no matching"),
+    ("### BEGIN HIDDEN TESTS\nassert x\n### END HIDDEN TESTS", {}, "not a grade cell"),
+])
+def test_a_source_that_breaks_nbgraders_rules_is_refused_with_a_reason(
+        source: str, flags: dict, complaint: str) -> None:
+    cell = nbgrader_cell(new_code_cell(source), "broken", **flags)
+    with pytest.raises(ExerciseSourceError, match=complaint):
+        student_version(one_cell_notebook(cell))
+
+
+def test_outputs_and_execution_counts_are_cleared() -> None:
+    cell = new_code_cell("print(1)", execution_count=4,
+                         outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")])
+    made = student_version(one_cell_notebook(cell)).cells[0]
+    assert (made.outputs, made.execution_count) == ([], None)
+
+
+def test_a_markdown_solution_cell_becomes_your_answer_here() -> None:
+    cell = nbgrader_cell(new_markdown_cell("Because."), "why", solution=True)
+    assert student_version(one_cell_notebook(cell)).cells[0].source == "YOUR ANSWER HERE"
+
+
+# -- the course's exercises -------------------------------------------------------------------
+def test_exercises_folder_is_exactly_what_the_sources_generate() -> None:
+    assert stale_exercises(SOLUTIONS, EXERCISES) == [], (
+        "exercises/ is stale: run `choreo-lab exercises` (make exercises)")
+
+
+def test_exercises_check_command_fails_when_an_exercise_was_edited_by_hand(tmp_path: Path) -> None:
+    shutil.copytree(SOLUTIONS, tmp_path / "solutions")
+    shutil.copytree(EXERCISES, tmp_path / "exercises")
+    command = [sys.executable, "-m", "choreo_lab.cli", "exercises", "--check"]
+    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 0
+    edited = tmp_path / "exercises" / "ex01-inventory.ipynb"
+    edited.write_text(edited.read_text().replace("YOUR CODE HERE", "my answer"))
+    stale = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert stale.returncode == 1 and "ex01-inventory.ipynb" in stale.stdout
+    regenerate = subprocess.run(command[:-1], cwd=tmp_path, capture_output=True, text=True)
+    assert "ex01-inventory.ipynb" in regenerate.stdout
+    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_student_version_has_no_solution_and_no_hidden_check(exercise: str) -> None:
+    text = (EXERCISES / f"{exercise}.ipynb").read_text()
+    source = SOURCES[exercise].read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True"):
+        assert marker in source and marker not in text
+    assert text.count("raise NotImplementedError()") == source.count("### BEGIN SOLUTION")
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_stub_functions_raise_not_implemented_error(exercise: str) -> None:
+    from .conftest import namespace_of
+    notebook = nbformat.read(EXERCISES / f"{exercise}.ipynb", as_version=4)
+    namespace = namespace_of(notebook)
+    stubs = [cell.id for cell in notebook.cells if "# YOUR CODE HERE" in cell.source]
+    assert stubs
+    called = 0
+    for name in ("make_inventory_service", "make_payment_service", "add_compensations",
+                 "refund_payment", "release_stock"):
+        if name not in namespace:
+            continue
+        called += 1
+        try:
+            built = namespace[name](*([None] * namespace[name].__code__.co_argcount))
+        except NotImplementedError:
+            continue
+        handlers = list(built.handlers.values())  # a factory: its handlers are the stubs
+        assert handlers
+        for handler in handlers:
+            with pytest.raises(NotImplementedError):
+                handler(None, None)
+    assert called
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_sources_and_exercises_are_committed_clean(exercise: str) -> None:
+    for path in (SOURCES[exercise], EXERCISES / f"{exercise}.ipynb"):
+        data = json.loads(path.read_text())
+        assert data["metadata"]["kernelspec"]["name"] == "python3"
+        assert "widgets" not in data["metadata"]
+        for cell in data["cells"]:
+            assert cell.get("outputs", []) == [] and cell.get("execution_count") is None
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_each_task_has_one_grade_cell_worth_its_points(exercise: str) -> None:
+    notebook = nbformat.read(SOURCES[exercise], as_version=4)
+    graded = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in notebook.cells
+              if cell.metadata.get("nbgrader", {}).get("grade")}
+    ids = [cell.metadata["nbgrader"]["grade_id"] for cell in notebook.cells
+           if "nbgrader" in cell.metadata]
+    assert len(ids) == len(set(ids)), "grade ids must be unique"
+    assert all(cell.metadata["nbgrader"]["schema_version"] == 3 for cell in notebook.cells
+               if "nbgrader" in cell.metadata)
+    assert notebook.metadata["choreo_lab"]["exercise"] == exercise
+    tasks = exercises()[exercise]
+    assert sorted(graded) == sorted(f"check_{task.name}" for task in tasks)
+    for task in tasks:
+        cell = graded[f"check_{task.name}"]
+        assert cell.metadata["nbgrader"]["points"] == task.max_points
+        assert cell.metadata["nbgrader"]["locked"] is True
+        assert f'check("{task.name}")' in cell.source
+        assert f'check("{task.name}", hidden=True)' in cell.source
+
+
+def test_the_makefile_target_and_the_command_agree_on_folders() -> None:
+    from choreo_lab.cli import build_parser
+    args = build_parser().parse_args(["exercises"])
+    assert (ROOT / args.solutions).resolve() == SOLUTIONS
+    assert (ROOT / args.exercises).resolve() == EXERCISES

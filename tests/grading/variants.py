@@ -1,0 +1,338 @@
+"""Other answers to the exercises: known-wrong ones that must lose points, and correct ones
+written differently from the reference that must score full.
+
+Each variant replaces the source of some solution cells (by cell id) of an exercise.
+`expected_failures` names the checks (by title) that must fail, each with a phrase its
+message must contain - the part that teaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    exercise: str
+    cells: dict[str, str]
+    expected_failures: dict[str, str] = field(default_factory=dict)
+
+
+# -- exercise 1 ---------------------------------------------------------------------------------
+INVENTORY = '''
+def make_inventory_service(stock: dict[str, int]) -> Service:
+    inventory = Service("inventory", {{"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {{}}, "out_of_stock": {{}}}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
+{body}
+    return inventory
+'''
+
+
+def inventory(body: str) -> dict[str, str]:
+    return {"inventory_service": INVENTORY.format(body=body)}
+
+
+OFF_BY_ONE = Variant("off-by-one stock comparison", "ex01-inventory", inventory('''
+        state = ctx.state
+        if event.order_id in state["reservations"] or event.order_id in state["out_of_stock"]:
+            return []
+        if state["stock"].get(event.item, 0) <= event.quantity:   # wrong: refuses an exact fit
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+'''), {"reserves the last items in stock": "compare with >=",
+       "refuses only the order that does not fit what is left": "answered OutOfStock"})
+
+NO_STOCK_CHECK = Variant("reserves without looking at the stock", "ex01-inventory", inventory('''
+        state = ctx.state
+        if event.order_id in state["reservations"]:
+            return []
+        state["stock"][event.item] = state["stock"].get(event.item, 0) - event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+'''), {"reports OutOfStock for an item with no stock, and the stock is unchanged":
+       "compare the stock of event.item with event.quantity",
+       "refuses only the order that does not fit what is left": "published InventoryReserved",
+       "decides once after a crash, and for refused orders": "must not change the stock"})
+
+RESERVES_TWICE = Variant("reserves again on a repeated message", "ex01-inventory", inventory('''
+        state = ctx.state
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+'''), {"reserves once when PaymentCompleted is delivered twice": "reserved 2 books each time",
+       "decides once after a crash, and for refused orders": "crashed after committing"})
+
+INVENTORY_DIFFERENTLY = Variant("a correct inventory written differently", "ex01-inventory", {
+    "inventory_service": '''
+def make_inventory_service(stock):
+    service = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                    "reservations": {}, "out_of_stock": {}})
+
+    def answer_for(event, decided):
+        if decided == "refused":
+            return OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)
+        return InventoryReserved(order_id=event.order_id, item=event.item,
+                                 quantity=event.quantity, address=event.address)
+
+    def decide(event, ctx):
+        state = ctx.state
+        if event.order_id in state["reservations"]:
+            return answer_for(event, "reserved")          # the same answer again
+        if event.order_id in state["out_of_stock"]:
+            return answer_for(event, "refused")
+        left = state["stock"].setdefault(event.item, 0) - event.quantity
+        if left < 0:
+            state["out_of_stock"].update({event.order_id: event.item})
+            return answer_for(event, "refused")
+        state["stock"][event.item] = left
+        state["reservations"].update({event.order_id: dict(item=event.item, quantity=event.quantity)})
+        return answer_for(event, "reserved")
+
+    service.handles(PaymentCompleted)(decide)
+    return service
+'''})
+
+# -- exercise 2 ---------------------------------------------------------------------------------
+REFUND_WITHOUT_RELEASE = Variant("refunds but never releases the stock", "ex02-compensations", {
+    "add_compensations": '''
+def add_compensations(payment, inventory):
+    payment.handles(OutOfStock)(refund_payment)
+    payment.handles(ShipmentFailed)(refund_payment)
+'''}, {"releases the reserved stock when shipping fails": "the payment was refunded, but",
+       "leaves the stock alone when nothing was reserved, and releases once": "should be back at",
+       "every order of a mixed batch ends consistent": ""})
+
+WRONG_EVENT = Variant("compensates on the wrong events", "ex02-compensations", {
+    "add_compensations": '''
+def add_compensations(payment, inventory):
+    payment.handles(PaymentDeclined)(refund_payment)
+    payment.handles(ShipmentFailed)(refund_payment)
+    inventory.handles(ShipmentFailed)(release_stock)
+    inventory.handles(OutOfStock)(release_stock)
+''',
+    "refund_payment": '''
+def refund_payment(event, ctx):
+    amount = ctx.state["charges"].get(event.order_id, 0)
+    ctx.state["refunds"][event.order_id] = amount
+    ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": amount,
+                                "at": ctx.now})
+    return [PaymentRefunded(order_id=event.order_id, amount=amount)]
+''',
+    "release_stock": '''
+def release_stock(event, ctx):
+    state = ctx.state
+    if event.order_id in state["released"]:
+        return []
+    state["stock"][event.item] = state["stock"].get(event.item, 0) + event.quantity
+    state["released"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+    state["ledger"].append({"order_id": event.order_id, "kind": "release", "at": ctx.now,
+                            "item": event.item, "quantity": event.quantity})
+    return [InventoryReleased(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+'''}, {"refunds an order that was out of stock": "was never refunded",
+       "refunds once when a failure event is delivered twice": "",
+       "leaves the stock alone when nothing was reserved, and releases once":
+           "compensate only what happened",
+       "cancels a declined order without refunding or releasing anything":
+           "compensate only what happened",
+       "every order of a mixed batch ends consistent": ""})
+
+REFUNDS_TWICE = Variant("refunds on every delivery", "ex02-compensations", {
+    "refund_payment": '''
+def refund_payment(event, ctx):
+    charged = ctx.state["charges"].get(event.order_id)
+    if charged is None:
+        return []
+    ctx.state["refunds"][event.order_id] = charged
+    ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
+                                "at": ctx.now})
+    return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+'''}, {"refunds once when a failure event is delivered twice": "was refunded 2 times"})
+
+COMPENSATIONS_DIFFERENTLY = Variant("correct compensations written differently",
+                                    "ex02-compensations", {
+    "add_compensations": '''
+WIRING = [("payment", OutOfStock, "refund_payment"), ("payment", ShipmentFailed, "refund_payment"),
+          ("inventory", ShipmentFailed, "release_stock")]
+
+def add_compensations(payment, inventory):
+    services = {"payment": payment, "inventory": inventory}
+    for name, event_type, handler in WIRING:
+        services[name].handles(event_type)(globals()[handler])
+''',
+    "refund_payment": '''
+def refund_payment(event, ctx):
+    ledger = ctx.state["ledger"]
+    mine = [entry for entry in ledger if entry["order_id"] == event.order_id]
+    charged = sum(e["amount"] for e in mine if e["kind"] == "charge")
+    refunded = sum(e["amount"] for e in mine if e["kind"] == "refund")
+    if charged == 0 or refunded:
+        return None
+    ctx.state["refunds"][event.order_id] = charged
+    ledger.append(dict(order_id=event.order_id, kind="refund", amount=charged, at=ctx.now))
+    return PaymentRefunded(order_id=event.order_id, amount=charged)
+''',
+    "release_stock": '''
+def release_stock(event, ctx):
+    state = ctx.state
+    if event.order_id not in state["reservations"] or event.order_id in state["released"]:
+        return None
+    reserved = state["reservations"][event.order_id]
+    item, quantity = reserved["item"], reserved["quantity"]
+    state["stock"][item] = state["stock"][item] + quantity
+    state["released"][event.order_id] = {"item": item, "quantity": quantity}
+    state["ledger"].append({"order_id": event.order_id, "kind": "release", "item": item,
+                            "quantity": quantity, "at": ctx.now})
+    return InventoryReleased(order_id=event.order_id, item=item, quantity=quantity)
+'''})
+
+# -- exercise 3 ---------------------------------------------------------------------------------
+PAYMENT = '''
+def make_payment_service():
+    payment = Service("payment", {{"charges": {{}}, "refunds": {{}}, "declined": {{}}, "ledger": [],
+                                  "inbox": {{}}}})
+
+    @payment.handles(OrderPlaced)
+    def charge_card(event, ctx):
+{charge}
+
+    @payment.handles(OutOfStock)
+    @payment.handles(ShipmentFailed)
+    def refund_payment(event, ctx):
+{refund}
+
+    return payment
+'''
+
+DECLINE = '''
+        if event.customer in DECLINED_CUSTOMERS:
+            ctx.state["declined"][event.order_id] = event.customer
+            return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
+'''
+CHARGE = '''
+        ctx.state["charges"][event.order_id] = event.amount
+        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "charge",
+                                    "amount": event.amount, "at": ctx.now})
+        return [PaymentCompleted(order_id=event.order_id, item=event.item, quantity=event.quantity,
+                                 amount=event.amount, address=event.address)]
+'''
+GOOD_REFUND = '''
+        charged = ctx.state["charges"].get(event.order_id)
+        if charged is None:
+            return []
+        if event.order_id not in ctx.state["refunds"]:
+            ctx.state["refunds"][event.order_id] = charged
+            ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund",
+                                        "amount": charged, "at": ctx.now})
+        return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+'''
+NAIVE_REFUND = '''
+        charged = ctx.state["charges"].get(event.order_id)
+        if charged is None:
+            return []
+        ctx.state["refunds"][event.order_id] = charged
+        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund",
+                                    "amount": charged, "at": ctx.now})
+        return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+'''
+SKIP_SILENTLY = '''
+        if event.order_id in ctx.state["charges"]:
+            return []        # a repeat: skipped, but the answer is never given again
+'''
+
+
+def payment(charge: str, refund: str) -> dict[str, str]:
+    return {"payment_service": PAYMENT.format(charge=charge.strip("\n"), refund=refund.strip("\n"))}
+
+
+NON_IDEMPOTENT_CHARGE = Variant("charges on every delivery", "ex03-idempotent-payment",
+                                payment(DECLINE + CHARGE, GOOD_REFUND), {
+    "charges once when OrderPlaced is delivered twice (a lost ack)": "charged 2 times",
+    "charges once when the service crashes after committing, before the ack": "charged 2 times",
+    "charges once per order in a batch with lost acks, drops and delays": "charged",
+    "completes an order after a crash between the charge and its publish (outbox off)":
+        "charged 2 times",
+    "recovers from such crashes at any message of a batch": "at most one charge",
+    "keeps every invariant over 100 seeded fault schedules": "smallest failing schedule",
+    "keeps every invariant over 200 more seeded fault schedules": "at most one charge"})
+
+SKIPS_WITHOUT_ANSWERING = Variant("skips repeats but never answers them again",
+                                  "ex03-idempotent-payment",
+                                  payment(DECLINE + SKIP_SILENTLY + CHARGE, GOOD_REFUND), {
+    "completes an order after a crash between the charge and its publish (outbox off)":
+        "publish the same PaymentCompleted again",
+    "recovers from such crashes at any message of a batch": "publish the same PaymentCompleted"})
+
+NON_IDEMPOTENT_REFUND = Variant("refunds again on a repeated failure event", "ex03-idempotent-payment",
+                                payment(DECLINE + '''
+        if event.order_id in ctx.state["charges"]:
+            amount = ctx.state["charges"][event.order_id]
+            return [PaymentCompleted(order_id=event.order_id, item=event.item,
+                                     quantity=event.quantity, amount=amount, address=event.address)]
+''' + CHARGE, NAIVE_REFUND), {
+    "refunds once when OutOfStock is delivered twice": "was refunded 2 times",
+    "refunds once when ShipmentFailed comes again, and never refunds a declined order":
+        "was refunded",
+    "recovers from such crashes at any message of a batch": "no refund without a charge",
+    "keeps every invariant over 100 seeded fault schedules": "refund what was charged, once",
+    "keeps every invariant over 200 more seeded fault schedules": "no refund without a charge"})
+
+INBOX_BY_MESSAGE_ID = Variant("an inbox keyed by message id, replaying stored answers",
+                              "ex03-idempotent-payment", {"payment_service": '''
+def make_payment_service():
+    payment = Service("payment", {"charges": {}, "refunds": {}, "declined": {}, "ledger": [],
+                                  "inbox": {}})
+
+    def once(decide):
+        """Handle each message once; a repeat gets the events stored the first time."""
+        def handler(event, ctx):
+            inbox = ctx.state["inbox"]
+            if ctx.message_id not in inbox:
+                inbox[ctx.message_id] = [e.model_dump() | {"type": type(e).__name__}
+                                         for e in decide(event, ctx)]
+            return [EVENTS[stored["type"]](**{k: v for k, v in stored.items() if k != "type"})
+                    for stored in inbox[ctx.message_id]]
+        handler.__name__ = decide.__name__
+        return handler
+
+    def charge_card(event, ctx):
+        if event.customer in DECLINED_CUSTOMERS:
+            ctx.state["declined"][event.order_id] = event.customer
+            return [PaymentDeclined(order_id=event.order_id, reason="declined")]
+        ctx.state["charges"][event.order_id] = event.amount
+        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "charge",
+                                    "amount": event.amount, "at": ctx.now})
+        return [PaymentCompleted(**event.model_dump(exclude={"customer"}))]
+
+    def refund_payment(event, ctx):
+        amount = ctx.state["charges"].get(event.order_id)
+        if amount is None or event.order_id in ctx.state["refunds"]:
+            return []
+        ctx.state["refunds"][event.order_id] = amount
+        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund",
+                                    "amount": amount, "at": ctx.now})
+        return [PaymentRefunded(order_id=event.order_id, amount=amount)]
+
+    payment.handles(OrderPlaced)(once(charge_card))
+    payment.handles(OutOfStock)(once(refund_payment))
+    payment.handles(ShipmentFailed)(once(refund_payment))
+    return payment
+
+EVENTS = {cls.__name__: cls for cls in (PaymentCompleted, PaymentDeclined, PaymentRefunded)}
+'''})
+
+WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
+         REFUNDS_TWICE, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND)
+CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY, INBOX_BY_MESSAGE_ID)
