@@ -29,7 +29,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not browser and not notebooks"
+	$(BIN)/python -m pytest tests -m "not browser and not notebooks" -p no:nbval
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest notebooks tests/notebooks
+
+notebooks: $(STAMP)
+	$(BIN)/python tests/notebooks/refresh.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

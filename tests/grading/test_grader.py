@@ -61,7 +61,7 @@ def test_a_cell_that_raises_fails_the_checks_that_need_its_code(graded: dict) ->
 def test_a_handler_that_loops_forever_is_stopped_and_failed(graded: dict) -> None:
     entry = verdict(graded, "loops-in-handler/ex01-inventory")
     assert entry["status"] == "graded" and entry["score"] == 0
-    assert all("did not finish within 1.5 s" in m for m in messages(entry))
+    assert all("did not finish within 1 s" in m for m in messages(entry))
 
 
 def test_a_handler_that_prints_megabytes_fails_with_a_clear_message(graded: dict) -> None:
@@ -95,7 +95,7 @@ def test_a_file_that_is_not_a_notebook_is_reported_not_crashed_on(graded: dict) 
 
 def test_a_notebook_that_ignores_interrupts_is_stopped_at_the_whole_notebook_limit(
         graded: dict) -> None:
-    entry = graded["stubborn"]
+    entry = verdict(graded, "stubborn/ex01-inventory")
     assert entry["status"] == "error" and entry["score"] == 0 and entry["max_score"] == 7
     assert "longer than 12 s" in entry["problems"][0]
 

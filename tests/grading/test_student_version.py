@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -14,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from choreo_lab.grading.student_version import (ExerciseSourceError, notebook_text,
                                                 stale_exercises, student_version)
+from choreo_lab.cli import main
 from choreo_lab.grading.tasks import exercises
 
 from .conftest import EXERCISES, ROOT, SOLUTIONS, SOURCES
@@ -92,18 +91,21 @@ def test_exercises_folder_is_exactly_what_the_sources_generate() -> None:
         "exercises/ is stale: run `choreo-lab exercises` (make exercises)")
 
 
-def test_exercises_check_command_fails_when_an_exercise_was_edited_by_hand(tmp_path: Path) -> None:
+def test_exercises_check_command_fails_when_an_exercise_was_edited_by_hand(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(SOLUTIONS, tmp_path / "solutions")
     shutil.copytree(EXERCISES, tmp_path / "exercises")
-    command = [sys.executable, "-m", "choreo_lab.cli", "exercises", "--check"]
-    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 0
+    folders = ["--solutions", str(tmp_path / "solutions"), "--exercises", str(tmp_path / "exercises")]
+    assert main(["exercises", "--check", *folders]) == 0
     edited = tmp_path / "exercises" / "ex01-inventory.ipynb"
     edited.write_text(edited.read_text().replace("YOUR CODE HERE", "my answer"))
-    stale = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
-    assert stale.returncode == 1 and "ex01-inventory.ipynb" in stale.stdout
-    regenerate = subprocess.run(command[:-1], cwd=tmp_path, capture_output=True, text=True)
-    assert "ex01-inventory.ipynb" in regenerate.stdout
-    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 0
+    capsys.readouterr()
+    assert main(["exercises", "--check", *folders]) == 1
+    assert "ex01-inventory.ipynb" in capsys.readouterr().out
+    assert main(["exercises", *folders]) == 0
+    assert "ex01-inventory.ipynb" in capsys.readouterr().out
+    assert main(["exercises", "--check", *folders]) == 0
+    assert edited.read_text() == (EXERCISES / "ex01-inventory.ipynb").read_text()
 
 
 @pytest.mark.parametrize("exercise", sorted(SOURCES))
@@ -115,29 +117,30 @@ def test_student_version_has_no_solution_and_no_hidden_check(exercise: str) -> N
     assert text.count("raise NotImplementedError()") == source.count("### BEGIN SOLUTION")
 
 
+def stub_calls(exercise: str, namespace: dict) -> list:
+    """What a learner's stubbed code is called with, one call per function or handler."""
+    from choreo_lab.examples.orders import STOCK
+    from choreo_lab.grading.ex02_compensations import forward_services
+    if exercise == "ex01-inventory":
+        service = namespace["make_inventory_service"](dict(STOCK))
+        return [lambda h=handler: h(None, None) for handler in service.handlers.values()]
+    if exercise == "ex02-compensations":
+        return [lambda: namespace["add_compensations"](*forward_services()),
+                lambda: namespace["refund_payment"](None, None),
+                lambda: namespace["release_stock"](None, None)]
+    service = namespace["make_payment_service"]()
+    return [lambda h=handler: h(None, None) for handler in service.handlers.values()]
+
+
 @pytest.mark.parametrize("exercise", sorted(SOURCES))
 def test_stub_functions_raise_not_implemented_error(exercise: str) -> None:
     from .conftest import namespace_of
     notebook = nbformat.read(EXERCISES / f"{exercise}.ipynb", as_version=4)
-    namespace = namespace_of(notebook)
-    stubs = [cell.id for cell in notebook.cells if "# YOUR CODE HERE" in cell.source]
-    assert stubs
-    called = 0
-    for name in ("make_inventory_service", "make_payment_service", "add_compensations",
-                 "refund_payment", "release_stock"):
-        if name not in namespace:
-            continue
-        called += 1
-        try:
-            built = namespace[name](*([None] * namespace[name].__code__.co_argcount))
-        except NotImplementedError:
-            continue
-        handlers = list(built.handlers.values())  # a factory: its handlers are the stubs
-        assert handlers
-        for handler in handlers:
-            with pytest.raises(NotImplementedError):
-                handler(None, None)
-    assert called
+    calls = stub_calls(exercise, namespace_of(notebook))
+    assert len(calls) == sum(cell.source.count("# YOUR CODE HERE") for cell in notebook.cells)
+    for call in calls:
+        with pytest.raises(NotImplementedError):
+            call()
 
 
 @pytest.mark.parametrize("exercise", sorted(SOURCES))
