@@ -11,7 +11,9 @@ STAMP  := $(VENV)/.installed-stamp
 help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make test       run the whole test suite (library, notebooks with nbval, graders, browser)"
-	@echo "make test-fast  the library tests only"
+	@echo "make test-fast  the library tests only (no notebooks, grading or browser)"
+	@echo "make test-notebooks  nbval on the course notebooks"
+	@echo "make test-browser    the dashboard in JupyterLab + headless Chromium"
 	@echo "make notebooks  re-execute and save every course notebook (after changing the library)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make bench      run the benchmarks in bench/"
@@ -29,7 +31,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not browser and not notebooks" -p no:nbval
+	$(BIN)/python -m pytest tests -m "not browser and not notebooks" --ignore=tests/grading
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks tests/notebooks
@@ -37,8 +39,14 @@ test-notebooks: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tests/notebooks/refresh.py
 
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser -m browser
+
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/chaos.py
+	$(BIN)/python bench/dashboard_refresh.py
+	$(BIN)/python bench/import_time.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -17,8 +17,9 @@ class UnknownService(ChoreoError, KeyError):
     """A service name was used that the simulation does not know."""
 
     def __init__(self, name: str, known: list[str]) -> None:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        by_lower = {k.lower(): k for k in known}
+        close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+        hint = f" Did you mean {by_lower[close[0]]!r}?" if close else ""
         super().__init__(
             f"no service named {name!r}; known services: {', '.join(sorted(known)) or '(none)'}.{hint}"
         )

@@ -68,6 +68,20 @@ class Event(BaseModel):
         except ValidationError as error:
             raise InvalidEvent(explain_validation_error(type(self).__name__, error)) from None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise InvalidEvent(f"{type(self).__name__} is immutable: an event records something that "
+                           f"happened. Publish a new event instead, e.g. "
+                           f"event.model_copy(update={{{name!r}: {value!r}}}).")
+
+    @classmethod
+    def model_construct(cls, _fields_set: set[str] | None = None, **values: Any) -> Event:
+        """Events are always validated: this builds one the checked way, like `cls(**values)`."""
+        return cls(**values)
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Event:
+        """A copy with `update` applied, validated like a new event (pydantic's own skips that)."""
+        return type(self)(**{**self.__dict__, **(update or {})})
+
     def __str__(self) -> str:
         # Sets print sorted (stable_repr); checked inline, as this runs for every publish.
         fields = ", ".join(f"{name}={stable_repr(value) if type(value) in _SETS else repr(value)}"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import FaultPlanError
 
 CrashPoint = Literal["before_commit", "after_commit_before_ack", "after_write_before_publish"]
 CRASH_POINTS: tuple[str, ...] = ("before_commit", "after_commit_before_ack", "after_write_before_publish")
@@ -18,6 +20,15 @@ CRASH_POINTS: tuple[str, ...] = ("before_commit", "after_commit_before_ack", "af
 
 class _Fault(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    def __init__(self, **data: object) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, p['loc'])) or 'the fault'}: {p['msg']}"
+                                 for p in error.errors(include_url=False))
+            raise FaultPlanError(f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in data.items())}) "
+                                 f"is not a valid fault: {problems}") from None
 
 
 class _Scheduled(_Fault):

@@ -31,6 +31,9 @@ class Service:
             raise ValueError("a service needs a non-empty name, e.g. Service('payment')")
         if instances < 1:
             raise ValueError(f"service {name!r}: instances must be at least 1, got {instances}")
+        if processing_time < 0:
+            raise ValueError(f"service {name!r}: processing_time is virtual ms and cannot be "
+                             f"negative, got {processing_time}")
         self.name = name
         self.initial_state: dict[str, Any] = state if state is not None else {}
         self.instances = instances

@@ -104,6 +104,7 @@ class Simulation:
 
     def _plan(self, faults: FaultPlan | Sequence[AnyFault] | None) -> FaultPlan:
         plan = faults if isinstance(faults, FaultPlan) else FaultPlan(faults=tuple(faults or ()))
+        topics = sorted({topic for running in self._services.values() for topic in running.handlers})
         for fault in plan.faults:
             if fault.kind == "crash" and fault.point == "after_write_before_publish" and self.outbox:
                 raise FaultPlanError(
@@ -111,8 +112,14 @@ class Simulation:
                     "with the outbox, state and outgoing events are committed together, so "
                     "there is no moment between them to crash in")
             service = getattr(fault, "service", None)
-            if service is not None:
-                self._require(service)
+            if service is not None and service not in self._services:
+                raise FaultPlanError(f"the fault plan names {service!r}: "
+                                     f"{UnknownService(service, self.services)}")
+            event_type = getattr(fault, "event_type", None)
+            if event_type is not None and event_type not in topics:
+                raise FaultPlanError(f"the fault plan targets event type {event_type!r}, which no "
+                                     f"service handles, so it could never fire; handled event "
+                                     f"types: {', '.join(topics)}")
         return plan
 
     # -- services ------------------------------------------------------------------------

@@ -65,6 +65,10 @@ class Trace:
               message_id: str | None = None) -> list[TraceRecord]:
         """Records matching every given filter (kind may be one kind or several, '|'-separated)."""
         kinds = set(kind.split("|")) if kind else None
+        unknown = sorted(kinds - set(KINDS)) if kinds else []
+        if unknown:
+            raise ValueError(f"no trace record kind {', '.join(map(repr, unknown))}; "
+                             f"the kinds are: {', '.join(KINDS)}")
         found = []
         for record in self:
             if kinds is not None and record.kind not in kinds:

@@ -100,7 +100,7 @@ def not_graded(path: Path, reason: str) -> dict[str, Any]:
     """A verdict of zero for a notebook whose grading could not finish, naming why."""
     try:
         exercise = exercise_of(nbformat.read(path, as_version=4), path)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an unreadable file has no exercise
         exercise = None
     tasks = exercises().get(exercise or "", [])
     return {"path": str(path), "exercise": exercise, "status": "error", "score": 0.0,

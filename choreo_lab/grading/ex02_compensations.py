@@ -12,14 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..events import Event
-from ..examples.orders import (STOCK, OrderPlaced, PaymentCompleted, make_inventory_service,
-                               make_payment_service, order_services, random_orders)
+from ..examples.orders import (
+    STOCK,
+    OrderPlaced,
+    PaymentCompleted,
+    make_inventory_service,
+    make_payment_service,
+    order_services,
+    random_orders,
+)
 from ..faults import Duplicate
 from ..service import Service
 from ..simulation import Simulation
 from .learner import Learner
-from .outcomes import (expect_consistent_outcomes, expect_finished, expect_oracle_consistent,
-                       expect_refunded_once, expect_untouched_money)
+from .outcomes import (
+    expect_consistent_outcomes,
+    expect_finished,
+    expect_oracle_consistent,
+    expect_refunded_once,
+    expect_untouched_money,
+)
 from .scenarios import SagaRun, order, run_saga
 from .tasks import Check, Task
 

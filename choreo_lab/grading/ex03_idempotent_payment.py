@@ -12,8 +12,14 @@ from ..examples.orders import random_orders
 from ..faults import Crash, Delay, Drop, Duplicate, Reorder
 from .chaos_runs import explore_payment
 from .learner import Learner
-from .outcomes import (expect_charged_once, expect_consistent_outcomes, expect_finished,
-                       expect_oracle_consistent, expect_refunded_once, expect_untouched_money)
+from .outcomes import (
+    expect_charged_once,
+    expect_consistent_outcomes,
+    expect_finished,
+    expect_oracle_consistent,
+    expect_refunded_once,
+    expect_untouched_money,
+)
 from .scenarios import SagaRun, order, run_saga
 from .tasks import Check, Task
 

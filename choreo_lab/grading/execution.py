@@ -107,7 +107,7 @@ def grade_notebook(path: Path, *, cell_timeout: float, budget: float) -> dict[st
                                "score": 0.0, "max_score": 0.0, "tasks": [], "problems": []}
     try:
         notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # not JSON, not a notebook, unreadable
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook, unreadable
         return verdict | {"status": "error", "problems": [f"not a readable notebook: {error}"[:300]]}
     exercise = exercise_of(notebook, path)
     if exercise is None:

@@ -47,7 +47,7 @@ def judge_check(check: Check, namespace: dict[str, Any], budget: float) -> Check
             message = "Your code recursed too deeply (a function that calls itself forever?)."
         except MemoryError:
             message = "Your code ran out of memory (a list or string that keeps growing?)."
-        except Exception as error:  # the learner's code failed in a way no check foresaw
+        except Exception as error:  # noqa: BLE001 - learner code failed in a way no check foresaw
             where = learner_location(error)
             message = (f"Checking stopped with an error: {describe_error(error)}"
                        + (f" ({where})" if where else "") + ".")

@@ -92,7 +92,7 @@ class Learner:
             raise Failed(f"`{name}` {STUB_HINT}.") from None
         except Failed:
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any error in learner code is feedback
             where = learner_location(error)
             raise Failed(f"calling `{name}(...)` raised {describe_error(error)}"
                          + (f" ({where})" if where else "") + ".") from None

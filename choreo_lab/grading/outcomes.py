@@ -7,6 +7,7 @@ without a charge, stock never put back, stuck half-way.
 
 from __future__ import annotations
 
+from ..examples.orders import where_is
 from .feedback import plural
 from .scenarios import SagaRun
 
@@ -70,9 +71,9 @@ def expect_finished(run: SagaRun, order_id: str, expected: str, hint: str = "") 
     """The saga of `order_id` ended `expected` (completed / compensated)."""
     status = run.status(order_id)
     if status != expected:
-        stuck = " (stuck: nothing is left to deliver, yet the order is not finished)" \
-            if status == "stuck" else ""
-        run.fail(f"Order {order_id} should have ended {expected}, but it is {status}{stuck}.",
+        why = (": " + where_is(run.sim, order_id).verdict.removeprefix("stuck: ")
+               if status == "stuck" else "")
+        run.fail(f"Order {order_id} should have ended {expected}, but it is {status}{why}.",
                  hint, order_id)
 
 

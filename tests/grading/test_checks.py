@@ -116,7 +116,7 @@ def test_feedback_is_the_same_every_time() -> None:
 def test_a_handler_that_loops_forever_fails_its_check_within_the_budget() -> None:
     from .conftest import HANDLER_LOOPS
     namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
-                             {"inventory_service": HANDLER_LOOPS})
+                             {"inventory_service": HANDLER_LOOPS, "try_it": ""})
     result = check("reserve", namespace=namespace, budget=0.5)
     assert result.score == 0
     assert "did not finish within 0.5 s" in result.checks[0].message
@@ -125,7 +125,7 @@ def test_a_handler_that_loops_forever_fails_its_check_within_the_budget() -> Non
 def test_a_handler_that_prints_megabytes_fails_and_nothing_reaches_the_notebook(capsys) -> None:
     from .conftest import HANDLER_PRINTS
     namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
-                             {"inventory_service": HANDLER_PRINTS})
+                             {"inventory_service": HANDLER_PRINTS, "try_it": ""})
     result = check("reserve", namespace=namespace)
     assert result.score == 0 and "remove the print() calls" in flat(result.checks[0].message)
     assert capsys.readouterr().out == ""

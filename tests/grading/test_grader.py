@@ -31,9 +31,8 @@ def test_a_reference_submission_scores_full_marks(graded: dict, exercise: str) -
     assert any(c["hidden"] for t in entry["tasks"] for c in t["checks"]), "hidden checks ran"
 
 
-@pytest.mark.parametrize("exercise", sorted(SOURCES))
-def test_an_untouched_exercise_scores_zero(graded: dict, exercise: str) -> None:
-    entry = verdict(graded, f"stub/{exercise}")
+def test_an_untouched_exercise_scores_zero(graded: dict) -> None:
+    entry = verdict(graded, "stub/ex01-inventory")
     assert entry["score"] == 0 and entry["max_score"] > 0
     assert all("NotImplementedError" in m for m in messages(entry))
 
@@ -76,15 +75,11 @@ def test_a_submission_that_kills_its_kernel_scores_zero_and_says_so(graded: dict
     assert all("kernel died" in m for m in messages(entry))
 
 
-def test_a_cell_that_never_ends_is_interrupted_and_grading_goes_on(graded: dict) -> None:
-    entry = verdict(graded, "loops-in-cell/ex01-inventory")
+def test_a_cell_that_prints_megabytes_and_never_ends_is_interrupted_and_grading_goes_on(
+        graded: dict) -> None:
+    entry = verdict(graded, "prints-then-loops-in-cell/ex01-inventory")
     assert entry["score"] == entry["max_score"]
     assert any("was interrupted" in p for p in entry["problems"])
-
-
-def test_megabytes_printed_by_a_cell_do_not_hurt_grading(graded: dict) -> None:
-    entry = verdict(graded, "prints-in-cell/ex01-inventory")
-    assert entry["score"] == entry["max_score"]
 
 
 def test_a_file_that_is_not_a_notebook_is_reported_not_crashed_on(graded: dict) -> None:

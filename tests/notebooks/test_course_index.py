@@ -10,12 +10,7 @@ from .course import (INDEX, NOTEBOOKS, course_notebooks, exercise_notebooks, loc
                      resolve)
 
 #: Linked from the course already, not written yet. When one lands, delete it here.
-PLANNED = {
-    NOTEBOOKS / "02-the-order-choreography.ipynb",
-    NOTEBOOKS / "03-failures-and-eventual-consistency.ipynb",
-    NOTEBOOKS / "04-compensations.ipynb",
-    NOTEBOOKS / "05-at-least-once-and-idempotency.ipynb",
-}
+PLANNED: set[Path] = set()
 
 
 def index_links() -> set[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import (Context, Crash, Event, FaultPlanError, HandlerReturnError, InvalidEvent,
-                        Kill, RunawayError, Service, Simulation, UnknownService)
+                        Duplicate, Kill, RunawayError, Service, Simulation, UnknownService)
 
 
 class OrderPlaced(Event):
@@ -102,8 +102,24 @@ def test_an_unknown_service_far_from_any_known_name_gets_no_suggestion():
 
 
 def test_a_fault_plan_naming_an_unknown_service_is_refused():
-    with pytest.raises(UnknownService, match="'shiping'.*Did you mean 'shipping'"):
+    with pytest.raises(FaultPlanError, match="fault plan names 'shiping'.*Did you mean 'shipping'"):
         Simulation([payment(), Service("shipping")], faults=[Kill(service="shiping", at=5)])
+
+
+def test_a_fault_plan_targeting_an_event_type_nobody_handles_is_refused():
+    with pytest.raises(FaultPlanError, match="'OrderPlacd'.*could never fire.*OrderPlaced"):
+        Simulation([payment()], faults=[Duplicate(event_type="OrderPlacd")])
+
+
+def test_an_invalid_fault_is_refused_with_a_plain_message():
+    with pytest.raises(FaultPlanError, match="at: Input should be greater than or equal to 0") as error:
+        Kill(service="payment", at=-1)
+    assert "errors.pydantic.dev" not in str(error.value)
+
+
+def test_a_misspelt_trace_kind_is_refused_listing_the_kinds():
+    with pytest.raises(ValueError, match="no trace record kind 'acked'.*ack"):
+        Simulation([payment()]).trace.where(kind="acked")
 
 
 # -- handlers that misbehave ----------------------------------------------------------------
