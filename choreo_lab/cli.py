@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `choreo-lab` argument parser and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="choreo-lab", description="Tools for the choreo-lab course.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_grade(args: argparse.Namespace) -> int:
+    """`choreo-lab grade`: grade the notebooks, show the table, write the JSON report."""
     from .grading.batch import Limits, find_notebooks, grade_all, summary
     from .grading.report import show
 
@@ -97,6 +99,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_exercises(args: argparse.Namespace) -> int:
+    """`choreo-lab exercises`: regenerate exercises/ from solutions/, or check it is current."""
     from .grading.student_version import ExerciseSourceError, stale_exercises, write_exercises
 
     try:

@@ -252,7 +252,7 @@ class Simulation:
         log.append(envelope)
         trace = self.trace
         trace.remember(envelope)
-        self._row((self.now, "publish", producer, envelope.message_id, 0, str(event)))
+        self._row((self.now, "publish", producer, envelope.message_id, 0, event))
         subscribers = self._subscribers.get(topic)
         if not subscribers:
             trace.record(self.now, "no-subscriber", producer, envelope.message_id, 0,
@@ -294,28 +294,46 @@ class Simulation:
     # -- delivering ----------------------------------------------------------------------
     def _dispatch(self, running: RunningService) -> None:
         """Hand waiting messages to free instances of a service."""
-        group, name, now = running.group, running.name, self.now
-        backlog, injector = group.backlog, self._injector
+        group, backlog = running.group, running.group.backlog
         while backlog and running.status == UP and len(running.busy) < running.instances:
             delivery = group.take()
             if delivery is None:
                 return  # every waiting message's key is held by one in flight
-            delivery.attempt = attempt = delivery.attempt + 1
-            envelope = delivery.envelope
-            self._row((now, "deliver" if attempt == 1 else "redeliver", name,
-                       envelope.message_id, attempt, ""))
-            if injector is not None and injector.fire("drop", name, envelope.event_type,
-                                                      envelope.correlation_id):
-                self.trace.record(now, "drop", name, envelope.message_id, attempt,
-                                  f"lost on the way; redelivered after the {self.ack_timeout} ms "
-                                  "ack timeout")
-                self._retry(running, delivery, "delivery lost (no ack)", delay=self.ack_timeout)
-            elif running.processing_time:
-                running.busy.append(delivery)
-                self._schedule(now + running.processing_time, _COMPLETE,
-                               (running, running.incarnation, delivery))
-            else:
-                self._handle(running, delivery)
+            self._attempt(running, delivery)
+
+    def _arrive(self, running: RunningService, delivery: Delivery) -> None:
+        """A delivery reaches its group: straight to an instance if nothing waits ahead of it."""
+        group = running.group
+        if group.backlog or running.status != UP or len(running.busy) >= running.instances:
+            group.backlog.append(delivery)
+            self._dispatch(running)
+            return
+        envelope = delivery.envelope
+        holder = group.holder.get(envelope.key)
+        if holder is None or holder == envelope.message_id:
+            group.holder[envelope.key] = envelope.message_id
+            self._attempt(running, delivery)
+        else:
+            group.backlog.append(delivery)  # its key waits for a message in flight
+
+    def _attempt(self, running: RunningService, delivery: Delivery) -> None:
+        """One delivery attempt: count it, maybe lose it on the way, else process it."""
+        delivery.attempt = attempt = delivery.attempt + 1
+        envelope, now = delivery.envelope, self.now
+        self._row((now, "deliver" if attempt == 1 else "redeliver", running.name,
+                   envelope.message_id, attempt, ""))
+        if self._injector is not None and self._injector.fire(
+                "drop", running.name, envelope.event_type, envelope.correlation_id):
+            self.trace.record(now, "drop", running.name, envelope.message_id, attempt,
+                              f"lost on the way; redelivered after the {self.ack_timeout} ms "
+                              "ack timeout")
+            self._retry(running, delivery, "delivery lost (no ack)", delay=self.ack_timeout)
+        elif running.processing_time:
+            running.busy.append(delivery)
+            self._schedule(now + running.processing_time, _COMPLETE,
+                           (running, running.incarnation, delivery))
+        else:
+            self._handle(running, delivery)
 
     def _handle(self, running: RunningService, delivery: Delivery) -> None:
         """Run the handler; commit state and outgoing events together (outbox), then ack."""
@@ -368,7 +386,9 @@ class Simulation:
             self._schedule(now + self.ack_timeout, _ARRIVE, (running, delivery))
             return
         self._row((now, "ack", name, envelope.message_id, attempt, ""))
-        running.group.release(delivery)
+        holder = running.group.holder  # release the key (inlined ConsumerGroup.release)
+        if holder.get(envelope.key) == envelope.message_id:
+            del holder[envelope.key]
 
     def _crash(self, running: RunningService, delivery: Delivery, point: str) -> None:
         self.trace.record(self.now, "crash", running.name, delivery.envelope.message_id,
@@ -409,9 +429,7 @@ class Simulation:
 
     def _execute(self, action: int, payload: Any) -> None:
         if action == _ARRIVE:
-            running, delivery = payload
-            running.group.backlog.append(delivery)
-            self._dispatch(running)
+            self._arrive(*payload)
         elif action == _COMPLETE:
             running, incarnation, delivery = payload
             if incarnation != running.incarnation:
@@ -458,9 +476,7 @@ class Simulation:
             if time > self.now:
                 self.now = time
             if action == _ARRIVE:  # the common case, inlined
-                running, delivery = payload
-                running.group.backlog.append(delivery)
-                self._dispatch(running)
+                self._arrive(*payload)
             else:
                 execute(action, payload)
             steps += 1

@@ -54,7 +54,16 @@ class Trace:
         return len(self._rows)
 
     def __iter__(self) -> Iterator[TraceRecord]:
-        return (TraceRecord(*row) for row in self._rows)
+        return self.since(0)
+
+    def since(self, index: int) -> Iterator[TraceRecord]:
+        """Records from position `index` on (for readers that follow a growing trace)."""
+        rows = self._rows
+        for position in range(index, len(rows)):
+            time, kind, service, message_id, attempt, detail = rows[position]
+            # a publish row keeps the event itself; it becomes text only when read
+            yield TraceRecord(time, kind, service, message_id, attempt,
+                              detail if type(detail) is str else str(detail))
 
     @property
     def records(self) -> list[TraceRecord]:

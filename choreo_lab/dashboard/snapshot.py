@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, Protocol
 
 from ..broker import DeadLetter
@@ -96,7 +95,6 @@ class LogBook:
         self._start_reading()
 
     def _start_reading(self) -> None:
-        self._reader = iter(self.trace)
         self._read = 0
         self.latest: dict[str, deque[TraceRecord]] = {
             name: deque(maxlen=self.keep) for name in LOG_FILTERS}
@@ -105,17 +103,9 @@ class LogBook:
 
     def catch_up(self) -> None:
         """Read the records added since the last call (cost: proportional to how many)."""
-        new = len(self.trace) - self._read
-        # islice asks for exactly `new` records and no more, so the reader never runs off the
-        # end of the trace and keeps following it as the simulation appends records.
-        got = 0
-        for record in islice(self._reader, new):
-            got += 1
+        for record in self.trace.since(self._read):
+            self._read += 1
             self._file(record)
-        self._read += got
-        if got < new:  # the trace's iterator did not follow its growth: read it all again
-            self._start_reading()
-            self.catch_up()
 
     def _file(self, record: TraceRecord) -> None:
         for name, kinds in LOG_FILTERS.items():

@@ -26,6 +26,7 @@ def inventory_run(learner: Learner, orders: list[dict], faults: list | tuple = (
 
 
 def items(count: int, item: str) -> str:
+    """"1 lamp", "3 lamps"."""
     return plural(count, item)
 
 

@@ -62,6 +62,7 @@ def saga_with(add_compensations: Callable[[Service, Service], None], seed: int =
 
 
 def compensated_run(learner: Learner, orders: list[dict], faults: list | tuple = ()) -> SagaRun:
+    """The saga with forward-only payment and inventory plus the learner's compensations."""
     payment, inventory = forward_services()
     learner.call("add_compensations", payment, inventory)
     replacements = {"payment": learner.observed(payment), "inventory": learner.observed(inventory)}

@@ -142,6 +142,7 @@ def grade_notebook(path: Path, *, cell_timeout: float, budget: float) -> dict[st
 
 
 def grading_output(cell: NotebookNode) -> list[dict[str, Any]] | None:
+    """The task results the grading cell displayed, or None if it displayed none."""
     for out in cell.get("outputs", []):
         data = out.get("data", {})
         if GRADE_MIME in data:
@@ -150,6 +151,7 @@ def grading_output(cell: NotebookNode) -> list[dict[str, Any]] | None:
 
 
 def describe_outputs(cell: NotebookNode) -> str:
+    """What became of a grading cell that displayed no results, in words."""
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             if out.get("ename") == "KeyboardInterrupt":

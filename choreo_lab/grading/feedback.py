@@ -16,13 +16,17 @@ WIDTH = 100
 
 
 def explain(what: str, hint: str = "", plan: FaultPlan | None = None,
-            excerpt: Sequence[str] = ()) -> str:
-    """One failure, as a learner should read it: the problem first, then how to look at it."""
+            excerpt: Sequence[str] = (), options: str = "") -> str:
+    """One failure, as a learner should read it: the problem first, then how to look at it.
+
+    `options` are extra Simulation arguments needed to replay the faults (e.g. "outbox=False").
+    """
     parts = [wrap(what)]
     if hint:
         parts.append(wrap("Hint: " + hint))
     if plan is not None and plan.faults:
-        parts.append("Faults injected (replay them with Simulation(..., faults=[...])):\n"
+        replay = f"Simulation(..., {options + ', ' if options else ''}faults=[...])"
+        parts.append(f"Faults injected (replay them with {replay}):\n"
                      + textwrap.indent(plan.describe(), "  "))
     if excerpt:
         parts.append(excerpt[0] + "\n" + textwrap.indent("\n".join(excerpt[1:]), "  "))

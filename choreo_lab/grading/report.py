@@ -29,7 +29,8 @@ def score_table(report: dict[str, Any]) -> Table:
                       f"{verdict['score']:g}/{verdict['max_score']:g}",
                       Text(notes, style="red" if verdict["status"] != "graded" else "dim"))
     table.add_section()
-    table.add_row(f"{len(report['notebooks'])} notebooks", "", "",
+    count = len(report["notebooks"])
+    table.add_row(f"{count} notebook{'s' * (count != 1)}", "", "",
                   f"{report['score']:g}/{report['max_score']:g}", "")
     return table
 

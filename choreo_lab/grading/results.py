@@ -50,18 +50,21 @@ class TaskResult:
         return all(check.passed for check in self.checks)
 
     def to_json(self) -> dict[str, Any]:
+        """The result as JSON-ready data (what the grader's report holds)."""
         return {"task": self.task, "exercise": self.exercise, "title": self.title,
                 "score": self.score, "max_score": self.max_score,
                 "checks": [asdict(check) | {"passed": check.passed} for check in self.checks]}
 
     # -- text ---------------------------------------------------------------------------------
     def headline(self) -> str:
+        """"Task 'reserve' (...): 2 of 3 passed"."""
         run = len(self.checks)
         passed = sum(check.passed for check in self.checks)
         verdict = "all passed" if passed == run else f"{passed} of {run} passed"
         return f"Task {self.task!r} ({self.title}): {verdict}"
 
     def hidden_note(self) -> str:
+        """The plain statement that hidden checks exist and were not run (or "")."""
         if not self.hidden_not_run:
             return ""
         checks = "check" if self.hidden_not_run == 1 else "checks"

@@ -80,7 +80,8 @@ class SagaRun:
     # -- saying what is wrong ----------------------------------------------------------------
     def fail(self, what: str, hint: str = "", order_id: str | None = None) -> NoReturn:
         """Raise `Failed` with `what`, a `hint`, the fault plan and the order's trace."""
-        raise Failed(explain(what, hint, self.plan, self.trace_excerpt(order_id)))
+        options = "" if self.sim.outbox else "outbox=False"
+        raise Failed(explain(what, hint, self.plan, self.trace_excerpt(order_id), options))
 
     def trace_excerpt(self, order_id: str | None, limit: int = 16) -> list[str]:
         """The order's publishes and troubles, as trace lines (at most `limit`)."""
@@ -118,6 +119,7 @@ class SagaRun:
 
 
 def shorten(line: str, width: int = 100) -> str:
+    """`line`, cut to `width` characters with "..." if longer."""
     return line if len(line) <= width else line[:width - 3] + "..."
 
 

@@ -44,14 +44,17 @@ class ExerciseSourceError(ValueError):
 
 
 def is_solution(cell: NotebookNode) -> bool:
+    """nbgrader: a cell the student writes in."""
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
 
 
 def is_grade(cell: NotebookNode) -> bool:
+    """nbgrader: a cell that is graded (autograder tests, or a graded answer)."""
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade", False))
 
 
 def cell_name(cell: NotebookNode, index: int) -> str:
+    """"cell 4 (grade_id)", for error messages."""
     grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
     return f"cell {index}" + (f" ({grade_id})" if grade_id else "")
 
