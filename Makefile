@@ -42,6 +42,9 @@ notebooks: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser -m browser
 
+exercises: $(STAMP)
+	$(BIN)/choreo-lab exercises
+
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/chaos.py

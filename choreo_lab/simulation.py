@@ -122,6 +122,21 @@ class Simulation:
                                      f"types: {', '.join(topics)}")
         return plan
 
+    def set_delivery_faults(self, plan: FaultPlan) -> None:
+        """From now on, inject these delivery faults instead of the current ones.
+
+        For turning chaos up or down mid-run; the coin tosses still come from the seed, so
+        the same calls at the same moments give the same run. Scheduled faults (kills,
+        restarts, ...) stay as planned: call `kill()` etc. for new ones.
+        """
+        scheduled = [f for f in plan.faults if f.kind in ("kill", "restart", "pause", "resume")]
+        if scheduled:
+            raise FaultPlanError(f"set_delivery_faults() takes delivery faults only, got "
+                                 f"{scheduled[0].kind}; call sim.{scheduled[0].kind}(...) instead")
+        kept = tuple(f for f in self.faults.faults if f.kind in ("kill", "restart", "pause", "resume"))
+        self.faults = FaultPlan(faults=kept + self._plan(plan).faults)
+        self._injector = FaultInjector(self.faults, self.seed) if plan.faults else None
+
     # -- services ------------------------------------------------------------------------
     def add_service(self, service: Service, *, start: Literal["beginning", "now"] = "beginning") -> None:
         """Add a service (a new consumer group). `start="beginning"` replays the retained log."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..faults import Delay, Drop, Duplicate, FaultInjector, FaultPlan
+from ..faults import Delay, Drop, Duplicate, FaultPlan
 from ..simulation import Simulation
 
 DELAY_BY = 50  # virtual ms a delayed delivery arrives late
@@ -24,12 +24,6 @@ def chaos_plan(duplicate: float = 0.0, delay: float = 0.0, drop: float = 0.0) ->
 
 
 def inject_chaos(sim: Simulation, base: FaultPlan, knobs: FaultPlan) -> None:
-    """From now on, `sim` injects the faults of `base` (its own plan) plus those of `knobs`.
-
-    A `Simulation` takes its fault plan when it is built; turning a knob mid-run swaps in a
-    new injector over the combined plan (its coin tosses come from the simulation's seed, so
-    the same clicks give the same run). Scheduled faults in `base` were scheduled already.
-    """
-    plan = base + knobs
-    sim.faults = plan
-    sim._injector = FaultInjector(plan, sim.seed) if plan.faults else None
+    """From now on, `sim` injects the delivery faults of `base` (its own plan) plus `knobs`."""
+    delivery = tuple(f for f in base.faults if f.kind not in ("kill", "restart", "pause", "resume"))
+    sim.set_delivery_faults(FaultPlan(faults=delivery) + knobs)
