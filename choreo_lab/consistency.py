@@ -79,7 +79,8 @@ class ConsistencyReport:
         lines = [self._headline()]
         lines += [f"  - {violation}" for violation in self.violations]
         if self.pending and not self.quiescent:
-            lines.append(f"  still moving: {', '.join(self.pending)}")
+            lines.append(f"  unfinished: {', '.join(self.pending)} (messages in flight, or "
+                         "waiting for a service that is down)")
         settled = {w: t for w, t in self.time_to_consistency.items() if t is not None}
         if settled:
             lines.append("  time to consistency: "

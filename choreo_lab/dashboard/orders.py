@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..consistency import order_oracle
@@ -29,11 +29,13 @@ class OrderDashboard(Dashboard):
     """The dashboard over the order saga, with buttons to place good and bad orders.
 
     `latency` and `jitter` (virtual ms) default higher than the runtime's so that play mode
-    shows messages travelling; `sim_options` go to `Simulation` (faults, max_attempts, ...).
+    shows messages travelling; `scalable` names the services that get instance buttons;
+    `sim_options` go to `Simulation` (faults, max_attempts, ...).
     """
 
     def __init__(self, seed: int = 0, *, oracle: ConsistencyOracle | None = None,
-                 latency: int = 10, jitter: int = 4, **sim_options: Any) -> None:
+                 latency: int = 10, jitter: int = 4, scalable: Iterable[str] | None = None,
+                 **sim_options: Any) -> None:
         def system(seed: int) -> Simulation:
             return orders.order_system(seed, latency=latency, jitter=jitter, **sim_options)
 
@@ -41,7 +43,7 @@ class OrderDashboard(Dashboard):
         for problem, fields in BAD_ORDERS.items():
             actions[f"Order with {problem}"] = self._order_action(fields)
         super().__init__(system, seed=seed, oracle=oracle if oracle is not None else order_oracle(),
-                         workflows=order_workflows, actions=actions,
+                         workflows=order_workflows, actions=actions, scalable=scalable,
                          title="Orders: a choreographed saga")
 
     def place_order(self, *, customer: str | None = None, item: str = "book", quantity: int = 1,

@@ -80,7 +80,8 @@ def test_a_workflow_in_flight_is_pending_not_a_violation_and_has_no_time_yet():
     assert report.time_to_consistency == {"o-1": None}
     assert report.overall_time_to_consistency is None
     assert report.explain() == ("t=2: consistent so far; 1 of 1 workflows still pending\n"
-                                "  still moving: o-1")
+                                "  unfinished: o-1 (messages in flight, or waiting for a "
+                                "service that is down)")
 
 
 def test_behind_a_dead_service_the_system_is_blocked_not_stuck():

@@ -175,3 +175,12 @@ def test_the_same_clicks_give_the_same_dashboard(dash):
         return shown, d.sim.trace.dump()
 
     assert session(dash) == session(order_dashboard(seed=7))
+
+
+def test_the_order_dashboard_can_offer_instance_buttons_for_a_service():
+    from choreo_lab.dashboard import order_dashboard
+
+    dash = order_dashboard(seed=1, scalable=["shipping"])
+    assert dash.cards["shipping"].more_button is not None and dash.cards["payment"].more_button is None
+    dash.cards["shipping"].more_button.click()
+    assert dash.sim.stats()["shipping"]["instances"] == 2
