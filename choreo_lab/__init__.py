@@ -6,8 +6,14 @@ honest at-least-once delivery, services with state of their own, faults, and a t
 
 from .broker import DeadLetter, Features
 from .envelope import Delivery, Envelope
-from .errors import (ChoreoError, FaultPlanError, HandlerReturnError, InvalidEvent, RunawayError,
-                     UnknownService)
+from .errors import (
+                     ChoreoError,
+                     FaultPlanError,
+                     HandlerReturnError,
+                     InvalidEvent,
+                     RunawayError,
+                     UnknownService,
+)
 from .events import Event
 from .faults import Crash, Delay, Drop, Duplicate, FaultPlan, Kill, Pause, Reorder, Restart, Resume
 from .service import Context, Service

@@ -16,9 +16,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .diagrams import WorkflowStory
 from .display import WIDTH, Rendering
 from .simulation import Simulation
+from .story import WorkflowStory
 from .trace import Trace, TraceRecord
 
 #: How each trace kind is coloured in the event log.
