@@ -16,6 +16,8 @@ from .errors import FaultPlanError
 
 CrashPoint = Literal["before_commit", "after_commit_before_ack", "after_write_before_publish"]
 CRASH_POINTS: tuple[str, ...] = ("before_commit", "after_commit_before_ack", "after_write_before_publish")
+#: Faults that happen to a service at a time, rather than to a delivery.
+SCHEDULED_KINDS: tuple[str, ...] = ("kill", "restart", "pause", "resume")
 
 
 class _Fault(BaseModel):

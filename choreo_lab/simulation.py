@@ -17,7 +17,7 @@ from .broker import IN_MEMORY_FEATURES, ConsumerGroup, DeadLetter, Features
 from .envelope import Delivery, Envelope
 from .errors import FaultPlanError, RunawayError, UnknownService
 from .events import Event, check_event
-from .faults import AnyFault, FaultInjector, FaultPlan
+from .faults import SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan
 from .service import Context, Service, produced_events
 from .trace import Trace
 
@@ -98,8 +98,7 @@ class Simulation:
         self.faults = self._plan(faults)
         self._injector = FaultInjector(self.faults, seed) if self.faults.faults else None
         for fault in self.faults.faults:
-            if fault.kind in ("kill", "restart", "pause", "resume"):
-                self._require(fault.service)
+            if fault.kind in SCHEDULED_KINDS:
                 self._schedule(fault.at, _SCHEDULED, fault)
 
     def _plan(self, faults: FaultPlan | Sequence[AnyFault] | None) -> FaultPlan:
@@ -129,11 +128,11 @@ class Simulation:
         the same calls at the same moments give the same run. Scheduled faults (kills,
         restarts, ...) stay as planned: call `kill()` etc. for new ones.
         """
-        scheduled = [f for f in plan.faults if f.kind in ("kill", "restart", "pause", "resume")]
+        scheduled = [f for f in plan.faults if f.kind in SCHEDULED_KINDS]
         if scheduled:
             raise FaultPlanError(f"set_delivery_faults() takes delivery faults only, got "
                                  f"{scheduled[0].kind}; call sim.{scheduled[0].kind}(...) instead")
-        kept = tuple(f for f in self.faults.faults if f.kind in ("kill", "restart", "pause", "resume"))
+        kept = tuple(f for f in self.faults.faults if f.kind in SCHEDULED_KINDS)
         self.faults = FaultPlan(faults=kept + self._plan(plan).faults)
         self._injector = FaultInjector(self.faults, self.seed) if plan.faults else None
 
