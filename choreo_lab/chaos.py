@@ -288,6 +288,7 @@ def draw_fault(rng: random.Random, kind: str, topology: Topology, space: FaultSp
 
 
 def plan_of(units: Sequence[Unit]) -> FaultPlan:
+    """The fault plan of these units, in order (the inverse of `units_of`)."""
     return FaultPlan(faults=tuple(fault for unit in units for fault in unit))
 
 

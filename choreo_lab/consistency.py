@@ -67,7 +67,7 @@ class ConsistencyReport:
     @property
     def converged(self) -> bool:
         """Consistent and every workflow finished."""
-        return not self.violations and not self.pending
+        return self.consistent and not self.pending
 
     @property
     def stuck(self) -> tuple[str, ...]:
@@ -156,8 +156,8 @@ class Oracle:
 
         Cost: `violations` plus one pass over the trace for the timing.
         """
-        workflows = tuple(dict.fromkeys(self.workflows(sim)))
-        pending = tuple(w for w in workflows if not self.finished(sim, w))
+        workflows = self._workflow_ids(sim)
+        pending = self._unfinished(sim, workflows)
         is_quiescent = quiescent(sim)
         violations = self._violations(sim, pending if is_quiescent else ())
         spans = workflow_spans(sim)
@@ -174,8 +174,14 @@ class Oracle:
         """
         if not quiescent(sim):
             return self._violations(sim, ())
-        return self._violations(sim, [w for w in dict.fromkeys(self.workflows(sim))
-                                      if not self.finished(sim, w)])
+        return self._violations(sim, self._unfinished(sim, self._workflow_ids(sim)))
+
+    def _workflow_ids(self, sim: Simulation) -> tuple[str, ...]:
+        """The workflows to check, each once, in the order `workflows` gives them."""
+        return tuple(dict.fromkeys(self.workflows(sim)))
+
+    def _unfinished(self, sim: Simulation, workflows: Sequence[str]) -> tuple[str, ...]:
+        return tuple(w for w in workflows if not self.finished(sim, w))
 
     def _violations(self, sim: Simulation, stuck: Sequence[str]) -> tuple[Violation, ...]:
         found = [violation for check in self.invariants for violation in check(sim)]

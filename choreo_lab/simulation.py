@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -86,8 +87,11 @@ class Simulation:
         self.dead_letters: list[DeadLetter] = []
         self._services: dict[str, RunningService] = {}
         self._subscribers: dict[str, list[RunningService]] = {}
-        self._queue: list[tuple[int, int, int, Any]] = []
-        self._seq = 0
+        # The agenda: what is due at each virtual time, in the order it was scheduled, and a
+        # heap of those times. Same order as one heap of (time, sequence number) entries, but
+        # messages due at the same moment share one heap entry.
+        self._agenda: dict[int, deque[tuple[int, Any]]] = {}
+        self._times: list[int] = []
         self._ids = 0
         self._workflows = 0
         self._caused: dict[str, int] = {}  # workflow -> messages its handlers have published
@@ -298,12 +302,26 @@ class Simulation:
             if previous > arrival:
                 arrival = previous
             last[envelope.key] = arrival
-        self._seq += 1
-        heapq.heappush(self._queue, (arrival, self._seq, _ARRIVE, (running, delivery)))
+        self._schedule(arrival, _ARRIVE, (running, delivery))
 
     def _schedule(self, time: int, action: int, payload: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._queue, (time, self._seq, action, payload))
+        due = self._agenda.get(time)
+        if due is None:
+            due = self._agenda[time] = deque()
+            heapq.heappush(self._times, time)
+        due.append((action, payload))
+
+    def _next(self) -> tuple[int, Any]:
+        """Take the earliest scheduled thing off the agenda and move the clock to it."""
+        time = self._times[0]
+        due = self._agenda[time]
+        item = due.popleft()
+        if not due:
+            del self._agenda[time]
+            heapq.heappop(self._times)
+        if time > self.now:
+            self.now = time
+        return item
 
     # -- delivering ----------------------------------------------------------------------
     def _dispatch(self, running: RunningService) -> None:
@@ -457,12 +475,9 @@ class Simulation:
     # -- running -------------------------------------------------------------------------
     def step(self) -> bool:
         """Do the next scheduled thing (an arrival, a completion, a planned fault). False if none."""
-        if not self._queue:
+        if not self._times:
             return False
-        time, _, action, payload = heapq.heappop(self._queue)
-        if time > self.now:
-            self.now = time
-        self._execute(action, payload)
+        self._execute(*self._next())
         return True
 
     def run_for(self, duration: int) -> None:
@@ -471,8 +486,8 @@ class Simulation:
             raise ValueError(f"run_for() needs a duration >= 0 ms, got {duration}; "
                              "virtual time never goes back")
         end = self.now + duration
-        queue = self._queue
-        while queue and queue[0][0] <= end:
+        times = self._times
+        while times and times[0] <= end:
             self.step()
         self.now = end
 
@@ -482,19 +497,16 @@ class Simulation:
         Raises `RunawayError` if a causal chain grows past `max_chain` (a cycle) or
         `max_steps` pass without the run settling.
         """
-        queue = self._queue
-        pop, execute = heapq.heappop, self._execute
+        times, take, execute = self._times, self._next, self._execute
         steps = 0
-        while queue:
-            time, _, action, payload = pop(queue)
-            if time > self.now:
-                self.now = time
+        while times:
+            action, payload = take()
             if action == _ARRIVE:  # the common case, inlined
                 self._arrive(*payload)
             else:
                 execute(action, payload)
             steps += 1
-            if steps >= max_steps and queue:
+            if steps >= max_steps and times:
                 raise RunawayError(f"run_until_idle stopped after {max_steps} steps without the "
                                    "system settling; it may be retrying forever or growing. "
                                    "Look at the end of sim.trace, or pass a larger max_steps.")
@@ -502,7 +514,7 @@ class Simulation:
     @property
     def idle(self) -> bool:
         """Nothing scheduled (there may still be a backlog for a service that is down)."""
-        return not self._queue
+        return not self._times
 
     def __repr__(self) -> str:
         return (f"Simulation(t={self.now}, services={self.services}, seed={self.seed!r}, "

@@ -142,11 +142,11 @@ class Dashboard:
     def _safely(self, action: Callable[[], object]) -> None:
         try:
             action()
-        except Exception as error:  # a button callback must never raise
+        except Exception as error:  # noqa: BLE001 - a button callback must never raise
             self._problem(describe_error(error))
             try:
                 self.refresh()
-            except Exception as again:  # the simulation itself is broken: say so
+            except Exception as again:  # noqa: BLE001 - the simulation itself is broken: say so
                 self._problem(f"refreshing failed: {describe_error(again)}; press Reset")
                 self._show_problems()
 
@@ -160,7 +160,7 @@ class Dashboard:
         """Run `action` on the simulation, show any error it raises, then refresh."""
         try:
             result = action(self.sim)
-        except Exception as error:  # learner code runs here: handlers, invariants, cycles
+        except Exception as error:  # noqa: BLE001 - learner code: handlers, invariants, cycles
             self._problem(f"t={self.sim.now} ms, {what}: {describe_error(error)}")
             result = None
         else:

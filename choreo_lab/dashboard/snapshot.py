@@ -157,13 +157,13 @@ def take_snapshot(sim: Simulation, logbook: LogBook, *, log_filter: str = "every
     if oracle is not None:
         try:
             report = oracle.check(sim)
-        except Exception as error:  # a learner's invariant may raise anything
+        except Exception as error:  # noqa: BLE001 - a learner's invariant may raise anything
             problems.append(f"the consistency check failed: {describe_error(error)}")
     statuses: tuple[tuple[str, str], ...] = ()
     if workflows is not None:
         try:
             statuses = tuple((str(k), str(v)) for k, v in workflows(sim).items())
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - so may a learner's status function
             problems.append(f"reading the workflow statuses failed: {describe_error(error)}")
     letters = sim.dead_letters
     return Snapshot(

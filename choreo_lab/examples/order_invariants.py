@@ -34,7 +34,9 @@ from .orders import (
     order_messages,
     payment_ledger,
     recorded_facts,
+    saga_status,
     service_state,
+    verdict,
     where_is,
 )
 
@@ -168,9 +170,10 @@ def finished_orders_are_settled(sim: Simulation) -> Iterator[Violation]:
     for order_id, record in orders.items():
         if record["status"] not in FINISHED:
             continue
-        problems = settlement_problems(record["status"], payments.get(order_id, []),
-                                       stock.get(order_id, []), order_id in shipments)
-        problems += disagreements(record["facts"], recorded_facts(sim, order_id))
+        paid, moved = payments.get(order_id, []), stock.get(order_id, [])
+        problems = settlement_problems(record["status"], paid, moved, order_id in shipments)
+        problems += disagreements(record["facts"], recorded_facts(sim, order_id, payments=paid,
+                                                                  stock_moves=moved))
         if problems:
             yield Violation(
                 "finished orders are settled", order_id,
@@ -218,6 +221,15 @@ ORDER_INVARIANTS = (at_most_one_charge, no_refund_without_charge, at_most_one_re
 
 
 def explain_stuck_order(sim: Simulation, order_id: str) -> str:
+    """Why an order is stuck, in one line: `where_is`'s verdict.
+
+    A stuck order's verdict does not depend on what it waits for, so this skips the pass
+    over the whole trace that `where_is` makes for that (the oracle asks per stuck order).
+    """
+    messages = order_messages(sim, order_id)
+    status = saga_status(sim, order_id)
+    if messages and status == "stuck":
+        return verdict(sim, order_id, status, messages, waiting=())
     return where_is(sim, order_id).verdict
 
 

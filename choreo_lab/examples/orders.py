@@ -33,6 +33,7 @@ from ..envelope import Envelope
 from ..events import Event
 from ..service import Context, Service
 from ..simulation import Simulation
+from ..trace import TraceRecord
 
 # -- the data that makes failures happen on purpose --------------------------------------------
 PRICES: dict[str, int] = {"book": 12, "lamp": 30, "kettle": 25, "unicorn": 99}
@@ -396,10 +397,20 @@ def entries_by_order(ledger: list[dict[str, Any]]) -> dict[str, list[dict[str, A
     return grouped
 
 
-def recorded_facts(sim: Simulation, order_id: str) -> dict[str, list[str]]:
-    """What payment, inventory and shipping each recorded about one order, as order facts."""
-    payment = [e["kind"] for e in payment_ledger(sim) if e["order_id"] == order_id]
-    inventory = [e["kind"] for e in inventory_ledger(sim) if e["order_id"] == order_id]
+def recorded_facts(sim: Simulation, order_id: str, *,
+                   payments: list[dict[str, Any]] | None = None,
+                   stock_moves: list[dict[str, Any]] | None = None) -> dict[str, list[str]]:
+    """What payment, inventory and shipping each recorded about one order, as order facts.
+
+    `payments` and `stock_moves`: the order's own ledger entries, when the caller has them
+    already (see `entries_by_order`); otherwise both ledgers are read once more.
+    """
+    if payments is None:
+        payments = [e for e in payment_ledger(sim) if e["order_id"] == order_id]
+    if stock_moves is None:
+        stock_moves = [e for e in inventory_ledger(sim) if e["order_id"] == order_id]
+    payment = [e["kind"] for e in payments]
+    inventory = [e["kind"] for e in stock_moves]
     stock, shipping = service_state(sim, "inventory"), service_state(sim, "shipping")
     recorded = {
         "payment": [("paid", "charge" in payment), ("refunded", "refund" in payment),
@@ -518,8 +529,8 @@ def at(entry: dict[str, Any]) -> str:
 def waiting_on(sim: Simulation, messages: list[Envelope]) -> list[str]:
     """For each of the order's messages some service has not acked yet: who holds it, and why."""
     ids = {envelope.message_id for envelope in messages}
-    settled: dict[tuple[str, str], Any] = {}
-    latest: dict[tuple[str, str], Any] = {}
+    settled: dict[tuple[str, str], TraceRecord] = {}
+    latest: dict[tuple[str, str], TraceRecord] = {}
     for record in sim.trace:
         if record.message_id in ids and record.kind not in ("publish", "no-subscriber"):
             key = (record.message_id, record.service)
@@ -535,7 +546,8 @@ def waiting_on(sim: Simulation, messages: list[Envelope]) -> list[str]:
     return reasons
 
 
-def why_waiting(sim: Simulation, service: str, envelope: Envelope, last: Any) -> str:
+def why_waiting(sim: Simulation, service: str, envelope: Envelope,
+                last: TraceRecord | None) -> str:
     """One line: why `service` has not finished with `envelope` (from its status and the trace)."""
     what = f"{envelope.event_type} {envelope.message_id}"
     status = sim.status(service)

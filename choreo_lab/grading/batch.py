@@ -22,6 +22,7 @@ from typing import Any
 import nbformat
 
 from .execution import exercise_of, failed_tasks
+from .judge import CHECK_BUDGET
 from .tasks import exercises
 
 
@@ -31,7 +32,7 @@ class Limits:
 
     cell_timeout: float = 30.0
     notebook_timeout: float = 300.0
-    check_budget: float = 10.0
+    check_budget: float = CHECK_BUDGET
 
 
 def find_notebooks(paths: Iterable[Path]) -> list[Path]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from ..chaos import FaultSpace, explore
 from ..consistency import order_oracle
-from ..examples.orders import order_services, place_order, random_orders
+from ..examples.orders import order_services, place_orders, random_orders
 from ..faults import FaultPlan
 from ..service import Service
 from ..simulation import Simulation
 from .feedback import explain, plural
-from .scenarios import SHOWN_KINDS, shorten
+from .scenarios import excerpt_heading, shown_records
 from .tasks import Failed
 
 #: Faults the explorer draws for the payment exercise (crashes only where the outbox allows).
@@ -31,8 +31,7 @@ def explore_payment(payment: Service, *, schedules: int, seed: int, hint: str) -
         return Simulation(order_services(payment=payment), seed=sim_seed, faults=faults)
 
     def workload(sim: Simulation) -> None:
-        for order in orders:
-            place_order(sim, **order)
+        place_orders(sim, orders)
 
     result = explore(system, workload, order_oracle(), schedules=schedules, seed=seed,
                      space=PAYMENT_CHAOS)
@@ -42,10 +41,8 @@ def explore_payment(payment: Service, *, schedules: int, seed: int, hint: str) -
     violation = counterexample.violations[0]
     excerpt: list[str] = []
     if violation.subject.startswith("o-"):
-        records = counterexample.trace.where(kind="|".join(SHOWN_KINDS),
-                                             correlation_id=violation.subject)
-        excerpt = [f"What happened to {violation.subject} (trace excerpt):"] + [
-            shorten(str(record)) for record in records[:15]]
+        excerpt = [excerpt_heading(violation.subject),
+                   *shown_records(counterexample.trace, violation.subject)[:15]]
     raise Failed(explain(
         f"The chaos explorer ran {plural(schedules, 'seeded fault schedule')} (seed {seed}); "
         f"{result.failed} broke the saga. The smallest failing schedule it found (simulation "

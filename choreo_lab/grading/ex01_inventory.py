@@ -25,17 +25,12 @@ def inventory_run(learner: Learner, orders: list[dict], faults: list | tuple = (
     return run_saga(learner, {"inventory": inventory}, orders, faults)
 
 
-def items(count: int, item: str) -> str:
-    """"1 lamp", "3 lamps"."""
-    return plural(count, item)
-
-
 def expect_reserved(run: SagaRun, order_id: str, in_stock: int | None = None) -> None:
     """One InventoryReserved for the order, matching it, and no OutOfStock."""
     wanted = run.orders[order_id]
-    count, item = wanted.get("quantity", 1), wanted.get("item", "book")
+    count, item = wanted["quantity"], wanted["item"]
     in_stock = STOCK[item] if in_stock is None else in_stock
-    asked = f"{order_id} asked for {items(count, item)}"
+    asked = f"{order_id} asked for {plural(count, item)}"
     reserved = run.published("InventoryReserved", order_id)
     refused = run.published("OutOfStock", order_id)
     if refused and not reserved:
@@ -52,7 +47,7 @@ def expect_reserved(run: SagaRun, order_id: str, in_stock: int | None = None) ->
                  f"{order_id}; once is right.", "", order_id)
     event = reserved[0].event
     for field in ("item", "quantity", "address"):
-        expected = wanted.get(field, {"item": "book", "quantity": 1, "address": "1 Main St"}[field])
+        expected = wanted[field]
         if getattr(event, field) != expected:
             run.fail(f"InventoryReserved for {order_id} says {field}={getattr(event, field)!r}, "
                      f"but the order has {field}={expected!r}.",
@@ -62,6 +57,7 @@ def expect_reserved(run: SagaRun, order_id: str, in_stock: int | None = None) ->
 
 def expect_stock(run: SagaRun, item: str, expected: int, why: str, hint: str,
                  order_id: str) -> None:
+    """The inventory's stock of `item` is `expected`; else fail with `why` and `hint`."""
     actual = run.stock(item)
     if actual != expected:
         run.fail(f"{why} The stock of {item} is now {actual!r}; it should be {expected}.",
@@ -101,9 +97,10 @@ def orders_share_the_stock(learner: Learner) -> None:
 
 # -- task "out_of_stock" -----------------------------------------------------------------------
 def expect_out_of_stock(run: SagaRun, order_id: str, in_stock: int) -> None:
+    """One OutOfStock for the order, matching it, no InventoryReserved, and the saga compensated."""
     wanted = run.orders[order_id]
-    count, item = wanted.get("quantity", 1), wanted["item"]
-    asked = f"{order_id} asked for {items(count, item)} with only {in_stock} in stock"
+    count, item = wanted["quantity"], wanted["item"]
+    asked = f"{order_id} asked for {plural(count, item)} with only {in_stock} in stock"
     refused = run.published("OutOfStock", order_id)
     if run.published("InventoryReserved", order_id):
         run.fail(f"{asked}, but your service published InventoryReserved.",
@@ -116,9 +113,9 @@ def expect_out_of_stock(run: SagaRun, order_id: str, in_stock: int) -> None:
                  "short: payment refunds and the order is cancelled in reply.", order_id)
     event = refused[0].event
     if (event.item, event.quantity) != (item, count):
-        run.fail(f"OutOfStock for {order_id} says {items(event.quantity, event.item)}; the order "
-                 f"asked for {items(count, item)}.", "copy item and quantity from the event.",
-                 order_id)
+        run.fail(f"OutOfStock for {order_id} says {plural(event.quantity, event.item)}; the "
+                 f"order asked for {plural(count, item)}.", "copy item and quantity from the "
+                 "event.", order_id)
     if run.status(order_id) != "compensated":
         run.fail(f"{order_id} was out of stock, but the saga ended {run.status(order_id)!r} "
                  "instead of compensated.", "", order_id)

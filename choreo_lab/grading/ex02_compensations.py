@@ -134,6 +134,12 @@ def leaves_stock_alone_when_nothing_was_reserved(learner: Learner) -> None:
                      WRONG_EVENT_HINT, order_id)
 
 
+def quantity_of(item: str, records: dict) -> int:
+    """The total quantity of `item` in inventory records by order id (reservations, releases)."""
+    return sum(record.get("quantity", 0) for record in records.values()
+               if record.get("item") == item)
+
+
 # -- task "declined" ---------------------------------------------------------------------------
 def cancels_a_declined_order_with_nothing_to_undo(learner: Learner) -> None:
     run = compensated_run(learner, [order("o-1", customer="mallory", item="kettle")])
@@ -152,13 +158,10 @@ def every_order_of_a_mixed_batch_ends_consistent(learner: Learner) -> None:
     expect_consistent_outcomes(run, "every failure must undo exactly what happened before it.")
     expect_oracle_consistent(run, "every failure must undo exactly what happened before it; "
                              "record each refund and release in the service's ledger.")
+    inventory = run.sim.state("inventory")
     for item, count in STOCK.items():
-        reserved = sum(r.get("quantity", 0)
-                       for r in run.sim.state("inventory").get("reservations", {}).values()
-                       if r.get("item") == item)
-        released = sum(r.get("quantity", 0)
-                       for r in run.sim.state("inventory").get("released", {}).values()
-                       if r.get("item") == item)
+        reserved = quantity_of(item, inventory.get("reservations", {}))
+        released = quantity_of(item, inventory.get("released", {}))
         if run.stock(item) != count - reserved + released:
             run.fail(f"In a batch of 12 orders the stock of {item} ended at "
                      f"{run.stock(item)!r}, but {count} - {reserved} reserved + {released} "

@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from .results import GRADE_MIME
+from .results import GRADE_MIME, CheckResult, TaskResult
 from .student_version import is_grade, is_solution
 from .tasks import Task, exercises
 
@@ -78,11 +78,9 @@ def gradable(notebook: NotebookNode, tasks: list[Task], budget: float) -> Notebo
 
 def failed_tasks(tasks: list[Task], message: str) -> list[dict[str, Any]]:
     """Every check of every task failed with the same `message` (the notebook could not run)."""
-    return [{"task": task.name, "exercise": task.exercise, "title": task.title, "score": 0.0,
-             "max_score": task.max_points,
-             "checks": [{"title": check.title, "points": check.points, "score": 0.0,
-                         "hidden": check.hidden, "message": message, "passed": False}
-                        for check in task.checks]} for task in tasks]
+    return [TaskResult(task.name, task.exercise, task.title, task.max_points,
+                       tuple(CheckResult(check.title, check.points, 0.0, check.hidden, message)
+                             for check in task.checks)).to_json() for task in tasks]
 
 
 def cell_problems(notebook: NotebookNode) -> list[str]:

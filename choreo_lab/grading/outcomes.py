@@ -38,13 +38,12 @@ def expect_charged_once(run: SagaRun, order_id: str, hint: str = LEDGER_HINT) ->
 
 def expect_refunded_once(run: SagaRun, order_id: str, hint: str) -> None:
     """The order has one refund, of exactly what was charged."""
-    charges = run.ledger(order_id, "charge")
     refunds = run.ledger(order_id, "refund")
     if len(refunds) != 1:
         said = "was never refunded" if not refunds else f"was refunded {len(refunds)} times"
         run.fail(f"Order {order_id} was charged and then could not be served, but it {said} "
                  f"(the ledger has {plural(len(refunds), 'refund')}).", hint, order_id)
-    charged = sum(entry.get("amount", 0) for entry in charges)
+    charged = run.amount(order_id, "charge")
     if refunds[0].get("amount") != charged:
         run.fail(f"Order {order_id} was charged {charged} but refunded "
                  f"{refunds[0].get('amount')!r}.", "refund exactly what was charged: look it up "
@@ -59,12 +58,12 @@ def expect_refunded_once(run: SagaRun, order_id: str, hint: str) -> None:
 def expect_untouched_money(run: SagaRun, order_id: str, why: str, hint: str) -> None:
     """Neither charged nor refunded, and no PaymentRefunded published."""
     charges, refunds = run.ledger(order_id, "charge"), run.ledger(order_id, "refund")
-    if charges or refunds or run.published("PaymentRefunded", order_id):
-        found = ", ".join(f"{plural(len(e), k)}" for e, k in ((charges, "charge"), (refunds, "refund")))
+    announced = run.published("PaymentRefunded", order_id)
+    if charges or refunds or announced:
+        found = f"{plural(len(charges), 'charge')}, {plural(len(refunds), 'refund')}"
         run.fail(f"{why} yet the ledger has {found}"
-                 + (" and PaymentRefunded was published" if run.published("PaymentRefunded",
-                                                                          order_id) else "")
-                 + ".", hint, order_id)
+                 + (" and PaymentRefunded was published" if announced else "") + ".",
+                 hint, order_id)
 
 
 def expect_finished(run: SagaRun, order_id: str, expected: str, hint: str = "") -> None:
@@ -86,8 +85,7 @@ def expect_consistent_outcomes(run: SagaRun, hint: str) -> None:
             if run.ledger(order_id, "refund"):
                 run.fail(f"Order {order_id} shipped, yet it was refunded.", hint, order_id)
         elif status == "compensated":
-            charged = sum(e.get("amount", 0) for e in run.ledger(order_id, "charge"))
-            refunded = sum(e.get("amount", 0) for e in run.ledger(order_id, "refund"))
+            charged, refunded = run.amount(order_id, "charge"), run.amount(order_id, "refund")
             if charged != refunded:
                 run.fail(f"Order {order_id} was cancelled, but it was charged {charged} and "
                          f"refunded {refunded}.", hint, order_id)

@@ -8,6 +8,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .feedback import plural
+
 
 def score_table(report: dict[str, Any]) -> Table:
     """One row per notebook: exercise, score per task, total, and trouble running it."""
@@ -30,7 +32,7 @@ def score_table(report: dict[str, Any]) -> Table:
                       Text(notes, style="red" if verdict["status"] != "graded" else "dim"))
     table.add_section()
     count = len(report["notebooks"])
-    table.add_row(f"{count} notebook{'s' * (count != 1)}", "", "",
+    table.add_row(plural(count, "notebook"), "", "",
                   f"{report['score']:g}/{report['max_score']:g}", "")
     return table
 

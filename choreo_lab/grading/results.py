@@ -11,6 +11,8 @@ import html
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .feedback import plural
+
 GRADE_MIME = "application/vnd.choreo-lab.grade+json"
 
 
@@ -67,11 +69,11 @@ class TaskResult:
         """The plain statement that hidden checks exist and were not run (or "")."""
         if not self.hidden_not_run:
             return ""
-        checks = "check" if self.hidden_not_run == 1 else "checks"
-        return (f"The instructor's grader runs {self.hidden_not_run} more hidden {checks} on "
-                f"this task (worth {self.hidden_points_not_run:g} of its {self.max_score:g} "
-                "points). They try your code in other situations, so make it right in general, "
-                "not just for the checks above.")
+        more = plural(self.hidden_not_run, "more hidden check")
+        return (f"The instructor's grader runs {more} on this task (worth "
+                f"{self.hidden_points_not_run:g} of its {self.max_score:g} points). They try "
+                "your code in other situations, so make it right in general, not just for the "
+                "checks above.")
 
     def __str__(self) -> str:
         lines = [self.headline()]
@@ -81,8 +83,8 @@ class TaskResult:
             lines.append(f"  {mark} {check.title}{hidden} ({check.score:g}/{check.points:g})")
             if check.message:
                 lines.extend("       " + line for line in check.message.splitlines())
-        if self.hidden_note():
-            lines.append(self.hidden_note())
+        if note := self.hidden_note():
+            lines.append(note)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -104,8 +106,8 @@ class TaskResult:
                             f"{html.escape(check.message)}</pre>")
             rows.append("</li>")
         rows.append("</ul>")
-        if self.hidden_note():
-            rows.append(f"<p><em>{html.escape(self.hidden_note())}</em></p>")
+        if note := self.hidden_note():
+            rows.append(f"<p><em>{html.escape(note)}</em></p>")
         return "\n".join(rows)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

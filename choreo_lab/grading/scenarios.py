@@ -14,10 +14,11 @@ from typing import Any, NoReturn
 
 from ..envelope import Envelope
 from ..errors import ChoreoError, RunawayError
-from ..examples.orders import order_services, order_system, place_order, saga_status
+from ..examples.orders import order_services, order_system, place_order, place_orders, saga_status
 from ..faults import AnyFault, FaultPlan
 from ..service import Service
 from ..simulation import Simulation
+from ..trace import Trace
 from .feedback import explain, plural
 from .learner import Learner
 from .tasks import Failed
@@ -65,6 +66,10 @@ class SagaRun:
         return [entry for entry in ledger if isinstance(entry, dict)
                 and entry.get("order_id") == order_id and entry.get("kind") == kind]
 
+    def amount(self, order_id: str, kind: str) -> Any:
+        """The total amount of the ledger's `kind` entries ("charge" or "refund") for `order_id`."""
+        return sum(entry.get("amount", 0) for entry in self.ledger(order_id, kind))
+
     def deliveries(self, service: str, event_type: str) -> list[Envelope]:
         """Messages of `event_type` as `service` first received them, in arrival order."""
         seen: dict[str, Envelope] = {}
@@ -87,11 +92,10 @@ class SagaRun:
         """The order's publishes and troubles, as trace lines (at most `limit`)."""
         if order_id is None:
             return []
-        records = self.sim.trace.where(kind="|".join(SHOWN_KINDS), correlation_id=order_id)
-        lines = [shorten(str(record)) for record in records]
+        lines = shown_records(self.sim.trace, order_id)
         if len(lines) > limit:
             lines = lines[:limit - 1] + [f"... and {len(lines) - limit + 1} more records"]
-        return [f"What happened to {order_id} (trace excerpt):"] + lines
+        return [excerpt_heading(order_id)] + lines
 
     def check_learner_errors(self) -> None:
         """Fail if one of the learner's handlers raised or returned something that is not events."""
@@ -113,9 +117,21 @@ class SagaRun:
             nacks = self.sim.trace.where(kind="nack", service=service)
             if nacks:
                 order = self.sim.trace.messages[nacks[0].message_id or ""].correlation_id
+                # Not an error the learner's code raised, so the runtime refused what a handler
+                # returned; its message (in the nack's detail) already says what a handler returns.
                 self.fail(f"The {service} service failed on message {nacks[0].message_id}: "
-                          f"{nacks[0].detail}", "a handler returns an Event, a list of Events, "
-                          "or None.", order)
+                          f"{nacks[0].detail}", "", order)
+
+
+def shown_records(trace: Trace, order_id: str) -> list[str]:
+    """The order's records of the `SHOWN_KINDS`, one shortened trace line each."""
+    records = trace.where(kind="|".join(SHOWN_KINDS), correlation_id=order_id)
+    return [shorten(str(record)) for record in records]
+
+
+def excerpt_heading(order_id: str) -> str:
+    """The line that introduces an order's trace excerpt in feedback."""
+    return f"What happened to {order_id} (trace excerpt):"
 
 
 def shorten(line: str, width: int = 100) -> str:
@@ -137,8 +153,7 @@ def run_saga(learner: Learner, replacements: dict[str, Service], orders: Sequenc
                            faults=plan, outbox=outbox)
     except (ChoreoError, ValueError) as error:
         raise Failed(f"The saga could not start with your service: {error}") from None
-    for order in orders:
-        place_order(sim, **order)
+    place_orders(sim, orders)
     try:
         sim.run_until_idle(max_steps=200_000)
     except RunawayError as error:
@@ -150,5 +165,6 @@ def run_saga(learner: Learner, replacements: dict[str, Service], orders: Sequenc
 
 
 def order(order_id: str, **fields: Any) -> dict[str, Any]:
-    """An order request: ada buys 1 book for 1 Main St unless `fields` say otherwise."""
-    return {"order_id": order_id, **fields}
+    """An order request: ada buys 1 book for 1 Main St (`place_order`'s defaults) unless `fields`
+    say otherwise."""
+    return {"order_id": order_id, **(place_order.__kwdefaults__ or {}), **fields}

@@ -92,8 +92,8 @@ def test_an_oracle_that_raises_turns_the_lamp_grey_and_is_reported_once():
     dash.place_order()
     dash.run_until_idle()
     assert dash.lamp_state == "grey" and "consistency check failed" in text(dash.controls.lamp)
-    assert dash.problems == ["the consistency check failed: ZeroDivisionError: my invariant "
-                             "divided by zero"]
+    assert dash.problems == [("the consistency check failed: ZeroDivisionError: my invariant "
+                              "divided by zero")]
     assert dict(dash.snapshot.workflows) == {"o-1": "completed"}
 
 

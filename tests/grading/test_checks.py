@@ -149,6 +149,25 @@ def make_inventory_service(stock):
     assert 'line 7 in reserve_stock: return ctx.state["reservations"][event.order_id]' in message
 
 
+def test_a_handler_that_returns_no_event_is_told_what_a_handler_returns() -> None:
+    returns_text = '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock)})
+
+    @inventory.handles(PaymentCompleted)
+    def reserve_stock(event, ctx):
+        return "reserved"
+
+    return inventory
+'''
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
+                             {"inventory_service": returns_text})
+    message = flat(check("reserve", namespace=namespace).checks[0].message)
+    assert "The inventory service failed on message" in message
+    assert "inventory.reserve_stock() returned str 'reserved'" in message
+    assert message.lower().count("a list of events, or none") == 1
+
+
 def test_a_factory_that_returns_nothing_is_told_to_return_the_service() -> None:
     namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4),
                              {"inventory_service": "def make_inventory_service(stock):\n    pass"})
