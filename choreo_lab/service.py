@@ -76,14 +76,19 @@ class Service:
         return f"Service({self.name!r}, handles: {handled})"
 
 
+#: Values that need no copying: immutable, and unable to hold anything mutable.
+_ATOMIC = frozenset({str, int, float, bool, type(None), frozenset})
+
+
 def copy_state(value: Any) -> Any:
     """A deep copy that is fast for the plain dicts, lists and scalars services keep."""
     kind = type(value)
-    if kind is dict:
-        return {key: copy_state(item) for key, item in value.items()}
+    if kind is dict:  # the common case; scalars are taken as they are, without a call
+        return {key: item if type(item) in _ATOMIC else copy_state(item)
+                for key, item in value.items()}
     if kind is list:
-        return [copy_state(item) for item in value]
-    if kind in (str, int, float, bool, type(None), frozenset):
+        return [item if type(item) in _ATOMIC else copy_state(item) for item in value]
+    if kind in _ATOMIC:
         return value
     if kind is tuple:  # immutable itself, but it may hold lists or dicts
         return tuple(copy_state(item) for item in value)

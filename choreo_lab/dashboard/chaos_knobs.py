@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..faults import Delay, Drop, Duplicate, FaultPlan
+from ..faults import SCHEDULED_KINDS, Delay, Drop, Duplicate, FaultPlan
 from ..simulation import Simulation
 
 DELAY_BY = 50  # virtual ms a delayed delivery arrives late
@@ -25,5 +25,5 @@ def chaos_plan(duplicate: float = 0.0, delay: float = 0.0, drop: float = 0.0) ->
 
 def inject_chaos(sim: Simulation, base: FaultPlan, knobs: FaultPlan) -> None:
     """From now on, `sim` injects the delivery faults of `base` (its own plan) plus `knobs`."""
-    delivery = tuple(f for f in base.faults if f.kind not in ("kill", "restart", "pause", "resume"))
+    delivery = tuple(f for f in base.faults if f.kind not in SCHEDULED_KINDS)
     sim.set_delivery_faults(FaultPlan(faults=delivery) + knobs)
