@@ -24,7 +24,7 @@ from ..examples.orders import (
 from ..faults import Duplicate
 from ..service import Service
 from ..simulation import Simulation
-from .learner import Learner
+from .learner import Learner, without_handlers
 from .outcomes import (
     expect_consistent_outcomes,
     expect_finished,
@@ -40,8 +40,7 @@ EXERCISE = "ex02-compensations"
 
 def forward_only(service: Service, event_type: type[Event]) -> Service:
     """A copy of `service` that keeps only its handler for `event_type` (its forward step)."""
-    copy = Service(service.name, service.initial_state, instances=service.instances,
-                   processing_time=service.processing_time)
+    copy = without_handlers(service)
     copy.handles(event_type, publishes=service.publishes[event_type])(service.handlers[event_type])
     return copy
 

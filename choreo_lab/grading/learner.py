@@ -65,6 +65,12 @@ def describe_error(error: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def without_handlers(service: Service) -> Service:
+    """A new service with `service`'s name, initial state and settings, and no handlers yet."""
+    return Service(service.name, service.initial_state, instances=service.instances,
+                   processing_time=service.processing_time)
+
+
 class Learner:
     """The names a learner defined in the notebook, with the errors their handlers raised."""
 
@@ -111,8 +117,7 @@ class Learner:
 
     def observed(self, service: Service) -> Service:
         """A copy of `service` whose handlers remember the errors they raise."""
-        copy = Service(service.name, service.initial_state, instances=service.instances,
-                       processing_time=service.processing_time)
+        copy = without_handlers(service)
         for event_type, handler in service.handlers.items():
             copy.handles(event_type, publishes=service.publishes.get(event_type, ()))(
                 self._recording(service.name, handler))

@@ -7,6 +7,7 @@ without a charge, stock never put back, stuck half-way.
 
 from __future__ import annotations
 
+from ..consistency import order_oracle
 from ..examples.orders import where_is
 from .feedback import plural
 from .scenarios import SagaRun
@@ -95,7 +96,6 @@ def expect_consistent_outcomes(run: SagaRun, hint: str) -> None:
 
 def expect_oracle_consistent(run: SagaRun, hint: str) -> None:
     """The order saga's consistency oracle finds no broken invariant and nothing stuck."""
-    from ..consistency import order_oracle
     report = order_oracle().check(run.sim)
     if report.violations:
         violation = report.violations[0]
