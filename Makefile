@@ -24,8 +24,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
 	@touch $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00-welcome.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00-welcome.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
