@@ -158,7 +158,8 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
     colour = LAMP_COLOURS[state]
     if report is None:
         title = "no consistency check" if not has_oracle else "consistency check failed"
-        text = "pass an oracle to see it" if not has_oracle else "see the problem above"
+        text = ("this system has no invariants to check (Dashboard(..., oracle=...) adds them)"
+                if not has_oracle else "see the problem above")
     elif state == "red":
         title = "INCONSISTENT"
         text = "<br>".join(f"<b>{escape(v.invariant)}</b> ({escape(v.subject)}): "
@@ -190,8 +191,8 @@ def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, 
                    shown: int = WORKFLOWS_SHOWN) -> str:
     """Counts per status, then the latest workflows (newest first) with their saga status."""
     if not has_workflows:
-        return (f'<div style="{SMALL};color:{GREY}">no saga statuses: pass workflows=(a function '
-                'of the simulation returning workflow id -> status)</div>')
+        return (f'<div style="{SMALL};color:{GREY}">no saga view for this system '
+                '(Dashboard(..., workflows=...) adds one: workflow id -> status)</div>')
     if not workflows:
         return f'<div style="{SMALL};color:{GREY}">no workflows yet</div>'
     counts = Counter(status for _, status in workflows)

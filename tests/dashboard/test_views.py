@@ -213,4 +213,5 @@ def test_a_simulation_instead_of_a_function_is_refused_with_an_example():
 
 def test_without_a_workflows_function_the_saga_panel_says_how_to_get_one():
     dash = Dashboard(scaled_system)
-    assert "pass workflows=" in text(dash.controls.sagas)
+    assert "Dashboard(..., workflows=...) adds one" in text(dash.controls.sagas)
+    assert "Dashboard(..., oracle=...) adds them" in text(dash.controls.lamp)
