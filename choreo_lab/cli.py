@@ -1,4 +1,5 @@
-"""The `choreo-lab` command: grade submissions, regenerate the student exercises."""
+"""The `choreo-lab` command: run the order saga in the terminal, grade submissions, regenerate
+the student exercises."""
 
 from __future__ import annotations
 
@@ -60,6 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--check", action="store_true",
                           help="change nothing; exit 1 if exercises/ is out of date")
     generate.set_defaults(run=run_exercises)
+
+    saga = commands.add_parser(
+        "saga", help="run the order saga in the terminal and show what happened",
+        description="Place seeded random orders (some fail on purpose), optionally kill a "
+                    "service for a while, run until idle, and print the sagas, the "
+                    "consistency report and the event log. Same seed, same output.")
+    saga.add_argument("--orders", type=int, default=5, help="how many orders (default: 5)")
+    saga.add_argument("--seed", type=int, default=7, help="the seed (default: 7)")
+    saga.add_argument("--kill", metavar="SERVICE", help="kill this service at t=0 ...")
+    saga.add_argument("--restart-at", type=int, default=50, metavar="MS",
+                      help="... and restart it at this virtual time (default: 50)")
+    saga.add_argument("--order", metavar="ID",
+                      help="follow one order: where is it, its log and its sequence diagram")
+    saga.add_argument("--states", action="store_true", help="also print every service's state")
+    saga.set_defaults(run=run_saga)
     return parser
 
 
@@ -116,6 +132,43 @@ def run_exercises(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("regenerated " + (", ".join(changed) if changed else "nothing (already up to date)"))
+    return 0
+
+
+def run_saga(args: argparse.Namespace) -> int:
+    """`choreo-lab saga`: the order saga, run and shown with rich in the terminal."""
+    from .consistency import order_oracle
+    from .diagrams import sequence_diagram
+    from .errors import ChoreoError
+    from .examples.orders import order_system, place_orders, random_orders, saga_status, where_is
+    from .faults import Kill, Restart
+    from .render import event_log, saga_table, state_tables
+
+    out, err = Console(), Console(stderr=True)
+    faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
+              if args.kill else [])
+    try:
+        sim = order_system(args.seed, faults=faults, latency=5, jitter=3)
+    except ChoreoError as error:
+        err.print(f"[red]{error}[/red]")
+        return 2
+    place_orders(sim, random_orders(args.orders, seed=args.seed))
+    sim.run_until_idle()
+    out.print(saga_table(sim, saga_status))
+    out.print(order_oracle().check(sim).explain())
+    if args.order is not None:
+        try:
+            out.print(str(where_is(sim, args.order)))
+        except ValueError as error:
+            err.print(f"[red]{error}[/red]")
+            return 2
+        out.print(event_log(sim, args.order))
+        out.print("\nMermaid sequence diagram (paste into any Mermaid viewer):")
+        print(sequence_diagram(sim, args.order).source)
+    else:
+        out.print(event_log(sim, max_rows=40))
+    if args.states:
+        out.print(state_tables(sim))
     return 0
 
 
