@@ -79,7 +79,11 @@ class Event(BaseModel):
         return cls(**values)
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Event:
-        """A copy with `update` applied, validated like a new event (pydantic's own skips that)."""
+        """A copy with `update` applied, validated like a new event (pydantic's own skips that).
+
+        Validation builds fresh containers for list or dict fields, so the copy is always
+        independent of the original; `deep` is accepted for pydantic's signature only.
+        """
         return type(self)(**{**self.__dict__, **(update or {})})
 
     def __str__(self) -> str:
