@@ -4,7 +4,8 @@ A small, deterministic, in-memory runtime for learning choreography: events, a b
 honest at-least-once delivery, services with state of their own, faults, and a trace.
 """
 
-from .broker import DeadLetter, Features
+from .broker import DeadLetter
+from .runtime import Features, Runtime
 from .envelope import Delivery, Envelope
 from .errors import (
                      ChoreoError,
@@ -25,6 +26,6 @@ __version__ = "0.1.0"
 __all__ = [
     "ChoreoError", "Context", "Crash", "DeadLetter", "Delay", "Delivery", "Drop", "Duplicate",
     "Envelope", "Event", "FaultPlan", "FaultPlanError", "Features", "HandlerReturnError",
-    "InvalidEvent", "Kill", "Pause", "Reorder", "Restart", "Resume", "RunawayError", "Service",
+    "InvalidEvent", "Kill", "Pause", "Reorder", "Restart", "Resume", "RunawayError", "Runtime", "Service",
     "Simulation", "Trace", "TraceRecord", "UnknownService",
 ]

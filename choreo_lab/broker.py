@@ -11,31 +11,9 @@ retries and competing instances.
 from __future__ import annotations
 
 from collections import Counter, deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from .envelope import Delivery, Envelope
-
-
-@dataclass(frozen=True)
-class Features:
-    """What a broker backend promises. The contract tests check each promise that is True."""
-
-    consumer_groups: bool          # every group gets every message of its topics
-    competing_consumers: bool      # instances inside a group share its messages
-    at_least_once: bool            # unacked messages come again until acked or dead-lettered
-    per_key_order: bool            # within a group, one key's messages are handled in publish order
-    redelivery_backoff: bool       # each retry waits longer than the one before
-    dead_letters: bool             # after max attempts, a message is parked with its reason
-    redrive: bool                  # parked messages can be sent again
-    replay: bool                   # a new group can start from the beginning of the log
-    crash_points: bool             # handler crashes can be injected at chosen points
-    deterministic: bool            # same seed, same trace
-
-    def promised(self) -> list[str]:
-        return [f.name for f in fields(self) if getattr(self, f.name)]
-
-
-IN_MEMORY_FEATURES = Features(**{f.name: True for f in fields(Features)})
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from .broker import IN_MEMORY_FEATURES, ConsumerGroup, DeadLetter, Features
+from .broker import ConsumerGroup, DeadLetter
 from .envelope import Delivery, Envelope
 from .errors import FaultPlanError, RunawayError, UnknownService
 from .events import Event, check_event
+from .runtime import Features
 from .faults import SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan
 from .service import Context, Service, produced_events
 from .trace import Trace
@@ -69,7 +70,7 @@ class Simulation:
       `RUNAWAY_WIDTH`, the most messages one workflow's handlers may publish).
     """
 
-    features: Features = IN_MEMORY_FEATURES
+    features: Features = Features(**{name: name != "timers" for name in Features.__dataclass_fields__})
 
     def __init__(self, services: Iterable[Service], *, seed: int | str = 0, latency: int = 1,
                  jitter: int = 0, max_attempts: int = 5, backoff: int = 10, max_backoff: int = 1000,
