@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .events import Event
+from .events import Message
 
 
 class Envelope:
@@ -13,14 +13,16 @@ class Envelope:
     - `correlation_id`: the workflow it belongs to (an order, an upload, ...).
     - `causation_id`: the message whose handler produced it (None if from outside).
     - `producer`: the service (or outside actor) that published it.
-    - `published_at`: virtual time of publication; `depth`: length of its causal chain.
+    - `published_at`: virtual time of publication.
+    - `depth`: length of its causal chain; `root_id`: the message from outside that began it.
     """
 
     __slots__ = ("message_id", "topic", "key", "correlation_id", "causation_id",
-                 "producer", "published_at", "event", "depth")
+                 "producer", "published_at", "event", "depth", "root_id")
 
-    def __init__(self, message_id: str, event: Event, key: str, correlation_id: str,
-                 causation_id: str | None, producer: str, published_at: int, depth: int) -> None:
+    def __init__(self, message_id: str, event: Message, key: str, correlation_id: str,
+                 causation_id: str | None, producer: str, published_at: int, depth: int = 0,
+                 root_id: str | None = None) -> None:
         self.message_id = message_id
         self.topic = event.topic
         self.key = key
@@ -30,10 +32,12 @@ class Envelope:
         self.published_at = published_at
         self.event = event
         self.depth = depth
+        self.root_id = root_id or message_id
 
     @property
     def event_type(self) -> str:
-        return type(self.event).__name__
+        """The message type's name (what handlers are registered for and faults target)."""
+        return self.event.event_type
 
     def __repr__(self) -> str:
         return (f"Envelope({self.message_id}, {self.event}, key={self.key!r}, "

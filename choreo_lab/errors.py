@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+from .text import did_you_mean
 
 
 class ChoreoError(Exception):
@@ -17,19 +17,23 @@ class UnknownService(ChoreoError, KeyError):
     """A service name was used that the simulation does not know."""
 
     def __init__(self, name: str, known: list[str]) -> None:
-        by_lower = {k.lower(): k for k in known}
-        close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
-        hint = f" Did you mean {by_lower[close[0]]!r}?" if close else ""
-        super().__init__(
-            f"no service named {name!r}; known services: {', '.join(sorted(known)) or '(none)'}.{hint}"
-        )
+        super().__init__(f"no service named {name!r}; known services: "
+                         f"{', '.join(sorted(known)) or '(none)'}.{did_you_mean(name, known)}")
 
     def __str__(self) -> str:  # KeyError would otherwise quote the whole message
         return str(self.args[0])
 
 
-class HandlerReturnError(ChoreoError, TypeError):
+class HandlerError(ChoreoError, TypeError):
+    """A handler cannot be registered as given, or was used in a way handlers may not be."""
+
+
+class HandlerReturnError(HandlerError):
     """A handler returned something other than events."""
+
+
+class InvalidState(ChoreoError, TypeError):
+    """A service's state holds something that cannot be kept as its private database."""
 
 
 class RunawayError(ChoreoError, RuntimeError):

@@ -2,7 +2,11 @@
 
 Scheduled faults act on a service at a virtual time (`Kill`, `Restart`, `Pause`, `Resume`).
 Delivery faults act on messages that match their target (service, event type, workflow),
-with a probability drawn from the simulation's seeded fault stream, at most `times` times.
+with a probability drawn from the simulation's seeded fault stream, at most `times` times,
+or only at the `occurrence`-th delivery they match.
+
+Which event a fault targets is given as the event class or its type name (`OrderPlaced` or
+"OrderPlaced"), the same identity handlers are registered for.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import random
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import FaultPlanError
+from .events import is_message_type
 
 CrashPoint = Literal["before_commit", "after_commit_before_ack", "after_write_before_publish"]
 CRASH_POINTS: tuple[str, ...] = ("before_commit", "after_commit_before_ack", "after_write_before_publish")
@@ -64,6 +69,13 @@ class _DeliveryFault(_Fault):
     event_type: str | None = None
     correlation_id: str | None = None
     times: int | None = Field(None, ge=1, description="fire at most this often (None: no limit)")
+    occurrence: int | None = Field(None, ge=1, description="fire only at the n-th delivery it matches")
+
+    @field_validator("event_type", mode="before")
+    @classmethod
+    def _type_name(cls, value: object) -> object:
+        """An event class stands for its type name."""
+        return value.event_type if is_message_type(value) else value  # type: ignore[union-attr]
 
     def matches(self, group: str, event_type: str, correlation_id: str) -> bool:
         return ((self.service is None or self.service == group)
@@ -133,25 +145,41 @@ class FaultPlan(_Fault):
 
 
 class FaultInjector:
-    """Decides, message by message, which delivery faults fire. Runtime bookkeeping only."""
+    """Decides, delivery by delivery, which delivery faults fire. Runtime bookkeeping only.
+
+    How often each fault has matched and fired is kept across `replace`, and the coin tosses
+    come from one seeded stream for the whole run.
+    """
 
     def __init__(self, plan: FaultPlan, seed: int | str) -> None:
         self.rng = random.Random(f"faults/{seed}")
-        self.fired: dict[int, int] = {}
-        self.by_kind: dict[str, list[tuple[int, _DeliveryFault]]] = {}
-        for index, fault in enumerate(plan.faults):
+        self.matched: dict[tuple[_DeliveryFault, int], int] = {}
+        self.fired: dict[tuple[_DeliveryFault, int], int] = {}
+        self.by_kind: dict[str, list[tuple[_DeliveryFault, int]]] = {}
+        self.replace(plan)
+
+    def replace(self, plan: FaultPlan) -> None:
+        """Use `plan`'s delivery faults from now on; a fault it shares with the old plan keeps its counts."""
+        self.by_kind = {}
+        seen: dict[_DeliveryFault, int] = {}
+        for fault in plan.faults:
             if isinstance(fault, _DeliveryFault):
-                self.by_kind.setdefault(fault.kind, []).append((index, fault))
+                twin = seen[fault] = seen.get(fault, -1) + 1  # equal faults are counted apart
+                self.by_kind.setdefault(fault.kind, []).append((fault, twin))
 
     def fire(self, kind: str, group: str, event_type: str, correlation_id: str) -> _DeliveryFault | None:
-        """The first fault of `kind` that matches and wins its coin toss, or None."""
-        for index, fault in self.by_kind.get(kind, ()):
+        """The first fault of `kind` that matches, has budget left and wins its coin toss, or None."""
+        for entry in self.by_kind.get(kind, ()):
+            fault = entry[0]
             if not fault.matches(group, event_type, correlation_id):
                 continue
-            if fault.times is not None and self.fired.get(index, 0) >= fault.times:
+            self.matched[entry] = matched = self.matched.get(entry, 0) + 1
+            if fault.occurrence is not None and matched != fault.occurrence:
+                continue
+            if fault.times is not None and self.fired.get(entry, 0) >= fault.times:
                 continue
             if fault.probability < 1.0 and self.rng.random() >= fault.probability:
                 continue
-            self.fired[index] = self.fired.get(index, 0) + 1
+            self.fired[entry] = self.fired.get(entry, 0) + 1
             return fault
         return None

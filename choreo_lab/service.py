@@ -1,150 +1,185 @@
-"""Services: a name, state of their own, and handlers registered per event type."""
+"""Services: a name, state of their own, and one handler per message type they react to."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import HandlerReturnError
-from .events import Event, describe_value
+from .errors import HandlerError, HandlerReturnError
+from .events import Command, Event, Message, is_message_type
+from .state import check_state, copy_state
+from .text import describe_value
 
 if TYPE_CHECKING:
-    from .envelope import Envelope
+    from .context import Context
 
-Handler = Callable[[Any, "Context"], "Event | Iterable[Event] | None"]
+Handler = Callable[[Any, "Context"], "Message | Iterable[Message] | None"]
+#: Wraps a handler in another: `handler -> handler` (retry, dedup, observation, ...).
+Middleware = Callable[[Handler], Handler]
 H = TypeVar("H", bound=Handler)
 
 
-class Service:
-    """A service definition: its name, its initial state and its handlers.
+@dataclass(frozen=True)
+class Handling:
+    """One registration: the message type, the function that handles it, what it may publish."""
 
-    The definition holds no running state: each `Simulation` gives the service a fresh copy
-    of `state` (its private "database"), so one definition can run in many simulations.
+    event_type: type[Message]
+    handler: Handler
+    publishes: tuple[type[Message], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return getattr(self.handler, "__name__", repr(self.handler))
+
+
+class Service:
+    """A service definition: its name, its initial state, its handlers and their middleware.
+
+    The definition holds no running state: each runtime gives the service a fresh copy of
+    `state` (its private "database"), so one definition can run in many simulations.
     `instances` competing consumers share the service's consumer group; each takes
-    `processing_time` virtual ms per message.
+    `processing_time` virtual ms per message. `middleware` wraps every handler, the first
+    one outermost.
     """
 
-    def __init__(self, name: str, state: dict[str, Any] | None = None, *,
-                 instances: int = 1, processing_time: int = 0) -> None:
+    def __init__(self, name: str, state: dict[str, Any] | None = None, *, instances: int = 1,
+                 processing_time: int = 0, middleware: Sequence[Middleware] = ()) -> None:
         if not name or not isinstance(name, str):
-            raise ValueError("a service needs a non-empty name, e.g. Service('payment')")
-        if instances < 1:
-            raise ValueError(f"service {name!r}: instances must be at least 1, got {instances}")
-        if processing_time < 0:
-            raise ValueError(f"service {name!r}: processing_time is virtual ms and cannot be "
-                             f"negative, got {processing_time}")
+            raise ValueError(f"a service needs a non-empty name, e.g. Service('payment'), "
+                             f"got {describe_value(name)}")
+        _require_count(name, "instances", instances, least=1)
+        _require_count(name, "processing_time", processing_time, least=0)
+        if callable(middleware) or not all(callable(m) for m in middleware):
+            raise HandlerError(f"service {name!r}: middleware is a list of functions "
+                               "handler -> handler, e.g. middleware=[inbox()]")
         self.name = name
-        self.initial_state: dict[str, Any] = state if state is not None else {}
+        self.initial_state = check_state(state if state is not None else {}, name)
         self.instances = instances
         self.processing_time = processing_time
-        self.handlers: dict[type[Event], Handler] = {}
-        #: event type handled -> the event types its handler may publish (for topology diagrams)
-        self.publishes: dict[type[Event], tuple[type[Event], ...]] = {}
+        self.middleware = tuple(middleware)
+        #: message type name -> its registration
+        self.handlers: dict[str, Handling] = {}
 
-    def handles(self, event_type: type[Event], *,
-                publishes: tuple[type[Event], ...] = ()) -> Callable[[H], H]:
+    def handles(self, event_type: type[Message], *,
+                publishes: Sequence[type[Message]] = ()) -> Callable[[H], H]:
         """Register the decorated function as this service's handler for `event_type`.
 
-        `publishes` names the event types the handler may return; it is documentation the
-        topology diagram reads, not a check. Returns the function unchanged, so it can
-        still be called and tested directly.
+        `publishes` names the message types the handler may return; it is documentation the
+        topology diagram reads, not a check. Returns the function unchanged, so it can still
+        be called and tested directly. Registering a function of the same name again (a
+        notebook cell run twice) replaces it.
         """
-        if not (isinstance(event_type, type) and issubclass(event_type, Event)):
-            raise TypeError(f"{self.name}.handles() takes an Event subclass, got {event_type!r}")
+        if not is_message_type(event_type):
+            raise HandlerError(f"{self.name}.handles() takes a subclass of Event or Command, such "
+                               f"as OrderPlaced; got {describe_value(event_type)}")
 
         def register(handler: H) -> H:
-            if event_type in self.handlers:
-                raise ValueError(f"service {self.name!r} already handles {event_type.__name__} "
-                                 f"with {self.handlers[event_type].__name__}(); one handler per event type")
-            self.handlers[event_type] = handler
-            self.publishes[event_type] = tuple(publishes)
+            _check_handler(self.name, event_type, handler)
+            existing = self.handlers.get(event_type.event_type)
+            if existing is not None and existing.name != getattr(handler, "__name__", None):
+                raise HandlerError(
+                    f"service {self.name!r} already handles {event_type.event_type} with "
+                    f"{existing.name}(); one handler per event type. Handle both cases in one "
+                    f"function, or run the cell that creates Service({self.name!r}) again first.")
+            self.handlers[event_type.event_type] = Handling(event_type, handler, tuple(publishes))
             return handler
 
         return register
 
     @property
-    def topics(self) -> list[str]:
-        """The topics this service's consumer group subscribes to."""
-        return [event_type.topic for event_type in self.handlers]
+    def topics(self) -> tuple[str, ...]:
+        """The topics this service's consumer group subscribes to (each once)."""
+        return tuple(dict.fromkeys(h.event_type.topic for h in self.handlers.values()))
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The command types this service handles (no other service may handle them)."""
+        return tuple(name for name, h in self.handlers.items() if issubclass(h.event_type, Command))
 
     def fresh_state(self) -> dict[str, Any]:
-        return copy.deepcopy(self.initial_state)
+        """A new copy of the initial state, for one run."""
+        return copy_state(self.initial_state)
+
+    def wrapped(self, *middleware: Middleware) -> Service:
+        """The same service with `middleware` around its own (outermost first): for graders and tests."""
+        copy = Service(self.name, self.initial_state, instances=self.instances,
+                       processing_time=self.processing_time,
+                       middleware=(*middleware, *self.middleware))
+        copy.handlers = dict(self.handlers)
+        return copy
 
     def __repr__(self) -> str:
-        handled = ", ".join(t.__name__ for t in self.handlers) or "nothing yet"
+        handled = ", ".join(self.handlers) or "nothing yet"
         return f"Service({self.name!r}, handles: {handled})"
 
 
-#: Values that need no copying: immutable, and unable to hold anything mutable.
-_ATOMIC = frozenset({str, int, float, bool, type(None), frozenset})
+def _require_count(service: str, what: str, value: object, least: int) -> None:
+    if type(value) is not int or value < least:  # type: ignore[operator]
+        raise ValueError(f"service {service!r}: {what} must be a whole number, at least "
+                         f"{least}; got {value!r}")
 
 
-def copy_state(value: Any) -> Any:
-    """A deep copy that is fast for the plain dicts, lists and scalars services keep."""
-    kind = type(value)
-    if kind is dict:  # the common case; scalars are taken as they are, without a call
-        return {key: item if type(item) in _ATOMIC else copy_state(item)
-                for key, item in value.items()}
-    if kind is list:
-        return [item if type(item) in _ATOMIC else copy_state(item) for item in value]
-    if kind in _ATOMIC:
-        return value
-    if kind is tuple:  # immutable itself, but it may hold lists or dicts
-        return tuple(copy_state(item) for item in value)
-    if kind is set:
-        return set(value)
-    return copy.deepcopy(value)
+def _check_handler(service: str, event_type: type[Message], handler: object) -> None:
+    """Refuse, at registration, a handler that could never be called as (event, ctx)."""
+    where = f"{service}.handles({event_type.__name__})"
+    if not callable(handler):
+        raise HandlerError(f"{where}: expected a function (event, ctx) -> events, "
+                           f"got {describe_value(handler)}")
+    if inspect.iscoroutinefunction(handler) or inspect.isasyncgenfunction(handler):
+        raise HandlerError(f"{where}: {handler.__name__}() is `async def`; handlers are plain "  # type: ignore[attr-defined]
+                           "functions that the runtime calls and that return their events. "
+                           "Drop `async` (and any `await`).")
+    try:
+        inspect.signature(handler).bind(None, None)
+    except TypeError:
+        raise HandlerError(f"{where}: {getattr(handler, '__name__', handler)}"
+                           f"{_signature(handler)} cannot be called as (event, ctx); a handler "
+                           "takes the event and the context, e.g. "
+                           "def charge_card(event, ctx): ...") from None
+    except ValueError:
+        pass  # a builtin without a signature: it will tell at the first call
 
 
-class Context:
-    """What a handler may see: the message's metadata and its service's own state.
+def _signature(handler: object) -> str:
+    try:
+        return str(inspect.signature(handler))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "(...)"
 
-    `state` is a working copy made on first use (cost: one copy of the service's state per
-    handler call that touches it); the runtime commits it only if the handler returns
-    normally, so a handler that raises changes nothing.
+
+def produced_events(handler_name: str, service: str, result: object) -> list[Message]:
+    """A handler's return value as a list of messages, or a `HandlerReturnError` saying what is wrong.
+
+    A handler returns a message, any iterable of messages (a list, a tuple, a generator), or None.
     """
-
-    __slots__ = ("service", "envelope", "attempt", "now", "_committed", "_working")
-
-    def __init__(self, service: str, envelope: Envelope, attempt: int, now: int,
-                 committed: dict[str, Any]) -> None:
-        self.service = service
-        self.envelope = envelope
-        self.attempt = attempt
-        self.now = now
-        self._committed = committed
-        self._working: dict[str, Any] | None = None
-
-    @property
-    def state(self) -> dict[str, Any]:
-        if self._working is None:
-            self._working = copy_state(self._committed)
-        return self._working
-
-    @property
-    def message_id(self) -> str:
-        return self.envelope.message_id
-
-    @property
-    def correlation_id(self) -> str:
-        return self.envelope.correlation_id
-
-
-def produced_events(handler: Handler, service: str, result: object) -> list[Event]:
-    """Normalise a handler's return value to a list of events, or explain what is wrong."""
     if result is None:
         return []
-    if isinstance(result, Event) and type(result) is not Event:
+    if isinstance(result, Message) and is_message_type(type(result)):
         return [result]
-    if isinstance(result, (list, tuple)):
-        bad = [item for item in result if not isinstance(item, Event) or type(item) is Event]
-        if not bad:
-            return list(result)
-        shown = describe_value(bad[0])
-    else:
-        shown = describe_value(result)
-    raise HandlerReturnError(
-        f"handler {service}.{getattr(handler, '__name__', handler)}() returned {shown}; "
-        "a handler returns an event (an instance of a subclass of Event), a list of events, "
-        "or None")
+    where = f"handler {service}.{handler_name}()"
+    if isinstance(result, (set, frozenset)):
+        raise HandlerReturnError(f"{where} returned a set; a set has no order, and the events a "
+                                 "handler publishes are published in order. Return a list.")
+    if isinstance(result, Iterable) and not isinstance(result, (str, bytes, dict, Message, type)):
+        produced = list(result)
+        for position, item in enumerate(produced, start=1):
+            if not (isinstance(item, Message) and is_message_type(type(item))):
+                raise HandlerReturnError(f"{where} returned {len(produced)} items, and item "
+                                         f"{position} is {_what(item)}")
+        return produced
+    raise HandlerReturnError(f"{where} returned {_what(result)}")
+
+
+def _what(item: object) -> str:
+    """What a handler returned instead of an event, and what to do about it."""
+    if item is None:
+        return "None; leave it out and return only events"
+    if is_message_type(item):
+        return (f"the class {item.__name__}, not an event; create one, "  # type: ignore[union-attr]
+                f"e.g. return {item.__name__}(...)")  # type: ignore[union-attr]
+    if item in (Message, Event, Command) or type(item) in (Message, Event, Command):
+        return "the base class Event itself; return an instance of your own event class"
+    return (f"{describe_value(item)}; a handler returns an event (an instance of a subclass of "
+            "Event), a list of events, or None")

@@ -1,52 +1,71 @@
 """The simulation: a seeded, virtual-time scheduler that delivers messages to services.
 
 Nothing here uses threads or the wall clock. `publish` appends to a topic's log and
-schedules one delivery per subscribed group; `step`, `run_for` and `run_until_idle`
-deliver them. Latency, jitter and faults come from seeded random streams, so the same
-seed and the same code give the same trace, ids and timestamps every time.
+schedules one delivery per consumer group that handles the message's type; `step`,
+`run_for` and `run_until_idle` carry out what is scheduled, in time order. One delivery:
+
+    arrive in the group's backlog -> taken by a free instance (its key is held) ->
+    the handler runs on a copy of the state -> state, events and timers are committed
+    together (the outbox) -> ack (the key is released)
+
+A handler that raises, a crash or a lost ack means the message comes again (at-least-once);
+after `max_attempts` it is dead-lettered. Latency, jitter and faults come from seeded
+random streams, so the same seed and the same code give the same trace, ids and times.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
-from collections import deque
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
+from . import vocabulary as words
 from .broker import ConsumerGroup, DeadLetter
+from .context import Context, TimerRequest
 from .envelope import Delivery, Envelope
-from .errors import FaultPlanError, RunawayError, UnknownService
-from .events import Event, check_event
-from .runtime import Features
-from .faults import SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan
-from .service import Context, Service, produced_events
+from .errors import FaultPlanError, HandlerError, RunawayError, UnknownService
+from .events import Message, check_event
+from .faults import CRASH_POINTS, SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan, _Fault
+from .runtime import Features, Start
+from .service import Handler, Handling, Service, produced_events
+from .state import check_state
+from .text import describe_error, describe_value
 from .trace import Trace
 
-UP, DOWN, PAUSED = "up", "down", "paused"
-_ARRIVE, _COMPLETE, _SCHEDULED = 0, 1, 2
-
 #: A cycle that fans out (a handler returning two events that lead back to it) grows wide
-#: rather than long, so a run also stops when one workflow's handlers have published more
-#: than RUNAWAY_WIDTH x max_chain messages.
+#: rather than long, so a run also stops when the messages descending from one outside
+#: message exceed RUNAWAY_WIDTH x max_chain.
 RUNAWAY_WIDTH = 50
+BEFORE_COMMIT, AFTER_COMMIT, AFTER_WRITE = CRASH_POINTS
 
 
 class RunningService:
-    """A service inside one simulation: its committed state, status and counters."""
+    """A service inside one simulation (internal): its committed state, status and counters."""
 
     def __init__(self, definition: Service) -> None:
         self.definition = definition
         self.name = definition.name
         self.state: dict[str, Any] = definition.fresh_state()
-        self.handlers = {event_type.topic: fn for event_type, fn in definition.handlers.items()}
-        self.group = ConsumerGroup(definition.name, definition.topics)
-        self.status = UP
+        self.handlings: dict[str, Handling] = dict(definition.handlers)
+        #: event type name -> the handler wrapped in the service's middleware
+        self.handlers: dict[str, Handler] = {
+            name: with_middleware(handling.handler, definition.middleware)
+            for name, handling in self.handlings.items()}
+        self.group = ConsumerGroup(definition.name, definition.topics, frozenset(self.handlings))
+        self.status = words.UP
         self.instances = definition.instances
         self.processing_time = definition.processing_time
-        self.busy: list[Delivery] = []       # deliveries being processed (processing_time > 0)
-        self.incarnation = 0                 # bumped by kill: late completions are ignored
+        self.busy: list[Delivery] = []  # deliveries being processed (processing_time > 0)
+        self.incarnation = 0            # bumped by kill: completions from before are ignored
         self.handled = self.retried = self.dead_lettered = 0
+
+    @property
+    def free(self) -> bool:
+        """Up, with an instance free to take a message."""
+        return self.status == words.UP and len(self.busy) < self.instances
 
     def stats(self) -> dict[str, Any]:
         return {"status": self.status, "instances": self.instances,
@@ -55,107 +74,219 @@ class RunningService:
                 "dead_lettered": self.dead_lettered}
 
 
+def with_middleware(handler: Handler, middleware: Sequence[Any]) -> Handler:
+    """`handler` wrapped in `middleware`, the first one outermost."""
+    for wrap in reversed(middleware):
+        handler = wrap(handler)
+    return handler
+
+
+@dataclass
+class Timer:
+    """An event a handler scheduled for later; kept by the broker, so it outlives a kill."""
+
+    service: str
+    name: str
+    event: Message
+    due: int
+    origin: Envelope  # the message whose handler set it: the timer's workflow, key and cause
+
+
+# -- what the agenda holds: typed steps, carried out in time order ---------------------------
+@dataclass(frozen=True)
+class Arrival:
+    """A delivery reaches its consumer group."""
+    service: RunningService
+    delivery: Delivery
+
+
+@dataclass(frozen=True)
+class Completion:
+    """An instance finishes processing a delivery (services with a processing_time)."""
+    service: RunningService
+    incarnation: int
+    delivery: Delivery
+
+
+@dataclass(frozen=True)
+class PlannedFault:
+    """A kill, restart, pause or resume from the fault plan."""
+    fault: Any
+
+
+@dataclass(frozen=True)
+class TimerDue:
+    """A timer's time has come."""
+    timer: Timer
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A service looks at its backlog again (after an interrupt stopped it mid-way)."""
+    service: RunningService
+
+
+Step = Arrival | Completion | PlannedFault | TimerDue | Dispatch
+
+
 class Simulation:
     """Runs services together over an in-memory broker, deterministically.
 
     - `seed`: drives jitter and probabilistic faults. Same seed, same trace.
     - `latency`, `jitter`: virtual ms from publish to arrival (latency + 0..jitter).
     - `max_attempts`: deliveries of one message to one group before it is dead-lettered.
-    - `backoff`: wait before the first retry; doubles on each retry, capped at `max_backoff`.
-    - `ack_timeout`: how long the broker waits for an ack that never comes (drops, lost acks).
+    - `backoff`, `max_backoff`: after a handler fails or crashes, retry n waits
+      ``min(backoff * 2**(n-1), max_backoff)`` ms: each wait at least as long as the last,
+      doubling until the cap. A lost delivery or a lost ack is noticed after `ack_timeout`.
     - `outbox`: commit state and outgoing events together (True), or write state first and
       publish after (False: the dual-write bug, for teaching).
-    - `faults`: a `FaultPlan` (or a list of faults) to inject.
-    - `max_chain`: the longest causal chain allowed before a run stops as a cycle (and, times
-      `RUNAWAY_WIDTH`, the most messages one workflow's handlers may publish).
+    - `faults`: a `FaultPlan` or a list of faults to inject.
+    - `max_chain`: the longest causal chain allowed before a run stops as a cycle.
     """
 
-    features: Features = Features(**{name: name != "timers" for name in Features.__dataclass_fields__})
+    features = Features(**{name: True for name in Features.__dataclass_fields__})
 
     def __init__(self, services: Iterable[Service], *, seed: int | str = 0, latency: int = 1,
                  jitter: int = 0, max_attempts: int = 5, backoff: int = 10, max_backoff: int = 1000,
                  ack_timeout: int = 30, outbox: bool = True,
                  faults: FaultPlan | Sequence[AnyFault] | None = None, max_chain: int = 200) -> None:
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        for name, value, least in (("latency", latency, 0), ("jitter", jitter, 0),
+                                   ("max_attempts", max_attempts, 1), ("backoff", backoff, 0),
+                                   ("max_backoff", max_backoff, 0), ("ack_timeout", ack_timeout, 0),
+                                   ("max_chain", max_chain, 1)):
+            _require_whole(name, value, least)
+        if max_backoff < backoff:
+            raise ValueError(f"max_backoff ({max_backoff} ms) is the cap on backoff ({backoff} ms) "
+                             "and cannot be smaller; raise max_backoff or lower backoff")
         self.seed = seed
         self.latency, self.jitter = latency, jitter
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
         self.ack_timeout, self.outbox, self.max_chain = ack_timeout, outbox, max_chain
         self.now = 0
         self.trace = Trace()
+        #: topic -> every message published on it (the retained log)
         self.topics: dict[str, list[Envelope]] = {}
+        #: the dead-letter queue: messages a group gave up on, until re-driven
         self.dead_letters: list[DeadLetter] = []
         self._services: dict[str, RunningService] = {}
-        self._subscribers: dict[str, list[RunningService]] = {}
-        # The agenda: what is due at each virtual time, in the order it was scheduled, and a
-        # heap of those times. Same order as one heap of (time, sequence number) entries, but
-        # messages due at the same moment share one heap entry.
-        self._agenda: dict[int, deque[tuple[int, Any]]] = {}
-        self._times: list[int] = []
+        self._groups_by_topic: dict[str, list[RunningService]] = {}
+        self._agenda: list[tuple[int, int, Step]] = []  # a heap of (time, sequence, step)
+        self._scheduled = 0
         self._ids = 0
-        self._workflows = 0
-        self._caused: dict[str, int] = {}  # workflow -> messages its handlers have published
-        self._random = random.Random(f"latency/{seed}").random
-        self._row = self.trace.append_row
-        for service in services:
+        self._workflows = 0  # the last generated workflow id: c1, c2, ...
+        self._timers: dict[tuple[str, str], Timer] = {}
+        self._open: Counter[str] = Counter()    # workflow -> deliveries not settled + timers
+        self._descendants: Counter[str] = Counter()  # outside message -> messages it caused
+        self._handling: str | None = None       # the handler running now, if any
+        self._latency = random.Random(f"latency/{seed}").random
+        for service in _services_given(services):
             self.add_service(service, start="now")
-        self.faults = self._plan(faults)
-        self._injector = FaultInjector(self.faults, seed) if self.faults.faults else None
+        self.faults = self._checked_plan(faults)
+        self._injector = FaultInjector(self.faults, seed)
         for fault in self.faults.faults:
             if fault.kind in SCHEDULED_KINDS:
-                self._schedule(fault.at, _SCHEDULED, fault)
+                self._schedule(fault.at, PlannedFault(fault))
 
-    def _plan(self, faults: FaultPlan | Sequence[AnyFault] | None) -> FaultPlan:
-        plan = faults if isinstance(faults, FaultPlan) else FaultPlan(faults=tuple(faults or ()))
-        topics = sorted({topic for running in self._services.values() for topic in running.handlers})
+    # -- fault plans -----------------------------------------------------------------------
+    def _checked_plan(self, faults: object) -> FaultPlan:
+        """The fault plan as a `FaultPlan`, checked against this simulation's services."""
+        if isinstance(faults, _Fault) and not isinstance(faults, FaultPlan):
+            raise FaultPlanError(f"faults takes a list of faults (or a FaultPlan), got one "
+                                 f"{type(faults).__name__}; write faults=[{type(faults).__name__}(...)]")
+        if faults is None or isinstance(faults, FaultPlan):
+            plan = faults or FaultPlan()
+        elif isinstance(faults, (list, tuple)):
+            plan = FaultPlan(faults=tuple(faults))
+        else:
+            raise FaultPlanError(f"faults takes a list of faults or a FaultPlan, got "
+                                 f"{describe_value(faults)}")
+        handled = sorted({name for running in self._services.values() for name in running.handlers})
         for fault in plan.faults:
-            if fault.kind == "crash" and fault.point == "after_write_before_publish" and self.outbox:
-                raise FaultPlanError(
-                    "crash point 'after_write_before_publish' needs Simulation(outbox=False): "
-                    "with the outbox, state and outgoing events are committed together, so "
-                    "there is no moment between them to crash in")
-            service = getattr(fault, "service", None)
-            if service is not None and service not in self._services:
-                raise FaultPlanError(f"the fault plan names {service!r}: "
-                                     f"{UnknownService(service, self.services)}")
-            event_type = getattr(fault, "event_type", None)
-            if event_type is not None and event_type not in topics:
-                raise FaultPlanError(f"the fault plan targets event type {event_type!r}, which no "
-                                     f"service handles, so it could never fire; handled event "
-                                     f"types: {', '.join(topics)}")
+            self._check_fault(fault, handled)
+        self._check_outages(plan)
         return plan
+
+    def _check_fault(self, fault: Any, handled: list[str]) -> None:
+        if fault.kind == "crash" and fault.point == AFTER_WRITE and self.outbox:
+            raise FaultPlanError(
+                "crash point 'after_write_before_publish' needs Simulation(outbox=False): "
+                "with the outbox, state and outgoing events are committed together, so "
+                "there is no moment between them to crash in")
+        if fault.service is not None and fault.service not in self._services:
+            raise FaultPlanError(f"the fault plan names {fault.service!r}: "
+                                 f"{UnknownService(fault.service, self.services)}")
+        event_type = getattr(fault, "event_type", None)
+        if event_type is not None and event_type not in handled:
+            raise FaultPlanError(f"the fault plan targets event type {event_type!r}, which no "
+                                 f"service handles, so it could never fire; handled event "
+                                 f"types: {', '.join(handled)}")
+
+    @staticmethod
+    def _check_outages(plan: FaultPlan) -> None:
+        """Refuse a planned Restart (Resume) that comes before its Kill (Pause): it would do nothing."""
+        planned = sorted((f.at, index, f) for index, f in enumerate(plan.faults)
+                         if f.kind in SCHEDULED_KINDS)
+        for position, (_, _, fault) in enumerate(planned):
+            ends = {"restart": "kill", "resume": "pause"}
+            start = ends.get(fault.kind)
+            if start is None:
+                continue
+            earlier = [f for _, _, f in planned[:position] if f.service == fault.service]
+            later = [f for _, _, f in planned[position + 1:] if f.service == fault.service]
+            if not any(f.kind == start for f in earlier) and any(f.kind == start for f in later):
+                raise FaultPlanError(
+                    f"{type(fault).__name__}(service={fault.service!r}, at={fault.at}) comes before "
+                    f"the {start} of {fault.service!r} it should end, so the service would stay "
+                    f"{'down' if start == 'kill' else 'paused'}; give it a later `at`")
 
     def set_delivery_faults(self, plan: FaultPlan) -> None:
         """From now on, inject these delivery faults instead of the current ones.
 
-        For turning chaos up or down mid-run; the coin tosses still come from the seed, so
-        the same calls at the same moments give the same run. Scheduled faults (kills,
-        restarts, ...) stay as planned: call `kill()` etc. for new ones.
+        For turning chaos up or down mid-run. A fault that stays in the plan keeps its
+        `times` budget, and the coin tosses continue the seeded stream, so the same calls at
+        the same moments give the same run. Scheduled faults (kills, restarts, ...) stay as
+        planned: call `kill()` etc. for new ones.
         """
         scheduled = [f for f in plan.faults if f.kind in SCHEDULED_KINDS]
         if scheduled:
             raise FaultPlanError(f"set_delivery_faults() takes delivery faults only, got "
                                  f"{scheduled[0].kind}; call sim.{scheduled[0].kind}(...) instead")
         kept = tuple(f for f in self.faults.faults if f.kind in SCHEDULED_KINDS)
-        self.faults = FaultPlan(faults=kept + self._plan(plan).faults)
-        self._injector = FaultInjector(self.faults, self.seed) if plan.faults else None
+        self.faults = FaultPlan(faults=kept + self._checked_plan(plan).faults)
+        self._injector.replace(self.faults)
 
     # -- services ------------------------------------------------------------------------
-    def add_service(self, service: Service, *, start: Literal["beginning", "now"] = "beginning") -> None:
-        """Add a service (a new consumer group). `start="beginning"` replays the retained log."""
-        if start not in ("beginning", "now"):
-            raise ValueError(f"start must be 'beginning' or 'now', got {start!r}")
+    def add_service(self, service: Service, *, start: Start | int = "beginning") -> None:
+        """Add a service: a new consumer group. Where it starts in the retained log:
+
+        "beginning" replays every message of the types it handles, "now" only gets what is
+        published from now on, and a time `t` replays what was published at or after `t`.
+        """
+        if not isinstance(service, Service):
+            raise TypeError(f"add_service() takes a Service, got {describe_value(service)}")
+        if start not in ("beginning", "now") and not (type(start) is int and start >= 0):
+            raise ValueError(f"start must be 'beginning', 'now' or a virtual time >= 0, got {start!r}")
         if service.name in self._services:
             raise ValueError(f"a service named {service.name!r} is already in this simulation")
+        self._check_commands(service)
         running = RunningService(service)
         self._services[service.name] = running
         for topic in running.group.topics:
-            self._subscribers.setdefault(topic, []).append(running)
-        if start == "beginning":
-            for envelope in self.trace.messages.values():
-                if envelope.topic in running.handlers:
+            self._groups_by_topic.setdefault(topic, []).append(running)
+        if start != "now":
+            since = 0 if start == "beginning" else start
+            for envelope in list(self.trace.messages.values()):
+                if envelope.published_at >= since and running.group.wants(envelope):
                     self._send(running, Delivery(envelope, running.name))
+
+    def _check_commands(self, service: Service) -> None:
+        """A command has exactly one handler in a system."""
+        for command in service.commands:
+            owner = next((r.name for r in self._services.values() if command in r.handlers), None)
+            if owner is not None:
+                raise HandlerError(f"{command} is a command: exactly one service handles it, but "
+                                   f"both {owner!r} and {service.name!r} do. Make it an Event if "
+                                   "every interested service should get it.")
 
     @property
     def services(self) -> list[str]:
@@ -182,313 +313,387 @@ class Simulation:
         """Messages waiting for one service, per subscribed topic."""
         return self._require(name).group.backlog_by_topic()
 
+    def open_messages(self, workflow: str | None = None) -> int:
+        """Deliveries not yet acked or dead-lettered, plus pending timers: of one workflow, or all.
+
+        Zero means nothing about the workflow is left to happen by itself.
+        """
+        return self._open[workflow] if workflow is not None else sum(self._open.values())
+
+    @property
+    def timers(self) -> list[Timer]:
+        """Pending timers, soonest first."""
+        return sorted(self._timers.values(), key=lambda timer: (timer.due, timer.service, timer.name))
+
     # -- faults you trigger by hand ------------------------------------------------------
     def kill(self, name: str) -> None:
         """Stop a service: it consumes nothing; what it was processing is redelivered later."""
         running = self._require(name)
-        if running.status == DOWN:
+        if running.status == words.DOWN:
             return
-        running.status = DOWN
+        running.status = words.DOWN
         running.incarnation += 1
-        self.trace.record(self.now, "kill", name)
+        self.trace.add(self.now, words.KILL, name)
         for delivery in reversed(running.busy):
-            self.trace.record(self.now, "abandon", name, delivery.envelope.message_id,
-                              delivery.attempt, "killed while processing")
+            self._record(words.ABANDON, running, delivery, "killed while processing")
             self._retry(running, delivery, "killed while processing", delay=None)
         running.busy.clear()
 
     def restart(self, name: str) -> None:
         """Bring a killed (or paused) service back; it keeps the state it had committed."""
         running = self._require(name)
-        if running.status == UP:
-            return
-        running.status = UP
-        self.trace.record(self.now, "restart", name)
-        self._dispatch(running)
+        if running.status != words.UP:
+            running.status = words.UP
+            self.trace.add(self.now, words.RESTART, name)
+            self._dispatch(running)
 
     def pause(self, name: str) -> None:
         """The service finishes what it holds but takes nothing new."""
         running = self._require(name)
-        if running.status == UP:
-            running.status = PAUSED
-            self.trace.record(self.now, "pause", name)
+        if running.status == words.UP:
+            running.status = words.PAUSED
+            self.trace.add(self.now, words.PAUSE, name)
 
     def resume(self, name: str) -> None:
+        """A paused service takes messages again."""
         running = self._require(name)
-        if running.status == PAUSED:
-            running.status = UP
-            self.trace.record(self.now, "resume", name)
+        if running.status == words.PAUSED:
+            running.status = words.UP
+            self.trace.add(self.now, words.RESUME, name)
             self._dispatch(running)
 
     def scale(self, name: str, instances: int) -> None:
         """Run `instances` competing consumers for the service."""
-        if instances < 1:
-            raise ValueError(f"instances must be at least 1, got {instances}; use kill() to stop it")
+        _require_whole("instances", instances, 1, "; use kill() to stop it")
         running = self._require(name)
         running.instances = instances
-        self.trace.record(self.now, "scale", name, detail=f"{instances} instances")
+        self.trace.add(self.now, words.SCALE, name, detail=f"{instances} instances")
         self._dispatch(running)
 
     def redrive(self, dead_letter: DeadLetter | None = None) -> int:
-        """Send one dead letter (or all) to its group again, attempts counted from zero."""
-        chosen = [dead_letter] if dead_letter is not None else list(self.dead_letters)
+        """Send one dead letter (or all) to its group again, attempts counted from zero.
+
+        A re-driven message joins the back of its group's backlog, after later messages of
+        its key that were handled meanwhile: per-key order does not hold across a redrive.
+        """
+        if dead_letter is not None and not isinstance(dead_letter, DeadLetter):
+            raise TypeError(f"redrive() takes one of sim.dead_letters (or nothing, for all of "
+                            f"them), got {describe_value(dead_letter)}; e.g. "
+                            "sim.redrive(sim.dead_letters[0])")
         if dead_letter is not None and dead_letter not in self.dead_letters:
             raise ValueError(f"{dead_letter.envelope.message_id} for {dead_letter.group!r} is not "
-                             "on the dead-letter topic (re-driven already?); pick one from "
+                             "in the dead-letter queue (re-driven already?); pick one from "
                              "sim.dead_letters")
+        chosen = [dead_letter] if dead_letter is not None else list(self.dead_letters)
         for letter in chosen:
             self.dead_letters.remove(letter)
             running = self._require(letter.group)
-            self.trace.record(self.now, "redrive", letter.group, letter.envelope.message_id)
-            self._schedule(self.now, _ARRIVE, (running, Delivery(letter.envelope, letter.group)))
+            self.trace.add(self.now, words.REDRIVE, letter.group, letter.envelope.message_id)
+            self._send(running, Delivery(letter.envelope, letter.group))
         return len(chosen)
 
     # -- publishing ----------------------------------------------------------------------
-    def publish(self, event: Event, *, key: str | None = None, correlation_id: str | None = None,
+    def publish(self, event: Message, *, key: str | None = None, correlation_id: str | None = None,
                 producer: str = "outside") -> Envelope:
         """Publish an event from outside the services (a customer, a test, a notebook).
 
-        The event is validated first. `correlation_id` names the workflow it starts (a new
-        one by default); `key` defaults to it. An event nobody subscribes to is still kept
-        in its topic's log (a group added later can replay it) and marked in the trace.
+        The event is validated first. `correlation_id` names the workflow it starts or joins
+        (a new, unused one by default); `key` defaults to it. An event nobody handles is
+        still kept in its topic's log (a group added later can replay it) and marked in the
+        trace.
         """
+        self._refuse_inside_handler("sim.publish()", "return the event instead (the runtime "
+                                    "publishes what a handler returns, with its state: the outbox)")
         event = check_event(event, "publish()")
         if correlation_id is None:
-            self._workflows += 1
-            correlation_id = f"c{self._workflows}"
+            correlation_id = self._new_workflow_id()
         return self._publish(event, key if key is not None else correlation_id, correlation_id,
-                             None, producer, 0)
+                             None, producer)
 
-    def _publish(self, event: Event, key: str, correlation_id: str, causation_id: str | None,
-                 producer: str, depth: int) -> Envelope:
+    def _new_workflow_id(self) -> str:
+        """c1, c2, ...: the next one that no message uses yet."""
+        self._workflows += 1
+        while self.trace.has_workflow(f"c{self._workflows}"):
+            self._workflows += 1
+        return f"c{self._workflows}"
+
+    def _publish(self, event: Message, key: str, correlation_id: str, cause: Envelope | None,
+                 producer: str) -> Envelope:
         self._ids += 1
-        envelope = Envelope(f"m{self._ids}", event, key, correlation_id, causation_id,
-                            producer, self.now, depth)
-        topic = envelope.topic
-        log = self.topics.get(topic)
-        if log is None:
-            log = self.topics[topic] = []
-        log.append(envelope)
-        trace = self.trace
-        trace.remember(envelope)
-        self._row((self.now, "publish", producer, envelope.message_id, 0, event))
-        subscribers = self._subscribers.get(topic)
-        if not subscribers:
-            trace.record(self.now, "no-subscriber", producer, envelope.message_id, 0,
-                         f"nobody subscribes to {topic} yet; kept in its log")
-            return envelope
-        for running in subscribers:
+        envelope = Envelope(f"m{self._ids}", event, key, correlation_id,
+                            cause.message_id if cause else None, producer, self.now,
+                            cause.depth + 1 if cause else 0, cause.root_id if cause else None)
+        self.topics.setdefault(envelope.topic, []).append(envelope)
+        self.trace.remember(envelope)
+        self.trace.add(self.now, words.PUBLISH, producer, envelope.message_id, 0, str(event))
+        groups = [g for g in self._groups_by_topic.get(envelope.topic, ()) if g.group.wants(envelope)]
+        if not groups:
+            self.trace.add(self.now, words.NO_SUBSCRIBER, producer, envelope.message_id, 0,
+                           f"nobody handles {envelope.event_type} yet; kept in its log")
+        for running in groups:
             self._send(running, Delivery(envelope, running.name))
         return envelope
 
     def _send(self, running: RunningService, delivery: Delivery) -> None:
-        """Schedule a delivery's arrival at a group, keeping per-key order unless reordered."""
+        """Schedule a new delivery's arrival at a group, in key order unless reordered."""
+        envelope = delivery.envelope
+        self._open[envelope.correlation_id] += 1
         arrival = self.now + self.latency
         if self.jitter:
-            arrival += int(self._random() * (self.jitter + 1))
-        envelope = delivery.envelope
+            arrival += int(self._latency() * (self.jitter + 1))
         overtakable = False
-        if self._injector is not None:
-            event_type = envelope.event_type
-            for kind in ("delay", "reorder"):
-                fault = self._injector.fire(kind, running.name, event_type, envelope.correlation_id)
-                if fault is not None:
-                    arrival += fault.by  # type: ignore[union-attr]
-                    overtakable = overtakable or kind == "reorder"
-                    self.trace.record(self.now, kind, running.name, envelope.message_id, 0,
-                                      f"+{fault.by} ms")  # type: ignore[union-attr]
-        if not overtakable:
-            last = running.group.last_arrival
-            previous = last.get(envelope.key, arrival)
-            if previous > arrival:
-                arrival = previous
-            last[envelope.key] = arrival
-        self._schedule(arrival, _ARRIVE, (running, delivery))
-
-    def _schedule(self, time: int, action: int, payload: Any) -> None:
-        due = self._agenda.get(time)
-        if due is None:
-            due = self._agenda[time] = deque()
-            heapq.heappush(self._times, time)
-        due.append((action, payload))
-
-    def _next(self) -> tuple[int, Any]:
-        """Take the earliest scheduled thing off the agenda and move the clock to it."""
-        time = self._times[0]
-        due = self._agenda[time]
-        item = due.popleft()
-        if not due:
-            del self._agenda[time]
-            heapq.heappop(self._times)
-        if time > self.now:
-            self.now = time
-        return item
+        for kind in (words.DELAY, words.REORDER):
+            fault = self._fault(kind, running, delivery)
+            if fault is not None:
+                arrival += fault.by
+                overtakable = overtakable or kind == words.REORDER
+                self._record(kind, running, delivery, f"+{fault.by} ms")
+        if not overtakable:  # nothing of the same key may arrive before it
+            arrival = max(arrival, running.group.last_arrival.get(envelope.key, arrival))
+            running.group.last_arrival[envelope.key] = arrival
+        self._schedule(arrival, Arrival(running, delivery))
 
     # -- delivering ----------------------------------------------------------------------
+    def _arrive(self, running: RunningService, delivery: Delivery) -> None:
+        """A delivery reaches its group: it waits in the backlog for a free instance."""
+        running.group.backlog.append(delivery)
+        self._dispatch(running)
+
     def _dispatch(self, running: RunningService) -> None:
-        """Hand waiting messages to free instances of a service."""
-        group, backlog = running.group, running.group.backlog
-        while backlog and running.status == UP and len(running.busy) < running.instances:
-            delivery = group.take()
+        """Hand waiting messages to free instances, oldest first, one per key at a time."""
+        while running.free and running.group.backlog:
+            delivery = running.group.take()
             if delivery is None:
                 return  # every waiting message's key is held by one in flight
             self._attempt(running, delivery)
 
-    def _arrive(self, running: RunningService, delivery: Delivery) -> None:
-        """A delivery reaches its group: straight to an instance if nothing waits ahead of it."""
-        group = running.group
-        if group.backlog or running.status != UP or len(running.busy) >= running.instances:
-            group.backlog.append(delivery)
-            self._dispatch(running)
-            return
-        envelope = delivery.envelope
-        holder = group.holder.get(envelope.key)
-        if holder is None or holder == envelope.message_id:
-            group.holder[envelope.key] = envelope.message_id
-            self._attempt(running, delivery)
-        else:
-            group.backlog.append(delivery)  # its key waits for a message in flight
-
     def _attempt(self, running: RunningService, delivery: Delivery) -> None:
-        """One delivery attempt: count it, maybe lose it on the way, else process it."""
-        delivery.attempt = attempt = delivery.attempt + 1
-        envelope, now = delivery.envelope, self.now
-        self._row((now, "deliver" if attempt == 1 else "redeliver", running.name,
-                   envelope.message_id, attempt, ""))
-        if self._injector is not None and self._injector.fire(
-                "drop", running.name, envelope.event_type, envelope.correlation_id):
-            self.trace.record(now, "drop", running.name, envelope.message_id, attempt,
-                              f"lost on the way; redelivered after the {self.ack_timeout} ms "
-                              "ack timeout")
+        """One delivery attempt: count it; it may be lost on the way; else process it."""
+        delivery.attempt += 1
+        self._record(words.DELIVER if delivery.attempt == 1 else words.REDELIVER, running, delivery)
+        if self._fault(words.DROP, running, delivery):
+            self._record(words.DROP, running, delivery,
+                         f"lost on the way; redelivered after the {self.ack_timeout} ms ack timeout")
             self._retry(running, delivery, "delivery lost (no ack)", delay=self.ack_timeout)
         elif running.processing_time:
             running.busy.append(delivery)
-            self._schedule(now + running.processing_time, _COMPLETE,
-                           (running, running.incarnation, delivery))
+            self._schedule(self.now + running.processing_time,
+                           Completion(running, running.incarnation, delivery))
         else:
             self._handle(running, delivery)
 
+    def _complete(self, running: RunningService, incarnation: int, delivery: Delivery) -> None:
+        if incarnation != running.incarnation:
+            return  # the service was killed meanwhile; the delivery was abandoned
+        running.busy.remove(delivery)
+        self._handle(running, delivery)
+        self._dispatch(running)
+
     def _handle(self, running: RunningService, delivery: Delivery) -> None:
-        """Run the handler; commit state and outgoing events together (outbox), then ack."""
-        envelope, attempt, name, now = delivery.envelope, delivery.attempt, running.name, self.now
-        injector = self._injector
-        handler = running.handlers[envelope.topic]
-        context = Context(name, envelope, attempt, now, running.state)
-        try:
-            result = handler(envelope.event, context)
-            produced = () if result is None else produced_events(handler, name, result)
-        except Exception as error:  # a learner's handler may raise anything: retry, never crash
-            reason = f"{type(error).__name__}: {error}"
-            self.trace.record(now, "nack", name, envelope.message_id, attempt, reason)
-            self._retry(running, delivery, reason, delay=self._backoff(attempt))
-            return
-        # Decided only now: a crash fault (with `times`) is used up by a handler that ran.
-        crash = injector.fire("crash", name, envelope.event_type,
-                              envelope.correlation_id) if injector is not None else None
-        point = crash.point if crash is not None else None  # type: ignore[union-attr]
-        if point == "before_commit":
+        """Run the handler; commit state, events and timers together (the outbox); then ack."""
+        ran = self._run_handler(running, delivery)
+        if ran is None:
+            return  # it raised: nacked, and retried later
+        context, produced = ran
+        self._stop_runaway(running, delivery, produced)
+        crash = self._fault(words.CRASH, running, delivery)
+        point = crash.point if crash is not None else None
+        if point == BEFORE_COMMIT:
             return self._crash(running, delivery, point)
-        if context._working is not None:
-            running.state.clear()
-            running.state.update(context._working)
-        if point == "after_write_before_publish":
+        self._commit_state(running, context)
+        if point == AFTER_WRITE:
             return self._crash(running, delivery, point)
-        if produced:
-            depth = envelope.depth + 1
-            workflow = envelope.correlation_id
-            caused = self._caused[workflow] = self._caused.get(workflow, 0) + len(produced)
-            if depth > self.max_chain:
-                raise RunawayError(self._describe_cycle(
-                    envelope, f"one causal chain of workflow {workflow!r} reached "
-                              f"{self.max_chain} messages (max_chain)"))
-            if caused > RUNAWAY_WIDTH * self.max_chain:
-                raise RunawayError(self._describe_cycle(
-                    envelope, f"the handlers of workflow {workflow!r} published more than "
-                              f"{RUNAWAY_WIDTH * self.max_chain} messages "
-                              f"({RUNAWAY_WIDTH} x max_chain)"))
-            for event in produced:
-                self._publish(event, envelope.key, envelope.correlation_id, envelope.message_id,
-                              name, depth)
-        if point == "after_commit_before_ack":
-            return self._crash(running, delivery, point)
+        self._commit_messages(running, delivery, context, produced)
         running.handled += 1
-        if (injector is not None and attempt < self.max_attempts
-                and injector.fire("duplicate", name, envelope.event_type, envelope.correlation_id)):
-            self.trace.record(now, "duplicate", name, envelope.message_id, attempt,
-                              "ack lost; the broker will deliver it again")
-            self._schedule(now + self.ack_timeout, _ARRIVE, (running, delivery))
+        if point == AFTER_COMMIT:
+            return self._crash(running, delivery, point)
+        if self._fault(words.DUPLICATE, running, delivery):
+            self._record(words.DUPLICATE, running, delivery,
+                         "ack lost; the broker will deliver it again")
+            return self._retry(running, delivery, "handled, but its ack was lost",
+                               delay=self.ack_timeout)
+        self._record(words.ACK, running, delivery)
+        self._settle(running, delivery)
+
+    def _run_handler(self, running: RunningService,
+                     delivery: Delivery) -> tuple[Context, list[Message]] | None:
+        """Call the handler on a copy of the state. If it raises (anything), nack: nothing is kept.
+
+        An interrupt (KeyboardInterrupt, SystemExit) is treated like a crash at that point -
+        the message will come again - and then passes on to whoever runs the simulation.
+        """
+        envelope = delivery.envelope
+        handling = running.handlings[envelope.event_type]
+        context = Context(running.name, envelope, delivery.attempt, self.now, running.state)
+        self._handling = f"{running.name}.{handling.name}()"
+        try:
+            result = running.handlers[envelope.event_type](handling.event_type.read(envelope.event),
+                                                           context)
+            produced = produced_events(handling.name, running.name, result)
+            if context.working_state() is not None:
+                check_state(context.working_state(), running.name)
+        except BaseException as error:  # a learner's handler may raise anything: retry
+            context.close()
+            reason = describe_error(error)
+            self._record(words.NACK, running, delivery, reason)
+            self._retry(running, delivery, reason, delay=self._backoff(delivery.attempt))
+            if not isinstance(error, Exception):
+                self._schedule(self.now, Dispatch(running))  # what waits behind it goes on later
+                raise
+            return None
+        finally:
+            self._handling = None
+        return context, produced
+
+    def _stop_runaway(self, running: RunningService, delivery: Delivery,
+                      produced: list[Message]) -> None:
+        """Before anything is committed: stop a cycle of events causing events, dead-lettering
+        the delivery that would continue it, and raise `RunawayError`."""
+        envelope = delivery.envelope
+        if not produced:
             return
-        self._row((now, "ack", name, envelope.message_id, attempt, ""))
-        holder = running.group.holder  # release the key (inlined ConsumerGroup.release)
-        if holder.get(envelope.key) == envelope.message_id:
-            del holder[envelope.key]
+        if envelope.depth + 1 > self.max_chain:
+            problem = (f"one causal chain of workflow {envelope.correlation_id!r} reached "
+                       f"{self.max_chain} messages (max_chain)")
+        elif self._descendants[envelope.root_id] + len(produced) > RUNAWAY_WIDTH * self.max_chain:
+            problem = (f"the messages caused by {envelope.root_id} passed "
+                       f"{RUNAWAY_WIDTH * self.max_chain} ({RUNAWAY_WIDTH} x max_chain)")
+        else:
+            return
+        self._dead_letter(running, delivery, f"runaway: {problem}")
+        raise RunawayError(self._describe_cycle(envelope, problem))
+
+    def _commit_state(self, running: RunningService, context: Context) -> None:
+        working = context.working_state()
+        if working is not None:
+            running.state.clear()
+            running.state.update(working)
+
+    def _commit_messages(self, running: RunningService, delivery: Delivery, context: Context,
+                         produced: list[Message]) -> None:
+        """Publish what the handler returned and set or cancel its timers (the outbox's part)."""
+        envelope = delivery.envelope
+        self._descendants[envelope.root_id] += len(produced)
+        for event in produced:
+            self._publish(event, envelope.key, envelope.correlation_id, envelope, running.name)
+        for request in context.timers_set:
+            self._set_timer(running, envelope, request)
+        for name in context.timers_cancelled:
+            self._cancel_timer(running, envelope, name)
+        context.close()
 
     def _crash(self, running: RunningService, delivery: Delivery, point: str) -> None:
-        self.trace.record(self.now, "crash", running.name, delivery.envelope.message_id,
-                          delivery.attempt, point)
+        self._record(words.CRASH, running, delivery, point)
         self._retry(running, delivery, f"crashed {point.replace('_', ' ')}",
                     delay=self._backoff(delivery.attempt))
 
     def _backoff(self, attempt: int) -> int:
+        """The wait before retry number `attempt` after a failure: doubling, capped."""
         return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
 
     def _retry(self, running: RunningService, delivery: Delivery, reason: str,
                delay: int | None) -> None:
-        """Redeliver after `delay` (None: first in line), or dead-letter when attempts run out."""
+        """Redeliver after `delay` ms (None: first in line), or dead-letter when attempts run out.
+
+        The message keeps its key held meanwhile, so later messages of the key wait for it.
+        """
         if delivery.attempt >= self.max_attempts:
-            letter = DeadLetter(delivery.envelope, running.name, reason, delivery.attempt, self.now)
-            self.dead_letters.append(letter)
-            running.dead_lettered += 1
-            running.group.release(delivery)
-            self.trace.record(self.now, "dead-letter", running.name, delivery.envelope.message_id,
-                              delivery.attempt, reason)
-            return
+            return self._dead_letter(running, delivery, reason)
         running.retried += 1
         if delay is None:
             running.group.backlog.appendleft(delivery)
         else:
-            self._schedule(self.now + delay, _ARRIVE, (running, delivery))
+            self._schedule(self.now + delay, Arrival(running, delivery))
 
-    def _describe_cycle(self, envelope: Envelope, problem: str) -> str:
-        chain = self.trace.causal_chain(envelope.message_id)
-        links = [f"{e.producer} publishes {e.event_type}" for e in chain[-12:]]
-        period = next((p for p in range(1, len(links) // 2 + 1)
-                       if links[-p:] == links[-2 * p:-p]), None)
-        cycle = " -> ".join(links[-period:] + links[-period:][:1]) if period else " -> ".join(links)
-        return (f"run stopped: {problem}, so events keep causing events.\n"
-                f"The cycle: {cycle}\n"
-                "Break it: make a handler in the cycle stop producing (e.g. react once per "
-                "workflow), or raise max_chain if the chain is really that long.")
+    def _dead_letter(self, running: RunningService, delivery: Delivery, reason: str) -> None:
+        self.dead_letters.append(DeadLetter(delivery.envelope, running.name, reason,
+                                            delivery.attempt, self.now))
+        running.dead_lettered += 1
+        self._record(words.DEAD_LETTER, running, delivery, reason)
+        self._settle(running, delivery)
 
-    def _execute(self, action: int, payload: Any) -> None:
-        if action == _ARRIVE:
-            self._arrive(*payload)
-        elif action == _COMPLETE:
-            running, incarnation, delivery = payload
-            if incarnation != running.incarnation:
-                return  # the service was killed meanwhile; the delivery was abandoned
-            running.busy.remove(delivery)
-            self._handle(running, delivery)
-            self._dispatch(running)
-        else:
-            getattr(self, payload.kind)(payload.service)
+    def _settle(self, running: RunningService, delivery: Delivery) -> None:
+        """The group is done with the message (acked or dead-lettered): free its key."""
+        running.group.release(delivery)
+        self._open[delivery.envelope.correlation_id] -= 1
+
+    def _fault(self, kind: str, running: RunningService, delivery: Delivery) -> Any:
+        """The delivery fault of `kind` that fires for this delivery now, or None."""
+        envelope = delivery.envelope
+        return self._injector.fire(kind, running.name, envelope.event_type, envelope.correlation_id)
+
+    def _record(self, kind: str, running: RunningService, delivery: Delivery,
+                detail: str = "") -> None:
+        self.trace.add(self.now, kind, running.name, delivery.envelope.message_id,
+                       delivery.attempt, detail)
+
+    # -- timers --------------------------------------------------------------------------
+    def _set_timer(self, running: RunningService, origin: Envelope, request: TimerRequest) -> None:
+        replaced = self._timers.get((running.name, request.name))
+        if replaced is not None:
+            self._open[replaced.origin.correlation_id] -= 1
+        timer = Timer(running.name, request.name, request.event, self.now + request.after, origin)
+        self._timers[(running.name, request.name)] = timer
+        self._open[origin.correlation_id] += 1
+        self.trace.add(self.now, words.TIMER_SET, running.name, origin.message_id, 0,
+                       f"{request.name} at t={timer.due}: {request.event}")
+        self._schedule(timer.due, TimerDue(timer))
+
+    def _cancel_timer(self, running: RunningService, origin: Envelope, name: str) -> None:
+        timer = self._timers.pop((running.name, name), None)
+        if timer is not None:
+            self._open[timer.origin.correlation_id] -= 1
+            self.trace.add(self.now, words.TIMER_CANCEL, running.name, origin.message_id, 0,
+                           f"{name} (was due at t={timer.due})")
+
+    def _fire_timer(self, timer: Timer) -> None:
+        if self._timers.get((timer.service, timer.name)) is not timer:
+            return  # cancelled, or replaced by a newer timer of the same name
+        del self._timers[(timer.service, timer.name)]
+        self._open[timer.origin.correlation_id] -= 1
+        self.trace.add(self.now, words.TIMER_FIRE, timer.service, timer.origin.message_id, 0,
+                       timer.name)
+        self._publish(timer.event, timer.origin.key, timer.origin.correlation_id, timer.origin,
+                      timer.service)
 
     # -- running -------------------------------------------------------------------------
+    def _schedule(self, time: int, step: Step) -> None:
+        self._scheduled += 1  # the tie-breaker: same time, first scheduled first
+        heapq.heappush(self._agenda, (time, self._scheduled, step))
+
+    def _execute(self, step: Step) -> None:
+        match step:
+            case Arrival(running, delivery):
+                self._arrive(running, delivery)
+            case Completion(running, incarnation, delivery):
+                self._complete(running, incarnation, delivery)
+            case PlannedFault(fault):
+                actions = {words.KILL: self.kill, words.RESTART: self.restart,
+                           words.PAUSE: self.pause, words.RESUME: self.resume}
+                actions[fault.kind](fault.service)
+            case TimerDue(timer):
+                self._fire_timer(timer)
+            case Dispatch(running):
+                self._dispatch(running)
+
     def step(self) -> bool:
-        """Do the next scheduled thing (an arrival, a completion, a planned fault). False if none."""
-        if not self._times:
+        """Do the next scheduled thing (an arrival, a completion, a planned fault, a timer).
+
+        Returns False if nothing is scheduled.
+        """
+        self._refuse_inside_handler("sim.step()", "handlers only react to their event")
+        if not self._agenda:
             return False
-        self._execute(*self._next())
+        time, _, step = heapq.heappop(self._agenda)
+        self.now = max(self.now, time)
+        self._execute(step)
         return True
 
     def run_for(self, duration: int) -> None:
         """Advance virtual time by `duration` ms, doing everything scheduled until then."""
-        if duration < 0:
-            raise ValueError(f"run_for() needs a duration >= 0 ms, got {duration}; "
-                             "virtual time never goes back")
+        _require_whole("duration", duration, 0, "; run_for() takes virtual ms, and time never goes back")
         end = self.now + duration
-        times = self._times
-        while times and times[0] <= end:
+        while self._agenda and self._agenda[0][0] <= end:
             self.step()
         self.now = end
 
@@ -498,16 +703,10 @@ class Simulation:
         Raises `RunawayError` if a causal chain grows past `max_chain` (a cycle) or
         `max_steps` pass without the run settling.
         """
-        times, take, execute = self._times, self._next, self._execute
         steps = 0
-        while times:
-            action, payload = take()
-            if action == _ARRIVE:  # the common case, inlined
-                self._arrive(*payload)
-            else:
-                execute(action, payload)
+        while self.step():
             steps += 1
-            if steps >= max_steps and times:
+            if steps >= max_steps and self._agenda:
                 raise RunawayError(f"run_until_idle stopped after {max_steps} steps without the "
                                    "system settling; it may be retrying forever or growing. "
                                    "Look at the end of sim.trace, or pass a larger max_steps.")
@@ -515,8 +714,48 @@ class Simulation:
     @property
     def idle(self) -> bool:
         """Nothing scheduled (there may still be a backlog for a service that is down)."""
-        return not self._times
+        return not self._agenda
+
+    def _refuse_inside_handler(self, what: str, instead: str) -> None:
+        if self._handling is not None:
+            raise HandlerError(f"{what} was called from inside the handler {self._handling}; "
+                               f"{instead}.")
+
+    def _describe_cycle(self, envelope: Envelope, problem: str) -> str:
+        chain = self.trace.causal_chain(envelope.message_id)
+        links = [f"{e.producer} publishes {e.event_type}" for e in chain[-12:]]
+        period = next((p for p in range(1, len(links) // 2 + 1)
+                       if links[-p:] == links[-2 * p:-p]), None)
+        cycle = " -> ".join(links[-period:] + links[-period:][:1]) if period else " -> ".join(links)
+        return (f"run stopped: {problem}, so events keep causing events.\n"
+                f"The cycle: {cycle}\n"
+                "The message that would continue it is dead-lettered; nothing it did was kept. "
+                "Break the cycle: make a handler in it stop producing (e.g. react once per "
+                "workflow), or raise max_chain if the chain is really that long.")
 
     def __repr__(self) -> str:
         return (f"Simulation(t={self.now}, services={self.services}, seed={self.seed!r}, "
                 f"messages={self._ids}, dead_letters={len(self.dead_letters)})")
+
+
+def _require_whole(name: str, value: object, least: int, advice: str = "") -> None:
+    """Refuse a setting that is not a whole number >= `least`, saying how to write it."""
+    if type(value) is not int or value < least:  # type: ignore[operator]
+        hint = (f" (text, not a number: write {name}={value.strip()})"
+                if isinstance(value, str) and value.strip().isdigit() else "")
+        raise ValueError(f"{name} must be a whole number, at least {least}; got "
+                         f"{value!r}{hint}{advice}")
+
+
+def _services_given(services: object) -> list[Service]:
+    """The services a Simulation is built from, or a clear error for what was given instead."""
+    if isinstance(services, Service):
+        raise TypeError(f"Simulation takes a list of services, got one; write "
+                        f"Simulation([{services.name}])")
+    if not isinstance(services, Iterable) or isinstance(services, (str, bytes, dict)):
+        raise TypeError(f"Simulation takes a list of services, got {describe_value(services)}")
+    given = list(services)
+    bad = [item for item in given if not isinstance(item, Service)]
+    if bad:
+        raise TypeError(f"Simulation takes a list of services; one item is {describe_value(bad[0])}")
+    return given

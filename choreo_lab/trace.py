@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from . import vocabulary as words
 from .envelope import Envelope
-
-#: Record kinds, in the words the diagrams and tables use.
-KINDS = ("publish", "no-subscriber", "deliver", "redeliver", "ack", "nack", "crash", "abandon",
-         "dead-letter", "redrive", "drop", "duplicate", "delay", "reorder",
-         "kill", "restart", "pause", "resume", "scale")
+from .text import did_you_mean
 
 
 class TraceRecord(NamedTuple):
@@ -31,74 +28,73 @@ class TraceRecord(NamedTuple):
 
 
 class Trace:
-    """An append-only record of a run. Same seed, same code: the same records, byte for byte."""
+    """An append-only record of a run. Same seed, same code: the same records, byte for byte.
+
+    Records are indexed by workflow (correlation id) as they are added, so reading one
+    workflow costs its own records, not the whole run.
+    """
 
     def __init__(self) -> None:
-        self._rows: list[tuple[int, str, str, str | None, int, str]] = []
+        self._records: list[TraceRecord] = []
         self.messages: dict[str, Envelope] = {}
-        self._children: dict[str, list[str]] | None = None
-        #: The fast path used by the runtime: append a raw (time, kind, service, message_id,
-        #: attempt, detail) tuple.
-        self.append_row = self._rows.append
+        self._by_workflow: dict[str, list[int]] = {}
+        self._children: dict[str, list[str]] = {}
 
-    def record(self, time: int, kind: str, service: str, message_id: str | None = None,
-               attempt: int = 0, detail: str = "") -> None:
-        self._rows.append((time, kind, service, message_id, attempt, detail))
+    def add(self, time: int, kind: str, service: str, message_id: str | None = None,
+            attempt: int = 0, detail: str = "") -> None:
+        """Append one record (the runtime's only way of writing the trace)."""
+        envelope = self.messages.get(message_id) if message_id else None
+        if envelope is not None:
+            self._by_workflow[envelope.correlation_id].append(len(self._records))
+        self._records.append(TraceRecord(time, kind, service, message_id, attempt, detail))
 
     def remember(self, envelope: Envelope) -> None:
+        """A new message: keep it, so records can name it and causality can be followed."""
         self.messages[envelope.message_id] = envelope
-        self._children = None
+        self._by_workflow.setdefault(envelope.correlation_id, [])
+        if envelope.causation_id:
+            self._children.setdefault(envelope.causation_id, []).append(envelope.message_id)
 
     # -- reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._records)
 
     def __iter__(self) -> Iterator[TraceRecord]:
-        return self.since(0)
+        return iter(self._records)
 
-    def since(self, index: int) -> Iterator[TraceRecord]:
+    def since(self, index: int) -> list[TraceRecord]:
         """Records from position `index` on (for readers that follow a growing trace)."""
-        rows = self._rows
-        for position in range(index, len(rows)):
-            time, kind, service, message_id, attempt, detail = rows[position]
-            # a publish row keeps the event itself; it becomes text only when read
-            yield TraceRecord(time, kind, service, message_id, attempt,
-                              detail if type(detail) is str else str(detail))
+        return self._records[index:]
 
     @property
     def records(self) -> list[TraceRecord]:
-        return list(self)
+        """Every record so far, as a list."""
+        return list(self._records)
 
     def where(self, *, kind: str | None = None, service: str | None = None,
               correlation_id: str | None = None, event_type: str | None = None,
               message_id: str | None = None) -> list[TraceRecord]:
         """Records matching every given filter (kind may be one kind or several, '|'-separated)."""
         kinds = set(kind.split("|")) if kind else None
-        unknown = sorted(kinds - set(KINDS)) if kinds else []
+        unknown = sorted(kinds - set(words.TRACE_KINDS)) if kinds else []
         if unknown:
-            raise ValueError(f"no trace record kind {', '.join(map(repr, unknown))}; "
-                             f"the kinds are: {', '.join(KINDS)}")
-        found = []
-        for record in self:
-            if kinds is not None and record.kind not in kinds:
-                continue
-            if service is not None and record.service != service:
-                continue
-            if message_id is not None and record.message_id != message_id:
-                continue
-            if correlation_id is not None or event_type is not None:
-                envelope = self.messages.get(record.message_id or "")
-                if envelope is None:
-                    continue
-                if correlation_id is not None and envelope.correlation_id != correlation_id:
-                    continue
-                if event_type is not None and envelope.event_type != event_type:
-                    continue
-            found.append(record)
-        return found
+            raise ValueError(f"no trace record kind {', '.join(map(repr, unknown))}; the kinds "
+                             f"are: {', '.join(words.TRACE_KINDS)}.{did_you_mean(unknown[0], words.TRACE_KINDS)}")
+        records = (self.for_correlation(correlation_id) if correlation_id is not None
+                   else self._records)
+        return [record for record in records
+                if (kinds is None or record.kind in kinds)
+                and (service is None or record.service == service)
+                and (message_id is None or record.message_id == message_id)
+                and (event_type is None or self._event_type(record) == event_type)]
+
+    def _event_type(self, record: TraceRecord) -> str | None:
+        envelope = self.messages.get(record.message_id or "")
+        return envelope.event_type if envelope is not None else None
 
     def for_correlation(self, correlation_id: str) -> list[TraceRecord]:
-        return self.where(correlation_id=correlation_id)
+        """One workflow's records, in order. Cost: that workflow's records only."""
+        return [self._records[i] for i in self._by_workflow.get(correlation_id, ())]
 
     def for_service(self, service: str) -> list[TraceRecord]:
         return self.where(service=service)
@@ -106,9 +102,18 @@ class Trace:
     def for_event_type(self, event_type: str) -> list[TraceRecord]:
         return self.where(event_type=event_type)
 
+    def has_workflow(self, correlation_id: str) -> bool:
+        """Has any message of this workflow been published?"""
+        return correlation_id in self._by_workflow
+
     def correlation_ids(self) -> list[str]:
         """Workflows in the order they first appeared."""
-        return list(dict.fromkeys(e.correlation_id for e in self.messages.values()))
+        return list(self._by_workflow)
+
+    def messages_of(self, correlation_id: str) -> list[Envelope]:
+        """One workflow's messages, in publish order."""
+        return [self.messages[r.message_id] for r in self.for_correlation(correlation_id)
+                if r.kind == words.PUBLISH and r.message_id in self.messages]
 
     # -- causality -------------------------------------------------------------------------
     def parent(self, message_id: str) -> Envelope | None:
@@ -117,12 +122,7 @@ class Trace:
         return self.messages.get(cause) if cause else None
 
     def children(self, message_id: str) -> list[Envelope]:
-        """The messages produced by handlers of this one, in publication order."""
-        if self._children is None:
-            self._children = {}
-            for envelope in self.messages.values():
-                if envelope.causation_id:
-                    self._children.setdefault(envelope.causation_id, []).append(envelope.message_id)
+        """The messages produced by handlers of this one (or by its timers), in publication order."""
         return [self.messages[m] for m in self._children.get(message_id, [])]
 
     def causal_chain(self, message_id: str) -> list[Envelope]:
@@ -134,4 +134,4 @@ class Trace:
 
     def dump(self) -> str:
         """The whole trace as text, one record per line (the determinism tests compare this)."""
-        return "\n".join(str(record) for record in self)
+        return "\n".join(str(record) for record in self._records)

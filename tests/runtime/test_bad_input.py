@@ -66,7 +66,7 @@ def test_an_event_nobody_subscribes_to_is_kept_in_its_log_and_marked_in_the_trac
     assert sim.topics["ParcelLost"] == [lost]
     [record] = sim.trace.where(kind="no-subscriber")
     assert record.message_id == lost.message_id
-    assert "nobody subscribes to ParcelLost" in record.detail
+    assert "nobody handles ParcelLost yet" in record.detail
 
 
 def test_a_group_added_later_from_the_beginning_gets_an_event_nobody_wanted_before():
@@ -178,8 +178,55 @@ def test_a_handler_that_triggers_itself_forever_stops_the_run_describing_the_cyc
     message = str(caught.value)
     assert "workflow 'game-1' reached 200 messages (max_chain)" in message
     assert "The cycle: echo publishes Ping -> echo publishes Ping\n" in message
-    assert "Break it" in message
+    assert "Break the cycle" in message
     assert len(sim.trace.messages) == 201  # stopped at once, not after a million steps
+
+
+def test_a_runaway_is_decided_before_the_commit_so_nothing_is_half_kept_or_held():
+    counter = Service("counter", {"seen": 0})
+
+    @counter.handles(Ping)
+    def count_and_echo(event: Ping, ctx: Context) -> Ping:
+        ctx.state["seen"] += 1
+        return Ping(n=event.n + 1)
+
+    sim = Simulation([counter], max_chain=5)
+    sim.publish(Ping(n=0), key="k")
+    with pytest.raises(RunawayError):
+        sim.run_until_idle()
+    # the stopped delivery kept nothing: five handled and committed, the sixth dead-lettered
+    assert sim.state("counter")["seen"] == 5
+    [letter] = sim.dead_letters
+    assert letter.reason.startswith("runaway: one causal chain") and letter.envelope.depth == 5
+    assert sim.stats()["counter"]["in_flight"] == 0  # no key stays held
+    sim.publish(Ping(n=100), key="k", correlation_id="later")  # ... so later work flows
+    with pytest.raises(RunawayError):
+        sim.run_until_idle()
+    assert sim.state("counter")["seen"] == 10
+
+
+class Reading(Event):
+    sensor: str
+    value: int
+
+
+def test_a_long_lived_workflow_of_many_one_hop_messages_is_not_a_cycle():
+    logger, archive = Service("logger", {"n": 0}), Service("archive", {"n": 0})
+
+    @logger.handles(Reading)
+    def log_reading(event: Reading, ctx: Context) -> Pong:
+        ctx.state["n"] += 1
+        return Pong(n=event.value)
+
+    @archive.handles(Pong)
+    def archive_reading(event: Pong, ctx: Context) -> None:
+        ctx.state["n"] += 1
+
+    sim = Simulation([logger, archive], max_chain=10)
+    for value in range(10_001):  # one sensor stream: a single workflow for the whole run
+        sim.publish(Reading(sensor="s1", value=value), correlation_id="sensor-s1")
+    sim.run_until_idle()
+    assert sim.state("archive")["n"] == 10_001 and not sim.dead_letters
 
 
 def test_two_services_bouncing_events_forever_stop_the_run_naming_both():
@@ -206,7 +253,7 @@ def test_a_cycle_that_fans_out_stops_the_run_too_and_quickly():
     sim.publish(Ping(n=0))
     with pytest.raises(RunawayError) as caught:
         sim.run_until_idle(max_steps=20_000)  # a step budget is the last resort, not the answer
-    assert "published more than 1000 messages (50 x max_chain)" in str(caught.value)
+    assert "the messages caused by m1 passed 1000 (50 x max_chain)" in str(caught.value)
     assert "The cycle: echo publishes Ping -> echo publishes Ping" in str(caught.value)
     assert len(sim.trace.messages) < 1100
 
@@ -228,18 +275,18 @@ def test_a_long_chain_that_ends_is_not_a_cycle():
 @pytest.mark.parametrize("instances", [0, -1])
 def test_scaling_to_no_instances_is_refused_pointing_to_kill(instances):
     sim = Simulation([payment()])
-    with pytest.raises(ValueError, match=f"at least 1, got {instances}; use kill\\(\\) to stop it"):
+    with pytest.raises(ValueError, match=f"at least 1; got {instances}; use kill\\(\\) to stop it"):
         sim.scale("payment", instances)
     assert sim.stats()["payment"]["instances"] == 1
 
 
 def test_a_service_with_no_instances_is_refused():
-    with pytest.raises(ValueError, match="instances must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="instances must be a whole number, at least 1; got 0"):
         Service("payment", instances=0)
 
 
 def test_max_attempts_below_one_is_refused():
-    with pytest.raises(ValueError, match="max_attempts must be at least 1"):
+    with pytest.raises(ValueError, match="max_attempts must be a whole number, at least 1"):
         Simulation([payment()], max_attempts=0)
 
 

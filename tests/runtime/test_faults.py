@@ -175,3 +175,94 @@ def test_delay_and_reorder_faults_are_recorded_with_how_late():
     assert [(r.kind, r.detail) for r in sim.trace.where(kind="delay|reorder")] == [
         ("delay", "+12 ms"), ("reorder", "+30 ms")]
     assert sim.trace.where(kind="deliver")[0].time == 1 + 12 + 30
+
+
+# -- which event a fault targets: the class or its type name, whatever its topic -------------
+class PriceChanged(Event, topic="catalogue"):
+    item: str
+
+
+def catalogue() -> Service:
+    service = Service("catalogue", {"prices": []})
+
+    @service.handles(PriceChanged)
+    def note_price(event: PriceChanged, ctx: Context) -> None:
+        ctx.state["prices"].append(event.item)
+
+    return service
+
+
+@pytest.mark.parametrize("event_type", [PriceChanged, "PriceChanged"])
+def test_a_fault_on_an_event_with_a_custom_topic_fires_given_its_class_or_name(event_type):
+    sim = Simulation([catalogue()], faults=[Duplicate(event_type=event_type, times=1)])
+    sim.publish(PriceChanged(item="lamp"))
+    sim.run_until_idle()
+    assert sim.state("catalogue")["prices"] == ["lamp", "lamp"]
+    assert Duplicate(event_type=PriceChanged) == Duplicate(event_type="PriceChanged")
+
+
+def test_a_fault_naming_the_topic_rather_than_the_event_type_is_refused():
+    with pytest.raises(FaultPlanError, match="targets event type 'catalogue', which no service "
+                                             "handles.*handled event types: PriceChanged"):
+        Simulation([catalogue()], faults=[Drop(event_type="catalogue")])
+
+
+def test_a_fault_with_an_occurrence_fires_only_at_that_matching_delivery():
+    sim = Simulation([catalogue()], faults=[Drop(event_type=PriceChanged, occurrence=2)])
+    for item in ("lamp", "kettle", "book"):
+        sim.publish(PriceChanged(item=item))
+    sim.run_until_idle()
+    assert [(r.message_id, r.attempt) for r in sim.trace.where(kind="drop")] == [("m2", 1)]
+
+
+def test_turning_chaos_knobs_keeps_a_fault_budget_and_the_coin_stream():
+    once = Duplicate(times=1)
+    sim = Simulation([catalogue()], faults=[once])
+    sim.publish(PriceChanged(item="lamp"))
+    sim.run_until_idle()
+    for _ in range(3):  # the knob moves; the same fault stays in the plan
+        sim.set_delivery_faults(FaultPlan(faults=(once,)))
+        sim.publish(PriceChanged(item="kettle"))
+        sim.run_until_idle()
+    assert len(sim.trace.where(kind="duplicate")) == 1
+
+
+def test_turning_a_knob_does_not_restart_the_coin_tosses():
+    def tosses(moves: int) -> list[str]:
+        sim = Simulation([catalogue()], faults=[Drop(probability=0.5)], seed=3, max_attempts=20)
+        for n in range(6):
+            if n < moves:
+                sim.set_delivery_faults(FaultPlan(faults=(Drop(probability=0.5),)))
+            sim.publish(PriceChanged(item=f"i{n}"))
+            sim.run_until_idle()
+        return [f"{r.message_id}#{r.attempt}" for r in sim.trace.where(kind="drop")]
+
+    assert tosses(moves=0) == tosses(moves=6)
+
+
+def test_a_restart_planned_before_its_kill_is_refused():
+    plan = [Kill(service="payment", at=20), Restart(service="payment", at=10)]
+    with pytest.raises(FaultPlanError, match="Restart\\(service='payment', at=10\\) comes before "
+                                             "the kill of 'payment'.*stay down"):
+        Simulation([payment()], faults=plan)
+
+
+def test_a_resume_planned_before_its_pause_is_refused():
+    plan = [Resume(service="payment", at=1), Pause(service="payment", at=5)]
+    with pytest.raises(FaultPlanError, match="comes before the pause of 'payment'.*stay paused"):
+        Simulation([payment()], faults=plan)
+
+
+def test_a_single_fault_not_in_a_list_is_refused_saying_how_to_write_it():
+    with pytest.raises(FaultPlanError, match="faults takes a list of faults.*got one Kill; write "
+                                             "faults=\\[Kill\\(...\\)\\]"):
+        Simulation([payment()], faults=Kill(service="payment", at=1))
+
+
+def test_a_lost_ack_can_happen_on_the_last_attempt_and_is_then_dead_lettered():
+    sim = Simulation([payment()], max_attempts=1, faults=[Duplicate(times=1)])
+    sim.publish(OrderPlaced(order_id="o-1"))
+    sim.run_until_idle()
+    [letter] = sim.dead_letters
+    assert letter.reason == "handled, but its ack was lost" and letter.attempts == 1
+    assert sim.state("payment")["charged"] == [("o-1", 1)]  # handled, never acked

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from choreo_lab import Context, Event, HandlerReturnError, Service, Simulation
-from choreo_lab.service import copy_state, produced_events
+from choreo_lab import Context, Event, HandlerError, HandlerReturnError, Service, Simulation
+from choreo_lab.service import Handling, produced_events
+from choreo_lab.state import copy_state
 
 
 class OrderPlaced(Event):
@@ -30,30 +31,73 @@ def test_handles_registers_the_function_and_returns_it_unchanged():
     registered = payment.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))(
         charge_card)
     assert registered is charge_card
-    assert payment.handlers == {OrderPlaced: charge_card}
-    assert payment.publishes == {OrderPlaced: (PaymentCompleted, PaymentDeclined)}
-    assert payment.topics == ["OrderPlaced"]
+    assert payment.handlers == {
+        "OrderPlaced": Handling(OrderPlaced, charge_card, (PaymentCompleted, PaymentDeclined))}
+    assert payment.topics == ("OrderPlaced",)
     assert charge_card(OrderPlaced(order_id="o-1"), None) == PaymentCompleted(order_id="o-1")
 
 
-def test_a_service_has_one_handler_per_event_type():
+def test_a_service_has_one_handler_per_event_type_and_says_what_to_do():
     payment = Service("payment")
-    payment.handles(OrderPlaced)(lambda event, ctx: None)
-    with pytest.raises(ValueError, match="already handles OrderPlaced"):
-        payment.handles(OrderPlaced)(lambda event, ctx: None)
+
+    @payment.handles(OrderPlaced)
+    def charge_card(event, ctx):
+        return None
+
+    with pytest.raises(HandlerError, match="already handles OrderPlaced with charge_card\\(\\); "
+                                           "one handler per event type. Handle both cases"):
+        @payment.handles(OrderPlaced)
+        def charge_twice(event, ctx):
+            return None
 
 
-@pytest.mark.parametrize("not_an_event_type", [OrderPlaced(order_id="o-1"), dict, "OrderPlaced"])
+def test_running_a_notebook_cell_again_replaces_the_handler_cleanly():
+    payment = Service("payment", {"charged": []})
+    for amount in (1, 2):  # the same cell, run twice: a new class and a new function each time
+        class PaymentTaken(Event):
+            order_id: str
+
+        @payment.handles(PaymentTaken)
+        def take_payment(event, ctx, amount=amount):
+            ctx.state["charged"].append(amount)
+
+    assert payment.topics == ("PaymentTaken",)
+    sim = Simulation([payment])
+    sim.publish(PaymentTaken(order_id="o-1"))
+    sim.run_until_idle()
+    assert sim.state("payment")["charged"] == [2]  # delivered once, to the newest handler
+
+
+@pytest.mark.parametrize("not_an_event_type", [OrderPlaced(order_id="o-1"), dict, "OrderPlaced",
+                                               Event])
 def test_handles_takes_only_event_classes(not_an_event_type):
-    with pytest.raises(TypeError, match="takes an Event subclass"):
+    with pytest.raises(TypeError, match="takes a subclass of Event or Command, such as OrderPlaced"):
         Service("payment").handles(not_an_event_type)
+
+
+def test_an_async_handler_is_refused_at_registration_saying_drop_async():
+    with pytest.raises(HandlerError, match="charge_card\\(\\) is `async def`.*Drop `async`"):
+        @Service("payment").handles(OrderPlaced)
+        async def charge_card(event, ctx):
+            return None
+
+
+@pytest.mark.parametrize("handler, expected", [
+    (lambda event: None, "cannot be called as \\(event, ctx\\)"),
+    (lambda: None, "cannot be called as \\(event, ctx\\)"),
+    ("charge_card", "expected a function \\(event, ctx\\) -> events, got str"),
+    (PaymentCompleted(order_id="o-1"), "expected a function"),
+])
+def test_a_handler_that_cannot_take_event_and_context_is_refused_at_registration(handler, expected):
+    with pytest.raises(HandlerError, match=expected):
+        Service("payment").handles(OrderPlaced)(handler)
 
 
 def test_a_service_definition_has_defaults():
     service = Service("payment")
     assert (service.name, service.initial_state, service.instances, service.processing_time) == (
         "payment", {}, 1, 0)
-    assert service.topics == [] and "nothing yet" in repr(service)
+    assert service.topics == () and "nothing yet" in repr(service)
 
 
 @pytest.mark.parametrize("name", ["", None])
@@ -62,9 +106,11 @@ def test_a_service_needs_a_name(name):
         Service(name)
 
 
-def test_a_service_needs_at_least_one_instance():
-    with pytest.raises(ValueError, match="'payment': instances must be at least 1, got 0"):
-        Service("payment", instances=0)
+@pytest.mark.parametrize("instances", [0, "2", 1.5])
+def test_a_service_needs_a_whole_number_of_instances(instances):
+    with pytest.raises(ValueError, match=f"'payment': instances must be a whole number, at least "
+                                         f"1; got {instances!r}"):
+        Service("payment", instances=instances)
 
 
 # -- what a handler may return --------------------------------------------------------------
@@ -72,45 +118,59 @@ def charge_card(event, ctx):
     return None
 
 
-def test_a_handler_may_return_nothing_one_event_or_a_list_or_tuple_of_events():
+def test_a_handler_may_return_nothing_one_event_or_any_iterable_of_events():
     paid, declined = PaymentCompleted(order_id="o-1"), PaymentDeclined(order_id="o-2")
-    assert produced_events(charge_card, "payment", None) == []
-    assert produced_events(charge_card, "payment", []) == []
-    assert produced_events(charge_card, "payment", paid) == [paid]
-    assert produced_events(charge_card, "payment", [paid, declined]) == [paid, declined]
-    assert produced_events(charge_card, "payment", (paid, declined)) == [paid, declined]
+    assert produced_events("charge_card", "payment", None) == []
+    assert produced_events("charge_card", "payment", []) == []
+    assert produced_events("charge_card", "payment", paid) == [paid]
+    assert produced_events("charge_card", "payment", [paid, declined]) == [paid, declined]
+    assert produced_events("charge_card", "payment", (paid, declined)) == [paid, declined]
+    assert produced_events("charge_card", "payment", iter([paid])) == [paid]
+
+
+def test_a_generator_handler_publishes_what_it_yields():
+    payment = Service("payment", {"charged": []})
+
+    @payment.handles(OrderPlaced)
+    def charge_card(event, ctx):
+        ctx.state["charged"].append(event.order_id)
+        yield PaymentCompleted(order_id=event.order_id)
+
+    sim = Simulation([payment])
+    sim.publish(OrderPlaced(order_id="o-1"))
+    sim.run_until_idle()
+    assert [e.event for e in sim.topics["PaymentCompleted"]] == [PaymentCompleted(order_id="o-1")]
+    assert sim.state("payment")["charged"] == ["o-1"]
 
 
 @pytest.mark.parametrize("returned, shown", [
-    ({"order_id": "o-1"}, "dict {'order_id': 'o-1'}"),
-    ([PaymentCompleted(order_id="o-1"), "PaymentDeclined"], "str 'PaymentDeclined'"),
-    (PaymentCompleted, "ModelMetaclass"),
-    (Event(), "Event Event()"),
-    ([Event()], "Event Event()"),
-    (True, "bool True"),
+    ({"order_id": "o-1"}, "dict {'order_id': 'o-1'}; a handler returns an event"),
+    ([PaymentCompleted(order_id="o-1"), "PaymentDeclined"],
+     "2 items, and item 2 is str 'PaymentDeclined'; a handler returns an event"),
+    ([PaymentCompleted(order_id="o-1"), None], "2 items, and item 2 is None; leave it out"),
+    (PaymentCompleted, "the class PaymentCompleted, not an event; create one, e.g. return "
+                       "PaymentCompleted(...)"),
+    ([PaymentCompleted], "1 items, and item 1 is the class PaymentCompleted"),
+    (Event(), "the base class Event itself"),
+    ({PaymentCompleted(order_id="o-1")}, "a set; a set has no order"),
+    (True, "bool True; a handler returns an event"),
 ])
 def test_a_handler_returning_something_else_is_told_what_it_returned(returned, shown):
     with pytest.raises(HandlerReturnError) as caught:
-        produced_events(charge_card, "payment", returned)
-    message = str(caught.value)
-    assert message.startswith(f"handler payment.charge_card() returned {shown}")
-    assert "a list of events, or None" in message
+        produced_events("charge_card", "payment", returned)
+    assert str(caught.value).startswith(f"handler payment.charge_card() returned {shown}")
 
 
 def test_a_handler_return_error_shows_no_memory_address():
-    def generator_handler(event, ctx):
-        yield PaymentCompleted(order_id="o-1")
-
     with pytest.raises(HandlerReturnError) as caught:
-        produced_events(generator_handler, "payment", generator_handler(None, None))
-    assert "0x" not in str(caught.value)
-    assert "returned generator <generator object" in str(caught.value)
+        produced_events("charge_card", "payment", object())
+    assert "0x" not in str(caught.value) and "returned object <object object>" in str(caught.value)
 
 
 def test_a_long_wrong_return_value_is_shortened():
     with pytest.raises(HandlerReturnError) as caught:
-        produced_events(charge_card, "payment", "x" * 500)
-    assert "..." in str(caught.value) and len(str(caught.value)) < 250
+        produced_events("charge_card", "payment", "x" * 500)
+    assert "…" in str(caught.value) and len(str(caught.value)) < 250
 
 
 # -- state: a working copy, committed only when the handler succeeds ------------------------
@@ -190,11 +250,11 @@ def test_each_simulation_starts_from_a_fresh_copy_of_the_initial_state():
 
 
 def test_copy_state_copies_containers_deeply_and_keeps_immutable_values():
-    inner = {"n": [1, 2]}
-    original = {"d": inner, "l": [inner], "t": (inner, "x"), "s": {1, 2}, "f": frozenset({3}),
-                "text": "abc", "none": None}
+    original = {"d": {"n": [1, 2]}, "l": [{"n": [3]}], "t": ({"n": [4]}, "x"), "s": {1, 2},
+                "f": frozenset({3}), "text": "abc", "none": None}
     copied = copy_state(original)
     assert copied == original
-    assert copied["d"] is not inner and copied["l"][0] is not inner and copied["t"][0] is not inner
+    assert copied["d"] is not original["d"] and copied["d"]["n"] is not original["d"]["n"]
+    assert copied["l"][0] is not original["l"][0] and copied["t"][0] is not original["t"][0]
     assert copied["s"] is not original["s"]
     assert copied["f"] is original["f"] and copied["text"] is original["text"]

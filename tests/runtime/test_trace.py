@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import Context, Event, Service, Simulation, TraceRecord
-from choreo_lab.trace import KINDS
+from choreo_lab.vocabulary import TRACE_KINDS as KINDS
 
 
 class OrderPlaced(Event):

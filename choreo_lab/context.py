@@ -1,0 +1,107 @@
+"""What a handler sees while it runs: its message's metadata, its service's state, its timers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import HandlerError
+from .events import Message, check_event
+from .state import copy_state
+
+if TYPE_CHECKING:
+    from .envelope import Envelope
+
+
+@dataclass(frozen=True)
+class TimerRequest:
+    """A handler asked for `event` to be published `after` ms from now, under `name`."""
+
+    name: str
+    event: Message
+    after: int
+
+
+class Context:
+    """The handler's view of one delivery, valid only while the handler runs.
+
+    - `state`: a working copy of the service's state, made on first use (cost: one copy per
+      handler call that touches it). The runtime commits it, with the events the handler
+      returns and the timers it set, only if the handler returns normally.
+    - `schedule(event, after=ms)` / `cancel(name)`: timers, kept by the broker, not the service.
+    """
+
+    __slots__ = ("service", "envelope", "attempt", "now", "_committed", "_working",
+                 "timers_set", "timers_cancelled", "_open")
+
+    def __init__(self, service: str, envelope: Envelope, attempt: int, now: int,
+                 committed: dict[str, Any]) -> None:
+        self.service = service
+        self.envelope = envelope
+        self.attempt = attempt
+        self.now = now
+        self._committed = committed
+        self._working: dict[str, Any] | None = None
+        self.timers_set: list[TimerRequest] = []
+        self.timers_cancelled: list[str] = []
+        self._open = True
+
+    @property
+    def state(self) -> dict[str, Any]:
+        self._require_open("ctx.state")
+        if self._working is None:
+            self._working = copy_state(self._committed)
+        return self._working
+
+    @state.setter
+    def state(self, value: object) -> None:
+        raise HandlerError(f"{self.service}: ctx.state cannot be replaced; change what is in it "
+                           "instead, e.g. ctx.state['charges'][order_id] = amount, or "
+                           "ctx.state.clear() then ctx.state.update(...)")
+
+    @property
+    def message_id(self) -> str:
+        return self.envelope.message_id
+
+    @property
+    def correlation_id(self) -> str:
+        return self.envelope.correlation_id
+
+    @property
+    def key(self) -> str:
+        return self.envelope.key
+
+    def schedule(self, event: Message, *, after: int, name: str | None = None) -> str:
+        """Publish `event` `after` virtual ms from now (same workflow and key); returns the timer's name.
+
+        The timer is kept by the broker, so it fires even if this service is down then.
+        Setting a timer whose name is pending replaces it, so a redelivered message sets the
+        same timer once. Name it (e.g. f"tip/{user_id}") to cancel it later.
+        """
+        self._require_open("ctx.schedule()")
+        check_event(event, f"{self.service}: ctx.schedule()")
+        if type(after) is not int or after < 0:
+            raise HandlerError(f"{self.service}: ctx.schedule(after=...) takes whole virtual ms "
+                               f">= 0, got {after!r}")
+        name = name if name is not None else f"{self.message_id}/{len(self.timers_set) + 1}"
+        self.timers_set.append(TimerRequest(name, event, after))
+        return name
+
+    def cancel(self, name: str) -> None:
+        """Cancel this service's pending timer `name` (nothing happens if it is not pending)."""
+        self._require_open("ctx.cancel()")
+        self.timers_cancelled.append(name)
+
+    def working_state(self) -> dict[str, Any] | None:
+        """The state as the handler left it, or None if it never touched it (the runtime's commit)."""
+        return self._working
+
+    def close(self) -> None:
+        """The handler call is over: nothing can reach the service's state through this context."""
+        self._open = False
+        self._working = self._committed = None  # type: ignore[assignment]
+
+    def _require_open(self, what: str) -> None:
+        if not self._open:
+            raise HandlerError(f"{self.service}: {what} used after the handler call ended; a "
+                               "context is valid only while its handler runs (do not keep it)")

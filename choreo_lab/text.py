@@ -1,0 +1,39 @@
+"""How choreo_lab words things for people: suggestions, short values, errors in one line."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+_MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """" Did you mean 'payment'?" for the closest known name (any case), or ""."""
+    by_lower = {str(k).lower(): str(k) for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
+
+
+def shorten(text: str, width: int) -> str:
+    """`text`, cut to `width` characters ending in "…" if it is longer."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def describe_value(obj: object, limit: int = 100) -> str:
+    """Type and repr of `obj` for an error message: shortened, without memory addresses
+    (they change from run to run, and messages end up in the trace)."""
+    return shorten(f"{type(obj).__name__} {_MEMORY_ADDRESS.sub('', repr(obj))}", limit)
+
+
+def describe_error(error: BaseException, limit: int = 200) -> str:
+    """"KeyError: 'lamp'": the error's type and the first line of its message, shortened."""
+    message = str(error).splitlines()[0] if str(error).strip() else ""
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return shorten(_MEMORY_ADDRESS.sub("", text), limit)
+
+
+def plural(count: int, noun: str) -> str:
+    """"1 subscription", "3 subscriptions"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,75 @@
+"""A service's state: plain data, checked where it is made and where a handler commits it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from choreo_lab import Context, Event, InvalidState, Service, Simulation
+
+
+class OrderPlaced(Event):
+    order_id: str
+
+
+@pytest.mark.parametrize("state, expected", [
+    (["o-1"], "its state must be a dict.*got list"),
+    ("ledger", "its state must be a dict.*got str"),
+    ({"lock": threading.Lock()}, r"state\['lock'\] is lock.*plain data"),
+    ({"orders": {"o-1": {"when": object()}}}, r"state\['orders'\]\['o-1'\]\['when'\] is object"),
+])
+def test_state_a_service_cannot_keep_is_refused_where_the_service_is_made(state, expected):
+    with pytest.raises(InvalidState, match=f"service 'payment': {expected}") as caught:
+        Service("payment", state)
+    assert "0x" not in str(caught.value)
+
+
+def test_a_self_referencing_state_is_refused_naming_where():
+    looped: dict = {"orders": {}}
+    looped["orders"]["all"] = looped
+    with pytest.raises(InvalidState, match=r"state\['orders'\]\['all'\] is the same dict as state"):
+        Service("payment", looped)
+
+
+def test_one_object_in_two_places_is_refused_because_it_would_silently_split():
+    shared = {"total": 0}
+    with pytest.raises(InvalidState, match=r"state\['b'\] is the same dict as state\['a'\].*"
+                                           "by value"):
+        Service("payment", {"a": shared, "b": shared})
+
+
+def payment_that_stores(value_for) -> Service:
+    payment = Service("payment", {"charges": {}})
+
+    @payment.handles(OrderPlaced)
+    def charge_card(event: OrderPlaced, ctx: Context) -> None:
+        ctx.state["charges"][event.order_id] = value_for(ctx)
+
+    return payment
+
+
+@pytest.mark.parametrize("value_for, expected", [
+    (lambda ctx: threading.Lock(), r"state\['charges'\]\['o-1'\] is lock"),
+    (lambda ctx: ctx.state, r"state\['charges'\]\['o-1'\] is the same dict as state"),
+    (lambda ctx: ctx.state["charges"], r"is the same dict as state\['charges'\]"),
+])
+def test_a_handler_that_puts_bad_state_is_the_one_blamed_and_nothing_is_committed(value_for,
+                                                                                  expected):
+    sim = Simulation([payment_that_stores(value_for)], max_attempts=2)
+    sim.publish(OrderPlaced(order_id="o-1"))
+    sim.run_until_idle()
+    [letter] = sim.dead_letters
+    assert letter.reason.startswith("InvalidState: service 'payment': ")
+    assert sim.state("payment") == {"charges": {}}
+    assert sim.open_messages() == 0 and sim.stats()["payment"]["in_flight"] == 0
+
+
+def test_a_correct_handler_after_a_refused_one_works_as_usual():
+    calls = iter([threading.Lock(), 12, 30])
+    sim = Simulation([payment_that_stores(lambda ctx: next(calls))], max_attempts=1)
+    for order in ("o-1", "o-2", "o-3"):
+        sim.publish(OrderPlaced(order_id=order))
+    sim.run_until_idle()
+    assert sim.state("payment")["charges"] == {"o-2": 12, "o-3": 30}
+    assert [letter.envelope.event.order_id for letter in sim.dead_letters] == ["o-1"]
