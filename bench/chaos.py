@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from choreo_lab import FaultPlan, Simulation
 from choreo_lab.chaos import explore
-from choreo_lab.examples.order_invariants import order_oracle
+from choreo_lab.examples.orders import order_oracle
 from choreo_lab.examples.orders import order_system, place_order, random_orders
 
 SCHEDULES = 1_000

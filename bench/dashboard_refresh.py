@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from choreo_lab import Service  # noqa: E402
-from choreo_lab.consistency import order_oracle  # noqa: E402
+from choreo_lab.examples.orders import order_oracle  # noqa: E402
 from choreo_lab.dashboard import Dashboard  # noqa: E402
 from choreo_lab.dashboard.orders import order_workflows  # noqa: E402
 from choreo_lab.examples import orders  # noqa: E402

@@ -137,7 +137,7 @@ def run_exercises(args: argparse.Namespace) -> int:
 
 def run_saga(args: argparse.Namespace) -> int:
     """`choreo-lab saga`: the order saga, run and shown with rich in the terminal."""
-    from .consistency import order_oracle
+    from .examples.orders import order_oracle
     from .diagrams import sequence_diagram
     from .errors import ChoreoError
     from .examples.orders import order_system, place_orders, random_orders, saga_status, where_is

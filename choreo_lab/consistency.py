@@ -21,15 +21,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from .simulation import Simulation
+from . import vocabulary as words
+from .errors import ChoreoError
+from .simulation import Simulation
+from .story import declared_outcomes, workflow_finished
+from .text import describe_error, describe_value
 
 Kind = Literal["safety", "convergence"]
-Invariant = Callable[["Simulation"], Iterable["Violation"]]
+KINDS: tuple[str, ...] = ("safety", "convergence")
+Invariant = Callable[[Simulation], Iterable["Violation"]]
 STUCK = "every workflow finishes"
-COMMITTED = ("ack", "duplicate")  # trace kinds recorded right after a handler's commit
+
+
+class InvariantError(ChoreoError, TypeError):
+    """An invariant raised, or gave something other than violations."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +49,15 @@ class Violation:
     message_ids: tuple[str, ...] = ()
     kind: Kind = "safety"
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Violation kind {self.kind!r}: a violation is 'safety' (must hold "
+                             "at every moment) or 'convergence' (must hold once finished)")
+        object.__setattr__(self, "message_ids", tuple(self.message_ids))
+
     def __str__(self) -> str:
         messages = f" (messages {', '.join(self.message_ids)})" if self.message_ids else ""
-        return f"[{self.invariant}] {self.subject}: {self.explanation}{messages}"
+        return f"[{self.invariant}, {self.kind}] {self.subject}: {self.explanation}{messages}"
 
 
 @dataclass(frozen=True)
@@ -106,14 +119,12 @@ class ConsistencyReport:
 
 
 def quiescent(sim: Simulation) -> bool:
-    """Nothing is scheduled and no service has messages waiting or in flight.
+    """Nothing is scheduled, and no message is waiting, in flight or due anywhere.
 
     A service that is down (or paused) with a backlog makes the system *blocked*, not
     quiescent: its workflows will move once it comes back.
     """
-    if not sim.idle:
-        return False
-    return not any(stats["backlog"] or stats["in_flight"] for stats in sim.stats().values())
+    return sim.idle and sim.open_messages() == 0
 
 
 def trace_workflows(sim: Simulation) -> list[str]:
@@ -127,22 +138,23 @@ class Oracle:
     - `invariants`: functions ``(sim) -> iterable of Violation``.
     - `workflows`: ``(sim) -> workflow ids`` (e.g. order ids); by default every correlation id.
     - `finished`: ``(sim, workflow_id) -> bool``: has this workflow reached an end state?
+      By default: an event declaring an outcome (``outcome="completed"`` or
+      ``"compensated"``) was published in it.
     - `describe`: optional ``(sim, workflow_id) -> str``, used to explain a stuck workflow.
 
-    Timing reads workflows from the trace by correlation id, so workflow ids should be
-    correlation ids (the order saga publishes each order under its order id).
+    A workflow is stuck when it is unfinished and nothing about it is left to deliver, even
+    while other workflows still move. Workflow ids are correlation ids.
 
-    Cost of `check`: every invariant once, plus one pass over the trace.
+    Cost of `check`: every invariant once, plus the chosen workflows' records.
     """
 
     def __init__(self, invariants: Sequence[Invariant],
                  workflows: Callable[[Simulation], Iterable[str]] = trace_workflows,
-                 finished: Callable[[Simulation, str], bool] | None = None, *,
+                 finished: Callable[[Simulation, str], bool] = workflow_finished, *,
                  describe: Callable[[Simulation, str], str] | None = None) -> None:
-        if finished is None:
-            raise TypeError("Oracle needs finished=(sim, workflow_id) -> bool, saying when a "
-                            "workflow has reached an end state, e.g. an order shipped or cancelled")
-        bad = [repr(check) for check in invariants if not callable(check)]
+        if callable(invariants):
+            raise TypeError("Oracle takes a list of invariants, e.g. Oracle([at_most_one_charge])")
+        bad = [describe_value(check) for check in invariants if not callable(check)]
         if bad:
             raise TypeError("invariants must be functions (sim) -> violations; "
                             f"got {', '.join(bad)}")
@@ -159,7 +171,7 @@ class Oracle:
         workflows = self._workflow_ids(sim)
         pending = self._unfinished(sim, workflows)
         is_quiescent = quiescent(sim)
-        violations = self._violations(sim, pending if is_quiescent else ())
+        violations = self._violations(sim, self._stuck_among(sim, pending))
         spans = workflow_spans(sim)
         per_workflow = time_to_consistency(spans, workflows,
                                            [*pending, *(v.subject for v in violations)])
@@ -168,23 +180,33 @@ class Oracle:
                                  is_quiescent, sim.now, workflows)
 
     def violations(self, sim: Simulation) -> tuple[Violation, ...]:
-        """Every broken invariant now, and at quiescence every workflow left unfinished.
+        """Every broken invariant now, and every workflow that is stuck.
 
         The same violations as `check`, without the timing: what a chaos run needs.
         """
-        if not quiescent(sim):
-            return self._violations(sim, ())
-        return self._violations(sim, self._unfinished(sim, self._workflow_ids(sim)))
+        pending = self._unfinished(sim, self._workflow_ids(sim))
+        return self._violations(sim, self._stuck_among(sim, pending))
+
+    @staticmethod
+    def _stuck_among(sim: Simulation, pending: Sequence[str]) -> tuple[str, ...]:
+        """The unfinished workflows with nothing left to deliver: they will not move by themselves."""
+        return tuple(w for w in pending if sim.open_messages(w) == 0)
 
     def _workflow_ids(self, sim: Simulation) -> tuple[str, ...]:
         """The workflows to check, each once, in the order `workflows` gives them."""
         return tuple(dict.fromkeys(self.workflows(sim)))
 
     def _unfinished(self, sim: Simulation, workflows: Sequence[str]) -> tuple[str, ...]:
+        if self.finished is workflow_finished and not declared_outcomes(sim):
+            raise ValueError(
+                "no event type of this system declares an outcome, so the oracle cannot tell "
+                "when a workflow is finished. Declare the events that end one, e.g. "
+                "class TripBooked(Event, outcome=\"completed\"), or pass "
+                "Oracle(..., finished=lambda sim, workflow: ...)")
         return tuple(w for w in workflows if not self.finished(sim, w))
 
     def _violations(self, sim: Simulation, stuck: Sequence[str]) -> tuple[Violation, ...]:
-        found = [violation for check in self.invariants for violation in check(sim)]
+        found = [violation for check in self.invariants for violation in run_invariant(check, sim)]
         return tuple(found + [self._stuck(sim, workflow) for workflow in stuck])
 
     def _stuck(self, sim: Simulation, workflow: str) -> Violation:
@@ -198,9 +220,31 @@ class Oracle:
                 f"; dead-lettered: {letter}" for letter in letters)
         ids = [letter.envelope.message_id for letter in letters]
         if not ids:  # point at the workflow's last message: the trail goes cold there
-            ids = [e.message_id for e in sim.trace.messages.values()
-                   if e.correlation_id == workflow][-1:]
+            ids = [e.message_id for e in sim.trace.messages_of(workflow)][-1:]
         return Violation(STUCK, workflow, explanation, tuple(ids), "convergence")
+
+
+def run_invariant(check: Invariant, sim: Simulation) -> list[Violation]:
+    """The violations one invariant reports, or an `InvariantError` naming it and what went wrong."""
+    name = getattr(check, "__name__", repr(check))
+    try:
+        reported = check(sim)
+        if reported is None:
+            return []
+        if isinstance(reported, (bool, str, Violation)) or not isinstance(reported, Iterable):
+            raise InvariantError(f"invariant {name}() returned {describe_value(reported)}; an "
+                                 "invariant yields (or returns a list of) Violation(...), and "
+                                 "nothing when all is well")
+        found = list(reported)
+    except InvariantError:
+        raise
+    except Exception as error:
+        raise InvariantError(f"invariant {name}() raised {describe_error(error)}") from error
+    wrong = [item for item in found if not isinstance(item, Violation)]
+    if wrong:
+        raise InvariantError(f"invariant {name}() gave {describe_value(wrong[0])}; an invariant "
+                             "yields Violation(invariant, subject, explanation) objects")
+    return found
 
 
 def first_commits(sim: Simulation) -> dict[tuple[str, str], int]:
@@ -213,7 +257,7 @@ def first_commits(sim: Simulation) -> dict[tuple[str, str], int]:
     commits: dict[tuple[str, str], int] = {}
     for record in sim.trace:
         kind = record.kind
-        if kind in COMMITTED or (kind == "crash" and record.detail != "before_commit"):
+        if kind in words.COMMITTED_KINDS or (kind == words.CRASH and record.detail != "before_commit"):
             commits.setdefault((record.message_id or "", record.service), record.time)
     return commits
 
@@ -258,8 +302,3 @@ def overall_time_to_consistency(spans: dict[str, tuple[int, int]],
         return None
     return (max(spans[w][1] for w in per_workflow) - min(spans[w][0] for w in per_workflow))
 
-
-def order_oracle() -> Oracle:
-    """The order saga's oracle (its invariants live beside the example, in order_invariants)."""
-    from .examples.order_invariants import order_oracle as build
-    return build()

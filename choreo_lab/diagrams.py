@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mermaid.flowchart import FlowChart, Node
@@ -26,7 +26,9 @@ from .display import Diagram
 from .envelope import Envelope
 from .service import Service
 from .simulation import Simulation
-from .story import FailureSpec, WorkflowStory, failure_rule
+from . import vocabulary as words
+from .events import Message
+from .story import WorkflowStory
 from .trace import Trace, TraceRecord
 
 #: More workflows than this in one sequence diagram are summarised as counted arrows.
@@ -380,17 +382,16 @@ class _Edge:
 
 
 def sequence_diagram(run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
-                     summarise: bool | None = None, failures: FailureSpec = None) -> Diagram:
+                     summarise: bool | None = None) -> Diagram:
     """What actually happened to one workflow (or several), as a Mermaid sequence diagram.
 
     `workflows`: a correlation id (e.g. an order id), a list of them, or None for all.
     More than `DETAIL_LIMIT` workflows are summarised as counted arrows unless `summarise`
-    says otherwise. Failure events and everything they caused are shaded as compensation;
-    `failures` names the failure event types if their names do not say so. Given the
-    Simulation (not just its trace), the diagram also shows messages still waiting for a
-    service. Cost: a few passes over the trace.
+    says otherwise. Events declared as failures or compensations (``role=``) and what
+    follows them are shaded as compensation. Given the Simulation (not just its trace), the
+    diagram also shows messages still waiting for a service. Cost: the workflows' records.
     """
-    story = WorkflowStory.of(run, workflows, failures)
+    story = WorkflowStory.of(run, workflows)
     chosen = story.workflows
     drawing = _Drawing(story)
     summarise = len(chosen) > DETAIL_LIMIT if summarise is None else summarise
@@ -416,27 +417,26 @@ _EDGE_STYLES = {"failure": "stroke:#c0392b,stroke-width:2px,color:#c0392b",
                 "compensation": "stroke:#d68910,stroke-width:2px,color:#b9770e"}
 
 
-def _event_roles(services: list[Service], is_failure: Callable[[str], bool]) -> dict[str, str]:
-    """Failures by name; compensations: what handlers of failures (and compensations) publish."""
-    reactions = [(handled.__name__, event_type.__name__) for service in services
-                 for handled, published in service.publishes.items() for event_type in published]
-    names = dict.fromkeys(name for reaction in reactions for name in reaction)
-    names.update(dict.fromkeys(h.__name__ for service in services for h in service.handlers))
-    roles = {name: "failure" for name in names if is_failure(name)}
-    changed = True
-    while changed:  # follow reactions until no new compensation turns up
-        changed = False
-        for cause, effect in reactions:
-            if cause in roles and effect not in roles:
-                roles[effect] = "compensation"
-                changed = True
-    return roles
+def _event_types(services: list[Service]) -> dict[str, type[Message]]:
+    """Every message type the services handle or declare they publish, by name."""
+    found: dict[str, type[Message]] = {}
+    for service in services:
+        for handling in service.handlers.values():
+            for event_type in (handling.event_type, *handling.publishes):
+                found.setdefault(event_type.event_type, event_type)
+    return found
+
+
+def _event_roles(event_types: dict[str, type[Message]]) -> dict[str, str]:
+    """Failures and compensations, as the event types declare them (``role=``)."""
+    return {name: cls.event_role for name, cls in event_types.items()
+            if cls.event_role != words.STEP}
 
 
 def _check_services(services: Iterable[Service]) -> list[Service]:
     if isinstance(services, Simulation):
         raise TypeError("topology() reads the service definitions, not a running simulation; "
-                        "pass the services you built it from, e.g. topology(order_services())")
+                        "pass the services you built it from, e.g. topology([payment, shipping])")
     chosen = list(services)
     for service in chosen:
         if not isinstance(service, Service):
@@ -447,24 +447,19 @@ def _check_services(services: Iterable[Service]) -> list[Service]:
     return chosen
 
 
-def topology(services: Iterable[Service], *, outside: str = "outside",
-             failures: FailureSpec = None) -> Diagram:
+def topology(services: Iterable[Service], *, outside: str = "outside") -> Diagram:
     """Who publishes which event and who reacts to it, as a Mermaid flowchart.
 
-    Read from the handlers (`service.handlers`, `service.publishes`), not from a run.
-    Events that no service publishes come from `outside` (e.g. "customer"). Failure events
-    and the compensations they trigger are drawn in red and orange, with dotted arrows.
+    Read from the handlers (what each handles and declares it `publishes`), not from a run.
+    Events that no service publishes come from `outside` (e.g. "customer"). Events declared
+    as failures and compensations are drawn in red and orange, with dotted arrows.
     """
     chosen = _check_services(services)
-    roles = _event_roles(chosen, failure_rule(failures))
+    event_types = _event_types(chosen)
+    roles = _event_roles(event_types)
     taken: list[str] = []
     service_nodes = {s.name: _node(f"svc_{s.name}", s.name, "normal", taken) for s in chosen}
-    event_nodes: dict[str, Node] = {}
-    for service in chosen:
-        for handled, published in service.publishes.items():
-            for name in (handled.__name__, *(e.__name__ for e in published)):
-                if name not in event_nodes:
-                    event_nodes[name] = _node(f"evt_{name}", name, "stadium-shape", taken)
+    event_nodes = {name: _node(f"evt_{name}", name, "stadium-shape", taken) for name in event_types}
     source = _node("from_outside", outside, "circle", taken)
     from_outside = _outside_edges(chosen, source, event_nodes, roles)
     edges = list(from_outside)
@@ -489,8 +484,8 @@ def topology(services: Iterable[Service], *, outside: str = "outside",
 def _outside_edges(services: list[Service], source: Node, event_nodes: dict[str, Node],
                    roles: dict[str, str]) -> list[tuple[Edge, str]]:
     """An edge from outside to each event that no service publishes."""
-    published = {event_type.__name__ for service in services
-                 for out in service.publishes.values() for event_type in out}
+    published = {event_type.event_type for service in services
+                 for handling in service.handlers.values() for event_type in handling.publishes}
     return [(Edge(source, node), roles.get(name, "")) for name, node in event_nodes.items()
             if name not in published]
 
@@ -499,12 +494,12 @@ def _service_edges(service: Service, node: Node, event_nodes: dict[str, Node],
                    roles: dict[str, str]) -> list[tuple[Edge, str]]:
     """Edges into the service (labelled with the handler) and out to what it publishes."""
     edges = []
-    for handled, handler in service.handlers.items():
-        role = roles.get(handled.__name__, "")
-        label = mermaid_text(getattr(handler, "__name__", "handler"))
-        edges.append((Edge(event_nodes[handled.__name__], node, _edge_shape(role), message=label),
-                       role))
-    published = dict.fromkeys(e.__name__ for out in service.publishes.values() for e in out)
+    for handled, handling in service.handlers.items():
+        role = roles.get(handled, "")
+        label = mermaid_text(handling.name)
+        edges.append((Edge(event_nodes[handled], node, _edge_shape(role), message=label), role))
+    published = dict.fromkeys(e.event_type for handling in service.handlers.values()
+                              for e in handling.publishes)
     for name in published:  # once per event, however many of its handlers publish it
         role = roles.get(name, "")
         edges.append((Edge(node, event_nodes[name], _edge_shape(role)), role))

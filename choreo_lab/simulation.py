@@ -303,7 +303,16 @@ class Simulation:
         return self._require(name).state
 
     def status(self, name: str) -> str:
+        """up, down or paused."""
         return self._require(name).status
+
+    def definition(self, name: str) -> Service:
+        """The `Service` a running service was built from."""
+        return self._require(name).definition
+
+    def handles(self, name: str, envelope: Envelope) -> bool:
+        """Does the service's consumer group get this message (does it handle its type)?"""
+        return self._require(name).group.wants(envelope)
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per service: status, instances, backlog, in flight, handled, retried, dead-lettered."""

@@ -6,33 +6,55 @@ Shared by the Mermaid diagrams (`choreo_lab.diagrams`) and the event log
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from . import vocabulary as words
 from .envelope import Envelope
-from .events import Event
 from .simulation import Simulation
+from .text import did_you_mean
 from .trace import Trace, TraceRecord
 
-#: Words that mark an event type as a failure when `failures=` is not given.
-FAILURE_WORDS: tuple[str, ...] = ("Failed", "Declined", "Rejected", "OutOfStock", "Cancelled",
-                                  "Canceled", "Denied", "Refused", "Expired", "TimedOut",
-                                  "Bounced", "Aborted")
 
-FailureSpec = Iterable["str | type[Event]"] | None
+def workflow_status(sim: Simulation, workflow: str) -> str:
+    """running / compensating / completed / compensated / stuck, from the declared roles.
+
+    A workflow is completed or compensated once an event declaring that outcome was
+    published in it (the latest one counts). Until then it is compensating if a failure or
+    compensation event was published, and running otherwise - unless nothing about it is
+    left to deliver (no message in flight, waiting or due, no timer): then it is stuck.
+    A workflow waiting for a service that is down is still running: it moves on restart.
+    Cost: the workflow's own messages.
+    """
+    messages = sim.trace.messages_of(workflow)
+    outcomes = [e.event.event_outcome for e in messages if e.event.event_outcome]
+    if outcomes:
+        return outcomes[-1]
+    if sim.open_messages(workflow) == 0:
+        return words.STUCK
+    if any(e.event.event_role != words.STEP for e in messages):
+        return words.COMPENSATING
+    return words.RUNNING
 
 
-def failure_rule(failures: FailureSpec = None) -> Callable[[str], bool]:
-    """Whether an event type (by name) means a step failed: the names given, or `FAILURE_WORDS`."""
-    if failures is None:
-        return lambda name: any(word in name for word in FAILURE_WORDS)
-    chosen = {item if isinstance(item, str) else item.__name__ for item in failures}
-    return chosen.__contains__
+def declared_outcomes(sim: Simulation) -> dict[str, str]:
+    """Event type -> outcome, for the types the services handle or declare they publish."""
+    found = {}
+    for name in sim.services:
+        for handling in sim.definition(name).handlers.values():
+            for event_type in (handling.event_type, *handling.publishes):
+                if event_type.event_outcome:
+                    found[event_type.event_type] = event_type.event_outcome
+    return found
+
+
+def workflow_finished(sim: Simulation, workflow: str) -> bool:
+    """An event declaring an outcome (completed or compensated) was published in the workflow."""
+    return any(e.event.event_outcome for e in sim.trace.messages_of(workflow))
 
 
 # -- reading one or several workflows out of the trace -----------------------------------------
-_SERVICE_KINDS = ("kill", "restart", "pause", "resume", "scale")
+_SERVICE_KINDS = (words.KILL, words.RESTART, words.PAUSE, words.RESUME, words.SCALE)
 
 
 @dataclass
@@ -42,7 +64,6 @@ class WorkflowStory:
 
     trace: Trace
     workflows: list[str]
-    is_failure: Callable[[str], bool]
     sim: Simulation | None
     everything: bool = False                                   # all workflows: all service records
     messages: list[Envelope] = field(default_factory=list)
@@ -53,8 +74,8 @@ class WorkflowStory:
     outsiders: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, run: Simulation | Trace, workflows: str | Iterable[str] | None = None,
-           failures: FailureSpec = None, *, required: bool = True) -> WorkflowStory:
+    def of(cls, run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
+           required: bool = True) -> WorkflowStory:
         """Read the chosen workflows (None: all) out of a simulation's trace, or a trace.
 
         With `required`, an empty trace is an error (there is nothing to draw).
@@ -64,14 +85,13 @@ class WorkflowStory:
             raise TypeError(f"expected a Simulation or its trace, got {type(run).__name__}")
         chosen = _choose_workflows(trace, workflows, required)
         sim = run if isinstance(run, Simulation) else None
-        return cls(trace, chosen, failure_rule(failures), sim, everything=workflows is None).read()
+        return cls(trace, chosen, sim, everything=workflows is None).read()
 
     def read(self) -> WorkflowStory:
-        chosen = set(self.workflows)
-        self.messages = [e for e in self.trace.messages.values() if e.correlation_id in chosen]
-        ids = {e.message_id for e in self.messages}
-        self.records = [(index, record) for index, record in enumerate(self.trace)
-                        if record.message_id in ids]
+        self.records = sorted(item for workflow in self.workflows
+                              for item in self.trace.indexed(workflow))
+        self.messages = [self.trace.messages[r.message_id] for _, r in self.records
+                         if r.kind == words.PUBLISH and r.message_id]
         self._find_roles()
         self._find_waiting()
         self._find_participants()
@@ -79,11 +99,10 @@ class WorkflowStory:
         return self
 
     def _find_roles(self) -> None:
-        for envelope in self.messages:  # publication order: a cause comes before its effects
-            if self.is_failure(envelope.event_type):
-                self.roles[envelope.message_id] = "failure"
-            elif self.roles.get(envelope.causation_id or ""):
-                self.roles[envelope.message_id] = "compensation"
+        """Failures and compensations, as their event types declare them."""
+        for envelope in self.messages:
+            if envelope.event.event_role != words.STEP:
+                self.roles[envelope.message_id] = envelope.event.event_role
 
     def _find_waiting(self) -> None:
         """Messages not yet delivered to a subscribed service (known only with a Simulation)."""
@@ -91,20 +110,20 @@ class WorkflowStory:
             return
         sim = self.sim
         delivered = {(r.message_id, r.service) for _, r in self.records if r.kind == "deliver"}
-        subscribers = {name: sim.backlog(name) for name in sim.services}
         for envelope in self.messages:
-            for name, backlog in subscribers.items():
-                if envelope.topic not in backlog or (envelope.message_id, name) in delivered:
+            for name in sim.services:
+                if not sim.handles(name, envelope) or (envelope.message_id, name) in delivered:
                     continue
                 status = sim.status(name)
-                if status != "up":
+                if status != words.UP:
                     self.waiting.append((envelope, name, f"waiting: {name} is {status}"))
                 elif not sim.idle:
                     self.waiting.append((envelope, name, "on its way"))
 
     def _find_participants(self) -> None:
-        consumers = {r.service for r in self.trace if r.kind not in ("publish", "no-subscriber")}
-        names = [self.trace.messages[r.message_id].producer if r.kind == "publish" else r.service
+        consumers = {r.service for r in self.trace
+                     if r.kind not in (words.PUBLISH, words.NO_SUBSCRIBER)}
+        names = [self.trace.messages[r.message_id].producer if r.kind == words.PUBLISH else r.service
                  for _, r in self.records if r.message_id]
         names += [name for _, name, _ in self.waiting]
         self.participants = list(dict.fromkeys(names))
@@ -129,7 +148,7 @@ class WorkflowStory:
             elif index <= last:
                 found.append((index, record))
         # a service already down (or paused) when the workflow began explains a long wait
-        still_out = [item for item in before.values() if item[1].kind in ("kill", "pause")]
+        still_out = [item for item in before.values() if item[1].kind in (words.KILL, words.PAUSE)]
         return sorted(still_out) + found
 
 
@@ -149,8 +168,7 @@ def _choose_workflows(trace: Trace, workflows: str | Iterable[str] | None,
                          f"{known[0]!r}, a list of them, or None for all")
     for workflow in chosen:
         if workflow not in known:
-            close = difflib.get_close_matches(str(workflow), known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(workflow), known)
             shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
             raise ValueError(f"no workflow {workflow!r} in this run; its workflows "
                              f"(correlation ids) are: {shown}.{hint}")

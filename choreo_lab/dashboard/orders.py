@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..consistency import order_oracle
+from ..examples.orders import order_oracle
 from ..examples import orders
 from ..simulation import Simulation
 from .board import Dashboard

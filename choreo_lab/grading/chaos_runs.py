@@ -9,7 +9,7 @@ smallest failing schedule the explorer could shrink it to, what broke, and the t
 from __future__ import annotations
 
 from ..chaos import FaultSpace, explore
-from ..consistency import order_oracle
+from ..examples.orders import order_oracle
 from ..examples.orders import order_services, place_orders, random_orders
 from ..faults import FaultPlan
 from ..service import Service

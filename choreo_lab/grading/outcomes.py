@@ -7,7 +7,7 @@ without a charge, stock never put back, stuck half-way.
 
 from __future__ import annotations
 
-from ..consistency import order_oracle
+from ..examples.orders import order_oracle
 from ..examples.orders import where_is
 from .feedback import plural
 from .scenarios import SagaRun

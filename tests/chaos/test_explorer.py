@@ -24,7 +24,7 @@ from choreo_lab.chaos import (
     units_of,
 )
 from choreo_lab.consistency import Oracle
-from choreo_lab.examples.order_invariants import order_oracle
+from choreo_lab.examples.orders import order_oracle
 from choreo_lab.examples.orders import order_services, order_system, place_orders, random_orders
 
 from .broken_services import (

@@ -10,7 +10,7 @@ import pytest
 
 from choreo_lab import Context, Crash, Duplicate, Event, Kill, Restart, Service, Simulation
 from choreo_lab.consistency import Oracle, Violation, quiescent
-from choreo_lab.examples.order_invariants import order_oracle
+from choreo_lab.examples.orders import order_oracle
 from choreo_lab.examples.orders import order_system, place_order
 
 

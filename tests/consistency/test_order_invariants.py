@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import Delay, Drop, Duplicate, Kill, Pause, Reorder, Restart, Resume
-from choreo_lab.consistency import order_oracle as order_oracle_from_consistency
-from choreo_lab.examples.order_invariants import (
+from choreo_lab.examples.orders import order_oracle as order_oracle_from_consistency
+from choreo_lab.examples.orders import (
     ORDER_INVARIANTS,
     at_most_one_charge,
     at_most_one_reservation,

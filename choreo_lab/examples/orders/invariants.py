@@ -9,6 +9,7 @@ Safety (must hold at every moment, whatever is still in flight):
 - `compensation_after_action`: a refund comes after its charge, a release after its
   reservation, in ledger order.
 - `stock_is_conserved`: per item, ``stock + reserved - released == received``.
+- `amounts_match`: a charge is the order's amount; a refund gives back what was charged.
 
 Convergence (must hold once an order is finished):
 
@@ -25,36 +26,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..consistency import Oracle, Violation
-from ..simulation import Simulation
-from .orders import (
+from ... import vocabulary as words
+from ...consistency import Oracle, Violation
+from ...simulation import Simulation
+from ...story import workflow_status
+from .records import (
     FACT_EVENTS,
     entries_by_order,
     inventory_ledger,
     order_messages,
     payment_ledger,
     recorded_facts,
-    saga_status,
     service_state,
-    verdict,
-    where_is,
 )
+from .whereabouts import verdict, where_is
 
 FINISHED = ("shipped", "cancelled")
 
 
 def order_ids(sim: Simulation) -> list[str]:
-    """Every order any service or the trace knows of, in order of first appearance."""
-    seen = dict.fromkeys(getattr(e.event, "order_id", None) for e in sim.trace.messages.values())
+    """Every order the trace (by workflow) or the order service knows of, in order of appearance."""
+    seen = dict.fromkeys(sim.trace.correlation_ids())
     seen.update(dict.fromkeys(service_state(sim, "order").get("orders", {})))
-    seen.pop(None, None)
-    return list(seen)  # type: ignore[arg-type]
-
-
-def order_finished(sim: Simulation, order_id: str) -> bool:
-    """The order service considers the order shipped or cancelled."""
-    record = service_state(sim, "order").get("orders", {}).get(order_id)
-    return record is not None and record["status"] in FINISHED
+    return list(seen)
 
 
 def ids_of(sim: Simulation, order_id: str, *event_types: str) -> tuple[str, ...]:
@@ -160,6 +154,29 @@ def stock_is_conserved(sim: Simulation) -> Iterator[Violation]:
                 "taken from the shelf needs a reservation in the ledger")
 
 
+def amounts_match(sim: Simulation) -> Iterator[Violation]:
+    """Payment charges the order's amount, and a refund gives back exactly what was charged."""
+    orders = service_state(sim, "order").get("orders", {})
+    for order_id, entries in entries_by_order(payment_ledger(sim)).items():
+        charged = [e["amount"] for e in entries if e["kind"] == "charge"]
+        refunded = [e["amount"] for e in entries if e["kind"] == "refund"]
+        price = orders.get(order_id, {}).get("amount")
+        wrong_charge = next((c for c in charged if price is not None and c != price), None)
+        if wrong_charge is not None:
+            yield Violation(
+                "amounts match", order_id,
+                f"payment charged {wrong_charge} for {order_id}, which costs {price}; charge "
+                "the amount OrderPlaced carries", ids_of(sim, order_id, "OrderPlaced",
+                                                         "PaymentCompleted"))
+        wrong_refund = next((r for r in refunded if charged and r != charged[0]), None)
+        if wrong_refund is not None:
+            yield Violation(
+                "amounts match", order_id,
+                f"payment refunded {wrong_refund} for {order_id} but charged {charged[0]}; "
+                "refund what was charged", ids_of(sim, order_id, "PaymentCompleted",
+                                                  "PaymentRefunded"))
+
+
 # -- convergence: once an order is finished -------------------------------------------------------
 def finished_orders_are_settled(sim: Simulation) -> Iterator[Violation]:
     """A finished order is shipped and paid once, or cancelled with all undone; and all agree."""
@@ -217,7 +234,8 @@ def disagreements(order_facts: list[str], recorded: dict[str, list[str]]) -> lis
 
 
 ORDER_INVARIANTS = (at_most_one_charge, no_refund_without_charge, at_most_one_reservation,
-                    compensation_after_action, stock_is_conserved, finished_orders_are_settled)
+                    compensation_after_action, stock_is_conserved, amounts_match,
+                    finished_orders_are_settled)
 
 
 def explain_stuck_order(sim: Simulation, order_id: str) -> str:
@@ -227,12 +245,13 @@ def explain_stuck_order(sim: Simulation, order_id: str) -> str:
     over the whole trace that `where_is` makes for that (the oracle asks per stuck order).
     """
     messages = order_messages(sim, order_id)
-    status = saga_status(sim, order_id)
-    if messages and status == "stuck":
+    status = workflow_status(sim, order_id)
+    if messages and status == words.STUCK:
         return verdict(sim, order_id, status, messages, waiting=())
     return where_is(sim, order_id).verdict
 
 
 def order_oracle() -> Oracle:
-    """The oracle of the order saga: its invariants, its orders, and when an order is finished."""
-    return Oracle(ORDER_INVARIANTS, order_ids, order_finished, describe=explain_stuck_order)
+    """The oracle of the order saga: its invariants and its orders. An order is finished once
+    an outcome (ShipmentScheduled, OrderCancelled) was published for it."""
+    return Oracle(ORDER_INVARIANTS, order_ids, describe=explain_stuck_order)

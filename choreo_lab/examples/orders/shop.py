@@ -1,0 +1,43 @@
+"""The shop's data, which makes orders fail on purpose, and random orders under a seed.
+
+A customer whose card is declined (`DECLINED_CUSTOMERS`), an item with low or no stock
+(`STOCK`), an address that cannot be shipped to (`UNSHIPPABLE`). The business rules that
+read this data are shared by every design of the order flow.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+PRICES: dict[str, int] = {"book": 12, "lamp": 30, "kettle": 25, "unicorn": 99}
+STOCK: dict[str, int] = {"book": 100, "lamp": 3, "kettle": 10, "unicorn": 0}
+DECLINED_CUSTOMERS: tuple[str, ...] = ("mallory",)
+UNSHIPPABLE: tuple[str, ...] = ("Atlantis",)
+CUSTOMERS: tuple[str, ...] = ("ada", "grace", "alan", "barbara", "mallory")
+ADDRESSES: tuple[str, ...] = ("1 Main St", "22 Acacia Ave", "7 Harbour Rd", "Atlantis")
+
+
+def price_of(item: str, quantity: int) -> int:
+    """What an order costs (an unknown item costs nothing, and then fails for lack of stock)."""
+    return PRICES.get(item, 0) * quantity
+
+
+def random_orders(count: int, seed: int | str = 0, *, failure_rate: float = 0.3) -> list[dict[str, Any]]:
+    """`count` order requests; about `failure_rate` of them are meant to fail somewhere."""
+    rng = random.Random(f"orders/{seed}")
+    orders = []
+    for index in range(1, count + 1):
+        order = {"order_id": f"o-{index}", "customer": rng.choice(CUSTOMERS[:-1]),
+                 "item": rng.choice(("book", "kettle")), "quantity": rng.randint(1, 3),
+                 "address": rng.choice(ADDRESSES[:-1])}
+        if rng.random() < failure_rate:
+            failure = rng.choice(("declined", "out_of_stock", "unshippable"))
+            if failure == "declined":
+                order["customer"] = DECLINED_CUSTOMERS[0]
+            elif failure == "out_of_stock":
+                order["item"] = "unicorn"
+            else:
+                order["address"] = UNSHIPPABLE[0]
+        orders.append(order)
+    return orders

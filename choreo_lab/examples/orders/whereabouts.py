@@ -1,0 +1,231 @@
+"""Where is my order? No service knows; this asks all four and reads the order's trace.
+
+The forensics of the course: what each service recorded, who still holds one of the
+order's messages and why, and - for an order that will not move - the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ... import vocabulary as words
+from ...envelope import Envelope
+from ...simulation import Simulation
+from ...story import workflow_status
+from ...text import did_you_mean
+from ...trace import TraceRecord
+from .records import (
+    FACT_EVENTS,
+    inventory_ledger,
+    order_messages,
+    payment_ledger,
+    recorded_facts,
+    service_state,
+)
+
+
+@dataclass(frozen=True)
+class OrderWhereabouts:
+    """One order's end-to-end status, pieced together from four services and the trace."""
+
+    order_id: str
+    status: str                  # running / compensating / completed / compensated / stuck
+    knows: dict[str, str]        # service -> what it knows about the order, in words
+    last_event: str
+    waiting_on: tuple[str, ...]  # who the order waits for, and why
+    verdict: str                 # one line
+
+    def __str__(self) -> str:
+        lines = [f"order {self.order_id}: {self.verdict}"]
+        lines += [f"  {service:<10} {what}" for service, what in self.knows.items()]
+        lines.append(f"  last event: {self.last_event}")
+        lines += [f"  waiting on: {reason}" for reason in self.waiting_on]
+        return "\n".join(lines)
+
+
+def where_is(sim: Simulation, order_id: str) -> OrderWhereabouts:
+    """Where is my order? No service knows; this asks all four and reads the trace.
+
+    Cost: one pass over the trace and a few over the payment and inventory ledgers.
+    """
+    messages = order_messages(sim, order_id)
+    if not messages and order_id not in service_state(sim, "order").get("orders", {}):
+        raise unknown_order(sim, order_id)
+    status = workflow_status(sim, order_id)
+    waiting = tuple(waiting_on(sim, messages))
+    last = messages[-1] if messages else None
+    last_event = (f"{last.event_type} {last.message_id} from {last.producer} "
+                  f"at t={last.published_at}" if last else "none: nothing about it was published")
+    return OrderWhereabouts(order_id, status, what_each_service_knows(sim, order_id), last_event,
+                            waiting, verdict(sim, order_id, status, messages, waiting))
+
+
+def unknown_order(sim: Simulation, order_id: str) -> ValueError:
+    """The error for an order id nobody has heard of, naming the ones that exist."""
+    known = list(service_state(sim, "order").get("orders", {})) or sim.trace.correlation_ids()
+    hint = did_you_mean(order_id, known)
+    return ValueError(f"no order {order_id!r} in this simulation; known orders: "
+                      f"{', '.join(known) or '(none yet)'}.{hint}")
+
+
+def what_each_service_knows(sim: Simulation, order_id: str) -> dict[str, str]:
+    """Per service, in words, what its own state says about one order."""
+    record = service_state(sim, "order").get("orders", {}).get(order_id)
+    recorded = recorded_facts(sim, order_id)
+    return {
+        "order": (f"status {record['status']!r} "
+                  f"(learned: {', '.join(record['facts']) or 'nothing yet'})"
+                  if record else "has not taken the order"),
+        "payment": describe_payment(sim, order_id, recorded["payment"]),
+        "inventory": describe_inventory(sim, order_id, recorded["inventory"]),
+        "shipping": describe_shipping(sim, order_id, recorded["shipping"]),
+    }
+
+
+def describe_payment(sim: Simulation, order_id: str, facts: list[str]) -> str:
+    """e.g. "charged 30 at t=2, refunded 30 at t=9"."""
+    words = {"charge": "charged", "refund": "refunded"}
+    said = [f"{words[e['kind']]} {e['amount']}{at(e)}"
+            for e in payment_ledger(sim) if e["order_id"] == order_id]
+    if "declined" in facts:
+        said.append("declined the card")
+    return ", ".join(said) or "nothing yet"
+
+
+def describe_inventory(sim: Simulation, order_id: str, facts: list[str]) -> str:
+    """e.g. "reserved 1 x lamp at t=3, released 1 x lamp at t=8"."""
+    words = {"reserve": "reserved", "release": "released"}
+    said = [f"{words[e['kind']]} {e['quantity']} x {e['item']}{at(e)}"
+            for e in inventory_ledger(sim) if e["order_id"] == order_id]
+    if "out_of_stock" in facts:
+        said.append("out of stock")
+    return ", ".join(said) or "nothing yet"
+
+
+def describe_shipping(sim: Simulation, order_id: str, facts: list[str]) -> str:
+    """e.g. "scheduled trk-o-1" or "failed: cannot ship to Atlantis"."""
+    state = service_state(sim, "shipping")
+    if "shipped" in facts:
+        return f"scheduled {state['shipments'][order_id].get('tracking', '')}".rstrip()
+    if "shipment_failed" in facts:
+        return f"failed: {state['failed'][order_id]}"
+    return "nothing yet"
+
+
+def at(entry: dict[str, Any]) -> str:
+    """" at t=5" for a ledger entry that says when it happened, else ""."""
+    return f" at t={entry['at']}" if entry.get("at") is not None else ""
+
+
+def waiting_on(sim: Simulation, messages: list[Envelope]) -> list[str]:
+    """For each of the order's messages some service has not acked yet: who holds it, and why."""
+    settled: dict[tuple[str, str], TraceRecord] = {}
+    latest: dict[tuple[str, str], TraceRecord] = {}
+    workflows = dict.fromkeys(envelope.correlation_id for envelope in messages)
+    for record in (r for workflow in workflows for r in sim.trace.for_correlation(workflow)):
+        if record.kind not in (words.PUBLISH, words.NO_SUBSCRIBER):
+            key = (record.message_id or "", record.service)
+            (settled if record.kind in words.SETTLED_KINDS else latest)[key] = record
+    reasons = []
+    for envelope in messages:
+        for name in sim.services:
+            done = settled.get((envelope.message_id, name))
+            if sim.handles(name, envelope) and (done is None or done.kind != words.ACK):
+                last = done or latest.get((envelope.message_id, name))
+                reasons.append(why_waiting(sim, name, envelope, last))
+    return reasons
+
+
+def why_waiting(sim: Simulation, service: str, envelope: Envelope,
+                last: TraceRecord | None) -> str:
+    """One line: why `service` has not finished with `envelope` (from its status and the trace)."""
+    what = f"{envelope.event_type} {envelope.message_id}"
+    status = sim.status(service)
+    if status in (words.DOWN, words.PAUSED):
+        backlog = sum(sim.backlog(service).values())
+        return (f"{service} is {status} with {backlog} message{'s' * (backlog != 1)} in its "
+                f"backlog; {what} waits for it")
+    kind = last.kind if last is not None else None
+    detail = last.detail if last is not None else ""
+    return {
+        None: f"{what} is on its way to {service}",
+        "dead-letter": f"{service} gave up on {what} after {last and last.attempt} attempts "
+                       f"({detail}); it sits in the dead letters until redriven",
+        "crash": f"{service} crashed handling {what} ({detail}); it will be redelivered",
+        "nack": f"{service} failed handling {what} ({detail}); it will be retried",
+        "abandon": f"{service} was killed while handling {what}; it will be redelivered",
+        "drop": f"{what} was lost on its way to {service}; redelivery after the ack timeout",
+        "duplicate": f"{service} handled {what} but its ack was lost; it will come again",
+        "delay": f"{what} is delayed on its way to {service}",
+        "reorder": f"{what} is delayed on its way to {service} (later messages may overtake it)",
+    }.get(kind, f"{service} is handling {what}")
+
+
+def verdict(sim: Simulation, order_id: str, status: str, messages: list[Envelope],
+            waiting: tuple[str, ...]) -> str:
+    """The one-line answer to "where is my order?"."""
+    if status == words.STUCK:
+        return f"stuck: {why_stuck(sim, order_id, messages)}"
+    if status not in words.OUTCOMES:
+        return f"{status}, waiting: {waiting[0]}" if waiting else f"{status}: on its way"
+    payments = [e for e in payment_ledger(sim) if e["order_id"] == order_id]
+    charged = sum(e["amount"] for e in payments if e["kind"] == "charge")
+    refunded = sum(e["amount"] for e in payments if e["kind"] == "refund")
+    charges = sum(1 for e in payments if e["kind"] == "charge")
+    warning = f" - but payment charged it {charges} times" if charges > 1 else ""
+    shipping = service_state(sim, "shipping")
+    if status == words.COMPLETED:
+        tracking = shipping.get("shipments", {}).get(order_id, {}).get("tracking", "?")
+        return f"completed: shipped ({tracking}), paid {charged}{warning}"
+    facts = service_state(sim, "order")["orders"][order_id]["facts"]
+    if "declined" in facts:
+        return f"compensated: card declined, nothing charged{warning}"
+    cause = ("out of stock" if "out_of_stock" in facts
+             else shipping.get("failed", {}).get(order_id, "shipment failed"))
+    released = " and stock released" if "released" in facts else ""
+    return f"compensated: {cause}; charged {charged}, refunded {refunded}{released}{warning}"
+
+
+def why_stuck(sim: Simulation, order_id: str, messages: list[Envelope]) -> str:
+    """Why an unfinished order will not move although nothing is left to deliver."""
+    letters = [letter for letter in sim.dead_letters
+               if getattr(letter.envelope.event, "order_id", None) == order_id]
+    if letters:
+        letter = letters[0]
+        return (f"{letter.envelope.event_type} {letter.envelope.message_id} was dead-lettered by "
+                f"{letter.group} after {letter.attempts} attempts ({letter.reason}); redrive it")
+    record = service_state(sim, "order").get("orders", {}).get(order_id)
+    if record is None:
+        return "the order service never took the order"
+    published = {envelope.event_type: envelope.message_id for envelope in messages}
+    for service, facts in recorded_facts(sim, order_id).items():
+        for fact in facts:
+            if fact in record["facts"]:
+                continue
+            event_type = FACT_EVENTS[fact][1]
+            if event_type not in published:
+                return (f"{service} recorded {fact!r} but never published {event_type}: "
+                        "its state was written and its event lost (the dual-write bug)")
+            return (f"{service} published {event_type} {published[event_type]}, "
+                    f"but the order service never learned {fact!r}")
+    service, awaited = next(iter(awaited_steps(record["facts"])), ("?", "its next step"))
+    return (f"{service} never made {awaited}; nothing is left to deliver "
+            f"(status {record['status']!r})")
+
+
+def awaited_steps(facts: list[str]) -> list[tuple[str, str]]:
+    """What an unfinished order waits for next, given what the order service has learned."""
+    known = set(facts)
+    if "out_of_stock" in known or "shipment_failed" in known:
+        cause = "OutOfStock" if "out_of_stock" in known else "ShipmentFailed"
+        steps = [("payment", f"a refund after {cause}")] if "refunded" not in known else []
+        if cause == "ShipmentFailed" and "released" not in known:
+            steps.append(("inventory", "a stock release after ShipmentFailed"))
+        return steps
+    for fact, step in (("paid", ("payment", "a charge or a decline for OrderPlaced")),
+                       ("reserved", ("inventory", "a reservation for PaymentCompleted")),
+                       ("shipped", ("shipping", "a shipment for InventoryReserved"))):
+        if fact not in known:
+            return [step]
+    return []
