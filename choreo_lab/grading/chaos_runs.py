@@ -9,7 +9,9 @@ smallest failing schedule the explorer could shrink it to, what broke, and the t
 from __future__ import annotations
 
 from ..chaos import FaultSpace, explore
-from ..consistency import order_oracle
+from ..examples.order_invariants import (
+    order_oracle,  # choreo_lab.examples.orders.order_oracle after the examples split
+)
 from ..examples.orders import order_services, place_orders, random_orders
 from ..faults import FaultPlan
 from ..service import Service

@@ -7,7 +7,9 @@ without a charge, stock never put back, stuck half-way.
 
 from __future__ import annotations
 
-from ..consistency import order_oracle
+from ..examples.order_invariants import (
+    order_oracle,  # choreo_lab.examples.orders.order_oracle after the examples split
+)
 from ..examples.orders import where_is
 from .feedback import plural
 from .scenarios import SagaRun
