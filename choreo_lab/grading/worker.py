@@ -206,7 +206,7 @@ def grade_submission(name: str, text: str, limits: Limits, hide: list[str]) -> d
 def unreadable(verdict: dict[str, Any], name: str, problem: str) -> dict[str, Any]:
     """A verdict of zero for a notebook that cannot be read, out of what its name implies."""
     exercise = exercise_of(None, name)
-    tasks = exercises().get(exercise or "", [])
+    tasks = graded_exercises().get(exercise or "", [])
     return verdict | {"exercise": exercise, "status": "error",
                       "max_score": sum(task.max_points for task in tasks),
                       "tasks": failed_tasks(tasks, problem[0].upper() + problem[1:] + "."),
