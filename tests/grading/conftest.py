@@ -22,6 +22,10 @@ from choreo_lab.grading.safety import LearnerTimeout, captured_output, time_limi
 from choreo_lab.grading.student_version import is_grade
 
 from .attacks import build_attacks
+from .variants import NON_IDEMPOTENT_REFUND, OFF_BY_ONE, REFUND_WITHOUT_RELEASE
+
+#: One known-wrong answer per exercise, graded by `choreo-lab grade` and run in a kernel too.
+AGREEMENT_VARIANTS = (OFF_BY_ONE, REFUND_WITHOUT_RELEASE, NON_IDEMPOTENT_REFUND)
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -142,7 +146,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ex01 = "ex01-inventory"
     for exercise in SOURCES:
         submission(folder, "reference", exercise)
-    submission(folder, "stub", ex01, stub=True)  # the other stubs: test_checks.py, in-process
+    for exercise in SOURCES:
+        submission(folder, "stub", exercise, stub=True)
+    for variant in AGREEMENT_VARIANTS:
+        submission(folder, "wrong", variant.exercise, cells=variant.cells)
     submission(folder, "raises", ex01, cells={"inventory_service": TOP_LEVEL_RAISE})
     submission(folder, "prints-in-handler", ex01, cells={"inventory_service": HANDLER_PRINTS})
     submission(folder, "exits", ex01, cells={"inventory_service": HANDLER_EXITS})
