@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/chaos.py
 	$(BIN)/python bench/dashboard_refresh.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/grading.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
