@@ -9,7 +9,6 @@ forward steps (`forward_services`) and run failing orders through the saga.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 from ..events import Event
 from ..examples.orders import (
@@ -18,10 +17,8 @@ from ..examples.orders import (
     PaymentCompleted,
     make_inventory_service,
     make_payment_service,
-    order_services,
 )
 from ..service import Service
-from ..simulation import Simulation
 from .learner import Learner, without_handlers
 from .outcomes import (
     expect_finished,
@@ -45,15 +42,6 @@ def forward_services() -> tuple[Service, Service]:
     """Payment that only charges, and inventory that only reserves: no compensations yet."""
     return (forward_only(make_payment_service(), OrderPlaced),
             forward_only(make_inventory_service(), PaymentCompleted))
-
-
-def saga_with(add_compensations: Callable[[Service, Service], None], seed: int = 1,
-              **options: object) -> Simulation:
-    """The order saga whose payment and inventory get their compensations from `add_compensations`."""
-    payment, inventory = forward_services()
-    add_compensations(payment, inventory)
-    return Simulation(order_services(payment=payment, inventory=inventory), seed=seed,
-                      **options)  # type: ignore[arg-type]
 
 
 def compensated_run(learner: Learner, orders: list[dict], faults: list | tuple = ()) -> SagaRun:
