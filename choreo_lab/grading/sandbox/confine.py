@@ -29,6 +29,7 @@ from pathlib import Path
 CLONE_NEWNS = 0x00020000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 32, 4096, 8192, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
+MNT_DETACH = 2
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 #: Top-level folders the sandbox keeps seeing: the system. Everything else at / is covered.
 SYSTEM_FOLDERS = frozenset({"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
@@ -99,10 +100,17 @@ def private_mounts(plan: Plan) -> None:
     """A mount namespace of our own: private temp folders, reference code hidden, package read-only."""
     _call(_libc().unshare(CLONE_NEWNS), "unshare")
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for folder in PRIVATE_TMP:  # /tmp first: staging happens inside it
+    stage_root = f"/run/choreo-lab-stage-{os.getpid()}"  # on the host only as an empty folder
+    os.makedirs(stage_root, exist_ok=True)
+    mount("tmpfs", stage_root, "tmpfs", 0, "size=64k,mode=700")
+    staged = stage(plan.reach, stage_root)
+    for folder in PRIVATE_TMP:
         if os.path.isdir(folder):
             mount("tmpfs", folder, "tmpfs", 0, f"size={plan.tmp_size},mode=1777")
-    unstage(stage_reachable(plan.reach))
+    cover_outside(staged)
+    unstage(staged)
+    _call(_libc().umount2(stage_root.encode(), MNT_DETACH), f"umount {stage_root}")
+    os.rmdir(stage_root)
     for path in plan.read_only:
         if os.path.isdir(path):
             mount(path, path, None, MS_BIND | MS_REC)
@@ -140,22 +148,28 @@ def outside_folders() -> list[str]:
                   and os.path.isdir(f"/{name}") and not os.path.islink(f"/{name}"))
 
 
-def stage_reachable(paths: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Cover every folder outside the system's, keeping each of `paths` reachable.
+def stage(paths: tuple[str, ...], stage_root: str) -> list[tuple[str, str]]:
+    """Bind-mount each of `paths` that is about to be covered to a staging point.
 
-    Each path that is below a folder to cover (outside the system's, or one others cannot
-    enter) is bind-mounted to a staging point, the folders are covered by empty tmpfs mounts
-    that anyone may enter, and `unstage` moves the bind mounts back in place. Needs the
-    private /tmp mounted (staging points live there). Returns (staging, target) pairs.
+    A path is covered when it lies below a folder outside the system's, below one that
+    others may not enter (e.g. /root, mode 0700), or in a temp folder that becomes private.
+    `cover_outside` then covers those folders with empty tmpfs mounts anyone may enter, and
+    `unstage` moves each bind mount back to its place. Returns (staging, target) pairs.
     """
     wanted = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)})
     wanted = [p for p in wanted if not any(p != q and p.startswith(q + "/") for q in wanted)]
     staged: list[tuple[str, str]] = []
-    for number, path in enumerate(p for p in wanted if blocked_ancestor(p, set())):
-        staging = f"/tmp/.choreo-stage-{os.getpid()}-{number}"
-        os.makedirs(staging, exist_ok=True)
+    for number, path in enumerate(p for p in wanted if blocked_ancestor(p, set()) or any(
+            p.startswith(folder + "/") for folder in PRIVATE_TMP)):
+        staging = f"{stage_root}/{number}"
+        os.makedirs(staging)
         mount(path, staging, None, MS_BIND | MS_REC)
         staged.append((staging, path))
+    return staged
+
+
+def cover_outside(staged: list[tuple[str, str]]) -> None:
+    """Cover every folder outside the system's, and each private folder above a staged path."""
     covered: set[str] = set()
     for folder in outside_folders():
         mount("tmpfs", folder, "tmpfs", 0, "size=64k,mode=755")
@@ -164,15 +178,13 @@ def stage_reachable(paths: tuple[str, ...]) -> list[tuple[str, str]]:
         while (ancestor := blocked_ancestor(path, covered)) is not None:
             mount("tmpfs", ancestor, "tmpfs", 0, "size=64k,mode=755")
             covered.add(ancestor)
-    return staged
 
 
 def unstage(staged: list[tuple[str, str]]) -> None:
-    """Move each staged bind mount to its target (inside the tmpfs `stage_reachable` laid)."""
+    """Move each staged bind mount to its target (inside the tmpfs `cover_outside` laid)."""
     for staging, target in staged:
         os.makedirs(target, exist_ok=True)
         mount(staging, target, None, MS_MOVE)
-        os.rmdir(staging)
 
 
 def limit(plan: Plan) -> None:
