@@ -22,10 +22,7 @@ from choreo_lab.grading.safety import LearnerTimeout, captured_output, time_limi
 from choreo_lab.grading.student_version import is_grade
 
 from .attacks import build_attacks
-from .variants import NON_IDEMPOTENT_REFUND, OFF_BY_ONE, REFUND_WITHOUT_RELEASE
-
-#: One known-wrong answer per exercise, graded by `choreo-lab grade` and run in a kernel too.
-AGREEMENT_VARIANTS = (OFF_BY_ONE, REFUND_WITHOUT_RELEASE, NON_IDEMPOTENT_REFUND)
+from .variants import AGREEMENT_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
