@@ -45,6 +45,13 @@ def package_paths() -> dict[str, str]:
             "prefix": os.path.realpath(sys.prefix)}
 
 
+def python_paths() -> list[str]:
+    """Where this Python's standard library and installed packages live (never the cwd)."""
+    import sysconfig
+    return sorted({os.path.realpath(sysconfig.get_path(name))
+                   for name in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
 class Sandbox:
     """One submission's sandbox process, for the duration of its grading."""
 
@@ -80,27 +87,24 @@ class Sandbox:
         self._requests, self.reader = requests_write, FrameReader(replies_read)
         for stream, keep in ((self.process.stdout, False), (self.process.stderr, True)):
             threading.Thread(target=self._drain, args=(stream, keep), daemon=True).start()
-        ready = self.request({"op": "setup", "plan": self._plan(),
-                              "notebook_name": self.notebook_name,
-                              "notebook": self.notebook_text}, START_TIMEOUT)
-        self.notes = list(ready.get("notes", []))
+        self.request({"op": "setup", "plan": self._plan(), "notebook_name": self.notebook_name,
+                      "notebook": self.notebook_text}, START_TIMEOUT)
 
     def _plan(self) -> dict[str, Any]:
         paths = package_paths()
         uid = self.containment.uid
-        if uid is not None and not self.hide_is_possible():
-            self.notes.append("the sandbox could not hide files (no mount namespace)")
+        if uid is None:
+            self.notes.append("not run as root: the sandbox shares the grader's user and sees "
+                              "its files (limits, process tracking and the pipe still hold)")
         group = self.containment.cgroup
         return {"uid": uid, "cgroup_procs": str(group / "cgroup.procs") if group else None,
                 "hide": [paths["examples"], paths["grading"], *self.hide],
                 "read_only": [paths["package"], paths["prefix"], paths["base_prefix"]],
-                "reach": [paths["package"], paths["prefix"], paths["base_prefix"]],
+                "reach": [paths["package"], paths["prefix"], paths["base_prefix"],
+                          *python_paths()],
                 "memory": self.memory, "processes": self.processes,
                 "cpu_seconds": self.cpu,
                 "scratch": f"/tmp/submission-{os.getpid()}"}
-
-    def hide_is_possible(self) -> bool:
-        return os.geteuid() == 0
 
     def close(self) -> None:
         """End the sandbox and everything it started; wait until they are all gone."""

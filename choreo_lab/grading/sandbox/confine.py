@@ -23,7 +23,7 @@ import ctypes
 import os
 import resource
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
@@ -52,12 +52,11 @@ class Plan:
     open_files: int = 256
     tmp_size: str = "256m"               # each private tmpfs
     scratch: str = "/tmp/submission"     # its working directory (inside the private /tmp)
-    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict) -> Plan:
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-                  if k in cls.__dataclass_fields__ and k != "notes"}
+                  if k in cls.__dataclass_fields__}
         return cls(**fields)
 
 
@@ -79,9 +78,8 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
           f"mount {target}")
 
 
-def confine(plan: Plan) -> list[str]:
-    """Apply `plan` to this process; returns notes on what could not be done."""
-    notes: list[str] = []
+def confine(plan: Plan) -> None:
+    """Apply `plan` to this process (as root: all of it; otherwise the limits only)."""
     if plan.cgroup_procs:
         Path(plan.cgroup_procs).write_text(str(os.getpid()))
     if plan.uid is not None:
@@ -93,7 +91,6 @@ def confine(plan: Plan) -> list[str]:
         drop_privileges(plan.uid)
     os.chdir(plan.scratch)
     os.environ.update(HOME=plan.scratch, USER="student", LOGNAME="student", TMPDIR="/tmp")
-    return notes
 
 
 def private_mounts(plan: Plan) -> None:
