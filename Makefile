@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: lab test test-fast test-notebooks test-browser notebooks exercises bench clean help
+.PHONY: lab test test-fast test-notebooks test-browser test-nbgrader notebooks exercises bench clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-fast  the library tests only (no notebooks, grading or browser)"
 	@echo "make test-notebooks  nbval on the course notebooks"
 	@echo "make test-browser    the dashboard in JupyterLab + headless Chromium"
+	@echo "make test-nbgrader   real nbgrader 0.9 (own venv) and choreo-lab grade give the same scores"
 	@echo "make notebooks  re-execute and save every course notebook (after changing the library)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make bench      run the benchmarks in bench/"
@@ -45,6 +46,19 @@ notebooks: $(STAMP)
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser -m browser
 
+# nbgrader enables server and lab extensions wherever it is installed: it gets a venv of its own.
+NBGRADER_VENV := .venv-nbgrader
+NBGRADER_STAMP := $(NBGRADER_VENV)/.installed-stamp
+
+$(NBGRADER_STAMP): pyproject.toml
+	@test -x $(NBGRADER_VENV)/bin/python || $(PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet 'nbgrader>=0.9,<0.10' -e .
+	@touch $(NBGRADER_STAMP)
+
+test-nbgrader: $(NBGRADER_STAMP)
+	PATH=$(CURDIR)/$(NBGRADER_VENV)/bin:$$PATH $(NBGRADER_VENV)/bin/python tests/nbgrader/agreement.py
+
 exercises: $(STAMP)
 	$(BIN)/choreo-lab exercises
 
@@ -53,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/chaos.py
 	$(BIN)/python bench/dashboard_refresh.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/grading.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(NBGRADER_VENV) .pytest_cache build *.egg-info

@@ -32,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser(
         "grade", help="grade submitted exercise notebooks (files or folders)",
-        description="Execute each notebook headless, run every check (hidden ones too), print a "
-                    "table of scores and write a JSON report.")
+        description="Run each notebook in a sandbox (its own unprivileged process, with time "
+                    "and resource limits), run every check (hidden ones too) where its grade "
+                    "cell stands, print a table of scores and write a JSON report.")
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="a notebook, or a folder searched for *.ipynb")
     grade.add_argument("--json", action="store_true",
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds one notebook may take in all before grading it stops")
     grade.add_argument("--check-budget", type=float, default=10.0,
                        help="seconds one check may run the learner's code")
+    grade.add_argument("--hidden", type=Path, default=None, metavar="DIR",
+                       help="the hidden checks (default: solutions/hidden_checks of the course)")
     grade.set_defaults(run=run_grade)
 
     generate = commands.add_parser(
@@ -81,29 +84,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_grade(args: argparse.Namespace) -> int:
     """`choreo-lab grade`: grade the notebooks, show the table, write the JSON report."""
-    from .grading.batch import Limits, find_notebooks, grade_all, summary
+    from .grading.batch import find_files, grade_all, read_all, summary
+    from .grading.hidden import ENVIRONMENT, HiddenChecksMissing, graded_exercises, hidden_folder
     from .grading.report import show
+    from .grading.worker import Limits
 
     err = Console(stderr=True)
+    if args.jobs < 1:
+        err.print(f"[red]--jobs must be at least 1, got {args.jobs}[/red]")
+        return 2
     try:
-        notebooks = find_notebooks(args.paths)
-    except FileNotFoundError as error:
+        if args.hidden is not None:
+            os.environ[ENVIRONMENT] = str(args.hidden.resolve())
+        hidden = hidden_folder()
+        os.environ[ENVIRONMENT] = str(hidden)
+        tasks = graded_exercises(hidden)
+        notebooks, skipped = find_files(args.paths)
+    except (FileNotFoundError, HiddenChecksMissing) as error:
         err.print(f"[red]{error}[/red]")
         return 2
     if not notebooks:
         err.print("[red]no notebooks (*.ipynb) found in "
                   + ", ".join(str(p) for p in args.paths) + "[/red]")
         return 2
+    submissions = read_all(notebooks)
     limits = Limits(args.cell_timeout, args.timeout, args.check_budget)
+    hide = [str(path.resolve()) for path in args.paths] + [str(hidden), str(hidden.parent)]
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as progress:
-        bar = progress.add_task("", total=len(notebooks))
+        bar = progress.add_task("", total=len(submissions))
 
         def advance(path: Path, verdict: dict[str, Any]) -> None:
             progress.update(bar, advance=1, description=f"{path} {verdict['score']:g}/"
                                                         f"{verdict['max_score']:g}")
 
-        report = summary(grade_all(notebooks, limits, args.jobs, advance))
+        report = summary(grade_all(submissions, tasks, limits, hide, args.jobs, advance), skipped)
     text = json.dumps(report, indent=2)
     args.report.write_text(text + "\n", "utf-8")
     if args.json:

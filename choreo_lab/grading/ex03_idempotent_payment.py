@@ -8,15 +8,12 @@ whose handler crashed between writing its state and publishing its event.
 
 from __future__ import annotations
 
-from ..examples.orders import random_orders
-from ..faults import Crash, Delay, Drop, Duplicate, Reorder
+from ..faults import Crash, Duplicate
 from .chaos_runs import explore_payment
 from .learner import Learner
 from .outcomes import (
     expect_charged_once,
-    expect_consistent_outcomes,
     expect_finished,
-    expect_oracle_consistent,
     expect_refunded_once,
     expect_untouched_money,
 )
@@ -62,16 +59,6 @@ def charges_once_after_a_crash_before_the_ack(learner: Learner) -> None:
     expect_finished(run, "o-1", "completed")
 
 
-def charges_once_in_a_batch_with_lost_acks_drops_and_delays(learner: Learner) -> None:
-    faults = [Duplicate(event_type="OrderPlaced", service="payment", probability=0.5),
-              Drop(service="payment", probability=0.3),
-              Delay(service="payment", probability=0.3, by=40),
-              Reorder(service="payment", probability=0.2, by=25)]
-    run = payment_run(learner, random_orders(10, seed=5, failure_rate=0.4), faults, seed=5)
-    expect_consistent_outcomes(run, "every order is charged at most once and ends charged "
-                               "(shipped) or with its money back (cancelled).")
-
-
 # -- task "declined" ---------------------------------------------------------------------------
 def declines_once_and_never_charges(learner: Learner) -> None:
     faults = [Duplicate(event_type="OrderPlaced", service="payment", times=1)]
@@ -94,18 +81,6 @@ def refunds_once_when_out_of_stock_comes_twice(learner: Learner) -> None:
     expect_finished(run, "o-1", "compensated")
 
 
-def refunds_once_after_shipping_fails_twice(learner: Learner) -> None:
-    faults = [Duplicate(event_type="ShipmentFailed", service="payment", times=1),
-              Crash(point="after_commit_before_ack", event_type="ShipmentFailed",
-                    service="payment", times=1)]
-    orders = [order("o-1", item="kettle", quantity=2, address="Atlantis"),
-              order("o-2", customer="mallory", address="Atlantis")]
-    run = payment_run(learner, orders, faults)
-    expect_refunded_once(run, "o-1", REFUND_HINT)
-    expect_finished(run, "o-1", "compensated")
-    expect_untouched_money(run, "o-2", "o-2 was declined;", REFUND_HINT)
-
-
 # -- task "crash_recovery" ---------------------------------------------------------------------
 def completes_an_order_after_a_crash_between_write_and_publish(learner: Learner) -> None:
     faults = [Crash(point="after_write_before_publish", event_type="OrderPlaced",
@@ -120,16 +95,6 @@ def completes_an_order_after_a_crash_between_write_and_publish(learner: Learner)
                  "charged, but nobody downstream ever hears of it.", REANNOUNCE_HINT, "o-1")
 
 
-def recovers_from_write_publish_crashes_anywhere(learner: Learner) -> None:
-    faults = [Crash(point="after_write_before_publish", service="payment", probability=0.5,
-                    times=4),
-              Duplicate(service="payment", probability=0.3)]
-    run = payment_run(learner, random_orders(8, seed=9, failure_rate=0.5), faults,
-                      outbox=False, seed=9)
-    expect_oracle_consistent(run, REANNOUNCE_HINT + " The same goes for refunds: a repeated "
-                             "OutOfStock or ShipmentFailed gets the same PaymentRefunded again.")
-
-
 # -- task "chaos" ------------------------------------------------------------------------------
 CHAOS_HINT = ("replay the smallest schedule: Simulation(order_services(payment=make_payment_service()), "
               "seed=..., faults=[...]), place the same orders, run_until_idle(), and read "
@@ -141,10 +106,6 @@ def survives_the_chaos_explorer(learner: Learner) -> None:
     explore_payment(payment, schedules=60, seed=1, hint=CHAOS_HINT)
 
 
-def survives_more_seeded_chaos(learner: Learner) -> None:
-    payment = learner.service(FACTORY, "payment")
-    explore_payment(payment, schedules=120, seed=2, hint=CHAOS_HINT)
-
 
 TASKS = (
     Task("charge_once", EXERCISE, "charge each order exactly once", (
@@ -152,9 +113,7 @@ TASKS = (
               charges_once_when_order_placed_comes_twice),
         Check("charges once when the service crashes after committing, before the ack", 1,
               charges_once_after_a_crash_before_the_ack),
-        Check("charges once per order in a batch with lost acks, drops and delays", 1,
-              charges_once_in_a_batch_with_lost_acks_drops_and_delays, hidden=True),
-    )),
+    ), hidden_count=1, hidden_points=1),
     Task("decline_once", EXERCISE, "decline a card once, never charge it", (
         Check("declines mallory's card, even twice, without charging", 1,
               declines_once_and_never_charges),
@@ -162,19 +121,13 @@ TASKS = (
     Task("refund_once", EXERCISE, "refund exactly once", (
         Check("refunds once when OutOfStock is delivered twice", 1,
               refunds_once_when_out_of_stock_comes_twice),
-        Check("refunds once when ShipmentFailed comes again, and never refunds a declined order",
-              1, refunds_once_after_shipping_fails_twice, hidden=True),
-    )),
+    ), hidden_count=1, hidden_points=1),
     Task("crash_recovery", EXERCISE, "recover from a crash between writing and publishing", (
         Check("completes an order after a crash between the charge and its publish (outbox off)",
               1, completes_an_order_after_a_crash_between_write_and_publish),
-        Check("recovers from such crashes at any message of a batch", 1,
-              recovers_from_write_publish_crashes_anywhere, hidden=True),
-    )),
+    ), hidden_count=1, hidden_points=1),
     Task("chaos", EXERCISE, "survive the chaos explorer", (
         Check("keeps every invariant over 60 seeded fault schedules", 1,
               survives_the_chaos_explorer),
-        Check("keeps every invariant over 120 more seeded fault schedules", 1,
-              survives_more_seeded_chaos, hidden=True),
-    )),
+    ), hidden_count=1, hidden_points=1),
 )

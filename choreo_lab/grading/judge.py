@@ -1,16 +1,18 @@
 """Running a task's checks against the learner's code, each in a time budget.
 
-Whatever the learner's code does - raise, loop, print megabytes - a check ends with a
-verdict: passed, or failed with a message. Only `KeyboardInterrupt` (the person pressing
-stop) and the interpreter exiting get through.
+Whatever the learner's code does - raise, loop, print megabytes, kill its process - a check
+ends with a verdict: passed, or failed with a message. Only `KeyboardInterrupt` (the person
+pressing stop) and the interpreter exiting get through. A verdict is always 0 or the check's
+points: nothing the learner's code returns is ever taken as a score.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Callable
 
 from .feedback import wrap
-from .learner import Learner, describe_error, learner_location
+from .learner import Learner, LearnerGone, describe_error, learner_location
 from .results import CheckResult, TaskResult
 from .safety import LearnerTimeout, captured_output, time_limit
 from .tasks import Check, Failed, Task
@@ -20,29 +22,44 @@ CHECK_BUDGET = 10.0
 #: Characters of output a check keeps from the learner's code; more fails the check.
 OUTPUT_CAP = 1_000_000
 
+LearnerFactory = Callable[[float], Learner]
 
-def judge_task(task: Task, namespace: dict[str, Any], *, hidden: bool = False,
-               budget: float = CHECK_BUDGET) -> TaskResult:
-    """Run the task's public checks (and hidden ones if `hidden`) on the names in `namespace`."""
-    results = tuple(judge_check(check, namespace, budget) for check in task.selected(hidden))
-    not_run = () if hidden else task.hidden_checks
+
+def judge_task(task: Task, learner: LearnerFactory, *, hidden: bool = False,
+               budget: float = CHECK_BUDGET, timed: bool = True) -> TaskResult:
+    """Run the task's public checks (and hidden ones if `hidden`) on a fresh learner each.
+
+    `learner(budget)` gives the learner's code for one check. `timed` stops a check with a
+    timer signal after `budget` seconds (in this process); a remote learner keeps its own time.
+    """
+    if hidden and not task.complete:
+        raise ValueError(f"the hidden checks of task {task.name!r} are not loaded")
+    checks = task.checks if hidden else task.public_checks
+    results = tuple(judge_check(check, learner, budget, timed) for check in checks)
+    not_run = 0 if hidden else task.hidden_count
     return TaskResult(task.name, task.exercise, task.title, task.max_points, results,
-                      len(not_run), sum(check.points for check in not_run))
+                      not_run, 0.0 if hidden else task.hidden_points)
 
 
-def judge_check(check: Check, namespace: dict[str, Any], budget: float) -> CheckResult:
+def judge_check(check: Check, learner: LearnerFactory, budget: float,
+                timed: bool = True) -> CheckResult:
     """One check's verdict; the learner's errors, loops and floods of output all become failures."""
     message = ""
+    code = learner(budget)
     with captured_output(OUTPUT_CAP) as printed:
         try:
-            with time_limit(budget):
-                check.run(Learner(namespace))
+            with time_limit(budget) if timed else contextlib.nullcontext():
+                check.run(code)
         except Failed as failure:
             message = str(failure)
         except LearnerTimeout:
             message = wrap(f"Your code did not finish within {budget:g} s, so it was stopped. "
                            "Is there a loop that never ends (a `while` whose condition never "
                            "changes), or a handler that waits for something?")
+        except LearnerGone as gone:
+            message = wrap(f"{str(gone)[:1].upper()}{str(gone)[1:]}, so nothing more could be "
+                           "checked. Does the code call os._exit(), crash the interpreter, or "
+                           "ignore interrupts?")
         except RecursionError:
             message = "Your code recursed too deeply (a function that calls itself forever?)."
         except MemoryError:
@@ -51,8 +68,9 @@ def judge_check(check: Check, namespace: dict[str, Any], budget: float) -> Check
             where = learner_location(error)
             message = (f"Checking stopped with an error: {describe_error(error)}"
                        + (f" ({where})" if where else "") + ".")
-    if printed.overflowed:
-        message = wrap(f"Your code printed {printed.size:,} characters during this check (more "
+    size = printed.size + code.printed
+    if size > OUTPUT_CAP:
+        message = wrap(f"Your code printed {size:,} characters during this check (more "
                        f"than {OUTPUT_CAP:,}); remove the print() calls from your handlers. "
                        + ("The check also found: " + message if message else ""))
     score = 0.0 if message else check.points

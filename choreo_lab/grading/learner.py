@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..events import Event
+from ..events import Event, describe_value
 from ..service import Context, Service
 from .tasks import Failed
 
@@ -71,49 +71,86 @@ def without_handlers(service: Service) -> Service:
                    processing_time=service.processing_time)
 
 
+class LearnerGone(BaseException):
+    """The learner's process is gone (it died, hung or broke the protocol): nothing more runs."""
+
+
+def undefined(name: str) -> Failed:
+    return Failed(f"`{name}` is not defined. Run the cell where you write `{name}` "
+                  "(and the cells above it), then check again.")
+
+
+def not_callable(name: str, shown: str) -> Failed:
+    return Failed(f"`{name}` should be a function, but it is {shown:.80}.")
+
+
+def stub(name: str) -> Failed:
+    return Failed(f"`{name}` {STUB_HINT}.")
+
+
+def raised(name: str, error: str, where: str) -> Failed:
+    return Failed(f"calling `{name}(...)` raised {error}" + (f" ({where})" if where else "") + ".")
+
+
 class Learner:
-    """The names a learner defined in the notebook, with the errors their handlers raised."""
+    """The learner's code as the checks see it, and the errors its handlers raised.
 
-    def __init__(self, namespace: dict[str, Any]) -> None:
-        self.namespace = namespace
+    Two kinds exist: `NotebookLearner` calls the code in this process (``check()`` in a
+    student's own notebook); `remote.RemoteLearner` calls it across the sandbox's pipe
+    (the instructor's grader). The checks cannot tell them apart.
+    """
+
+    def __init__(self) -> None:
         self.errors: list[HandlerError] = []
-
-    def function(self, name: str) -> Callable[..., Any]:
-        """The learner's function `name`, or `Failed` saying how to define it."""
-        if name not in self.namespace:
-            raise Failed(f"`{name}` is not defined. Run the cell where you write `{name}` "
-                         "(and the cells above it), then check again.")
-        value = self.namespace[name]
-        if not callable(value):
-            raise Failed(f"`{name}` should be a function, but it is {type(value).__name__} "
-                         f"{value!r:.60}.")
-        return value
+        #: characters the learner's code printed (counted; never shown)
+        self.printed = 0
 
     def call(self, name: str, *args: Any) -> Any:
         """Call the learner's function `name`; an error in it becomes a `Failed` that teaches."""
-        function = self.function(name)
-        try:
-            return function(*args)
-        except NotImplementedError:
-            raise Failed(f"`{name}` {STUB_HINT}.") from None
-        except Failed:
-            raise
-        except Exception as error:  # noqa: BLE001 - any error in learner code is feedback
-            where = learner_location(error)
-            raise Failed(f"calling `{name}(...)` raised {describe_error(error)}"
-                         + (f" ({where})" if where else "") + ".") from None
+        raise NotImplementedError
 
     def service(self, factory: str, name: str, *args: Any) -> Service:
-        """Build the learner's service with `factory(*args)`, checked and wrapped for the saga."""
+        """Build the learner's service with `factory(*args)`, checked and ready for the saga."""
         built = self.call(factory, *args)
         if not isinstance(built, Service):
-            raise Failed(f"`{factory}(...)` returned {type(built).__name__} {built!r:.60}, not a "
+            raise Failed(f"`{factory}(...)` returned {describe_value(built, 80)}, not a "
                          f"Service. Build one with Service({name!r}, ...) and return it "
                          "at the end of the function.")
         if built.name != name:
             raise Failed(f"`{factory}(...)` built a service named {built.name!r}; the saga "
                          f"expects it to be called {name!r}: Service({name!r}, ...).")
         return self.observed(built)
+
+    def observed(self, service: Service) -> Service:
+        """`service`, with its handlers' errors remembered here."""
+        return service
+
+    def first_error(self, service: str | None = None) -> HandlerError | None:
+        """The first error one of the learner's handlers raised (in `service`, if given)."""
+        return next((e for e in self.errors if service is None or e.service == service), None)
+
+
+class NotebookLearner(Learner):
+    """The names a learner defined in the running notebook, called in this process."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__()
+        self.namespace = namespace
+
+    def call(self, name: str, *args: Any) -> Any:
+        if name not in self.namespace:
+            raise undefined(name)
+        function = self.namespace[name]
+        if not callable(function):
+            raise not_callable(name, describe_value(function))
+        try:
+            return function(*args)
+        except NotImplementedError:
+            raise stub(name) from None
+        except Failed:
+            raise
+        except Exception as error:  # noqa: BLE001 - any error in learner code is feedback
+            raise raised(name, describe_error(error), learner_location(error)) from None
 
     def observed(self, service: Service) -> Service:
         """A copy of `service` whose handlers remember the errors they raise."""
@@ -134,7 +171,3 @@ class Learner:
                     ctx.message_id, describe_error(error), learner_location(error)))
                 raise
         return recording
-
-    def first_error(self, service: str | None = None) -> HandlerError | None:
-        """The first error one of the learner's handlers raised (in `service`, if given)."""
-        return next((e for e in self.errors if service is None or e.service == service), None)

@@ -5,23 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from .judge import CHECK_BUDGET, judge_task
-from .results import GRADE_MIME, TaskResult
+from .learner import NotebookLearner
+from .results import TaskResult
 from .tasks import task_named
+
+#: Set inside the instructor's sandbox, where the grader runs the checks itself.
+_GRADER_RUNS_THE_CHECKS = False
+
+
+def grader_runs_the_checks() -> None:
+    """Called by the sandbox: from now on `check()` only says that the grader checks."""
+    global _GRADER_RUNS_THE_CHECKS
+    _GRADER_RUNS_THE_CHECKS = True
 
 
 def check(task: str, *, hidden: bool = False, namespace: dict[str, Any] | None = None,
-          budget: float = CHECK_BUDGET) -> TaskResult:
+          budget: float = CHECK_BUDGET) -> TaskResult | str:
     """Run the checks of one task on the code defined in this notebook, and show the verdict.
 
     Each check runs your service in the order saga under seeded faults and judges what it
     does; a failure says what went wrong, with a hint, the faults injected and a trace
-    excerpt. `hidden=True` also runs the hidden checks (the instructor's grader does).
+    excerpt. `hidden=True` also runs the hidden checks: only where the instructor's hidden
+    checks are at hand (an nbgrader autograde run; see `choreo_lab.grading.hidden`).
     `namespace` is where your functions live (by default the notebook's own names).
     Each check may take `budget` seconds before your code is stopped.
     """
-    definition = task_named(task)
-    return judge_task(definition, notebook_names() if namespace is None else namespace,
-                      hidden=hidden, budget=budget)
+    if _GRADER_RUNS_THE_CHECKS:
+        return ("check() does not run here: the instructor's grader runs every check itself, "
+                "outside this notebook, where each grade cell stands.")
+    if hidden:
+        from .hidden import graded_task
+        definition = graded_task(task)
+    else:
+        definition = task_named(task)
+    names = notebook_names() if namespace is None else namespace
+    return judge_task(definition, lambda _budget: NotebookLearner(names), hidden=hidden,
+                      budget=budget)
 
 
 def notebook_names() -> dict[str, Any]:
@@ -35,16 +54,3 @@ def notebook_names() -> dict[str, Any]:
         raise RuntimeError("check() looks for your code in the notebook's names, but this is not "
                            "running in a notebook; pass them in: check('reserve', namespace=globals())")
     return shell.user_ns
-
-
-def grade_in_kernel(tasks: list[str], *, budget: float = CHECK_BUDGET) -> None:
-    """Run every check (hidden ones too) of `tasks` and display the results for the grader.
-
-    The command-line grader appends a call to this as the last cell of a submission; it
-    reads the ``GRADE_MIME`` output. One task's failure never stops the others.
-    """
-    from IPython.display import display
-
-    results = [check(name, hidden=True, budget=budget).to_json() for name in tasks]
-    total = sum(result["score"] for result in results)
-    display({GRADE_MIME: {"tasks": results}, "text/plain": f"graded: {total:g} points"}, raw=True)

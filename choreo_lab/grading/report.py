@@ -31,10 +31,17 @@ def score_table(report: dict[str, Any]) -> Table:
                       f"{verdict['score']:g}/{verdict['max_score']:g}",
                       Text(notes, style="red" if verdict["status"] != "graded" else "dim"))
     table.add_section()
-    count = len(report["notebooks"])
-    table.add_row(plural(count, "notebook"), "", "",
+    count, skipped = len(report["notebooks"]), len(report.get("skipped", []))
+    table.add_row(plural(count, "notebook") + (f" ({plural(skipped, 'other file')} skipped)"
+                                               if skipped else ""), "", "",
                   f"{report['score']:g}/{report['max_score']:g}", "")
     return table
+
+
+def skipped_files(report: dict[str, Any]) -> RenderableType:
+    """Every file found in a submitted folder that was not graded, with the reason."""
+    return Group(*(Text(f"  {entry['path']}: {entry['reason']}")
+                   for entry in report.get("skipped", [])))
 
 
 def failures(report: dict[str, Any], details: bool) -> RenderableType:
@@ -70,6 +77,9 @@ def first_paragraph(message: str) -> str:
 def show(report: dict[str, Any], console: Console, *, details: bool = False) -> None:
     """Print the score table and the failed checks."""
     console.print(score_table(report))
+    if report.get("skipped"):
+        console.print(Text("Skipped files", style="bold underline"))
+        console.print(skipped_files(report))
     if any(not c["passed"] for v in report["notebooks"] for t in v["tasks"] for c in t["checks"]):
         console.print()
         console.print(Text("Failed checks" + ("" if details else

@@ -1,8 +1,10 @@
 """Results of checks and tasks, and how a notebook shows them.
 
 A `TaskResult` is what `check("...")` returns. In JupyterLab it shows as HTML feedback; its
-``text/plain`` form is the task's score, which is how nbgrader reads partial credit from a
-grade cell; and it carries a JSON form (``GRADE_MIME``) that the command-line grader reads.
+``text/plain`` form is how nbgrader reads partial credit from a grade cell: the score, or -
+when only the public checks ran and all passed - a sentence, which nbgrader counts as full
+credit (so ``nbgrader validate`` passes correct work; ``autograde`` runs the hidden checks
+too and reads their score). The instructor's grader never reads what a notebook displays.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .feedback import plural
-
-GRADE_MIME = "application/vnd.choreo-lab.grade+json"
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,13 @@ class TaskResult:
             rows.append(f"<p><em>{html.escape(note)}</em></p>")
         return "\n".join(rows)
 
+    def credit(self) -> str:
+        """What nbgrader reads: the score, unless only public checks ran and all passed."""
+        if self.hidden_not_run and self.passed:
+            return (f"all public checks passed; the instructor's grader adds "
+                    f"{plural(self.hidden_not_run, 'hidden check')}")
+        return f"{self.score:g}"
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """HTML for people, the score as text/plain for nbgrader, JSON for the grader."""
-        return {"text/html": self._repr_html_(), "text/plain": f"{self.score:g}",
-                GRADE_MIME: self.to_json()}
+        """HTML for people, the credit as text/plain for nbgrader."""
+        return {"text/html": self._repr_html_(), "text/plain": self.credit()}

@@ -29,8 +29,10 @@ import copy
 import re
 from pathlib import Path
 
-import nbformat
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # nbformat takes a second to import: only what writes notebooks loads it
+    from nbformat import NotebookNode
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -132,6 +134,7 @@ def student_version(source: NotebookNode) -> NotebookNode:
 
 def notebook_text(notebook: NotebookNode) -> str:
     """The notebook as JupyterLab saves it (1-space indent, trailing newline)."""
+    import nbformat
     text = nbformat.writes(notebook)
     return text if text.endswith("\n") else text + "\n"
 
@@ -141,6 +144,7 @@ def generated_exercises(solutions: Path) -> dict[str, str]:
     sources = sorted(solutions.glob("ex*.ipynb"))
     if not sources:
         raise ExerciseSourceError(f"no exercise sources (ex*.ipynb) in {solutions}")
+    import nbformat
     return {path.name: notebook_text(student_version(nbformat.read(path, as_version=4)))
             for path in sources}
 

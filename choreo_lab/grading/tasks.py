@@ -5,6 +5,10 @@ cell in the exercise notebook, worth the task's points. A *check* is one behavio
 learner's code, judged by running it (never by reading its source). A check is a plain
 function of a `Learner`; it returns when the behaviour is right and raises `Failed` with a
 message that teaches when it is not.
+
+The package holds the public checks only. A task declares how many hidden checks it has
+and what they are worth (so a notebook can say so, and scores add up); the hidden checks
+themselves live with the instructor's solutions (`hidden`), outside the package.
 """
 
 from __future__ import annotations
@@ -39,18 +43,37 @@ class Task:
     exercise: str
     title: str
     checks: tuple[Check, ...]
+    hidden_count: int = 0        # hidden checks the instructor's grader adds
+    hidden_points: float = 0.0   # ... and their points
 
     @property
     def max_points(self) -> float:
-        return sum(check.points for check in self.checks)
+        return sum(check.points for check in self.public_checks) + self.hidden_points
 
-    def selected(self, hidden: bool) -> tuple[Check, ...]:
-        """The public checks, and the hidden ones too when `hidden` is true."""
-        return tuple(check for check in self.checks if hidden or not check.hidden)
+    @property
+    def public_checks(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if not check.hidden)
 
     @property
     def hidden_checks(self) -> tuple[Check, ...]:
+        """The hidden checks loaded into this task (none in the package's own tasks)."""
         return tuple(check for check in self.checks if check.hidden)
+
+    @property
+    def complete(self) -> bool:
+        """True when the hidden checks are loaded too."""
+        return len(self.hidden_checks) == self.hidden_count
+
+    def with_hidden(self, hidden: tuple[Check, ...]) -> Task:
+        """This task with its hidden checks added; they must match what the task declares."""
+        points = sum(check.points for check in hidden)
+        if len(hidden) != self.hidden_count or points != self.hidden_points or not all(
+                check.hidden for check in hidden):
+            raise ValueError(f"task {self.name!r} declares {self.hidden_count} hidden checks "
+                             f"worth {self.hidden_points:g}, but {len(hidden)} worth {points:g} "
+                             "were given (each marked hidden=True)")
+        return Task(self.name, self.exercise, self.title, self.public_checks + hidden,
+                    self.hidden_count, self.hidden_points)
 
 
 def all_tasks() -> dict[str, Task]:

@@ -10,6 +10,7 @@ import json
 import linecache
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ import pytest
 
 from choreo_lab.grading.safety import LearnerTimeout, captured_output, time_limit
 from choreo_lab.grading.student_version import is_grade
+
+from .attacks import build_attacks
+from .variants import AGREEMENT_VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -129,32 +133,42 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`choreo-lab grade --json` over references, stubs and misbehaving submissions.
 
     Three runs at once: the main folder (a generous check budget, so a loaded machine never
-    fails a right answer); a handler that loops forever, with a 1 s check budget; and a
-    notebook that ignores interrupts, with a 12 s whole-notebook limit. Returns
-    {"report": ..., "by_name": {"raises/ex01-inventory": verdict, ...}, "report_file": path}.
+    fails a right answer), which also holds the hostile submissions of `attacks.py`; a
+    handler that loops forever, with a 1 s check budget; and a notebook that ignores
+    interrupts, with a 12 s whole-notebook limit. Returns {"report": ..., "by_name":
+    {"raises/ex01-inventory": verdict, ...}, "report_file": path, "folder": ..., "before":
+    {path: bytes before the run}, "seconds": wall time, "attacks": what attacks.py built}.
     """
     folder = tmp_path_factory.mktemp("submissions")
     ex01 = "ex01-inventory"
     for exercise in SOURCES:
         submission(folder, "reference", exercise)
-    submission(folder, "stub", ex01, stub=True)  # the other stubs: test_checks.py, in-process
+    for exercise in SOURCES:
+        submission(folder, "stub", exercise, stub=True)
+    for variant in AGREEMENT_VARIANTS:
+        submission(folder, "wrong", variant.exercise, cells=variant.cells)
     submission(folder, "raises", ex01, cells={"inventory_service": TOP_LEVEL_RAISE})
     submission(folder, "prints-in-handler", ex01, cells={"inventory_service": HANDLER_PRINTS})
     submission(folder, "exits", ex01, cells={"inventory_service": HANDLER_EXITS})
     submission(folder, "prints-then-loops-in-cell", ex01, cells={"try_it": CELL_PRINTS_THEN_LOOPS})
     (folder / "not-a-notebook").mkdir()
     (folder / "not-a-notebook" / "ex01-inventory.ipynb").write_text("{ this is not json")
+    (folder / "not-a-notebook" / "notes.txt").write_text("my answers are in the notebook")
+    adversaries = build_attacks(folder)
     others = tmp_path_factory.mktemp("others")
     looping = submission(others, "loops-in-handler", ex01, cells={"inventory_service": HANDLER_LOOPS})
     stubborn = submission(others, "stubborn", ex01, cells={"try_it": CELL_IGNORES_INTERRUPTS})
 
     report_file = folder.parent / "report.json"
+    before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+    started = time.monotonic()
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              cwd=folder.parent) for command in (
         grade_command([folder], report_file),
         grade_command([looping], others / "looping.json", budget=1),
         grade_command([stubborn], others / "stubborn.json", timeout=12))]
     outputs = [run.communicate(timeout=600) for run in runs]
+    seconds = time.monotonic() - started
     for run, (_, err) in zip(runs, outputs):
         assert run.returncode == 0, err.decode()
     report, looping_report, stubborn_report = (json.loads(out) for out, _ in outputs)
@@ -162,4 +176,5 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                for v in report["notebooks"]}
     by_name["loops-in-handler/ex01-inventory"] = looping_report["notebooks"][0]
     by_name["stubborn/ex01-inventory"] = stubborn_report["notebooks"][0]
-    return {"report": report, "by_name": by_name, "report_file": report_file}
+    return {"report": report, "by_name": by_name, "report_file": report_file, "folder": folder,
+            "before": before, "seconds": seconds, "attacks": adversaries}

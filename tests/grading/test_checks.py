@@ -11,18 +11,20 @@ import nbformat
 import pytest
 
 from choreo_lab.grading import check
+from choreo_lab.grading.hidden import graded_exercises
 from choreo_lab.grading.judge import judge_task
+from choreo_lab.grading.learner import NotebookLearner
 from choreo_lab.grading.tasks import Task, exercises
 
-from .conftest import EXERCISES, SOURCES, flat, namespace_of
+from .conftest import EXERCISES, ROOT, SOURCES, flat, namespace_of
 from .variants import CORRECT_DIFFERENTLY, WRONG, Variant
 
 
 def grade(namespace: dict, exercise: str) -> dict[str, tuple[float, float, str]]:
     """Check title -> (score, points, message) over every task of `exercise`, hidden included."""
     found = {}
-    for task in exercises()[exercise]:
-        for result in judge_task(task, namespace, hidden=True).checks:
+    for task in graded_exercises()[exercise]:
+        for result in judge_task(task, lambda _: NotebookLearner(namespace), hidden=True).checks:
             found[result.title] = (result.score, result.points, result.message)
     return found
 
@@ -103,6 +105,26 @@ def test_the_notebook_display_gives_nbgrader_the_score_as_text() -> None:
     bundle = check("reserve", hidden=True, namespace=namespace)._repr_mimebundle_()
     assert bundle["text/plain"] == "3"
     assert "text/html" in bundle
+
+
+def test_passing_public_checks_read_as_full_credit_to_nbgrader_validate() -> None:
+    namespace = namespace_of(nbformat.read(SOURCES["ex01-inventory"], as_version=4))
+    credit = check("reserve", namespace=namespace)._repr_mimebundle_()["text/plain"]
+    with pytest.raises(ValueError):  # nbgrader gives full credit to text that is no number
+        float(credit)
+    stubbed = namespace_of(nbformat.read(EXERCISES / "ex01-inventory.ipynb", as_version=4))
+    assert check("reserve", namespace=stubbed)._repr_mimebundle_()["text/plain"] == "0"
+
+
+def test_the_package_holds_no_hidden_check() -> None:
+    tasks = [task for group in exercises().values() for task in group]
+    assert all(not task.hidden_checks for task in tasks) and sum(t.hidden_count for t in tasks) > 8
+    graded = [task for group in graded_exercises().values() for task in group]
+    assert all(task.complete and task.max_points == public.max_points
+               for task, public in zip(graded, tasks))
+    package = "".join(p.read_text() for p in (ROOT / "choreo_lab").rglob("*.py"))
+    hidden = [c.title for task in graded for c in task.hidden_checks]
+    assert [title for title in hidden if title in package] == []
 
 
 def test_feedback_is_the_same_every_time() -> None:

@@ -6,8 +6,10 @@ All these read one shared grading run (the `graded` fixture in conftest.py).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from choreo_lab.grading.tasks import exercises
@@ -75,6 +77,27 @@ def test_a_submission_that_kills_its_kernel_scores_zero_and_says_so(graded: dict
     assert all("kernel died" in m for m in messages(entry))
 
 
+def test_an_unreadable_notebook_is_out_of_what_its_file_name_implies(graded: dict) -> None:
+    entry = verdict(graded, "not-a-notebook/ex01-inventory")
+    assert entry["max_score"] == 7 and entry["exercise"] == "ex01-inventory"
+    assert len([c for t in entry["tasks"] for c in t["checks"]]) == 7
+
+
+def test_every_file_of_a_submitted_folder_is_counted(graded: dict) -> None:
+    report = graded["report"]
+    skipped = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    assert skipped == {"notes.txt": "not a notebook (.txt)"}
+    assert report["files"] == len(report["notebooks"]) + 1
+
+
+def test_cell_numbers_refer_to_the_notebook_as_submitted(graded: dict) -> None:
+    entry = verdict(graded, "raises/ex01-inventory")
+    submitted = nbformat.read(graded["folder"] / "raises" / "ex01-inventory.ipynb", as_version=4)
+    number = next(i for i, c in enumerate(submitted.cells, start=1)
+                  if c.get("id") == "inventory_service")
+    assert any(p.startswith(f"cell {number} raised ValueError") for p in entry["problems"])
+
+
 def test_a_cell_that_prints_megabytes_and_never_ends_is_interrupted_and_grading_goes_on(
         graded: dict) -> None:
     entry = verdict(graded, "prints-then-loops-in-cell/ex01-inventory")
@@ -88,11 +111,22 @@ def test_a_file_that_is_not_a_notebook_is_reported_not_crashed_on(graded: dict) 
     assert "not a readable notebook" in entry["problems"][0]
 
 
-def test_a_notebook_that_ignores_interrupts_is_stopped_at_the_whole_notebook_limit(
-        graded: dict) -> None:
+def test_a_notebook_that_ignores_interrupts_is_stopped_and_scores_zero(graded: dict) -> None:
     entry = verdict(graded, "stubborn/ex01-inventory")
-    assert entry["status"] == "error" and entry["score"] == 0 and entry["max_score"] == 7
-    assert "longer than 12 s" in entry["problems"][0]
+    assert entry["score"] == 0 and entry["max_score"] == 7
+    assert any("did not stop when interrupted" in p for p in entry["problems"])
+    assert all("did not stop when interrupted" in m for m in messages(entry))
+
+
+def test_a_notebook_that_runs_past_the_whole_notebook_limit_is_stopped(tmp_path: Path) -> None:
+    from choreo_lab.grading.worker import Limits, grade_submission
+    notebook = nbformat.read(SOURCES["ex01-inventory"], as_version=4)
+    notebook.cells[2:2] = [nbformat.v4.new_code_cell("import time\ntime.sleep(1.5)")
+                           for _ in range(3)]
+    verdict = grade_submission("ex01-inventory.ipynb", nbformat.writes(notebook),
+                               Limits(cell_timeout=5, notebook_timeout=3, check_budget=5), [])
+    assert verdict["status"] == "error" and verdict["score"] == 0
+    assert "longer than 3 s (the whole-notebook limit)" in verdict["problems"][0]
 
 
 def test_verdicts_come_in_the_order_of_the_notebooks(graded: dict) -> None:

@@ -1,0 +1,128 @@
+"""The exercises' "Try it" cells: run your service on its own, with the events it reacts to.
+
+A service is its reactions to events, so it can be tried without the rest of the saga:
+publish what it would receive and look at what it answers and what it keeps. Each helper
+prints what happened. While your code is still the stub (``raise NotImplementedError()``)
+it says so in one line instead of a traceback, so "Run All" goes on to the checks.
+
+This module holds no answer: it imports only the saga's events and data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+
+from ..events import Event
+from ..examples.orders import (
+    PRICES,
+    STOCK,
+    OrderPlaced,
+    OutOfStock,
+    PaymentCompleted,
+    PaymentDeclined,
+    ShipmentFailed,
+)
+from ..faults import AnyFault, Duplicate
+from ..service import Service
+from ..simulation import Simulation
+
+STUB_NOTE = ("Your {what} still raises NotImplementedError: replace the stub with your code, "
+             "run that cell, then run this one again.")
+
+
+@contextlib.contextmanager
+def stub_tolerated(what: str) -> Iterator[None]:
+    """Turn a stub's NotImplementedError inside the block into one line of advice."""
+    try:
+        yield
+    except NotImplementedError:
+        print(STUB_NOTE.format(what=what))
+
+
+def run_alone(services: Sequence[Service], events: Sequence[Event],
+              faults: Sequence[AnyFault] = ()) -> Simulation | None:
+    """Publish `events` (one workflow per order id) to `services` alone and run until idle.
+
+    Returns the simulation, or None after printing the advice if a handler is still a stub.
+    """
+    sim = Simulation(services, seed=1, faults=list(faults))
+    for event in events:
+        sim.publish(event, correlation_id=getattr(event, "order_id", None))
+    sim.run_until_idle()
+    stubs = [letter for letter in sim.dead_letters if letter.reason.startswith("NotImplementedError")]
+    if stubs:
+        print(STUB_NOTE.format(what=f"handler for {stubs[0].envelope.event_type} in "
+                                    f"{stubs[0].group}"))
+        return None
+    return sim
+
+
+def print_answers(sim: Simulation, producers: Sequence[str]) -> None:
+    """Each event the `producers` published, under the order it belongs to."""
+    for envelopes in sim.topics.values():
+        for envelope in envelopes:
+            if envelope.producer in producers:
+                print(f"{envelope.correlation_id}: {envelope.producer} published {envelope.event}")
+
+
+# -- exercise 1 --------------------------------------------------------------------------------
+def try_inventory(make_inventory_service: Callable[[dict[str, int]], Service]) -> None:
+    """Two paid orders of 2 lamps each, with 3 lamps in stock: what does your inventory do?"""
+    with stub_tolerated("make_inventory_service"):
+        inventory = make_inventory_service(dict(STOCK))
+        orders = [PaymentCompleted(order_id=order_id, item="lamp", quantity=2,
+                                   amount=2 * PRICES["lamp"], address="1 Main St")
+                  for order_id in ("o-1", "o-2")]
+        sim = run_alone([inventory], orders)
+        if sim is not None:
+            print_answers(sim, ["inventory"])
+            print("lamps left:", sim.state("inventory")["stock"].get("lamp"))
+
+
+# -- exercise 2 --------------------------------------------------------------------------------
+def services_before_compensation() -> tuple[Service, Service]:
+    """Payment and inventory as three failing orders left them, with no handlers yet.
+
+    o-1 was declined (nothing charged); o-2 (a unicorn, 99) was charged and then found out
+    of stock; o-3 (2 lamps, 60) was charged and reserved, and then could not ship.
+    """
+    payment = Service("payment", {
+        "charges": {"o-2": 99, "o-3": 60}, "refunds": {},
+        "ledger": [{"order_id": "o-2", "kind": "charge", "amount": 99, "at": 1},
+                   {"order_id": "o-3", "kind": "charge", "amount": 60, "at": 1}]})
+    inventory = Service("inventory", {
+        "stock": {**STOCK, "lamp": STOCK["lamp"] - 2}, "received": dict(STOCK),
+        "reservations": {"o-3": {"item": "lamp", "quantity": 2}}, "released": {},
+        "out_of_stock": {"o-2": "unicorn"},
+        "ledger": [{"order_id": "o-3", "kind": "reserve", "item": "lamp", "quantity": 2, "at": 2}]})
+    return payment, inventory
+
+
+def try_compensations(add_compensations: Callable[[Service, Service], None]) -> None:
+    """The three failures reach your compensations: where do the money and the lamps end up?"""
+    with stub_tolerated("add_compensations (or a handler it registers)"):
+        payment, inventory = services_before_compensation()
+        add_compensations(payment, inventory)
+        failures = [PaymentDeclined(order_id="o-1", reason="card declined"),
+                    OutOfStock(order_id="o-2", item="unicorn", quantity=1),
+                    ShipmentFailed(order_id="o-3", item="lamp", quantity=2,
+                                   reason="cannot ship to Atlantis")]
+        sim = run_alone([payment, inventory], failures)
+        if sim is not None:
+            print_answers(sim, ["payment", "inventory"])
+            print("ledger:", sim.state("payment")["ledger"])
+            print("lamps on the shelf:", sim.state("inventory")["stock"]["lamp"])
+
+
+# -- exercise 3 --------------------------------------------------------------------------------
+def try_payment(make_payment_service: Callable[[], Service]) -> None:
+    """Every ack of OrderPlaced is lost, so it comes twice: how many charges are there?"""
+    with stub_tolerated("make_payment_service"):
+        payment = make_payment_service()
+        order = OrderPlaced(order_id="o-1", customer="ada", item="kettle", quantity=2,
+                            amount=2 * PRICES["kettle"], address="1 Main St")
+        sim = run_alone([payment], [order], [Duplicate(event_type="OrderPlaced", service="payment")])
+        if sim is not None:
+            print_answers(sim, ["payment"])
+            print("ledger:", sim.state("payment")["ledger"])

@@ -1,0 +1,219 @@
+"""The grader's side of the sandbox: start it, send it requests within deadlines, end it.
+
+`Sandbox` starts the sandbox process (as root it confines itself to a user of its own),
+sends it cells to run and calls to make, and gives each request a deadline. A request that
+runs out of time is interrupted (SIGINT, as Jupyter does); a sandbox that ignores the
+interrupt, dies, or answers out of protocol is ended - with every process it started - and
+every later request fails at once with the reason. Its stdout and stderr are drained and
+dropped (only the last lines of stderr are kept, to say why it died).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from .containment import Containment, become_subreaper, make_cgroup, sandbox_uid
+from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeout, write_frame
+
+#: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
+START_TIMEOUT = 60.0
+INTERRUPT_GRACE = 3.0
+
+
+class SandboxGone(Exception):
+    """The sandbox cannot answer any more; the message says why, in words for a learner."""
+
+
+class SandboxTimeout(Exception):
+    """A request ran out of time; the sandbox was interrupted (and is still usable)."""
+
+
+def package_paths() -> dict[str, str]:
+    """Where the library, the Python installation and the venv live (the sandbox must read them)."""
+    import choreo_lab
+    package = Path(choreo_lab.__file__).resolve().parent
+    return {"package": str(package), "examples": str(package / "examples"),
+            "grading": str(package / "grading"), "base_prefix": os.path.realpath(sys.base_prefix),
+            "prefix": os.path.realpath(sys.prefix)}
+
+
+def python_paths() -> list[str]:
+    """Where this Python's standard library and installed packages live (never the cwd)."""
+    import sysconfig
+    return sorted({os.path.realpath(sysconfig.get_path(name))
+                   for name in ("stdlib", "platstdlib", "purelib", "platlib")})
+
+
+class Sandbox:
+    """One submission's sandbox process, for the duration of its grading."""
+
+    def __init__(self, notebook_name: str, notebook_text: str, *, hide: list[str],
+                 memory: int = 2 << 30, processes: int = 64, cpu_seconds: int = 600) -> None:
+        self.notebook_name, self.notebook_text = notebook_name, notebook_text
+        self.hide, self.memory, self.processes, self.cpu = hide, memory, processes, cpu_seconds
+        self.gone: str | None = None
+        self.notes: list[str] = []
+        self.refused: list[str] = []
+        self.stderr_tail: deque[str] = deque(maxlen=5)
+        self._ids = 0
+        become_subreaper()
+        pid = os.getpid()
+        self.containment = Containment(pid, sandbox_uid(pid), None)
+
+    # -- life ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the sandbox and wait until it is confined and ready (or raise SandboxGone)."""
+        self.containment.end_all()  # a stale process of a previous worker with this pid
+        self.containment.cgroup = make_cgroup(os.getpid(), self.processes)
+        requests_read, requests_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "choreo_lab.grading.sandbox.server",
+             str(requests_read), str(replies_write)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(requests_read, replies_write), start_new_session=True, cwd="/",
+            env=sandbox_environment())
+        os.close(requests_read)
+        os.close(replies_write)
+        self.containment.leader = self.process.pid
+        self._requests, self.reader = requests_write, FrameReader(replies_read)
+        for stream, keep in ((self.process.stdout, False), (self.process.stderr, True)):
+            threading.Thread(target=self._drain, args=(stream, keep), daemon=True).start()
+        self.request({"op": "setup", "plan": self._plan(), "notebook_name": self.notebook_name,
+                      "notebook": self.notebook_text}, START_TIMEOUT)
+
+    def _plan(self) -> dict[str, Any]:
+        paths = package_paths()
+        uid = self.containment.uid
+        if uid is None:
+            self.notes.append("not run as root: the sandbox shares the grader's user and sees "
+                              "its files (limits, process tracking and the pipe still hold)")
+        group = self.containment.cgroup
+        return {"uid": uid, "cgroup_procs": str(group / "cgroup.procs") if group else None,
+                "hide": [paths["examples"], paths["grading"], *self.hide],
+                "read_only": [paths["package"], paths["prefix"], paths["base_prefix"]],
+                "reach": [paths["package"], paths["prefix"], paths["base_prefix"],
+                          *python_paths()],
+                "memory": self.memory, "processes": self.processes,
+                "cpu_seconds": self.cpu,
+                "scratch": f"/tmp/submission-{os.getpid()}"}
+
+    def close(self) -> None:
+        """End the sandbox and everything it started; wait until they are all gone."""
+        if getattr(self, "process", None) is not None and self.gone is None:
+            try:
+                write_frame(self._requests, {"op": "bye"})
+            except OSError:
+                pass
+        self._end("it was closed")
+
+    def _end(self, why: str) -> None:
+        if self.gone is None:
+            self.gone = why
+        self.containment.end_all()
+        process = getattr(self, "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=5)
+            except (subprocess.TimeoutExpired, ChildProcessError):
+                pass
+            for fd in (self._requests, self.reader.fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self.process = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _drain(self, stream: Any, keep: bool) -> None:
+        """Read a stream to its end, keeping at most the last few short lines of it."""
+        while chunk := stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16):
+            if keep:
+                self.stderr_tail.extend(line[:300] for line in
+                                        chunk.decode("utf-8", "replace").splitlines()[-5:])
+
+    # -- requests ------------------------------------------------------------------------------
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and return its reply; raises SandboxTimeout or SandboxGone."""
+        if self.gone is not None:
+            raise SandboxGone(self.gone)
+        self._ids += 1
+        number = self._ids
+        try:
+            write_frame(self._requests, message | {"id": number})
+            reply = self._reply(number, max(0.0, timeout))
+        except ProtocolTimeout:
+            return self._interrupted(number)
+        except ProtocolClosed:
+            self._end(self._death())
+            raise SandboxGone(self.gone) from None
+        except (ProtocolError, OSError) as error:
+            self._end(f"the kernel broke the grading protocol ({error})"[:300])
+            raise SandboxGone(self.gone) from None
+        self._note_refusals(reply)
+        return reply
+
+    def _reply(self, number: int, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.reader.read(max(0.0, deadline - time.monotonic()))
+            if reply.get("id") == number:
+                return reply
+            if not isinstance(reply.get("id"), int) or reply["id"] > number:
+                raise ProtocolError(f"a reply to request {reply.get('id')!r}, not {number}")
+
+    def _interrupted(self, number: int) -> dict[str, Any]:
+        """Interrupt the request that ran out of time; end the sandbox if it does not stop."""
+        try:
+            os.kill(self.process.pid, signal.SIGINT)
+            reply = self._reply(number, INTERRUPT_GRACE)
+        except (ProtocolError, ProtocolTimeout, OSError, ProcessLookupError):
+            self._end("it ran out of time and did not stop when interrupted, so the kernel "
+                      "was stopped")
+            raise SandboxGone(self.gone) from None
+        self._note_refusals(reply)
+        raise SandboxTimeout()
+
+    def _death(self) -> str:
+        code = self.process.poll() if self.process is not None else None
+        if code is None:
+            try:
+                code = self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+        why = "the Python kernel died"
+        if code is not None and code < 0:
+            why += f" (killed by signal {signal.Signals(-code).name})"
+        elif code not in (None, 0):
+            why += f" (exit status {code})"
+        return why
+
+    def _note_refusals(self, reply: dict[str, Any]) -> None:
+        refused = reply.get("refused", [])
+        if isinstance(refused, list):
+            for name in refused[:20]:
+                if isinstance(name, str) and name[:120] not in self.refused:
+                    self.refused.append(name[:120])
+
+
+def sandbox_environment() -> dict[str, str]:
+    """A small environment for the sandbox: no secrets of the grader's shell get through."""
+    keep = ("PATH", "LANG", "LC_ALL", "TZ")
+    return {k: v for k, v in os.environ.items() if k in keep} | {"PYTHONHASHSEED": "0"}

@@ -1,0 +1,202 @@
+"""Inside the sandbox, before the submission's first line: confine this process for good.
+
+As root (the grader's usual case) the sandbox process:
+
+1. joins its own cgroup, if the grader made one (so every process it starts is counted
+   and can be ended together);
+2. moves into a private mount namespace: fresh, empty ``/tmp``, ``/var/tmp`` and ``/dev/shm``
+   (nothing written there outlives it); every top-level folder that is not the system's
+   (``/work``, ``/home``, ``/root``, ...) covered by an empty mount, except the paths it must
+   read (Python, the venv, the package), which stay reachable even where they live in a
+   private home folder; the reference code and every submission folder covered too, the
+   package read-only;
+3. takes resource limits: address space, processes, CPU time, file size, open files;
+4. drops to its own unprivileged user (a uid no other process has; no groups) with
+   ``no_new_privs`` set, so no setuid program can give root back.
+
+Without root, only the limits apply; the grader reports that the sandbox is weaker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 32, 4096, 8192, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+MNT_DETACH = 2
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+#: Top-level folders the sandbox keeps seeing: the system. Everything else at / is covered.
+SYSTEM_FOLDERS = frozenset({"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
+                            "run", "sbin", "sys", "tmp", "usr", "var"})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do to this process: sent by the grader in the sandbox's first frame."""
+
+    uid: int | None                      # the unprivileged user to become (None: stay)
+    cgroup_procs: str | None             # the cgroup's `cgroup.procs` file to join
+    hide: tuple[str, ...] = ()           # folders and files the submission must not see
+    read_only: tuple[str, ...] = ()      # folders it may read but never write
+    reach: tuple[str, ...] = ()          # folders it must be able to read (Python, the venv)
+    memory: int = 2 << 30                # bytes of address space per process
+    processes: int = 64                  # processes and threads of the sandbox user
+    cpu_seconds: int = 600
+    file_size: int = 64 << 20            # the largest file it may write
+    open_files: int = 256
+    tmp_size: str = "256m"               # each private tmpfs
+    scratch: str = "/tmp/submission"     # its working directory (inside the private /tmp)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Plan:
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+                  if k in cls.__dataclass_fields__}
+        return cls(**fields)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _call(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int,
+          options: str | None = None) -> None:
+    """mount(2)."""
+    encode = (lambda s: None if s is None else s.encode())
+    _call(_libc().mount(encode(source), encode(target), encode(fstype), flags, encode(options)),
+          f"mount {target}")
+
+
+def confine(plan: Plan) -> None:
+    """Apply `plan` to this process (as root: all of it; otherwise the limits only)."""
+    if plan.cgroup_procs:
+        Path(plan.cgroup_procs).write_text(str(os.getpid()))
+    if plan.uid is not None:
+        private_mounts(plan)
+    os.makedirs(plan.scratch, exist_ok=True)
+    limit(plan)
+    if plan.uid is not None:
+        os.chown(plan.scratch, plan.uid, plan.uid)
+        drop_privileges(plan.uid)
+    os.chdir(plan.scratch)
+    os.environ.update(HOME=plan.scratch, USER="student", LOGNAME="student", TMPDIR="/tmp")
+
+
+def private_mounts(plan: Plan) -> None:
+    """A mount namespace of our own: private temp folders, reference code hidden, package read-only."""
+    _call(_libc().unshare(CLONE_NEWNS), "unshare")
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    stage_root = f"/run/choreo-lab-stage-{os.getpid()}"  # on the host only as an empty folder
+    os.makedirs(stage_root, exist_ok=True)
+    mount("tmpfs", stage_root, "tmpfs", 0, "size=64k,mode=700")
+    staged = stage(plan.reach, stage_root)
+    for folder in PRIVATE_TMP:
+        if os.path.isdir(folder):
+            mount("tmpfs", folder, "tmpfs", 0, f"size={plan.tmp_size},mode=1777")
+    cover_outside(staged)
+    unstage(staged)
+    _call(_libc().umount2(stage_root.encode(), MNT_DETACH), f"umount {stage_root}")
+    os.rmdir(stage_root)
+    for path in plan.read_only:
+        if os.path.isdir(path):
+            mount(path, path, None, MS_BIND | MS_REC)
+            mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+    for path in plan.hide:
+        hide(path)
+
+
+def hide(path: str) -> None:
+    """Cover a folder with an empty read-only tmpfs, or a file with /dev/null."""
+    if os.path.isdir(path):
+        mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=4k,mode=555")
+    elif os.path.exists(path):
+        mount("/dev/null", path, None, MS_BIND)
+
+
+def blocked_ancestor(path: str, covered: set[str]) -> str | None:
+    """The highest folder above `path` to cover: one outside the system's folders, or one
+    that others may not enter (e.g. /root, mode 0700), and not covered yet."""
+    parts = Path(path).parts
+    for index in range(2, len(parts) + 1):
+        folder = os.path.join(*parts[:index])
+        if folder in covered:
+            continue
+        if index == 2 and parts[1] not in SYSTEM_FOLDERS and not os.path.islink(folder):
+            return folder
+        if os.path.isdir(folder) and not os.stat(folder).st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
+def outside_folders() -> list[str]:
+    """The real top-level folders that are not the system's (what `cover_outside` hides)."""
+    return sorted(f"/{name}" for name in os.listdir("/") if name not in SYSTEM_FOLDERS
+                  and os.path.isdir(f"/{name}") and not os.path.islink(f"/{name}"))
+
+
+def stage(paths: tuple[str, ...], stage_root: str) -> list[tuple[str, str]]:
+    """Bind-mount each of `paths` that is about to be covered to a staging point.
+
+    A path is covered when it lies below a folder outside the system's, below one that
+    others may not enter (e.g. /root, mode 0700), or in a temp folder that becomes private.
+    `cover_outside` then covers those folders with empty tmpfs mounts anyone may enter, and
+    `unstage` moves each bind mount back to its place. Returns (staging, target) pairs.
+    """
+    wanted = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)})
+    wanted = [p for p in wanted if not any(p != q and p.startswith(q + "/") for q in wanted)]
+    staged: list[tuple[str, str]] = []
+    for number, path in enumerate(p for p in wanted if blocked_ancestor(p, set()) or any(
+            p.startswith(folder + "/") for folder in PRIVATE_TMP)):
+        staging = f"{stage_root}/{number}"
+        os.makedirs(staging)
+        mount(path, staging, None, MS_BIND | MS_REC)
+        staged.append((staging, path))
+    return staged
+
+
+def cover_outside(staged: list[tuple[str, str]]) -> None:
+    """Cover every folder outside the system's, and each private folder above a staged path."""
+    covered: set[str] = set()
+    for folder in outside_folders():
+        mount("tmpfs", folder, "tmpfs", 0, "size=64k,mode=755")
+        covered.add(folder)
+    for _, path in staged:
+        while (ancestor := blocked_ancestor(path, covered)) is not None:
+            mount("tmpfs", ancestor, "tmpfs", 0, "size=64k,mode=755")
+            covered.add(ancestor)
+
+
+def unstage(staged: list[tuple[str, str]]) -> None:
+    """Move each staged bind mount to its target (inside the tmpfs `cover_outside` laid)."""
+    for staging, target in staged:
+        os.makedirs(target, exist_ok=True)
+        mount(staging, target, None, MS_MOVE)
+
+
+def limit(plan: Plan) -> None:
+    """Resource limits for this process and everything it starts."""
+    for which, value in ((resource.RLIMIT_AS, plan.memory), (resource.RLIMIT_CPU, plan.cpu_seconds),
+                         (resource.RLIMIT_FSIZE, plan.file_size),
+                         (resource.RLIMIT_NOFILE, plan.open_files), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (value, value))
+    if plan.uid is not None:  # counted per user: meaningful only for a user of our own
+        resource.setrlimit(resource.RLIMIT_NPROC, (plan.processes, plan.processes))
+
+
+def drop_privileges(uid: int) -> None:
+    """Become `uid` (group `uid`, no supplementary groups) for good."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _call(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(no_new_privs)")

@@ -1,0 +1,184 @@
+"""Ending every process a submission started, however it tried to get away.
+
+A sandbox is tracked three ways at once, so that a new session, a double fork or a
+process that renamed itself cannot escape:
+
+- by **user**: as root, each sandbox runs as a user of its own (a uid derived from the
+  grading worker's pid, which no other live process can share), so "every process of that
+  uid" is exactly what the submission started;
+- by **cgroup**: where the cgroup file system is writable, the sandbox joins a pids cgroup
+  of its own (with a cap on its processes), and the cgroup lists every process in it;
+- by **descent and session**: the worker is a child subreaper, so orphans of the sandbox
+  are re-parented to it instead of escaping to init; its descendants and every process in
+  the sandbox's session are found by scanning /proc.
+
+`end_all` kills what it finds until nothing is left, and reaps what it killed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PR_SET_CHILD_SUBREAPER = 36
+#: Sandbox users are UID_BASE + the worker's pid: far above any real account's uid.
+UID_BASE = 1_500_000_000
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+CGROUP_PREFIX = "choreo-lab-sandbox-"
+
+
+def become_subreaper() -> bool:
+    """Make orphaned descendants of this process its children (Linux); False if refused."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def sandbox_uid(worker_pid: int) -> int | None:
+    """The uid the worker's sandbox runs as, or None when not root (nobody to drop to)."""
+    return UID_BASE + worker_pid if os.geteuid() == 0 else None
+
+
+def make_cgroup(worker_pid: int, max_processes: int) -> Path | None:
+    """A pids cgroup for the worker's sandbox, or None where cgroups are not writable here."""
+    for root in CGROUP_ROOTS:
+        if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+            continue
+        if root.name != "pids" and "pids" not in _text(root / "cgroup.controllers"):
+            continue
+        group = root / f"{CGROUP_PREFIX}{worker_pid}"
+        try:
+            group.mkdir(exist_ok=True)
+            (group / "pids.max").write_text(str(max_processes))
+        except OSError:
+            continue
+        return group
+    return None
+
+
+def cgroup_of(worker_pid: int) -> Path | None:
+    """The cgroup `make_cgroup` made for this worker, if it exists."""
+    for root in CGROUP_ROOTS:
+        group = root / f"{CGROUP_PREFIX}{worker_pid}"
+        if group.is_dir():
+            return group
+    return None
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+@dataclass
+class ProcessInfo:
+    pid: int
+    ppid: int
+    session: int
+    uid: int
+    zombie: bool
+
+
+def processes() -> list[ProcessInfo]:
+    """Every process on the machine, read from /proc (ones that vanish meanwhile are skipped)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            uid_line = next(line for line in Path(f"/proc/{entry}/status").read_text().splitlines()
+                            if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()  # after "pid (command name) "
+        found.append(ProcessInfo(int(entry), int(fields[1]), int(fields[3]),
+                                 int(uid_line.split()[1]), fields[0] == "Z"))
+    return found
+
+
+@dataclass
+class Containment:
+    """How one worker's sandbox is tracked: its uid, its cgroup, its first process."""
+
+    worker_pid: int
+    uid: int | None
+    cgroup: Path | None
+    leader: int | None = None   # the sandbox's first process (the leader of its session)
+
+    @classmethod
+    def for_worker(cls, worker_pid: int) -> Containment:
+        """What the parent can find of a worker's sandbox after the worker itself is gone."""
+        return cls(worker_pid, sandbox_uid(worker_pid), cgroup_of(worker_pid))
+
+    def members(self) -> set[int]:
+        """Every live process that belongs to the sandbox."""
+        found: set[int] = set()
+        if self.cgroup is not None:
+            found |= {int(pid) for pid in _text(self.cgroup / "cgroup.procs").split()}
+        table = processes()
+        children: dict[int, list[int]] = {}
+        for info in table:
+            children.setdefault(info.ppid, []).append(info.pid)
+            if self.uid is not None and info.uid == self.uid:
+                found.add(info.pid)
+            if self.leader is not None and info.session == self.leader:
+                found.add(info.pid)
+        if self.worker_pid == os.getpid() and self.leader is not None:
+            found |= self._descendants(children)
+        zombies = {info.pid for info in table if info.zombie}
+        found -= zombies
+        found.discard(os.getpid())
+        found.discard(self.worker_pid)
+        return found
+
+    def _descendants(self, children: dict[int, list[int]]) -> set[int]:
+        """This worker's descendants (orphans come back here: the worker is a subreaper)."""
+        found, pending = set(), list(children.get(os.getpid(), []))
+        while pending:
+            pid = pending.pop()
+            found.add(pid)
+            pending.extend(children.get(pid, []))
+        return found
+
+    def end_all(self, patience: float = 10.0) -> bool:
+        """Kill every process of the sandbox until none is left; True if none is."""
+        deadline = time.monotonic() + patience
+        while True:
+            alive = self.members()
+            if not alive:
+                break
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            reap_children()
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        reap_children()
+        if self.cgroup is not None:
+            try:
+                self.cgroup.rmdir()
+            except OSError:
+                pass
+        return True
+
+
+def reap_children() -> None:
+    """Collect the exit status of every child that has ended (orphans included)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

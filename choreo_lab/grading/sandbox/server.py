@@ -1,0 +1,269 @@
+"""The sandbox process: runs one submission's cells and answers calls of its code.
+
+Started by the grader as ``python -I -m choreo_lab.grading.sandbox.server IN OUT`` with two
+pipes (requests on fd IN, replies on fd OUT). Its first frame is the setup: how to confine the
+process (`confine.Plan`) and the notebook. Then, one request at a time:
+
+- ``run_cell``: run one code cell of the notebook in an IPython shell (output is counted
+  and dropped; the grader keeps none of it);
+- ``call``: call one of the learner's functions (a service factory, or a function that
+  registers handlers on services) and describe what came back;
+- ``handle``: run one of the learner's handlers on an event and a copy of the service's
+  state, and return the new state and the events produced.
+
+Nothing here decides a grade: the grader validates every answer and judges it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import traceback
+from typing import Any
+
+
+class Counter(io.TextIOBase):
+    """A text sink that keeps nothing and counts characters."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.size += len(text)
+        return len(text)
+
+
+def main(argv: list[str]) -> int:
+    """Read the setup, confine this process, then answer requests until told to stop."""
+    from .protocol import FrameReader, write_frame
+    requests, replies = int(argv[0]), int(argv[1])
+    reader = FrameReader(requests)
+    setup = reader.read()
+    server = Server(setup)
+    write_frame(replies, {"id": setup.get("id"), "status": "ready"})
+    while True:
+        try:
+            request = reader.read()
+            if request.get("op") == "bye":
+                return 0
+            reply = server.answer(request)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # never half a frame
+            try:
+                write_frame(replies, reply)
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        except KeyboardInterrupt:  # an interrupt that came after its request had ended
+            continue
+
+
+class Server:
+    """One submission's namespace and the learner code the grader may call."""
+
+    def __init__(self, setup: dict[str, Any]) -> None:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+
+        from .confine import Plan, confine
+        from .guard import GRADING_ALLOWED, install_guard
+        for name in GRADING_ALLOWED:  # loaded now: the package is hidden from here on
+            __import__(name)
+        self.guard = install_guard()
+        confine(Plan.from_json(setup["plan"]))
+        os.environ["IPYTHONDIR"] = os.path.join(os.getcwd(), ".ipython")
+        config = Config()
+        config.HistoryManager.enabled = False
+        self.printed = Counter()
+        sys.stdout = sys.stderr = self.printed  # type: ignore[assignment]
+        self.shell = InteractiveShell.instance(config=config)
+        self.shell.display_pub.publish = self._published  # type: ignore[method-assign]
+        name = os.path.basename(str(setup.get("notebook_name", "submission.ipynb")))
+        with open(name, "w", encoding="utf-8") as copy:
+            copy.write(str(setup.get("notebook", "")))
+        from ..notebook import grader_runs_the_checks
+        grader_runs_the_checks()
+        self.handlers: dict[int, tuple[Any, type, str]] = {}
+
+    def _published(self, data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        self.printed.size += sum(len(str(v)) for v in data.values())
+
+    # -- requests ----------------------------------------------------------------------------
+    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        before = self.printed.size
+        try:
+            reply = self._dispatch(request)
+        except KeyboardInterrupt:
+            reply = {"status": "interrupted"}
+        except Exception as error:  # noqa: BLE001 - a request the server could not serve
+            reply = {"status": "internal", "error": f"{type(error).__name__}: {error}"[:300]}
+        return reply | {"id": request.get("id"), "printed": self.printed.size - before,
+                        "refused": list(self.guard.refused)}
+
+    def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "run_cell":
+            return self.run_cell(str(request.get("source", "")))
+        if op == "call":
+            return self.call(str(request.get("function", "")), request.get("args", []))
+        if op == "handle":
+            return self.handle(request)
+        return {"status": "internal", "error": f"unknown request {op!r}"}
+
+    def run_cell(self, source: str) -> dict[str, Any]:
+        result = self.shell.run_cell(source, store_history=True)
+        error = result.error_before_exec or result.error_in_exec
+        if error is None:
+            return {"status": "ok"}
+        return {"status": "error", "ename": type(error).__name__, "evalue": str(error)[:300]}
+
+    def call(self, name: str, encoded_args: list[Any]) -> dict[str, Any]:
+        from .protocol import decode_value
+        if name not in self.shell.user_ns:
+            return {"status": "undefined"}
+        function = self.shell.user_ns[name]
+        if not callable(function):
+            return {"status": "not_callable", "value": self._describe(function)}
+        shells = [self._shell_service(arg["shell"]) for arg in encoded_args
+                  if isinstance(arg, dict) and "shell" in arg]
+        args, shell_iter = [], iter(shells)
+        for arg in encoded_args:
+            is_shell = isinstance(arg, dict) and "shell" in arg
+            args.append(next(shell_iter)[0] if is_shell else decode_value(arg))
+        outcome = self._run(function, *args)
+        if "value" not in outcome:
+            return outcome
+        return outcome | {"status": "ok", "value": self._encode_result(outcome["value"]),
+                          "shells": [self._new_handlers(service, kept) for service, kept in shells]}
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        from ...envelope import Envelope
+        from ...service import Context
+        from .protocol import decode_value, encode_value
+        handler, event_type, service = self.handlers[int(request["ref"])]
+        meta = request["context"]
+        built = self._run(lambda fields: event_type(**fields), decode_value(request["event"]["fields"]))
+        if "value" not in built:  # the learner's own event class differs from the saga's
+            return built
+        event = built["value"]
+        envelope = Envelope(str(meta["message_id"]), event, str(meta["key"]),
+                            str(meta["correlation_id"]), meta.get("causation_id"),
+                            str(meta["producer"]), int(meta["published_at"]), int(meta["depth"]))
+        context = Context(service, envelope, int(meta["attempt"]), int(meta["now"]),
+                          decode_value(request["state"]))
+        outcome = self._run(handler, event, context)
+        if "value" not in outcome:
+            return outcome
+        try:
+            state = encode_value(context.state)
+        except ValueError as error:
+            return {"status": "raised", "error": f"ctx.state cannot be kept: {error}",
+                    "location": ""}
+        return {"status": "ok", "state": state, "events": self._encode_events(outcome["value"])}
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _run(self, function: Any, *args: Any) -> dict[str, Any]:
+        """Call learner code; its value, or how it failed (a stub, an error and its line)."""
+        from ..learner import describe_error, learner_location
+        try:
+            return {"value": function(*args)}
+        except NotImplementedError:
+            return {"status": "stub"}
+        except Exception as error:  # noqa: BLE001 - any error in learner code is feedback
+            return {"status": "raised", "error": describe_error(error),
+                    "location": learner_location(error)}
+
+    def _describe(self, value: Any) -> str:
+        from ...events import describe_value
+        return describe_value(value)
+
+    def _encode_result(self, value: Any) -> dict[str, Any]:
+        from ...service import Service
+        if isinstance(value, Service):
+            return {"service": self._describe_service(value, set())}
+        return {"other": self._describe(value)}
+
+    def _describe_service(self, service: Any, skip: set[Any]) -> dict[str, Any]:
+        from .protocol import encode_value
+        return {"name": service.name, "state": encode_value(service.initial_state),
+                "instances": service.instances, "processing_time": service.processing_time,
+                "handlers": self._describe_handlers(service, skip)}
+
+    def _describe_handlers(self, service: Any, skip: set[Any]) -> list[dict[str, Any]]:
+        described = []
+        for key, handler in service.handlers.items():
+            if key in skip:
+                continue
+            event_type = key if isinstance(key, type) else event_class_named(str(key))
+            if event_type is None:
+                continue
+            ref = len(self.handlers) + 1
+            self.handlers[ref] = (handler, event_type, service.name)
+            publishes = [getattr(t, "__name__", str(t)) for t in service.publishes.get(key, ())]
+            described.append({"event_type": event_type.__name__, "ref": ref,
+                              "name": getattr(handler, "__name__", "handler"),
+                              "publishes": publishes})
+        return described
+
+    def _shell_service(self, shell: dict[str, Any]) -> tuple[Any, set[Any]]:
+        """A stand-in for one of the grader's services, with its steps as placeholders."""
+        from ...service import Service
+        from .protocol import decode_value
+        service = Service(str(shell["name"]), decode_value(shell["state"]))
+        for name in shell.get("handles", []):
+            event_type = event_class_named(str(name))
+            if event_type is not None:
+                service.handles(event_type)(runs_in_the_grader)
+        return service, set(service.handlers)
+
+    def _new_handlers(self, service: Any, kept: set[Any]) -> list[dict[str, Any]]:
+        return self._describe_handlers(service, kept)
+
+    def _encode_events(self, result: Any) -> Any:
+        from ...events import Event
+        from .protocol import encode_event
+        if result is None:
+            return []
+        items = [result] if isinstance(result, Event) else result
+        if not isinstance(items, (list, tuple)):
+            return {"returned": self._describe(result)}
+        encoded = []
+        for item in items[:10_000]:
+            if isinstance(item, Event) and type(item) is not Event:
+                try:
+                    encoded.append(encode_event(item))
+                    continue
+                except ValueError:
+                    pass
+            encoded.append({"not_event": self._describe(item)})
+        return encoded
+
+
+def runs_in_the_grader(event: Any, ctx: Any) -> None:
+    """A placeholder for a step of the saga that the grader runs itself."""
+    raise RuntimeError("this step of the saga runs in the grader, not in your notebook")
+
+
+def event_class_named(name: str) -> type | None:
+    """The Event subclass called `name` that this process knows (the exercise's contract first)."""
+    from ...events import Event
+    pending, found = list(Event.__subclasses__()), None
+    while pending:
+        cls = pending.pop(0)
+        if cls.__name__ == name:
+            found = found or cls
+            if cls.__module__.startswith("choreo_lab."):
+                return cls
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Exception:  # noqa: BLE001 - say why on stderr (the grader keeps its last lines)
+        traceback.print_exc(file=sys.__stderr__)
+        sys.exit(1)

@@ -1,0 +1,131 @@
+"""The sandbox on its own: the pipe protocol, confinement, reference code, clean-up."""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from choreo_lab.grading.sandbox.client import Sandbox, SandboxGone, SandboxTimeout
+from choreo_lab.grading.sandbox.containment import UID_BASE, processes
+from choreo_lab.grading.sandbox.protocol import (
+    MAX_FRAME,
+    FrameReader,
+    ProtocolError,
+    UnsupportedValue,
+    decode_value,
+    encode_value,
+)
+
+from .conftest import ROOT
+
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="confinement to a user of its own needs root")
+
+
+# -- the protocol -------------------------------------------------------------------------------
+def test_plain_data_crosses_the_pipe_as_it_was() -> None:
+    state = {"stock": {"lamp": 3}, "seen": {"m1", "m2"}, (1, "a"): [1.5, None, True],
+             "frozen": frozenset({1}), 7: ()}
+    assert decode_value(encode_value(state)) == state
+
+
+@pytest.mark.parametrize("value", [object(), {"f": print}, [1, {2, 3}, type]])
+def test_a_state_holding_an_object_is_refused_with_a_reason(value: object) -> None:
+    with pytest.raises(UnsupportedValue, match="keep plain dicts, lists"):
+        encode_value(value)
+
+
+@pytest.mark.parametrize("data", [{"list": [1], "dict": []}, {"exec": []}, {"set": [{"list": []}]},
+                                  {"dict": [[1]]}, [1, 2], {"dict": [["k", {"tuple": 3}]]}])
+def test_a_malformed_value_from_the_sandbox_is_a_protocol_error(data: object) -> None:
+    with pytest.raises(ProtocolError):
+        decode_value(data)
+
+
+def test_a_frame_larger_than_the_limit_is_refused_before_it_is_read() -> None:
+    read, write = os.pipe()
+    os.write(write, struct.pack(">I", MAX_FRAME + 1))
+    with pytest.raises(ProtocolError, match="more than"):
+        FrameReader(read).read(1)
+    os.close(read)
+    os.close(write)
+
+
+# -- a sandbox ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    box = Sandbox("ex01-inventory.ipynb", '{"cells": []}', hide=[])
+    box.start()
+    yield box
+    box.close()
+
+
+def run(sandbox: Sandbox, source: str, timeout: float = 10) -> dict:
+    return sandbox.request({"op": "run_cell", "source": source}, timeout)
+
+
+def value(sandbox: Sandbox, expression: str) -> str:
+    """repr(expression) evaluated in the sandbox (read back from an assertion's message)."""
+    reply = run(sandbox, f"assert False, repr({expression})")
+    return reply["evalue"]
+
+
+@as_root
+def test_the_sandbox_runs_as_a_user_of_its_own_in_a_folder_with_only_the_notebook(
+        sandbox: Sandbox) -> None:
+    assert int(value(sandbox, "__import__('os').getuid()")) >= UID_BASE
+    assert value(sandbox, "sorted(__import__('os').listdir('.'))") == repr(
+        ['.ipython', 'ex01-inventory.ipynb'])
+
+
+@as_root
+def test_the_course_repository_and_other_folders_are_hidden(sandbox: Sandbox) -> None:
+    listing = value(sandbox, f"sorted(__import__('os').listdir({str(ROOT)!r}))")
+    assert "solutions" not in listing and "tests" not in listing and "choreo_lab" in listing
+    assert value(sandbox, f"__import__('os').path.exists({str(ROOT / 'solutions')!r})") == "False"
+    assert value(sandbox, "__import__('os').listdir('/tmp')") == repr([f"submission-{os.getpid()}"])
+
+
+@as_root
+def test_the_package_cannot_be_written_and_its_reference_code_is_gone(sandbox: Sandbox) -> None:
+    package = ROOT / "choreo_lab"
+    reply = run(sandbox, f"open({str(package / 'planted.py')!r}, 'w')")
+    assert reply["ename"] in ("OSError", "PermissionError")
+    assert value(sandbox, f"__import__('os').listdir({str(package / 'examples')!r})") == "[]"
+    assert not (package / "planted.py").exists()
+
+
+def test_the_reference_services_are_not_even_in_the_sandboxs_memory(sandbox: Sandbox) -> None:
+    found = value(sandbox, "[f.__name__ for f in __import__('gc').get_objects() if "
+                           "isinstance(f, __import__('types').FunctionType) and "
+                           "str(f.__module__).startswith('choreo_lab.examples')]")
+    assert found == "[]"
+    reply = run(sandbox, "from choreo_lab.examples.orders import OrderPlaced, STOCK")
+    assert reply["status"] == "ok"
+
+
+def test_a_cell_that_runs_too_long_is_interrupted_and_the_sandbox_goes_on(sandbox: Sandbox) -> None:
+    with pytest.raises(SandboxTimeout):
+        run(sandbox, "while True:\n    pass", timeout=0.5)
+    assert run(sandbox, "x = 1")["status"] == "ok"
+
+
+def test_every_process_a_submission_starts_ends_with_it(tmp_path: Path) -> None:
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    run(box, "import os, subprocess, time\n"
+             "subprocess.Popen(['sleep', '600'], start_new_session=True)\n"
+             "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+             "        time.sleep(600)\n    os._exit(0)\n")
+    leader = box.process.pid
+    time.sleep(0.5)
+    started = [p for p in processes() if p.session != leader and p.pid in box.containment.members()]
+    assert len(started) >= 2, "the escapees were started in sessions of their own"
+    box.close()
+    assert box.containment.members() == set()
+    with pytest.raises(SandboxGone):
+        run(box, "x = 1")
