@@ -155,9 +155,9 @@ def run_saga(args: argparse.Namespace) -> int:
     from .examples.orders import order_oracle
     from .diagrams import sequence_diagram
     from .errors import ChoreoError
-    from .examples.orders import order_system, place_orders, random_orders, saga_status, where_is
+    from .examples.orders import order_system, place_orders, random_orders, where_is
     from .faults import Kill, Restart
-    from .render import event_log, saga_table, state_tables
+    from .render import event_log, state_tables, workflow_table
 
     out, err = Console(), Console(stderr=True)
     faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
@@ -169,7 +169,7 @@ def run_saga(args: argparse.Namespace) -> int:
         return 2
     place_orders(sim, random_orders(args.orders, seed=args.seed))
     sim.run_until_idle()
-    out.print(saga_table(sim, saga_status))
+    out.print(workflow_table(sim))
     out.print(order_oracle().check(sim).explain())
     if args.order is not None:
         try:
