@@ -8,10 +8,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from . import __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The `choreo-lab` argument parser and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="choreo-lab", description="Tools for the choreo-lab course.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     grade = commands.add_parser(
@@ -67,16 +71,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Place seeded random orders (some fail on purpose), optionally kill a "
                     "service for a while, run until idle, and print the sagas, the "
                     "consistency report and the event log. Same seed, same output.")
-    saga.add_argument("--orders", type=int, default=5, help="how many orders (default: 5)")
+    saga.add_argument("--orders", type=at_least(1), default=5, metavar="N",
+                      help="how many orders (default: 5)")
     saga.add_argument("--seed", type=int, default=7, help="the seed (default: 7)")
     saga.add_argument("--kill", metavar="SERVICE", help="kill this service at t=0 ...")
-    saga.add_argument("--restart-at", type=int, default=50, metavar="MS",
+    saga.add_argument("--restart-at", type=at_least(0), default=50, metavar="MS",
                       help="... and restart it at this virtual time (default: 50)")
     saga.add_argument("--order", metavar="ID",
                       help="follow one order: where is it, its log and its sequence diagram")
     saga.add_argument("--states", action="store_true", help="also print every service's state")
     saga.set_defaults(run=run_saga)
     return parser
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `minimum`, or a message saying so."""
+    def whole_number(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{number} is too small: give {minimum} or more")
+        return number
+    whole_number.__name__ = "number"  # argparse names the type in its message
+    return whole_number
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -145,23 +164,20 @@ def run_saga(args: argparse.Namespace) -> int:
     from .render import event_log, saga_table, state_tables
 
     out, err = Console(), Console(stderr=True)
-    faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
-              if args.kill else [])
     try:
+        faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
+                  if args.kill else [])
         sim = order_system(args.seed, faults=faults, latency=5, jitter=3)
-    except ChoreoError as error:
+        place_orders(sim, random_orders(args.orders, seed=args.seed))
+        sim.run_until_idle()
+        whereabouts = where_is(sim, args.order) if args.order is not None else None
+    except (ChoreoError, ValueError) as error:  # a misspelt service or order: nothing printed yet
         err.print(f"[red]{error}[/red]")
         return 2
-    place_orders(sim, random_orders(args.orders, seed=args.seed))
-    sim.run_until_idle()
     out.print(saga_table(sim, saga_status))
     out.print(order_oracle().check(sim).explain())
-    if args.order is not None:
-        try:
-            out.print(str(where_is(sim, args.order)))
-        except ValueError as error:
-            err.print(f"[red]{error}[/red]")
-            return 2
+    if whereabouts is not None:
+        out.print(str(whereabouts))
         out.print(event_log(sim, args.order))
         out.print("\nMermaid sequence diagram (paste into any Mermaid viewer):")
         print(sequence_diagram(sim, args.order).source)
