@@ -24,11 +24,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e '.[test,browser,site]'
 	@touch $(STAMP)
 
-# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00-welcome.ipynb
+	$(BIN)/choreo-lab lab .
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,5 +1,5 @@
-"""The `choreo-lab` command: run the order saga in the terminal, grade submissions, regenerate
-the student exercises."""
+"""The `choreo-lab` command: copy the course and open it in JupyterLab, run the order saga in
+the terminal, grade submissions, regenerate the student exercises."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from . import __version__
+
+#: Where `choreo-lab lab` puts the course when no folder is given and `.` is not one.
+DEFAULT_COURSE_FOLDER = "choreo-lab-course"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +36,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="choreo-lab", description="Tools for the choreo-lab course.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    course = commands.add_parser(
+        "course", help="copy the course (notebooks and exercises) into a folder",
+        description="Copy the course's notebooks/ and exercises/ into FOLDER. Files already "
+                    "there are kept, never replaced, so your work is safe.")
+    course.add_argument("folder", type=Path, metavar="FOLDER")
+    course.set_defaults(run=run_course)
+
+    lab = commands.add_parser(
+        "lab", help="open the course in JupyterLab (copying it into the folder first if needed)",
+        description="Open JupyterLab on FOLDER, on 127.0.0.1, at notebook 00. If FOLDER does not "
+                    f"hold the course yet, copy it there first. Default: the current folder if "
+                    f"it holds the course, else ./{DEFAULT_COURSE_FOLDER}.")
+    lab.add_argument("folder", type=Path, nargs="?", metavar="FOLDER")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    lab.add_argument("--port", type=at_least(1), help="the port (default: JupyterLab's, 8888)")
+    lab.set_defaults(run=run_lab)
 
     grade = commands.add_parser(
         "grade", help="grade submitted exercise notebooks (files or folders)",
@@ -96,6 +116,37 @@ def at_least(minimum: int) -> Callable[[str], int]:
         return number
     whole_number.__name__ = "number"  # argparse names the type in its message
     return whole_number
+
+
+def run_course(args: argparse.Namespace) -> int:
+    """`choreo-lab course FOLDER`: copy the course there, keeping files already there."""
+    from .course import CourseNotFound, copy_course
+
+    try:
+        copied = copy_course(args.folder)
+    except (CourseNotFound, NotADirectoryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"copied {len(copied.copied)} course files into {args.folder}"
+          + (f" (kept {len(copied.kept)} already there)" if copied.kept else ""))
+    print(f"open it with: choreo-lab lab {args.folder}")
+    return 0
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    """`choreo-lab lab [FOLDER]`: copy the course there if needed, then run JupyterLab on it."""
+    from .course import FIRST_NOTEBOOK, is_course
+    from .lab import open_lab
+
+    folder = args.folder
+    if folder is None:
+        folder = Path.cwd() if is_course(Path.cwd()) else Path(DEFAULT_COURSE_FOLDER)
+    if not is_course(folder):
+        code = run_course(argparse.Namespace(folder=folder))
+        if code:
+            return code
+    print(f"opening {folder / FIRST_NOTEBOOK} in JupyterLab (Ctrl+C to stop)", flush=True)
+    return open_lab(folder, open_browser=not args.no_browser, port=args.port)
 
 
 def run_grade(args: argparse.Namespace) -> int:

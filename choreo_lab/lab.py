@@ -38,9 +38,15 @@ def lab_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def open_lab(folder: Path, *, open_browser: bool = True, port: int | None = None) -> int:
-    """Run JupyterLab on `folder` until it is stopped (Ctrl+C); returns its exit status."""
+    """Run JupyterLab on `folder` until it is stopped (Ctrl+C); returns its exit status.
+
+    On POSIX JupyterLab replaces this process, so Ctrl+C and `kill` reach it directly.
+    """
     command = lab_command(folder, open_browser=open_browser, port=port)
+    environment = lab_environment(os.environ)
+    if os.name == "posix":
+        os.execve(command[0], command, environment)
     try:
-        return subprocess.call(command, env=lab_environment(os.environ))
+        return subprocess.call(command, env=environment)
     except KeyboardInterrupt:  # JupyterLab shuts down on the same Ctrl+C
         return 0
