@@ -143,3 +143,24 @@ def stop(server: subprocess.Popen | None, lab: Lab) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(5)
+
+
+def open_chromium(playwright, chromium: str, profile: Path, height: int = 1600):
+    """A headless Chromium with its own profile, and its first page: (browser, page)."""
+    browser = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+        viewport={"width": 1280, "height": height})
+    return browser, browser.pages[0] if browser.pages else browser.new_page()
+
+
+def wait_for_an_idle_kernel(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has started and restored, and the open notebook's kernel is idle."""
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell",
+                           timeout=timeout_ms)
+    page.evaluate("async () => { await window.jupyterapp.started;"
+                  " await window.jupyterapp.restored; }")
+    page.wait_for_function(
+        """() => { const panel = window.jupyterapp.shell.currentWidget;
+                   const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                                  && panel.sessionContext.session.kernel;
+                   return kernel && kernel.status === 'idle'; }""", timeout=timeout_ms)

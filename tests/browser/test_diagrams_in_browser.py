@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .lab import CHROMIUM_FLAGS, REPO, chromium_or_skip, jupyterlab
+from .lab import REPO, chromium_or_skip, jupyterlab, open_chromium, wait_for_an_idle_kernel
 
 pytestmark = pytest.mark.browser
 
@@ -31,17 +31,6 @@ def diagrams_in(path: Path) -> int:
                for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
 
 
-def wait_for_the_notebook_and_an_idle_kernel(page) -> None:
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=WAIT_MS)
-    page.evaluate("async () => { await window.jupyterapp.started;"
-                  " await window.jupyterapp.restored; }")
-    page.wait_for_function(
-        """() => { const panel = window.jupyterapp.shell.currentWidget;
-                   const kernel = panel && panel.sessionContext && panel.sessionContext.session
-                                  && panel.sessionContext.session.kernel;
-                   return kernel && kernel.status === 'idle'; }""", timeout=WAIT_MS)
-
-
 @pytest.mark.parametrize("app", ["jupyterlab", "notebook"])
 def test_each_diagram_is_drawn_once_and_saving_after_opening_changes_no_byte(app, tmp_path):
     chromium = chromium_or_skip()
@@ -57,13 +46,10 @@ def test_each_diagram_is_drawn_once_and_saving_after_opening_changes_no_byte(app
     ARTIFACTS.mkdir(exist_ok=True)
     with jupyterlab(root, tmp_path / "jupyter", ARTIFACTS / f"diagrams-{app}.log", app=app) as lab, \
             sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=chromium, headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 1600})
+        browser, page = open_chromium(playwright, chromium, tmp_path / "chromium-profile")
         try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
             page.goto(lab.url(OPEN[app].format(NOTEBOOK)))
-            wait_for_the_notebook_and_an_idle_kernel(page)
+            wait_for_an_idle_kernel(page)
 
             drawn = page.locator(DRAWN)
             expect(drawn).to_have_count(expected, timeout=WAIT_MS)
