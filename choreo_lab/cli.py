@@ -240,7 +240,7 @@ def run_saga(args: argparse.Namespace) -> int:
     except (ChoreoError, ValueError) as error:  # a misspelt service or order: nothing printed yet
         err.print(f"[red]{error}[/red]")
         return 2
-    out.print(workflow_table(sim))
+    out.print(workflow_table(sim, max_rows=40))
     out.print(order_oracle().check(sim).explain())
     if whereabouts is not None:
         out.print(str(whereabouts))

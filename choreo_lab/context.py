@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import HandlerError
 from .events import Message, check_event
-from .state import copy_state
+from .state import WorkingDict
 
 if TYPE_CHECKING:
     from .envelope import Envelope
@@ -25,8 +25,8 @@ class TimerRequest:
 class Context:
     """The handler's view of one delivery, valid only while the handler runs.
 
-    - `state`: a working copy of the service's state, made on first use (cost: one copy per
-      handler call that touches it). The runtime commits it, with the events the handler
+    - `state`: the handler's working copy of the service's state, copied as it is read (cost:
+      what the handler touches). The runtime commits it, with the events the handler
       returns and the timers it set, only if the handler returns normally.
     - `schedule(event, after=ms)` / `cancel(name)`: timers, kept by the broker, not the service.
     """
@@ -41,7 +41,7 @@ class Context:
         self.attempt = attempt
         self.now = now
         self._committed = committed
-        self._working: dict[str, Any] | None = None
+        self._working: WorkingDict | None = None
         self.timers_set: list[TimerRequest] = []   # what the handler asked for, committed with it
         self.timers_cancelled: list[str] = []
         self._open = True
@@ -50,7 +50,7 @@ class Context:
     def state(self) -> dict[str, Any]:
         self._require_open("ctx.state")
         if self._working is None:
-            self._working = copy_state(self._committed)
+            self._working = WorkingDict(self._committed)
         return self._working
 
     @state.setter
@@ -92,7 +92,7 @@ class Context:
         self._require_open("ctx.cancel()")
         self.timers_cancelled.append(name)
 
-    def working_state(self) -> dict[str, Any] | None:
+    def working_state(self) -> WorkingDict | None:
         """The state as the handler left it, or None if it never touched it (the runtime's commit)."""
         return self._working
 

@@ -57,9 +57,14 @@ def show(value: Any, limit: int = MAX_CELL) -> str:
 
 # -- workflow status ---------------------------------------------------------------------------
 def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None, *,
-                   status: Callable[[Simulation, str], str] = workflow_status) -> Rendering:
+                   status: Callable[[Simulation, str], str] = workflow_status,
+                   max_rows: int | None = None) -> Rendering:
     """One row per workflow: its status (by default from the events' declared roles), last
-    event and its time, messages published and redeliveries."""
+    event and its time, messages published and redeliveries.
+
+    `max_rows`: show only the first rows of that many workflows (the caption still counts
+    every workflow's status).
+    """
     story = WorkflowStory.of(sim, workflows, required=False)
     last_event: dict[str, str] = {}
     last_time: dict[str, int] = {}
@@ -79,13 +84,17 @@ def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None
     table = Table("workflow", "status", "last event", "at t=", "messages", "redeliveries",
                   title="Workflows", title_justify="left")
     statuses: Counter[str] = Counter()
-    for workflow in story.workflows:
+    for row, workflow in enumerate(story.workflows):
         state = status(sim, workflow)
         statuses[state] += 1
-        table.add_row(workflow, Text(state, style=STATUS_STYLES.get(state, "")),
-                      last_event.get(workflow, "-"), str(last_time.get(workflow, "-")),
-                      str(messages[workflow]), str(retries[workflow]))
+        if max_rows is None or row < max_rows:
+            table.add_row(workflow, Text(state, style=STATUS_STYLES.get(state, "")),
+                          last_event.get(workflow, "-"), str(last_time.get(workflow, "-")),
+                          str(messages[workflow]), str(retries[workflow]))
+    hidden = len(story.workflows) - len(table.rows)
     table.caption = "  ".join(f"{name}: {count}" for name, count in statuses.most_common())
+    if hidden:
+        table.caption += f"  ({hidden} more workflows not shown)"
     table.caption_justify = "left"
     return Rendering(table)
 

@@ -31,7 +31,7 @@ from .events import Message, check_event
 from .faults import CRASH_POINTS, SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan, _Fault
 from .runtime import Features, Start
 from .service import Handler, Handling, Service, produced_events
-from .state import check_state
+from .state import saved_state
 from .text import describe_error, describe_value
 from .trace import Trace
 
@@ -502,14 +502,14 @@ class Simulation:
         ran = self._run_handler(running, delivery)
         if ran is None:
             return  # it raised: nacked, and retried later
-        context, produced = ran
+        context, produced, saved = ran
         if produced:
             self._stop_runaway(running, delivery, produced)
         crash = self._fault(words.CRASH, running, delivery)
         point = crash.point if crash is not None else None
         if point == BEFORE_COMMIT:
             return self._crash(running, delivery, point)
-        self._commit_state(running, context)
+        self._commit_state(running, saved)
         if point == AFTER_WRITE:
             return self._crash(running, delivery, point)
         self._commit_messages(running, delivery, context, produced)
@@ -525,8 +525,9 @@ class Simulation:
         self._settle(running, delivery)
 
     def _run_handler(self, running: RunningService,
-                     delivery: Delivery) -> tuple[Context, list[Message]] | None:
-        """Call the handler on a copy of the state. If it raises (anything), nack: nothing is kept.
+                     delivery: Delivery) -> tuple[Context, list[Message], dict | None] | None:
+        """Call the handler on a working copy of the state; return it, the events it produced and
+        the state it leaves (None if untouched). If it raises (anything), nack: nothing is kept.
 
         An interrupt (KeyboardInterrupt, SystemExit) is treated like a crash at that point -
         the message will come again - and then passes on to whoever runs the simulation.
@@ -542,8 +543,7 @@ class Simulation:
             result = running.handlers[envelope.event_type](event, context)
             produced = produced_events(handling.name, running.name, result)
             working = context.working_state()
-            if working is not None:
-                check_state(working, running.name)
+            saved = saved_state(working, running.name) if working is not None else None
         except BaseException as error:  # a learner's handler may raise anything: retry
             context.close()
             reason = describe_error(error)
@@ -555,7 +555,7 @@ class Simulation:
             return None
         finally:
             self._handling = None
-        return context, produced
+        return context, produced, saved
 
     def _stop_runaway(self, running: RunningService, delivery: Delivery,
                       produced: list[Message]) -> None:
@@ -573,11 +573,10 @@ class Simulation:
         self._dead_letter(running, delivery, f"runaway: {problem}")
         raise RunawayError(self._describe_cycle(envelope, problem))
 
-    def _commit_state(self, running: RunningService, context: Context) -> None:
-        working = context.working_state()
-        if working is not None:
+    def _commit_state(self, running: RunningService, saved: dict[str, Any] | None) -> None:
+        if saved is not None:
             running.state.clear()
-            running.state.update(working)
+            running.state.update(saved)
 
     def _commit_messages(self, running: RunningService, delivery: Delivery, context: Context,
                          produced: list[Message]) -> None:

@@ -16,6 +16,8 @@ import struct
 import time
 from typing import Any
 
+from ...state import WorkingDict, WorkingList
+
 #: The largest frame either side accepts (a state or an event bigger than this is refused).
 MAX_FRAME = 4_000_000
 #: How many containers and scalars one encoded value may hold, and how deep it may nest.
@@ -112,9 +114,11 @@ class _Encoder:
         kind = type(value)
         if kind in _SCALARS:
             return value
-        if kind is dict:
+        if kind is dict or kind is WorkingDict:  # a handler's working copy, read as it stands
             return {"dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                             for k, v in value.items()]}
+                             for k, v in dict.items(value)]}
+        if kind is WorkingList:
+            return {"list": [self.encode(item, depth + 1) for item in list.__iter__(value)]}
         for tag, sequence in _SEQUENCES.items():
             if kind is sequence:
                 return {tag: [self.encode(item, depth + 1) for item in value]}

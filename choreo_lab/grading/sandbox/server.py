@@ -144,6 +144,8 @@ class Server:
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         from ...context import Context
         from ...envelope import Envelope
+        from ...errors import InvalidState
+        from ...state import saved_state
         from .protocol import decode_value, encode_value
         handler, event_type, service = self.handlers[int(request["ref"])]
         meta = request["context"]
@@ -160,9 +162,10 @@ class Server:
         if "value" not in outcome:
             return outcome
         try:
-            state = encode_value(context.working_state() if context.working_state() is not None
-                                 else context._committed)
-        except ValueError as error:
+            working = context.working_state()
+            state = encode_value(saved_state(working, service) if working is not None
+                                 else decode_value(request["state"]))
+        except (ValueError, InvalidState) as error:
             return {"status": "raised", "error": f"ctx.state cannot be kept: {error}",
                     "location": ""}
         return {"status": "ok", "state": state, "events": self._encode_events(outcome["value"])}
