@@ -629,7 +629,8 @@ class Simulation:
     def _fault(self, kind: str, running: RunningService, delivery: Delivery) -> Any:
         """The delivery fault of `kind` that fires for this delivery now, or None."""
         envelope = delivery.envelope
-        return self._injector.fire(kind, running.name, envelope.event_type, envelope.correlation_id)
+        return self._injector.fire(kind, running.name, envelope.event_type, envelope.correlation_id,
+                                   delivery.attempt)
 
     def _record(self, kind: str, running: RunningService, delivery: Delivery,
                 detail: str = "") -> None:
