@@ -68,7 +68,7 @@ def _coverage_of(result: ChaosResult | Coverage) -> Coverage:
 
 def _title(coverage: Coverage) -> str:
     return (f"Single faults: {coverage.singles_tried} of {coverage.single_faults} tried at "
-            f"{coverage.sites} deliveries; {coverage.pairs_tried} pairs, "
+            f"{coverage.sites} delivery sites; {coverage.pairs_tried} pairs, "
             f"{coverage.random_tried} random schedules")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass, field
 
 from ..consistency import Oracle, Violation
@@ -31,6 +32,8 @@ from .schedules import (
 from .shrink import shrink_plan
 from .sites import control_run, single_faults
 from .space import FaultSpace
+
+WIDTH = 100  # the summary is wrapped to this many columns, like the rest of choreo_lab's text
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ class ChaosResult:
     def __str__(self) -> str:
         head = (f"chaos: {self.passed} of {self.schedules} schedules converged (seed "
                 f"{self.seed}), {self.failed} failed")
-        lines = [head, self.coverage.summary()]
+        lines = [head, textwrap.fill(self.coverage.summary(), WIDTH, subsequent_indent="  ")]
         first, found = self.first_failure, self.counterexample
         if first is not None and found is not None:
             if first == found.found:

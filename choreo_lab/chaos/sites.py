@@ -41,12 +41,13 @@ from .space import FaultSpace, Unit
 CONTROL_SEED = 0
 
 #: What can go wrong at a site, in the order the systematic pass tries them: first what makes
-#: a message come again (the bugs of at-least-once), then what loses a try, then timing, then
-#: outages. Each is (the `FaultSpace` kind, the crash point).
+#: a message come again (the bugs of at-least-once; with the outbox off, the dual write right
+#: after the lost ack), then what loses a try, then timing, then outages. Each is (the
+#: `FaultSpace` kind, the crash point).
 SITE_FAULTS: dict[str, tuple[str, str | None]] = {
     "lost ack": ("duplicate", None),
-    "crash after commit": ("crash", "after_commit_before_ack"),
     "crash after write": ("crash", "after_write_before_publish"),
+    "crash after commit": ("crash", "after_commit_before_ack"),
     "drop": ("drop", None),
     "crash before commit": ("crash", "before_commit"),
     "reorder": ("reorder", None),
@@ -55,7 +56,7 @@ SITE_FAULTS: dict[str, tuple[str, str | None]] = {
     "pause": ("pause", None),
 }
 #: Site faults after which the same message comes again (so a second fault can hit the retry).
-REPEATING = ("lost ack", "crash after commit", "crash after write", "drop", "crash before commit")
+REPEATING = ("lost ack", "crash after write", "crash after commit", "drop", "crash before commit")
 
 Cell = tuple[str, str, str]  # (service, event type, site fault): one square of the coverage grid
 

@@ -61,7 +61,7 @@ def test_the_grid_marks_what_broke_and_what_was_tried_cell_by_cell(charged_twice
     text = str(coverage_grid(charged_twice))
     assert text.splitlines()[0] == (f"Single faults: {coverage.single_faults} of "
                                     f"{coverage.single_faults} tried at {coverage.sites} "
-                                    "deliveries; 0 pairs, 0 random schedules")
+                                    "delivery sites; 0 pairs, 0 random schedules")
     assert "✓ tried, nothing broke   ✗ broke something" in text
 
 
