@@ -29,7 +29,8 @@ class Coverage:
     """What an exploration tried: delivery sites, single faults, pairs and random schedules.
 
     `cells` maps (service, event type, site fault) to its `CellCount`; `rows` and `kinds`
-    give the grid's rows and columns in the system's order and the order tried.
+    give the grid's rows (in the order the control run first delivered them) and columns
+    (in the order the single faults are tried).
     """
 
     mode: str

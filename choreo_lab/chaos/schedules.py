@@ -22,10 +22,19 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
+from typing import Any
 
-from ..faults import FaultPlan
+from ..faults import Crash, Drop, Duplicate, FaultPlan
 from .draws import draw_schedule
-from .sites import CONTROL_SEED, SITE_FAULTS, Candidate, Cell, ControlRun, on_the_retry
+from .sites import (
+    CONTROL_SEED,
+    REPEATING,
+    SITE_FAULTS,
+    Candidate,
+    Cell,
+    ControlRun,
+    allowed_site_faults,
+)
 from .space import Unit, plan_of
 
 MODES = ("systematic", "random")
@@ -79,6 +88,25 @@ def cell_rank(control: ControlRun) -> Callable[[Cell], tuple[int, ...]]:
         first, _, second = label.partition(", then ")
         return (kinds[first], kinds.get(second, -1), rows.get((service, event_type), len(rows)))
     return rank
+
+
+def on_the_retry(first: Candidate, control: ControlRun) -> Iterator[Candidate]:
+    """Pairs: `first` makes a message come again, and a second fault hits that retry."""
+    service, event_type, label = first.cells[0]
+    if label not in REPEATING or control.topology.attempt_budget < 2:
+        return
+    site = first.site
+    target: dict[str, Any] = {"service": service, "event_type": event_type,
+                              "correlation_id": site.workflow, "attempt": site.attempt + 1,
+                              "occurrence": 1}
+    for second in allowed_site_faults(control.space):
+        if second not in REPEATING:
+            continue
+        kind, point = SITE_FAULTS[second]
+        retry = (Crash(**target, point=point) if kind == "crash" else
+                 Duplicate(**target) if kind == "duplicate" else Drop(**target))
+        yield Candidate((*first.units, (retry,)),
+                        ((service, event_type, f"{label}, then {second}"),), site, 2)
 
 
 def retry_pairs(singles: Sequence[Candidate], control: ControlRun) -> list[Candidate]:

@@ -218,9 +218,20 @@ def faults_at(site: Site, control: ControlRun) -> Iterator[tuple[str, Unit, int]
     for label in allowed_site_faults(space):
         kind, point = SITE_FAULTS[label]
         unit = _unit(kind, point, site, target, space)
-        costly = kind in ("duplicate", "drop", "crash")
-        if unit is not None and (budget >= 1 or not costly):
-            yield label, unit, int(costly)
+        cost = attempts_cost(kind, site, control)
+        if unit is not None and cost <= budget:
+            yield label, unit, cost
+
+
+def attempts_cost(kind: str, site: Site, control: ControlRun) -> int:
+    """How many delivery attempts a fault of `kind` at `site` may cost the message it hits.
+
+    A kill costs one only where the service takes time to process a message: it abandons
+    what it holds. A pause, a delay or a reorder costs nothing.
+    """
+    if kind == "kill":
+        return int(control.sim.definition(site.service).processing_time > 0)
+    return int(kind in ("duplicate", "drop", "crash"))
 
 
 def allowed_site_faults(space: FaultSpace) -> list[str]:
@@ -249,22 +260,3 @@ def _unit(kind: str, point: Any, site: Site, target: dict[str, Any],
     if kind == "crash":
         return (Crash(**target, point=point, occurrence=site.handled),)
     return (Duplicate(**target, occurrence=site.handled),)
-
-
-def on_the_retry(first: Candidate, control: ControlRun) -> Iterator[Candidate]:
-    """Pairs: `first` makes a message come again, and a second fault hits that retry."""
-    service, event_type, label = first.cells[0]
-    if label not in REPEATING or control.topology.attempt_budget < 2:
-        return
-    site = first.site
-    target: dict[str, Any] = {"service": service, "event_type": event_type,
-                              "correlation_id": site.workflow, "attempt": site.attempt + 1,
-                              "occurrence": 1}
-    for second in allowed_site_faults(control.space):
-        if second not in REPEATING:
-            continue
-        kind, point = SITE_FAULTS[second]
-        retry = (Crash(**target, point=point) if kind == "crash" else
-                 Duplicate(**target) if kind == "duplicate" else Drop(**target))
-        yield Candidate((*first.units, (retry,)),
-                        ((service, event_type, f"{label}, then {second}"),), site, 2)
