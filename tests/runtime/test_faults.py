@@ -225,6 +225,8 @@ def test_a_fault_with_an_attempt_fires_only_on_that_delivery_attempt():
     hits = [(r.kind, r.message_id, r.attempt) for r in sim.trace.where(kind="drop|duplicate")]
     assert hits == [("drop", "m2", 1), ("duplicate", "m2", 2)]  # m1's first attempt is spared
     assert sim.state("catalogue")["prices"] == ["lamp", "kettle", "kettle"]
+    saved = FaultPlan(faults=tuple(plan)).model_dump_json()
+    assert FaultPlan.model_validate_json(saved).faults == tuple(plan)
 
 
 def test_delays_act_before_the_first_attempt_so_they_take_no_attempt():
