@@ -34,6 +34,7 @@ _LAZY = {
     "Oracle": "consistency", "Violation": "consistency", "explore": "chaos",
     "FaultSpace": "chaos", "sequence_diagram": "diagrams", "topology": "diagrams",
     "event_log": "render", "state_tables": "render", "workflow_status": "story",
+    "coverage_grid": "chaos_views", "coverage_table": "chaos_views",
 }
 
 __all__ = [
@@ -41,8 +42,8 @@ __all__ = [
     "Envelope", "Event", "FaultPlan", "FaultPlanError", "FaultSpace", "Features", "HandlerError",
     "HandlerReturnError", "InvalidEvent", "InvalidState", "Kill", "Oracle", "Pause", "Reorder",
     "Restart", "Resume", "RunawayError", "Runtime", "Service", "Simulation", "Trace",
-    "TraceRecord", "UnknownService", "Violation", "event_log", "explore", "inbox",
-    "sequence_diagram", "state_tables", "topology", "workflow_status",
+    "TraceRecord", "UnknownService", "Violation", "coverage_grid", "coverage_table", "event_log",
+    "explore", "inbox", "sequence_diagram", "state_tables", "topology", "workflow_status",
 ]
 
 

@@ -3,7 +3,8 @@
 Scheduled faults act on a service at a virtual time (`Kill`, `Restart`, `Pause`, `Resume`).
 Delivery faults act on messages that match their target (service, event type, workflow),
 with a probability drawn from the simulation's seeded fault stream, at most `times` times,
-or only at the `occurrence`-th delivery they match.
+or only at the `occurrence`-th delivery they match. Faults decided on a delivery attempt
+(drop, crash, duplicate) can also target one `attempt` (2: the first redelivery).
 
 Which event a fault targets is given as the event class or its type name (`OrderPlaced` or
 "OrderPlaced"), the same identity handlers are registered for.
@@ -77,13 +78,22 @@ class _DeliveryFault(_Fault):
         """An event class stands for its type name."""
         return value.event_type if is_message_type(value) else value  # type: ignore[union-attr]
 
-    def matches(self, group: str, event_type: str, correlation_id: str) -> bool:
+    def matches(self, group: str, event_type: str, correlation_id: str, attempt: int) -> bool:
         return ((self.service is None or self.service == group)
                 and (self.event_type is None or self.event_type == event_type)
                 and (self.correlation_id is None or self.correlation_id == correlation_id))
 
 
-class Duplicate(_DeliveryFault):
+class _AttemptFault(_DeliveryFault):
+    """A delivery fault decided on one delivery attempt, which it may target."""
+    attempt: int | None = Field(None, ge=1, description="fire only on this attempt (1: the first)")
+
+    def matches(self, group: str, event_type: str, correlation_id: str, attempt: int) -> bool:
+        return ((self.attempt is None or self.attempt == attempt)
+                and super().matches(group, event_type, correlation_id, attempt))
+
+
+class Duplicate(_AttemptFault):
     """The ack is lost after processing, so the broker delivers the same message again."""
     kind: Literal["duplicate"] = "duplicate"
 
@@ -100,12 +110,12 @@ class Reorder(_DeliveryFault):
     by: int = Field(50, ge=1)
 
 
-class Drop(_DeliveryFault):
+class Drop(_AttemptFault):
     """The delivery is lost on the way; with no ack, the broker redelivers after its ack timeout."""
     kind: Literal["drop"] = "drop"
 
 
-class Crash(_DeliveryFault):
+class Crash(_AttemptFault):
     """The handler's process crashes at `point`; the message is not acked and comes again.
 
     - ``before_commit``: the handler ran but nothing it did was kept.
@@ -171,11 +181,15 @@ class FaultInjector:
         """Is any fault of this kind in the plan? (Most deliveries meet none.)"""
         return kind in self.by_kind
 
-    def fire(self, kind: str, group: str, event_type: str, correlation_id: str) -> _DeliveryFault | None:
-        """The first fault of `kind` that matches, has budget left and wins its coin toss, or None."""
+    def fire(self, kind: str, group: str, event_type: str, correlation_id: str,
+             attempt: int = 0) -> _DeliveryFault | None:
+        """The first fault of `kind` that matches, has budget left and wins its coin toss, or None.
+
+        `attempt` is the delivery attempt decided on (0 for a delivery not yet attempted).
+        """
         for entry in self.by_kind.get(kind, ()):
             fault = entry[0]
-            if not fault.matches(group, event_type, correlation_id):
+            if not fault.matches(group, event_type, correlation_id, attempt):
                 continue
             self.matched[entry] = matched = self.matched.get(entry, 0) + 1
             if fault.occurrence is not None and matched != fault.occurrence:

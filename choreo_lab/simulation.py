@@ -632,7 +632,8 @@ class Simulation:
         if not self._injector.plans(kind):
             return None
         envelope = delivery.envelope
-        return self._injector.fire(kind, running.name, envelope.event_type, envelope.correlation_id)
+        return self._injector.fire(kind, running.name, envelope.event_type, envelope.correlation_id,
+                                   delivery.attempt)
 
     def _record(self, kind: str, running: RunningService, delivery: Delivery,
                 detail: str = "") -> None:

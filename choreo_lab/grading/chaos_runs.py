@@ -1,16 +1,18 @@
-"""Seeded chaos for the checks: the chaos explorer runs many fault schedules, the oracle judges.
+"""Seeded chaos for the checks: the chaos explorer tries every single fault, the oracle judges.
 
-The learner's payment service goes into the order saga; the explorer draws fault schedules
-(lost acks, crashes, drops, delays, reorders, kills) from a seed, and the order saga's
-consistency oracle must find every run converged. On a failure the learner sees the
-smallest failing schedule the explorer could shrink it to, what broke, and the trace.
+The learner's payment service goes into the order saga. The explorer runs the saga once
+without faults, then tries every single fault on payment's deliveries in that run (a lost
+ack, a crash at each crash point, a drop, a delay, a reorder, a kill of payment at that
+moment), then pairs of faults, then seeded random schedules; the order saga's consistency
+oracle must find every run converged. So a handler that breaks under one fault is caught
+whatever the seed. On a failure the learner sees the first failing schedule shrunk to the
+smallest the explorer could find, what broke, and the trace.
 """
 
 from __future__ import annotations
 
 from ..chaos import FaultSpace, explore
-from ..examples.orders import order_oracle
-from ..examples.orders import order_services, place_orders, random_orders
+from ..examples.orders import order_oracle, order_services, place_orders, random_orders
 from ..faults import FaultPlan
 from ..service import Service
 from ..simulation import Simulation
@@ -18,13 +20,14 @@ from .feedback import explain, plural
 from .scenarios import excerpt_heading, shown_records
 from .tasks import Failed
 
-#: Faults the explorer draws for the payment exercise (crashes only where the outbox allows).
+#: Faults the explorer tries for the payment exercise: on payment's own deliveries and on
+#: payment itself (crashes only where the outbox allows).
 PAYMENT_CHAOS = FaultSpace(kinds=("duplicate", "crash", "drop", "delay", "reorder", "kill"),
-                           max_faults=3)
+                           max_faults=3, services=("payment",))
 
 
 def explore_payment(payment: Service, *, schedules: int, seed: int, hint: str) -> None:
-    """Fail with the smallest counterexample if any seeded schedule breaks the saga."""
+    """Fail with the smallest counterexample if any schedule of the exploration breaks the saga."""
     orders = random_orders(4, seed=seed, failure_rate=0.5)
 
     def system(sim_seed: int, faults: FaultPlan) -> Simulation:
@@ -43,8 +46,13 @@ def explore_payment(payment: Service, *, schedules: int, seed: int, hint: str) -
     if violation.subject.startswith("o-"):
         excerpt = [excerpt_heading(violation.subject),
                    *shown_records(counterexample.trace, violation.subject)[:15]]
+    coverage = result.coverage
+    first = result.first_failure
     raise Failed(explain(
-        f"The chaos explorer ran {plural(schedules, 'seeded fault schedule')} (seed {seed}); "
-        f"{result.failed} broke the saga. The smallest failing schedule it found (simulation "
-        f"seed {counterexample.seed}) breaks this invariant: {violation}",
+        f"The chaos explorer ran {plural(result.schedules, 'fault schedule')} (seed {seed}): the "
+        f"control run, {coverage.singles_tried} of the {coverage.single_faults} single faults "
+        f"at payment's {plural(coverage.sites, 'delivery', 'deliveries')}, then pairs and random "
+        f"schedules; {result.failed} broke the saga, the first of them schedule {first.index} "
+        f"({first.phase}). The smallest failing schedule it found (simulation seed "
+        f"{counterexample.seed}) breaks this invariant: {violation}",
         hint, counterexample.plan, excerpt))

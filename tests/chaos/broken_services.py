@@ -7,7 +7,6 @@ the comment marked BUG says what.
 from __future__ import annotations
 
 from choreo_lab import Context, Event, Service
-from choreo_lab.service import Handling
 from choreo_lab.examples.orders import (
     DECLINED_CUSTOMERS,
     OrderPlaced,
@@ -19,6 +18,7 @@ from choreo_lab.examples.orders import (
     make_inventory_service,
     make_payment_service,
 )
+from choreo_lab.service import Handling
 
 
 def charge(event: OrderPlaced, ctx: Context) -> list[Event]:

@@ -286,6 +286,9 @@ NON_IDEMPOTENT_REFUND = Variant("refunds again on a repeated failure event", "ex
     "refunds once when ShipmentFailed comes again, and never refunds a declined order":
         "was refunded",
     "recovers from such crashes at any message of a batch": "no refund without a charge",
+    # the systematic explorer tries a lost ack on every failure event payment receives, so
+    # the public chaos check catches this too, whatever its seed
+    "keeps every invariant over 60 seeded fault schedules": "no refund without a charge",
     "keeps every invariant over 120 more seeded fault schedules": "no refund without a charge"})
 
 INBOX_BY_MESSAGE_ID = Variant("an inbox keyed by message id, replaying stored answers",

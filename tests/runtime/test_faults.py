@@ -215,6 +215,25 @@ def test_a_fault_with_an_occurrence_fires_only_at_that_matching_delivery():
     assert [(r.message_id, r.attempt) for r in sim.trace.where(kind="drop")] == [("m2", 1)]
 
 
+def test_a_fault_with_an_attempt_fires_only_on_that_delivery_attempt():
+    plan = [Drop(event_type=PriceChanged, correlation_id="c2", occurrence=1),
+            Duplicate(event_type=PriceChanged, attempt=2, times=1)]
+    sim = Simulation([catalogue()], faults=plan)
+    for item in ("lamp", "kettle"):
+        sim.publish(PriceChanged(item=item))
+    sim.run_until_idle()
+    hits = [(r.kind, r.message_id, r.attempt) for r in sim.trace.where(kind="drop|duplicate")]
+    assert hits == [("drop", "m2", 1), ("duplicate", "m2", 2)]  # m1's first attempt is spared
+    assert sim.state("catalogue")["prices"] == ["lamp", "kettle", "kettle"]
+    saved = FaultPlan(faults=tuple(plan)).model_dump_json()
+    assert FaultPlan.model_validate_json(saved).faults == tuple(plan)
+
+
+def test_delays_act_before_the_first_attempt_so_they_take_no_attempt():
+    with pytest.raises(FaultPlanError, match="attempt: Extra inputs are not permitted"):
+        Delay(by=5, attempt=2)
+
+
 def test_turning_chaos_knobs_keeps_a_fault_budget_and_the_coin_stream():
     once = Duplicate(times=1)
     sim = Simulation([catalogue()], faults=[once])
