@@ -83,16 +83,16 @@ def copy_state(value: Any) -> Any:
 
 
 # -- the handler's working copy, made as it reads ----------------------------------------------
-def _working(value: Any) -> Any:
-    """What the handler gets when it reads `value` out of its working state."""
+def _working(value: Any, fresh: bool = False) -> Any:
+    """What the handler gets when it reads `value`, a value of the committed state."""
     kind = type(value)
     if kind is dict:
-        return WorkingDict(value)
+        return WorkingDict(value, fresh)
     if kind is list:
-        return WorkingList(value)
+        return WorkingList(value, fresh)
     if kind is set or (kind is tuple and not all(isinstance(i, _ATOMIC) for i in value)):
         return copy_state(value)  # small, and changed rarely: copied whole
-    return value  # immutable, or already the handler's own
+    return value  # immutable
 
 
 class WorkingDict(dict):  # type: ignore[type-arg]
@@ -100,25 +100,29 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 
     It behaves like the dict it copies. Every way of reading a value out of it (``[]``,
     `get`, `values`, `items`, iteration, `pop`, ...) hands out the handler's own copy of
-    that value, so the committed state is never reached. `changed` names the keys whose
-    values the handler may have changed, which is all `saved_state` needs to look at.
+    that value, so the committed state is never reached. It notes which keys changed or
+    went, which is all `saved_state` needs to look at. `fresh`: it may hold values the
+    handler made itself (it came out of a reshaped list), so all of it is saved.
     """
 
-    __slots__ = ("changed",)
+    __slots__ = ("original", "changed", "deleted", "fresh")
 
-    def __init__(self, original: dict[Any, Any]) -> None:
+    def __init__(self, original: dict[Any, Any], fresh: bool = False) -> None:
         super().__init__(original)
-        self.changed: dict[Any, None] = {}  # keys in the order they changed (a set's order varies)
+        self.original = original
+        self.changed: dict[Any, None] = {}  # in the order they changed (a set's order varies)
+        self.deleted: dict[Any, None] = {}
+        self.fresh = fresh
 
-    def _own(self, key: Any, value: Any) -> Any:
-        own = _working(value)
+    def __getitem__(self, key: Any) -> Any:
+        value = dict.__getitem__(self, key)
+        if key in self.changed:
+            return value  # the handler's own already: put there by it, or copied for it
+        own = _working(value, self.fresh)
         if own is not value:
             dict.__setitem__(self, key, own)
             self.changed[key] = None
         return own
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._own(key, dict.__getitem__(self, key))
 
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
@@ -134,7 +138,13 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)
+        self.deleted.pop(key, None)
         self.changed[key] = None
+
+    def __delitem__(self, key: Any) -> None:
+        dict.__delitem__(self, key)
+        self.changed.pop(key, None)
+        self.deleted[key] = None
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if key not in self:
@@ -153,12 +163,16 @@ class WorkingDict(dict):  # type: ignore[type-arg]
         if key not in self:
             return dict.pop(self, key, *default)
         value = self[key]
-        dict.__delitem__(self, key)
+        del self[key]
         return value
 
     def popitem(self) -> tuple[Any, Any]:
         key = next(reversed(list(dict.keys(self))))
         return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(dict.keys(self)):
+            del self[key]
 
     def copy(self) -> dict[Any, Any]:
         return dict(self)
@@ -167,29 +181,30 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 class WorkingList(list):  # type: ignore[type-arg]
     """A list of the state as one handler call sees it: a copy whose items are copied when read.
 
-    `changed` holds the positions the handler may have changed; `reshaped` is set when items
-    moved (insert, remove, sort, ...), and then every position counts as changed.
+    `changed` holds the positions the handler set or that were copied for it. Once items
+    move (insert, remove, sort, ...) positions say nothing any more: the list is `reshaped`,
+    every item it hands out is copied, and all of it is saved.
     """
 
     __slots__ = ("changed", "reshaped")
 
-    def __init__(self, original: list[Any]) -> None:
+    def __init__(self, original: list[Any], fresh: bool = False) -> None:
         super().__init__(original)
         self.changed: set[int] = set()
-        self.reshaped = False
-
-    def _own(self, index: int, value: Any) -> Any:
-        own = _working(value)
-        if own is not value:
-            list.__setitem__(self, index, own)
-            self.changed.add(index)
-        return own
+        self.reshaped = fresh
 
     def __getitem__(self, index: SupportsIndex | slice) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         position = self._position(index)
-        return self._own(position, list.__getitem__(self, position))
+        value = list.__getitem__(self, position)
+        if position in self.changed and not self.reshaped:
+            return value
+        own = _working(value, self.reshaped)
+        if own is not value:
+            list.__setitem__(self, position, own)
+            self.changed.add(position)
+        return own
 
     def _position(self, index: SupportsIndex) -> int:
         """`index` counted from the front (a list's own IndexError if it is out of range)."""
@@ -236,6 +251,7 @@ class WorkingList(list):  # type: ignore[type-arg]
         if position != len(self) - 1:
             self.reshaped = True
         list.pop(self, position)
+        self.changed.discard(position)
         return value
 
     def _reshape(name: str):  # type: ignore[misc]  # noqa: N805 - builds the methods below
@@ -269,21 +285,30 @@ def saved_state(working: dict[str, Any], service: str) -> dict[str, Any]:
 
 
 def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
-    if isinstance(value, WorkingDict):
-        _claim(value, path, service, seen)
-        plain = dict.copy(value)  # a plain dict of what it holds now (fast: no Python per item)
+    """`value` as plain data: a working copy by what changed, anything else checked and copied."""
+    if isinstance(value, _ATOMIC):
+        return value
+    if type(value) not in (*_CONTAINERS, WorkingDict, WorkingList):
+        _check(value, path, service, seen)  # raises: not something a state can keep
+    _claim(value, path, service, seen)
+    if type(value) is WorkingDict and not value.fresh:
+        plain = value.original.copy()  # the committed dict, then what changed in it
+        for key in value.deleted:
+            plain.pop(key, None)
         for key in value.changed:
-            if key in plain:
-                _check(key, f"{path} key {key!r}", service, seen)
-                plain[key] = _saved(plain[key], f"{path}[{key!r}]", service, seen)
+            plain[key] = _saved(dict.__getitem__(value, key), f"{path}[{key!r}]", service, seen)
         return plain
-    if isinstance(value, WorkingList):
-        _claim(value, path, service, seen)
+    if type(value) is WorkingList and not value.reshaped:
         plain = list.copy(value)
-        changed = range(len(plain)) if value.reshaped else sorted(value.changed)
-        for index in changed:
-            if index < len(plain):
-                plain[index] = _saved(plain[index], f"{path}[{index}]", service, seen)
+        for index in sorted(value.changed):
+            plain[index] = _saved(plain[index], f"{path}[{index}]", service, seen)
         return plain
-    _check(value, path, service, seen)  # a value the handler put in: checked, then copied
-    return copy_state(value)
+    if isinstance(value, dict):  # a dict the handler made, or all of a fresh copy
+        for key in dict.keys(value):
+            _check(key, f"{path} key {key!r}", service, seen)
+        return {key: _saved(item, f"{path}[{key!r}]", service, seen)
+                for key, item in dict.items(value)}
+    items = [_saved(item, f"{path}[{index}]", service, seen)
+             for index, item in enumerate(list.__iter__(value) if isinstance(value, list)
+                                          else value)]
+    return items if isinstance(value, list) else type(value)(items)
