@@ -32,6 +32,17 @@ class LagSeries:
         values = self._of(group)
         return values[-1] if values else 0
 
+    def caught_up(self, group: str) -> int | None:
+        """The first sample time from which the group's lag stays at zero (None: not by the end)."""
+        values = self._of(group)
+        time = None
+        for at, value in zip(self.times, values, strict=True):
+            if value and time is not None:
+                time = None
+            elif not value and time is None:
+                time = at
+        return time
+
     def _of(self, group: str) -> tuple[int, ...]:
         if group not in self.lags:
             raise KeyError(f"no consumer group {group!r} was sampled; the groups are: "
@@ -43,9 +54,14 @@ class LagSeries:
             return "no samples"
         width = max(len(group) for group in self.lags)
         head = (f"lag sampled {len(self.times)} times, t={self.times[0]}..{self.times[-1]} ms")
-        rows = [f"  {group:<{width}}  peak {self.peak(group):>4}   at the end {self.last(group):>4}"
+        rows = [f"  {group:<{width}}  peak {self.peak(group):>4}   " + self._settled(group)
                 for group in self.lags]
         return "\n".join([head, *rows])
+
+
+    def _settled(self, group: str) -> str:
+        at = self.caught_up(group)
+        return f"caught up at t={at} ms" if at is not None else f"still {self.last(group)} behind"
 
 
 def sample_lag(sim: Simulation, groups: Sequence[str] | None = None) -> dict[str, int]:

@@ -56,6 +56,7 @@ def test_a_killed_group_lags_and_catches_up_without_touching_the_others():
     assert series.lags["crm"] == (4, 4, 0, 0, 0)
     assert series.lags["email"] == (4, 0, 0, 0, 0)
     assert series.peak("crm") == 4 and series.last("crm") == 0
+    assert (series.caught_up("crm"), series.caught_up("email")) == (100, 50)
 
 
 def test_a_redriven_dead_letter_counts_again_until_it_is_handled():
@@ -78,8 +79,9 @@ def test_lag_over_time_refuses_bad_steps_and_unknown_groups_before_running():
 def test_the_series_reads_as_a_table_and_names_the_groups_it_has():
     series = LagSeries((0, 10), {"email": (2, 0), "crm": (2, 5)})
     assert str(series).splitlines() == ["lag sampled 2 times, t=0..10 ms",
-                                        "  email  peak    2   at the end    0",
-                                        "  crm    peak    5   at the end    5"]
+                                        "  email  peak    2   caught up at t=10 ms",
+                                        "  crm    peak    5   still 5 behind"]
+    assert LagSeries((0, 5, 9), {"g": (0, 3, 0)}).caught_up("g") == 9
     with pytest.raises(KeyError, match="the groups are: email, crm"):
         series.peak("sms")
 

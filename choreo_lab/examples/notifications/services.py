@@ -88,7 +88,7 @@ def make_campaign_service() -> Service:
     """The welcome campaign: a getting-started email now, a tip on day 3, a survey on day 7."""
     campaign = Service("campaign", {"users": {}, "unsubscribed": {}, "finished": []})
 
-    @campaign.handles(UserRegistered, publishes=(SendEmail,))
+    @campaign.handles(UserRegistered, publishes=(SendEmail, CampaignStepDue))
     def start_campaign(event: UserRegistered, ctx: Context) -> list[Message]:
         state = ctx.state
         if event.user_id in state["unsubscribed"] or event.user_id in state["users"]:
