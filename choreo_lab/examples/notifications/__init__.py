@@ -14,6 +14,7 @@ from .events import (
     CampaignStepDue,
     CampaignStopped,
     EmailConfirmed,
+    ReminderDue,
     SendEmail,
     SendSms,
     UserRegistered,
@@ -24,6 +25,7 @@ from .providers import make_email_provider, make_sms_gateway, sent
 from .services import (
     CAMPAIGN_STEPS,
     DAY,
+    REMINDER_AFTER,
     make_analytics_service,
     make_campaign_service,
     make_crm_service,
@@ -45,8 +47,8 @@ from .whereabouts import where_is_user
 
 __all__ = [
     "CAMPAIGN_STEPS", "CONSUMERS", "DAY", "NAMES", "NOTIFICATION_EVENTS",
-    "NOTIFICATION_INVARIANTS", "CampaignCompleted", "CampaignStepDue", "CampaignStopped",
-    "EmailConfirmed", "SendEmail", "SendSms", "UserRegistered", "UserUnsubscribed",
+    "NOTIFICATION_INVARIANTS", "REMINDER_AFTER", "CampaignCompleted", "CampaignStepDue", "CampaignStopped",
+    "EmailConfirmed", "ReminderDue", "SendEmail", "SendSms", "UserRegistered", "UserUnsubscribed",
     "confirm_email", "make_analytics_service", "make_campaign_service", "make_crm_service",
     "make_email_provider", "make_email_service", "make_sms_gateway", "make_sms_service",
     "notification_oracle", "notification_services", "notification_system", "random_signups",

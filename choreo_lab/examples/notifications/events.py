@@ -34,6 +34,11 @@ class CampaignStepDue(Event):
     step: str
 
 
+class ReminderDue(Event):
+    """A timer fired: the user was asked to confirm their email address a while ago."""
+    user_id: str
+
+
 class CampaignCompleted(Event, outcome="completed"):
     """The welcome campaign sent its last step to the user."""
     user_id: str
@@ -61,5 +66,5 @@ class SendSms(Command):
 
 
 NOTIFICATION_EVENTS: tuple[type[Event] | type[Command], ...] = (
-    UserRegistered, UserUnsubscribed, EmailConfirmed, CampaignStepDue, CampaignCompleted,
-    CampaignStopped, SendEmail, SendSms)
+    UserRegistered, UserUnsubscribed, EmailConfirmed, CampaignStepDue, ReminderDue,
+    CampaignCompleted, CampaignStopped, SendEmail, SendSms)

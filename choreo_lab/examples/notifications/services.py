@@ -32,6 +32,8 @@ from .events import (
 DAY = 24 * 60 * 60 * 1000  # virtual ms
 #: the welcome campaign's later steps: step -> days after sign-up
 CAMPAIGN_STEPS: dict[str, int] = {"tip": 3, "survey": 7}
+#: how long after sign-up an unconfirmed email address gets a reminder (virtual ms)
+REMINDER_AFTER = 2 * DAY
 
 
 # -- email: the welcome email, through the outside provider -----------------------------------
