@@ -29,6 +29,7 @@ from .simulation import Simulation
 from . import vocabulary as words
 from .events import Message
 from .story import WorkflowStory
+from .text import duration_text
 from .trace import Trace, TraceRecord
 
 #: More workflows than this in one sequence diagram are summarised as counted arrows.
@@ -37,6 +38,11 @@ DETAIL_LIMIT = 3
 _OUTCOMES = ("ack", "nack", "crash", "abandon", "drop", "duplicate", "dead-letter")
 _SERVICE_WORDS = {"kill": "killed", "restart": "restarted", "pause": "paused",
                   "resume": "resumed", "scale": "scaled"}
+_TIMER_KINDS = (words.TIMER_SET, words.TIMER_FIRE, words.TIMER_CANCEL)
+_TIMER_WORDS = {words.TIMER_SET: "⏰ timer set", words.TIMER_FIRE: "⏰ timer fired",
+                words.TIMER_CANCEL: "⏰ timer cancelled"}
+#: a timer-set record's detail, as the simulation writes it: "<name> at t=<due>: <event>"
+_TIMER_SET = re.compile(r"^(?P<name>.*) at t=(?P<due>\d+): (?P<event>[^(]+)")
 
 
 # -- text Mermaid reads safely -----------------------------------------------------------------
@@ -73,6 +79,19 @@ def _identifier(name: str, taken: Iterable[str] = ()) -> str:
     while ident in taken:
         ident, number = f"{base}_{number}", number + 1
     return ident
+
+
+def timer_note(record: TraceRecord) -> str:
+    """A timer record in words: "⏰ set day-3/u-1: CampaignStepDue in 3 d", "⏰ day-3/u-1 fired"."""
+    if record.kind == words.TIMER_SET:
+        found = _TIMER_SET.match(record.detail)
+        if found is None:
+            return f"⏰ set {record.detail}"
+        due = int(found["due"])
+        return f"⏰ set {found['name']}: {found['event']} in {duration_text(due - record.time)}"
+    if record.kind == words.TIMER_FIRE:
+        return f"⏰ {record.detail} fired"
+    return f"⏰ cancelled {record.detail.partition(' (')[0]}"
 
 
 def _yaml_title(text: str) -> str:
@@ -145,6 +164,11 @@ class _Drawing:
             items.append((self.arrow(envelope.producer, name, ArrowTypes.DOTTED_ARROW,
                                      self.label(envelope, envelope.event_type), f"({why})"),
                           self.role(envelope)))
+        for timer in self.story.pending_timers:
+            now = self.story.sim.now if self.story.sim is not None else timer.due
+            self.add_note(items, timer.service, self.label(
+                timer.origin, f"⏰ pending: {timer.name}, due in {duration_text(timer.due - now)}"),
+                "aside")
         return self.shade_compensations(items)
 
     def service_note(self, items: list[tuple[object, str]], record: TraceRecord) -> None:
@@ -158,7 +182,10 @@ class _Drawing:
         """A delivery becomes an arrow; its outcome restyles the arrow and may add a note."""
         envelope = self.story.trace.messages[record.message_id or ""]
         key = (envelope.message_id, record.service)
-        if record.kind in ("delay", "reorder"):
+        if record.kind in _TIMER_KINDS:
+            self.add_note(items, record.service, self.label(envelope, timer_note(record)),
+                          self.role(envelope))
+        elif record.kind in ("delay", "reorder"):
             self.late[key] = f"{record.kind}ed {record.detail}"
         elif record.kind in ("deliver", "redeliver"):
             arrow = self.delivery_arrow(envelope, record, self.late.pop(key, ""))
@@ -277,10 +304,10 @@ class _Drawing:
                 continue
             if record.message_id is None and record.service not in self.lanes:
                 continue
-            if record.message_id is None or record.kind == "no-subscriber":
+            if record.message_id is None or record.kind in ("no-subscriber", *_TIMER_KINDS):
                 name = record.service
                 aside = asides.setdefault(name, _Edge(index))
-                aside.count(_SERVICE_WORDS.get(record.kind)
+                aside.count(_SERVICE_WORDS.get(record.kind) or _TIMER_WORDS.get(record.kind)
                             or f"{story.trace.messages[record.message_id].event_type}: nobody "
                                "subscribes")
                 continue

@@ -61,6 +61,7 @@ class RunningService:
         self.busy: list[Delivery] = []  # deliveries being processed (processing_time > 0)
         self.incarnation = 0            # bumped by kill: completions from before are ignored
         self.handled = self.retried = self.dead_lettered = 0
+        self.unsettled = 0              # messages sent to the group, not yet acked or dead-lettered
 
     @property
     def free(self) -> bool:
@@ -318,6 +319,14 @@ class Simulation:
         """Messages waiting for one service, per subscribed topic."""
         return self._require(name).group.backlog_by_topic()
 
+    def lag(self, name: str) -> int:
+        """The consumer group's lag: messages sent to it that it has not finished with yet.
+
+        Waiting in its backlog, in flight, still on their way, or waiting for a retry; a
+        message leaves the lag when it is acked or dead-lettered.
+        """
+        return self._require(name).unsettled
+
     def open_messages(self, workflow: str | None = None) -> int:
         """Deliveries not yet acked or dead-lettered, plus pending timers: of one workflow, or all.
 
@@ -446,6 +455,7 @@ class Simulation:
         """Schedule a new delivery's arrival at a group, in key order unless reordered."""
         envelope = delivery.envelope
         self._open[envelope.correlation_id] += 1
+        running.unsettled += 1
         arrival = self.now + self.latency
         if self.jitter:
             arrival += int(self._latency() * (self.jitter + 1))
@@ -625,6 +635,7 @@ class Simulation:
     def _settle(self, running: RunningService, delivery: Delivery) -> None:
         """The group is done with the message (acked or dead-lettered): free its key."""
         running.group.release(delivery)
+        running.unsettled -= 1
         self._open[delivery.envelope.correlation_id] -= 1
 
     def _fault(self, kind: str, running: RunningService, delivery: Delivery) -> Any:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from . import vocabulary as words
 from .envelope import Envelope
-from .simulation import Simulation
+from .simulation import Simulation, Timer
 from .text import did_you_mean
 from .trace import Trace, TraceRecord
 
@@ -70,6 +70,7 @@ class WorkflowStory:
     records: list[tuple[int, TraceRecord]] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)        # message id -> failure/compensation
     waiting: list[tuple[Envelope, str, str]] = field(default_factory=list)
+    pending_timers: list[Timer] = field(default_factory=list)  # set, not yet fired (with a sim)
     participants: list[str] = field(default_factory=list)
     outsiders: list[str] = field(default_factory=list)
 
@@ -94,6 +95,10 @@ class WorkflowStory:
                          if r.kind == words.PUBLISH and r.message_id]
         self._find_roles()
         self._find_waiting()
+        if self.sim is not None:
+            chosen = set(self.workflows)
+            self.pending_timers = [timer for timer in self.sim.timers
+                                   if timer.origin.correlation_id in chosen]
         self._find_participants()
         self.records = sorted(self.records + self._service_records())
         return self

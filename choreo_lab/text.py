@@ -37,3 +37,12 @@ def describe_error(error: BaseException, limit: int = 200) -> str:
 def plural(count: int, noun: str) -> str:
     """"1 subscription", "3 subscriptions"."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def duration_text(ms: int) -> str:
+    """A virtual duration in the largest unit that reads well: "3 d", "2 h", "30 s", "5 ms"."""
+    for size, unit in ((86_400_000, "d"), (3_600_000, "h"), (60_000, "min"), (1000, "s")):
+        amount = round(ms / size, 1)
+        if amount >= 1:
+            return f"{int(amount)} {unit}" if amount.is_integer() else f"{amount} {unit}"
+    return f"{ms} ms"

@@ -34,6 +34,7 @@ from .chaos_knobs import chaos_plan, inject_chaos
 from .controls import Controls
 from .snapshot import (
     ConsistencyOracle,
+    LagHistory,
     LogBook,
     Snapshot,
     WorkflowStatuses,
@@ -130,6 +131,7 @@ class Dashboard:
             self.workflows = workflow_statuses
         self._base_faults = sim.faults
         self._logbook = LogBook(sim.trace)
+        self._lags = LagHistory()
         inject_chaos(sim, self._base_faults, self._chaos_knobs())
         self._make_cards()
         self.refresh()
@@ -329,7 +331,8 @@ class Dashboard:
         """Redraw everything from the simulation (bounded: the log shows the latest 50 records)."""
         c = self.controls
         snapshot = take_snapshot(self.sim, self._logbook, log_filter=c.log_filter.value,
-                                 oracle=self.oracle, workflows=self.workflows)
+                                 oracle=self.oracle, workflows=self.workflows,
+                                 lags=self._lags)
         for problem in snapshot.problems:
             self._problem(problem)
         self.snapshot: Snapshot = snapshot
@@ -347,6 +350,8 @@ class Dashboard:
         c.dead_letter_list.value = render.dead_letter_table(snapshot.dead_letters,
                                                             snapshot.dead_letter_count)
         c.redrive_button.disabled = snapshot.dead_letter_count == 0
+        c.timer_list.value = render.timer_table(snapshot.timers, snapshot.timer_count,
+                                                snapshot.now)
         c.seed_note.value = render.seed_note(snapshot.seed)
         self._show_problems()
 

@@ -60,6 +60,7 @@ class Controls:
         self.lamp = widgets.HTML()
         self.sagas = widgets.HTML()
         self.dead_letter_list = widgets.HTML()
+        self.timer_list = widgets.HTML()
         self.redrive_button = button("Re-drive all dead letters", "Send every dead letter to its "
                                      "service again", "info", width="220px")
         self.log_filter = widgets.Dropdown(options=list(LOG_FILTERS), value="everything",
@@ -70,7 +71,8 @@ class Controls:
         self.root = self._layout()
         # CSS classes name the parts, for browser tests and for anyone inspecting the page
         for part, name in ((self.root, "dashboard"), (self.header, "header"), (self.log, "log"),
-                           (self.sagas, "sagas"), (self.dead_letter_list, "dead-letters")):
+                           (self.sagas, "sagas"), (self.dead_letter_list, "dead-letters"),
+                           (self.timer_list, "timers")):
             part.add_class(f"choreo-{name}")
 
     def _run_controls(self) -> None:
@@ -114,7 +116,8 @@ class Controls:
         rows.append(widgets.HBox([heading("Start", "70px"), self.reset_button, self.seed_box,
                                   self.seed_note], layout=wrapping()))
         left = widgets.VBox([heading("Consistency"), self.lamp, heading("Dead letters"),
-                             self.dead_letter_list, self.redrive_button],
+                             self.dead_letter_list, self.redrive_button,
+                             heading("Timers (pending, soonest first)"), self.timer_list],
                             layout=widgets.Layout(width="46%", margin="0 12px 0 0"))
         right = widgets.VBox([widgets.HTML("<b>Workflows</b> (latest first, as their events say)"), self.sagas],
                              layout=widgets.Layout(width="50%"))

@@ -13,7 +13,8 @@ from typing import Any
 
 from .. import vocabulary as words
 from ..broker import DeadLetter
-from .snapshot import LogEntry, ServiceView, Snapshot
+from ..text import duration_text
+from .snapshot import LogEntry, ServiceView, Snapshot, TimerView
 
 GREEN, AMBER, RED = "#2e7d32", "#ef8f00", "#c62828"
 BLUE, GREY, PURPLE = "#1565c0", "#757575", "#6a1b9a"
@@ -99,7 +100,9 @@ def service_card(view: ServiceView) -> str:
     per_topic = (", ".join(waiting) if waiting
                  else f'<span style="color:{GREY}">nothing waiting</span>')
     subscriptions = len(view.backlog)
-    numbers = (f"in flight <b>{view.in_flight}</b> &middot; handled <b>{view.handled}</b><br>"
+    lag = (f"lag <b>{view.lag}</b> <span style=\"{MONO};color:{BLUE}\" "
+           f'title="lag at the latest refreshes">{sparkline(view.lag_history)}</span><br>')
+    numbers = (f"{lag}in flight <b>{view.in_flight}</b> &middot; handled <b>{view.handled}</b><br>"
                f"retried <b>{view.retried}</b> &middot; dead-lettered "
                f'<b style="color:{RED if view.dead_lettered else "inherit"}">'
                f"{view.dead_lettered}</b>")
@@ -108,6 +111,19 @@ def service_card(view: ServiceView) -> str:
             f'backlog <b style="font-size:14px">{view.waiting}</b>'
             f' <span style="color:{GREY}">({subscriptions} subscriptions)</span><br>'
             f'<span style="{MONO}">{per_topic}</span><br>{numbers}</div>')
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """Values as a row of bars, the tallest one the largest value ("" for none)."""
+    if not values:
+        return ""
+    top = max(values)
+    if top == 0:
+        return BARS[0] * len(values)
+    return "".join(BARS[round(value / top * (len(BARS) - 1))] for value in values)
 
 
 # -- event log ---------------------------------------------------------------------------------
@@ -224,3 +240,15 @@ def dead_letter_table(letters: Sequence[DeadLetter], count: int) -> str:
             if count > len(letters) else "")
     return table(rows, ("message", "event", "service", "attempts", "at ms", "reason"),
                  wrap_last=True) + more
+
+
+def timer_table(timers: Sequence[TimerView], count: int, now: int) -> str:
+    """The pending timers, soonest first: when each is due, who set it, what it will publish."""
+    if not timers:
+        return f'<div style="{SMALL};color:{GREY}">no pending timers</div>'
+    rows = [(f"{timer.due}", escape(f"in {duration_text(max(0, timer.due - now))}"),
+             escape(timer.service), escape(timer.name), escape(timer.event_type),
+             escape(timer.workflow)) for timer in timers]
+    more = (f'<div style="color:{GREY}">soonest {len(timers)} of {count} shown</div>'
+            if count > len(timers) else "")
+    return table(rows, ("due at ms", "", "service", "timer", "publishes", "workflow")) + more

@@ -29,6 +29,8 @@ LOG_FILTERS: dict[str, frozenset[str] | None] = {
 }
 LOG_LENGTH = 50          # log rows shown (and kept per filter)
 DEAD_LETTERS_SHOWN = 20  # dead letters listed (all can still be re-driven)
+TIMERS_SHOWN = 12        # pending timers listed, soonest first
+LAG_SAMPLES = 40         # lag samples kept per service for its card's sparkline
 
 
 class ConsistencyOracle(Protocol):
@@ -63,10 +65,23 @@ class ServiceView:
     handled: int
     retried: int
     dead_lettered: int
+    lag: int = 0                        # sent to the group, not yet acked or dead-lettered
+    lag_history: tuple[int, ...] = ()   # its lag at earlier refreshes, oldest first
 
     @property
     def waiting(self) -> int:
         return sum(self.backlog.values())
+
+
+@dataclass(frozen=True)
+class TimerView:
+    """One pending timer: who set it, its name, the event it will publish, when."""
+
+    service: str
+    name: str
+    event_type: str
+    workflow: str
+    due: int
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,8 @@ class Snapshot:
     dead_letters: tuple[DeadLetter, ...]      # latest first, at most DEAD_LETTERS_SHOWN
     dead_letter_count: int
     problems: tuple[str, ...] = field(default=())  # errors raised by learner code while gathering
+    timers: tuple[TimerView, ...] = ()        # pending, soonest first, at most TIMERS_SHOWN
+    timer_count: int = 0
 
 
 class LogBook:
@@ -131,19 +148,50 @@ class LogBook:
         return tuple(entries)
 
 
-def service_views(sim: Simulation) -> tuple[ServiceView, ...]:
+class LagHistory:
+    """Each service's lag at the latest refreshes (one sample per virtual moment)."""
+
+    def __init__(self, keep: int = LAG_SAMPLES) -> None:
+        self.keep = keep
+        self.samples: dict[str, deque[int]] = {}
+        self._last_time: int | None = None
+
+    def record(self, sim: Simulation) -> None:
+        """Sample every service's lag; at the same virtual moment again, replace the last sample."""
+        moved = sim.now != self._last_time
+        self._last_time = sim.now
+        for name in sim.services:
+            history = self.samples.setdefault(name, deque(maxlen=self.keep))
+            if moved or not history:
+                history.append(sim.lag(name))
+            else:
+                history[-1] = sim.lag(name)
+
+    def of(self, name: str) -> tuple[int, ...]:
+        return tuple(self.samples.get(name, ()))
+
+
+def service_views(sim: Simulation, lags: LagHistory | None = None) -> tuple[ServiceView, ...]:
     """One view per service, in the simulation's order."""
     views = []
     for name, stats in sim.stats().items():
         views.append(ServiceView(name, stats["status"], stats["instances"], sim.backlog(name),
                                  stats["in_flight"], stats["handled"], stats["retried"],
-                                 stats["dead_lettered"]))
+                                 stats["dead_lettered"], sim.lag(name),
+                                 lags.of(name) if lags is not None else ()))
     return tuple(views)
+
+
+def timer_views(sim: Simulation) -> tuple[TimerView, ...]:
+    """The pending timers, soonest first, at most `TIMERS_SHOWN`."""
+    return tuple(TimerView(t.service, t.name, t.event.event_type, t.origin.correlation_id, t.due)
+                 for t in sim.timers[:TIMERS_SHOWN])
 
 
 def take_snapshot(sim: Simulation, logbook: LogBook, *, log_filter: str = "everything",
                   oracle: ConsistencyOracle | None = None,
-                  workflows: WorkflowStatuses | None = None) -> Snapshot:
+                  workflows: WorkflowStatuses | None = None,
+                  lags: LagHistory | None = None) -> Snapshot:
     """Read everything the dashboard shows. Errors from `oracle` or `workflows` become problems."""
     if log_filter not in LOG_FILTERS:
         raise ValueError(f"unknown log filter {log_filter!r}; choose one of {list(LOG_FILTERS)}")
@@ -162,9 +210,12 @@ def take_snapshot(sim: Simulation, logbook: LogBook, *, log_filter: str = "every
         except Exception as error:  # noqa: BLE001 - so may a learner's status function
             problems.append(f"reading the workflow statuses failed: {describe_error(error)}")
     letters = sim.dead_letters
+    if lags is not None:
+        lags.record(sim)
     return Snapshot(
         now=sim.now, seed=sim.seed, idle=sim.idle, messages=len(sim.trace.messages),
-        services=service_views(sim), log=logbook.entries(log_filter), workflows=statuses,
+        services=service_views(sim, lags), log=logbook.entries(log_filter), workflows=statuses,
         last_events=dict(logbook.last_events), report=report,
         dead_letters=tuple(reversed(letters[-DEAD_LETTERS_SHOWN:])),
-        dead_letter_count=len(letters), problems=tuple(problems))
+        dead_letter_count=len(letters), problems=tuple(problems),
+        timers=timer_views(sim), timer_count=len(sim.timers))

@@ -55,8 +55,22 @@ def _orders() -> Workflow:
                     {"latency": 5, "jitter": 3})
 
 
+def _notifications() -> Workflow:
+    from . import notifications
+
+    def start(runtime: object, count: int, seed: int) -> list[str]:
+        registered = notifications.sign_up(runtime, notifications.random_signups(count, seed))  # type: ignore[arg-type]
+        return [envelope.correlation_id for envelope in registered]
+
+    return Workflow("notifications", "the fan-out: email, analytics, crm and a timed campaign "
+                    "each consume UserRegistered", notifications.notification_services, start,
+                    notifications.notification_oracle, notifications.where_is_user,
+                    {"latency": 5, "jitter": 3})
+
+
 #: name -> how to build the entry (imported only when asked for)
-WORKFLOWS: dict[str, Callable[[], Workflow]] = {"orders": _orders}
+WORKFLOWS: dict[str, Callable[[], Workflow]] = {"orders": _orders,
+                                                "notifications": _notifications}
 
 
 def workflow(name: str) -> Workflow:

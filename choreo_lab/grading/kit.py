@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
 from ..events import Event
+from ..examples.notifications import DAY, EmailConfirmed, UserRegistered
 from ..examples.orders import (
     PRICES,
     STOCK,
@@ -50,12 +51,7 @@ def run_alone(services: Sequence[Service], events: Sequence[Event],
     for event in events:
         sim.publish(event, correlation_id=getattr(event, "order_id", None))
     sim.run_until_idle()
-    stubs = [letter for letter in sim.dead_letters if letter.reason.startswith("NotImplementedError")]
-    if stubs:
-        print(STUB_NOTE.format(what=f"handler for {stubs[0].envelope.event_type} in "
-                                    f"{stubs[0].group}"))
-        return None
-    return sim
+    return None if _stubbed(sim) else sim
 
 
 def print_answers(sim: Simulation, producers: Sequence[str]) -> None:
@@ -126,3 +122,54 @@ def try_payment(make_payment_service: Callable[[], Service]) -> None:
         if sim is not None:
             print_answers(sim, ["payment"])
             print("ledger:", sim.state("payment")["ledger"])
+
+
+# -- exercise 5 --------------------------------------------------------------------------------
+def signup(user_id: str) -> UserRegistered:
+    return UserRegistered(user_id=user_id, name=user_id, email=f"{user_id}@example.org",
+                          phone="+44 7700 900000")
+
+
+def print_commands(sim: Simulation, producer: str) -> None:
+    """Each command (or event) the service published, with its virtual day."""
+    for envelope in sorted((e for log in sim.topics.values() for e in log
+                            if e.producer == producer), key=lambda e: e.message_id[1:].zfill(9)):
+        print(f"day {envelope.published_at / DAY:4.1f}: {producer} published {envelope.event}")
+
+
+def try_loyalty(make_loyalty_service: Callable[[int], Service]) -> None:
+    """u-1 and u-2 signed up a month ago; loyalty joins from the beginning; then u-3 signs up."""
+    with stub_tolerated("make_loyalty_service"):
+        sim = Simulation([], seed=1)
+        for user_id in ("u-1", "u-2"):
+            sim.publish(signup(user_id), key=user_id, correlation_id=user_id)
+        sim.run_for(30 * DAY)
+        sim.add_service(make_loyalty_service(sim.now), start="beginning")
+        sim.publish(signup("u-3"), key="u-3", correlation_id="u-3")
+        sim.run_until_idle()
+        if not _stubbed(sim):
+            print_commands(sim, "loyalty")
+            print("members:", sim.state("loyalty").get("members"))
+
+
+def try_reminder(make_reminder_service: Callable[[], Service]) -> None:
+    """u-1 and u-2 sign up; u-2 confirms on day 1: who gets a reminder, and when?"""
+    with stub_tolerated("make_reminder_service"):
+        sim = Simulation([make_reminder_service()], seed=1)
+        for user_id in ("u-1", "u-2"):
+            sim.publish(signup(user_id), key=user_id, correlation_id=user_id)
+        sim.run_for(DAY)
+        sim.publish(EmailConfirmed(user_id="u-2"), key="u-2", correlation_id="u-2")
+        sim.run_until_idle()
+        if not _stubbed(sim):
+            print_commands(sim, "reminder")
+            print("pending timers:", [timer.name for timer in sim.timers])
+
+
+def _stubbed(sim: Simulation) -> bool:
+    """Print the stub advice if a handler is still a stub (its message was dead-lettered)."""
+    stubs = [l for l in sim.dead_letters if l.reason.startswith("NotImplementedError")]
+    if stubs:
+        print(STUB_NOTE.format(what=f"handler for {stubs[0].envelope.event_type} in "
+                                    f"{stubs[0].group}"))
+    return bool(stubs)

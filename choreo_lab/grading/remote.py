@@ -189,7 +189,21 @@ class RemoteLearner(Learner):
             raise RemoteError(f"the handler's answer could not be used ({error})") from None
         ctx.state.clear()
         ctx.state.update(state)
+        self.apply_timers(reply, ctx)
         return produced
+
+    def apply_timers(self, reply: dict[str, Any], ctx: Context) -> None:
+        """Set and cancel, on the grader's context, the timers the handler asked for."""
+        try:
+            for timer in reply.get("timers", []):
+                event = self.events_of([timer["event"]])[0]
+                if isinstance(event, Shown):
+                    raise ProtocolError(f"a timer for {event!r}")
+                ctx.schedule(event, after=timer["after"], name=str(timer["name"])[:200])
+            for name in reply.get("cancelled", []):
+                ctx.cancel(str(name)[:200])
+        except (ProtocolError, KeyError, TypeError, IndexError) as error:
+            raise RemoteError(f"the handler's timers could not be used ({error})") from None
 
     def events_of(self, encoded: Any) -> Any:
         """The produced events as the grader's classes; stand-ins for anything else."""

@@ -335,8 +335,68 @@ def make_payment_service():
 EVENTS = {cls.__name__: cls for cls in (PaymentCompleted, PaymentDeclined, PaymentRefunded)}
 '''})
 
+
+
+# -- exercise 5 ---------------------------------------------------------------------------------
+LOYALTY = '''
+def make_loyalty_service(went_live: int) -> Service:
+    loyalty = Service("loyalty", {{"members": {{}}, "went_live": went_live}})
+
+    @loyalty.handles(UserRegistered, publishes=(SendSms,))
+    def welcome_member(event, ctx):
+        ctx.state["members"][event.user_id] = {{"points": 100}}
+{body}
+    return loyalty
+'''
+
+TEXTS_EVERYONE = Variant("texts every member it replays", "ex05-notifications", {
+    "loyalty_service": LOYALTY.format(body='''
+        return SendSms(to=event.phone, user_id=event.user_id, text="welcome",
+                       idempotency_key=f"loyalty/{event.user_id}")
+''')}, {"rebuilds every member from history and texts none of them": "re-ran a side effect"})
+
+TEXTS_WITHOUT_A_KEY = Variant("texts new members without an idempotency key", "ex05-notifications", {
+    "loyalty_service": LOYALTY.format(body='''
+        if ctx.envelope.published_at < ctx.state["went_live"]:
+            return None
+        return SendSms(to=event.phone, user_id=event.user_id, text="welcome")
+''')}, {"texts each new member once when acks are lost": "idempotency_key named after the fact",
+        "texts new members once across crashes and a lost request": "idempotency_key",
+        "keeps every invariant over 40 seeded fault schedules": "one loyalty text per user",
+        "keeps every invariant over 80 more seeded fault schedules": "one loyalty text per user"})
+
+REMINDER = '''
+def make_reminder_service() -> Service:
+    reminder = Service("reminder", {{"emails": {{}}, "confirmed": []}})
+
+    @reminder.handles(UserRegistered)
+    def plan_reminder(event, ctx):
+        ctx.state["emails"][event.user_id] = event.email
+        ctx.schedule(ReminderDue(user_id=event.user_id), after=REMINDER_AFTER,
+                     name=f"remind/{{event.user_id}}")
+
+    @reminder.handles(EmailConfirmed)
+    def note_confirmation(event, ctx):
+        ctx.state["confirmed"].append(event.user_id)
+        ctx.cancel(f"remind/{{event.user_id}}")
+
+    @reminder.handles(ReminderDue, publishes=(SendEmail,))
+    def send_reminder(event, ctx):
+{body}
+        return SendEmail(to=ctx.state["emails"][event.user_id], user_id=event.user_id,
+                         kind="confirm-reminder", idempotency_key=f"reminder/{{event.user_id}}")
+
+    return reminder
+'''
+
+ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05-notifications", {
+    "reminder_service": REMINDER.format(body="        pass")},
+    {"stays quiet when the confirmation waited while the timer fired":
+     "cancelling is not enough once a timer has fired"})
+
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
-         REFUNDS_TWICE, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND)
+         REFUNDS_TWICE, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
+         TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY, INBOX_BY_MESSAGE_ID)
 #: One known-wrong answer per exercise, graded by `choreo-lab grade` and by nbgrader's reading.
 AGREEMENT_VARIANTS = (OFF_BY_ONE, REFUND_WITHOUT_RELEASE, NON_IDEMPOTENT_REFUND)

@@ -2,4 +2,7 @@
 
 from .orders import BAD_ORDERS, OrderDashboard, order_dashboard
 
-__all__ = ["BAD_ORDERS", "OrderDashboard", "order_dashboard"]
+from .notifications import NotificationDashboard, notification_dashboard
+
+__all__ = ["BAD_ORDERS", "NotificationDashboard", "OrderDashboard", "notification_dashboard",
+           "order_dashboard"]

@@ -42,6 +42,8 @@ from .shop import DECLINED_CUSTOMERS, STOCK, UNSHIPPABLE, price_of
 def order_status(facts: list[str]) -> str:
     """The order service's view of one order, from the facts it has learned (in any order)."""
     known = set(facts)
+    if "payment_timed_out" in known:  # only with a payment deadline (see deadline.py)
+        return "cancelled" if "paid" not in known or "refunded" in known else "cancelling"
     if "declined" in known:
         return "cancelled"
     if "out_of_stock" in known:
@@ -227,8 +229,13 @@ def make_shipping_service(unshippable: tuple[str, ...] = UNSHIPPABLE) -> Service
 def order_services(*, stock: dict[str, int] | None = None,
                    declined: tuple[str, ...] = DECLINED_CUSTOMERS,
                    unshippable: tuple[str, ...] = UNSHIPPABLE,
+                   payment_deadline: int | None = None,
                    **replacements: Service) -> list[Service]:
-    """The four services of the saga. Pass e.g. ``payment=my_payment`` to swap one in."""
+    """The four services of the saga. Pass e.g. ``payment=my_payment`` to swap one in.
+
+    `payment_deadline` (virtual ms, opt-in): cancel an order that has no payment answer by
+    then (see `deadline`).
+    """
     services: dict[str, Any] = {
         "order": make_order_service(),
         "payment": make_payment_service(declined),
@@ -239,4 +246,7 @@ def order_services(*, stock: dict[str, int] | None = None,
         if name not in services:
             raise ValueError(f"no service {name!r} to replace; the saga has {', '.join(services)}")
         services[name] = service
+    if payment_deadline is not None:
+        from .deadline import with_payment_deadline
+        return with_payment_deadline(list(services.values()), payment_deadline)
     return list(services.values())

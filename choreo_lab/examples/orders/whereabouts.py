@@ -181,7 +181,8 @@ def verdict(sim: Simulation, order_id: str, status: str, messages: list[Envelope
     facts = service_state(sim, "order")["orders"][order_id]["facts"]
     if "declined" in facts:
         return f"compensated: card declined, nothing charged{warning}"
-    cause = ("out of stock" if "out_of_stock" in facts
+    cause = ("no payment answer in time" if "payment_timed_out" in facts
+             else "out of stock" if "out_of_stock" in facts
              else shipping.get("failed", {}).get(order_id, "shipment failed"))
     released = " and stock released" if "released" in facts else ""
     return f"compensated: {cause}; charged {charged}, refunded {refunded}{released}{warning}"

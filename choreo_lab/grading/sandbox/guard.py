@@ -1,7 +1,8 @@
 """Inside the sandbox: the course's reference code cannot be imported by a submission.
 
-The exercise's contract - the order saga's event classes and its data (``STOCK``,
-``DECLINED_CUSTOMERS``, ...) - stays importable from ``choreo_lab.examples.orders``; the
+The exercise's contract - a workflow's event and command classes and its data (``STOCK``,
+``DECLINED_CUSTOMERS``, ``DAY``, ...) - stays importable from ``choreo_lab.examples.orders``
+and ``choreo_lab.examples.notifications``; the
 finished services, the invariants, the grader's checks and the instructor's solutions do not.
 A refused import raises `ImportError` saying why, and is remembered so the grader can tell
 the instructor. The guard is a courtesy that names the attempt; what makes it hold is that
@@ -18,10 +19,12 @@ import types
 from collections.abc import Sequence
 from typing import Any
 
-from ...events import Event
+from ...events import is_message_type
 
 #: Modules whose contract (event classes and plain data) a submission may import.
-CONTRACT_MODULES = ("choreo_lab.examples.orders", "choreo_lab.examples.orders.events")
+CONTRACT_MODULES = ("choreo_lab.examples.orders", "choreo_lab.examples.orders.events",
+                    "choreo_lab.examples.notifications",
+                    "choreo_lab.examples.notifications.events")
 #: Reference code: refused, with everything below it.
 REFUSED_PREFIXES = ("choreo_lab.examples", "choreo_lab.grading", "solutions", "hidden_checks")
 #: The parts of choreo_lab.grading a notebook needs (check(), the Try-it kit) and the
@@ -50,7 +53,7 @@ def is_refused(name: str) -> bool:
 def refusal_message(name: str) -> str:
     return (f"`{name}` is the course's reference code, and a graded notebook may not import "
             "it: write the exercise yourself. The events and data of the exercise stay "
-            "importable from choreo_lab.examples.orders.")
+            "importable from choreo_lab.examples.orders and choreo_lab.examples.notifications.")
 
 
 class ReferenceGuard:
@@ -85,7 +88,7 @@ def contract_view(name: str, guard: ReferenceGuard) -> types.ModuleType | None:
     for attribute, value in vars(real).items():
         if attribute.startswith("_"):
             continue
-        if isinstance(value, type) and issubclass(value, Event) and value is not Event:
+        if is_message_type(value):  # the exercise's events and commands
             setattr(view, attribute, value)
         elif type(value) in _DATA and _plain(value):
             setattr(view, attribute, value)

@@ -168,7 +168,8 @@ class Server:
         except (ValueError, InvalidState) as error:
             return {"status": "raised", "error": f"ctx.state cannot be kept: {error}",
                     "location": ""}
-        return {"status": "ok", "state": state, "events": self._encode_events(outcome["value"])}
+        return {"status": "ok", "state": state, "events": self._encode_events(outcome["value"]),
+                "timers": self._encode_timers(context), "cancelled": list(context.timers_cancelled)}
 
     # -- helpers -----------------------------------------------------------------------------
     def _run(self, function: Any, *args: Any) -> dict[str, Any]:
@@ -225,6 +226,12 @@ class Server:
 
     def _new_handlers(self, service: Any, kept: set[Any]) -> list[dict[str, Any]]:
         return self._describe_handlers(service, kept)
+
+    def _encode_timers(self, context: Any) -> list[dict[str, Any]]:
+        """The timers the handler set, for the grader to set on its own context."""
+        from .protocol import encode_event
+        return [{"name": request.name, "after": request.after, "event": encode_event(request.event)}
+                for request in context.timers_set[:1000]]
 
     def _encode_events(self, result: Any) -> Any:
         from ...events import Message, is_message_type

@@ -1,0 +1,278 @@
+"""Exercise 5, the fan-out: a consumer that joins late, and a reminder that knows when to stay quiet.
+
+The learner writes two services. ``make_loyalty_service(went_live)`` joins the fan-out a month
+in, from the beginning of the log: it rebuilds every member (100 points each) from history,
+and texts a welcome (through the SMS gateway, with an idempotency key) only to users who
+sign up after it went live. ``make_reminder_service()`` reminds a user to confirm their email
+address two days after sign-up, unless they confirmed first - also when the confirmation was
+waiting in its backlog while the timer fired.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import NoReturn
+
+from ..chaos import FaultSpace, explore
+from ..consistency import Oracle, Violation
+from ..examples.notifications import (
+    DAY,
+    NOTIFICATION_INVARIANTS,
+    REMINDER_AFTER,
+    confirm_email,
+    notification_services,
+    notification_system,
+    register_user,
+    sent,
+    user_ids,
+)
+from ..faults import AnyFault, Duplicate, FaultPlan, Kill, Restart
+from ..simulation import Simulation
+from .feedback import explain, plural
+from .learner import Learner
+from .scenarios import shown_records
+from .tasks import Check, Failed, Task
+
+EXERCISE = "ex05-notifications"
+LOYALTY, REMINDER = "make_loyalty_service", "make_reminder_service"
+WENT_LIVE = 30 * DAY
+#: users who signed up before loyalty went live, on days 0, 1 and 2
+OLD_USERS = ("u-1", "u-2", "u-3")
+
+
+class FanoutRun:
+    """One finished run of the fan-out with the learner's service in it."""
+
+    def __init__(self, sim: Simulation, plan: FaultPlan) -> None:
+        self.sim, self.plan = sim, plan
+
+    def texts(self, user_id: str) -> int:
+        return len(sent(self.sim, "sms-gateway", user_id))
+
+    def reminders(self, user_id: str) -> list[dict]:
+        return sent(self.sim, "email-provider", user_id, "confirm-reminder")
+
+    def fail(self, what: str, hint: str, user_id: str | None = None) -> NoReturn:
+        excerpt = ([f"What happened to {user_id} (trace excerpt):",
+                    *shown_records(self.sim.trace, user_id)[:14]] if user_id else [])
+        raise Failed(explain(what, hint, self.plan, excerpt))
+
+
+def learner_errors(learner: Learner, sim: Simulation, service: str) -> None:
+    """Fail if the learner's handlers raised (a stub, or a bug) or returned no events."""
+    error = learner.first_error(service)
+    if error is not None:
+        raise Failed(error.describe())
+    nacks = sim.trace.where(kind="nack", service=service)
+    if nacks:
+        raise Failed(f"The {service} service failed on message {nacks[0].message_id}: "
+                     f"{nacks[0].detail}")
+
+
+# -- loyalty: the late consumer -----------------------------------------------------------------
+def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
+                new_users: Sequence[str] = ("u-4",), seed: int = 1) -> FanoutRun:
+    """Three users sign up on days 0-2; a month later loyalty joins from the beginning; more sign up."""
+    loyalty = learner.service(LOYALTY, "loyalty", WENT_LIVE)
+    sim = notification_system(seed)
+    for day, user_id in enumerate(OLD_USERS):
+        sim.run_for(day * DAY - sim.now)
+        register_user(sim, user_id)
+    sim.run_for(WENT_LIVE - sim.now)
+    sim.add_service(loyalty, start="beginning")
+    plan = FaultPlan(faults=tuple(faults))
+    sim.set_delivery_faults(plan)
+    for user_id in new_users:
+        register_user(sim, user_id)
+    sim.run_until_idle()
+    learner_errors(learner, sim, "loyalty")
+    return FanoutRun(sim, plan)
+
+
+GUARD_HINT = ("a message published before the service went live is history: record the member "
+              "(ctx.envelope.published_at < went_live) and return no SendSms.")
+KEY_HINT = ("give SendSms an idempotency_key named after the fact (f'loyalty/{user_id}'), so a "
+            "repeated request is sent once by the gateway.")
+
+
+def expect_members(run: FanoutRun, users: Sequence[str]) -> None:
+    members = run.sim.state("loyalty").get("members")
+    if not isinstance(members, dict):
+        run.fail("The loyalty service's state has no `members` dict.",
+                 "keep ctx.state['members'][user_id] = {'points': 100, ...}.")
+    missing = [user for user in users if not isinstance(members.get(user), dict)
+               or members[user].get("points") != 100]
+    if missing:
+        run.fail(f"Loyalty was added from the beginning of the log, yet {', '.join(missing)} "
+                 "is not a member with 100 points.", "every UserRegistered in the log is a "
+                 "member, old or new: rebuild your state from all of them.", missing[0])
+
+
+def rebuilds_members_from_history_and_texts_none_of_them(learner: Learner) -> None:
+    run = loyalty_run(learner)
+    expect_members(run, (*OLD_USERS, "u-4"))
+    texted = [user for user in OLD_USERS if run.texts(user)]
+    if texted:
+        run.fail(f"Loyalty texted {', '.join(texted)}, who signed up a month before it went "
+                 "live: replaying history re-ran a side effect.", GUARD_HINT, texted[0])
+    if run.texts("u-4") != 1:
+        run.fail(f"u-4 signed up after loyalty went live, and got {plural(run.texts('u-4'), 'text')}.",
+                 "return SendSms(to=event.phone, user_id=..., text=..., idempotency_key=...) "
+                 "for a new member.", "u-4")
+
+
+def texts_each_new_member_once_when_acks_are_lost(learner: Learner) -> None:
+    run = loyalty_run(learner, [Duplicate(service="loyalty", event_type="UserRegistered", times=2),
+                                Duplicate(service="sms-gateway", event_type="SendSms", times=2)],
+                      new_users=("u-4", "u-5"))
+    for user_id in ("u-4", "u-5"):
+        if run.texts(user_id) != 1:
+            run.fail(f"{user_id} got {plural(run.texts(user_id), 'welcome text')} after lost acks.",
+                     KEY_HINT, user_id)
+
+
+# -- reminder: a timer, cancelled or ignored --------------------------------------------------------
+def reminder_run(learner: Learner, confirmations: dict[str, int], *,
+                 faults: Sequence[AnyFault] = (), users: Sequence[str] = ("u-1",),
+                 seed: int = 1) -> FanoutRun:
+    """`users` sign up at t=0; each in `confirmations` confirms at that virtual time."""
+    reminder = learner.service(REMINDER, "reminder")
+    plan = FaultPlan(faults=tuple(faults))
+    sim = notification_system(seed, services=[*notification_services(), reminder], faults=plan)
+    for user_id in users:
+        register_user(sim, user_id)
+    for user_id, at in sorted(confirmations.items(), key=lambda item: item[1]):
+        sim.run_for(at - sim.now)
+        confirm_email(sim, user_id)
+    sim.run_until_idle()
+    learner_errors(learner, sim, "reminder")
+    return FanoutRun(sim, plan)
+
+
+def expect_one_reminder(run: FanoutRun, user_id: str, registered_at: int = 0) -> None:
+    reminders = run.reminders(user_id)
+    if len(reminders) != 1:
+        run.fail(f"{user_id} never confirmed their address and got "
+                 f"{plural(len(reminders), 'reminder')}.",
+                 "schedule ReminderDue(user_id=...) with after=REMINDER_AFTER when a user signs "
+                 "up, and answer it with SendEmail(kind='confirm-reminder', idempotency_key=...).",
+                 user_id)
+    if reminders[0]["requested_at"] < registered_at + REMINDER_AFTER:
+        run.fail(f"{user_id}'s reminder was asked for at t={reminders[0]['requested_at']}, before "
+                 "the two days were up.", "ctx.schedule(..., after=REMINDER_AFTER).", user_id)
+
+
+def reminds_an_unconfirmed_user_once_two_days_later(learner: Learner) -> None:
+    run = reminder_run(learner, {}, faults=[
+        Duplicate(service="reminder", event_type="ReminderDue", times=1),
+        Duplicate(service="email-provider", event_type="SendEmail", times=3)])
+    expect_one_reminder(run, "u-1")
+
+
+def sends_no_reminder_after_a_confirmation_and_cancels_the_timer(learner: Learner) -> None:
+    reminder = learner.service(REMINDER, "reminder")
+    sim = notification_system(1, services=[*notification_services(), reminder])
+    register_user(sim, "u-1")
+    sim.run_for(DAY)
+    confirm_email(sim, "u-1")
+    sim.run_for(1000)
+    run = FanoutRun(sim, FaultPlan())
+    learner_errors(learner, sim, "reminder")
+    if [timer.name for timer in sim.timers if timer.service == "reminder"]:
+        run.fail("u-1 confirmed on day 1, yet the reminder service still has a timer pending.",
+                 "name the timer (ctx.schedule(..., name=f'remind/{user_id}')) and cancel it "
+                 "with ctx.cancel(...) when the confirmation comes.", "u-1")
+    sim.run_until_idle()
+    if run.reminders("u-1"):
+        run.fail("u-1 confirmed on day 1 and still got a reminder.",
+                 "remember who confirmed, and cancel their timer.", "u-1")
+
+
+def stays_quiet_when_the_confirmation_waited_while_the_timer_fired(learner: Learner) -> None:
+    run = reminder_run(learner, {"u-1": DAY + DAY // 2}, faults=[
+        Kill(service="reminder", at=DAY), Restart(service="reminder", at=3 * DAY)])
+    if run.reminders("u-1"):
+        run.fail("The reminder service was down from day 1 to day 3. u-1 confirmed on day 1.5 "
+                 "(the confirmation waited in the backlog), and the timer fired on day 2 (the "
+                 "broker keeps timers). After the restart your service handled the "
+                 "confirmation, then the ReminderDue that had already fired - and sent a "
+                 "reminder.", "cancelling is not enough once a timer has fired: when "
+                 "ReminderDue comes, check whether the user confirmed.", "u-1")
+
+
+# -- both, under the chaos explorer -------------------------------------------------------------
+def exercise_invariants(sim: Simulation) -> Iterator[Violation]:
+    """At most one welcome text and one reminder per user, none for a confirmed user."""
+    texts = Counter(entry["user_id"] for entry in sent(sim, "sms-gateway"))
+    reminders = Counter(entry["user_id"] for entry in sent(sim, "email-provider",
+                                                            what="confirm-reminder"))
+    confirmed = {e.correlation_id for e in sim.trace.messages.values()
+                 if e.event_type == "EmailConfirmed"}
+    for user_id in user_ids(sim):
+        if texts[user_id] > 1:
+            yield Violation("one loyalty text per user", user_id,
+                            f"the SMS gateway sent {user_id} {texts[user_id]} welcome texts")
+        expected = 0 if user_id in confirmed else 1
+        if reminders[user_id] > expected or (sim.open_messages(user_id) == 0
+                                             and reminders[user_id] < expected):
+            yield Violation("a reminder only for an unconfirmed user", user_id,
+                            f"{user_id} got {plural(reminders[user_id], 'reminder')}; expected "
+                            f"{expected}", kind="safety" if reminders[user_id] > expected
+                            else "convergence")
+
+
+def explore_both(learner: Learner, *, schedules: int, seed: int, hint: str) -> None:
+    """Fail with the smallest counterexample if a seeded schedule breaks the fan-out."""
+    loyalty = learner.service(LOYALTY, "loyalty", 0)
+    reminder = learner.service(REMINDER, "reminder")
+
+    def system(sim_seed: int, faults: FaultPlan) -> Simulation:
+        return notification_system(sim_seed, services=[*notification_services(), loyalty,
+                                                       reminder], faults=faults)
+
+    def workload(sim: Simulation) -> None:
+        for user_id in ("u-1", "u-2", "u-3"):
+            register_user(sim, user_id)
+        confirm_email(sim, "u-2")
+
+    oracle = Oracle((*NOTIFICATION_INVARIANTS, exercise_invariants), user_ids)
+    space = FaultSpace(kinds=("duplicate", "crash", "drop", "delay", "kill"), max_faults=3)
+    result = explore(system, workload, oracle, schedules=schedules, seed=seed, space=space)
+    if result.counterexample is not None:
+        found = result.counterexample
+        raise Failed(explain(
+            f"The chaos explorer ran {plural(schedules, 'seeded fault schedule')} (seed {seed}); "
+            f"{result.failed} broke the fan-out. The smallest failing schedule (simulation seed "
+            f"{found.seed}) breaks this invariant: {found.violations[0]}", hint, found.plan))
+
+
+CHAOS_HINT = ("replay the schedule: notification_system(seed, services=[*notification_services(), "
+              "make_loyalty_service(0), make_reminder_service()], faults=[...]), register u-1..u-3, "
+              "confirm u-2, run_until_idle(), and read sim.trace.dump().")
+
+
+def survives_the_chaos_explorer(learner: Learner) -> None:
+    explore_both(learner, schedules=40, seed=1, hint=CHAOS_HINT)
+
+
+TASKS = (
+    Task("loyalty", EXERCISE, "join late: rebuild from history, text only new members", (
+        Check("rebuilds every member from history and texts none of them", 2,
+              rebuilds_members_from_history_and_texts_none_of_them),
+        Check("texts each new member once when acks are lost", 1,
+              texts_each_new_member_once_when_acks_are_lost),
+    ), hidden_count=1, hidden_points=1),
+    Task("reminder", EXERCISE, "remind once, unless the user confirmed", (
+        Check("reminds an unconfirmed user once, two days later, despite lost acks", 1,
+              reminds_an_unconfirmed_user_once_two_days_later),
+        Check("sends no reminder after a confirmation, and cancels the timer", 1,
+              sends_no_reminder_after_a_confirmation_and_cancels_the_timer),
+        Check("stays quiet when the confirmation waited while the timer fired", 1,
+              stays_quiet_when_the_confirmation_waited_while_the_timer_fired),
+    ), hidden_count=1, hidden_points=1),
+    Task("fanout_chaos", EXERCISE, "survive the chaos explorer", (
+        Check("keeps every invariant over 40 seeded fault schedules", 1,
+              survives_the_chaos_explorer),
+    ), hidden_count=1, hidden_points=1),
+)
