@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .features import NATS_FEATURES
 from .server import NatsCluster, NatsServer, NatsUnavailable, missing_pieces
 from .sources import ServiceSource, rebuildable, services_from, source_of
 
 #: Loaded on first use: they import nats-py, which is optional.
 _LAZY = {"NatsRuntime": "runtime", "NotQuiet": "runtime"}
 
-__all__ = ["NatsCluster", "NatsRuntime", "NatsServer", "NatsUnavailable", "NotQuiet",
+__all__ = ["NATS_FEATURES", "NatsCluster", "NatsRuntime", "NatsServer", "NatsUnavailable", "NotQuiet",
            "ServiceSource", "missing_pieces", "rebuildable", "services_from", "source_of"]
 
 

@@ -40,6 +40,7 @@ from ..events import Message, check_event
 from ..runtime import Features, Start
 from ..service import Service
 from ..text import describe_value
+from .features import NATS_FEATURES
 from .jetstream import GroupOptions, JetStream, ParkedLetter
 from .loop import LoopThread
 from .names import Names
@@ -69,11 +70,7 @@ class NatsRuntime:
       killed worker's messages come back after this).
     """
 
-    features = Features(consumer_groups=True, competing_consumers=True, at_least_once=True,
-                        per_key_order=False, redelivery_backoff=True, dead_letters=True,
-                        redrive=True, replay=True, timers=False, crash_points=False,
-                        injected_faults=False, virtual_time=False, trace=False,
-                        deterministic=False)
+    features: Features = NATS_FEATURES
 
     def __init__(self, services: Iterable[Service] = (), *,
                  server: str | Sequence[str] | None = None, directory: str | Path | None = None,
@@ -101,7 +98,8 @@ class NatsRuntime:
                                            self.server)
         self._connect(replicas)
         for service in services:
-            self.add_service(service, start="now")
+            self._add_group(service, "now")
+        self._start(self.services)
 
     def _connect(self, replicas: int) -> None:
         async def connect() -> JetStream:
@@ -126,6 +124,10 @@ class NatsRuntime:
             raise TypeError(f"add_service() takes a Service, got {describe_value(service)}")
         if start not in ("beginning", "now") and not (type(start) is int and start >= 0):
             raise ValueError(f"start must be 'beginning', 'now' or a time in ms >= 0, got {start!r}")
+        self._add_group(service, start)
+        self._start([service.name])
+
+    def _add_group(self, service: Service, start: Start | int) -> None:
         if service.name in self._services:
             raise ValueError(f"a service named {service.name!r} is already in this runtime")
         if service.processing_time * 2 > self.options.ack_wait:
@@ -141,7 +143,25 @@ class NatsRuntime:
             service.name, service.instances, source, servers=self.servers,
             database=self.directory / f"{service.name}.sqlite", names=self.names,
             log=self.directory / f"{service.name}.log")
-        self.restart(service.name)
+        self._status[service.name] = words.DOWN
+
+    def _start(self, names: list[str], timeout: float = 30.0) -> None:
+        """Start the services' workers and wait until each one is asking for messages."""
+        for name in names:
+            if not self._processes[name].pids:
+                self._processes[name].start()
+            self._status[name] = words.UP
+        deadline = time.monotonic() + timeout
+        waiting = list(names)
+        while waiting:
+            self._check_workers()
+            waiting = [name for name in waiting if self._call(self._broker.group_info(name))
+                       .num_waiting < len(self._processes[name].pids)]
+            if waiting and time.monotonic() > deadline:
+                raise NotQuiet(f"the workers of {', '.join(waiting)} did not start within "
+                               f"{timeout:.0f} s; see their logs in {self.directory}")
+            if waiting:
+                time.sleep(POLL)
 
     @property
     def services(self) -> list[str]:
@@ -167,11 +187,10 @@ class NatsRuntime:
         self._status[name] = words.DOWN
 
     def restart(self, name: str) -> None:
-        """Start the service's processes again: they open its database as last committed."""
-        processes = self._require(name)
-        if not processes.pids:
-            processes.start()
-        self._status[name] = words.UP
+        """Start the service's processes again (they open its database as last committed);
+        returns once they ask for messages."""
+        self._require(name)
+        self._start([name])
 
     def state(self, name: str) -> dict[str, Any]:
         """The service's committed state, read from its SQLite file (initial state if none yet)."""
