@@ -12,10 +12,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import nats.errors
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -27,7 +32,8 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
+from nats.errors import NoRespondersError
+from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 
 from ..broker import DeadLetter
 from ..envelope import Envelope
@@ -71,14 +77,30 @@ class JetStream:
                 (names.stream, [f"{names.prefix}.events.>", f"{names.prefix}.redrive.>"], -1),
                 (names.dead_stream, [names.dead_letter_subjects], -1),
                 (names.failures_stream, [f"{names.prefix}.failures.>"], 1)):
-            try:
-                await self.js.delete_stream(stream)
-            except NotFoundError:
-                pass
-            await self.js.add_stream(StreamConfig(
+            await self._until_available(self._delete_stream, stream)
+            await self._until_available(self.js.add_stream, StreamConfig(
                 name=stream, subjects=subjects, retention=RetentionPolicy.LIMITS,
                 storage=StorageType.FILE, num_replicas=replicas,
                 max_msgs_per_subject=per_subject))
+
+    async def _delete_stream(self, stream: str) -> None:
+        try:
+            await self.js.delete_stream(stream)
+        except NotFoundError:
+            pass
+
+    @staticmethod
+    async def _until_available(call: Any, *args: Any, within: float = 30.0) -> Any:
+        """`call(*args)`, asked again while JetStream is not ready (a cluster electing leaders)."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                return await call(*args)
+            except (ServiceUnavailableError, NoStreamResponseError, nats.errors.TimeoutError,
+                    NoRespondersError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
 
     async def add_group(self, service: Service, start: str | int, options: GroupOptions) -> None:
         """The service's durable consumer; `start`: "beginning", "now" or a time in ms."""
@@ -100,9 +122,18 @@ class JetStream:
                       "max_chain": str(options.max_chain)}))
 
     async def publish(self, envelope: Envelope) -> None:
-        """Publish from outside and wait for the stream to confirm it."""
-        await self.js.publish(self.names.event_subject(envelope.topic, envelope.event_type),
-                              wire.encode(envelope), headers={"Nats-Msg-Id": envelope.message_id})
+        """Publish from outside and wait for the stream to confirm it.
+
+        Sent again while the cluster fails over: the message id makes a second copy a
+        duplicate the stream drops.
+        """
+        await self._until_available(
+            self.js.publish, self.names.event_subject(envelope.topic, envelope.event_type),
+            wire.encode(envelope), None, None, {"Nats-Msg-Id": envelope.message_id})
+
+    async def stream_leader(self) -> str | None:
+        info = await self.js.stream_info(self.names.stream)
+        return info.cluster.leader if info.cluster is not None else None
 
     async def group_info(self, group: str) -> ConsumerInfo:
         return await self.js.consumer_info(self.names.stream, group)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import nats.errors
 
 from .. import vocabulary as words
 from ..broker import DeadLetter
@@ -105,7 +106,7 @@ class NatsRuntime:
         async def connect() -> JetStream:
             self._nc = await nats.connect(servers=self.servers, name="choreo-lab runtime",
                                           max_reconnect_attempts=-1, reconnect_time_wait=0.2)
-            jetstream = JetStream(self._nc.jetstream(timeout=10), self.names)
+            jetstream = JetStream(self._nc.jetstream(timeout=2), self.names)
             await jetstream.create_streams(replicas)
             return jetstream
         self._broker = self._call(connect())
@@ -242,10 +243,16 @@ class NatsRuntime:
         while quiet_in_a_row < 2:
             self._check_workers()
             up = [name for name in self._services if self._status[name] == words.UP]
-            quiet_in_a_row = quiet_in_a_row + 1 if self._call(self._broker.quiet(up)) else 0
+            quiet_in_a_row = quiet_in_a_row + 1 if self._quiet(up) else 0
             if time.monotonic() > deadline:
                 raise NotQuiet(f"not quiet after {timeout:.0f} s: {self._waiting()}")
             time.sleep(POLL)
+
+    def _quiet(self, services: list[str]) -> bool:
+        try:
+            return self._call(self._broker.quiet(services))
+        except nats.errors.Error:  # the server is failing over: ask again
+            return False
 
     def _waiting(self) -> str:
         stats = self.stats()
@@ -259,6 +266,10 @@ class NatsRuntime:
             if self._status[name] == words.UP and codes:
                 raise ChoreoError(f"a worker of {name!r} exited by itself (code {codes[0]}); "
                                   f"the end of its log ({processes.log}):\n{processes.log_tail()}")
+
+    def stream_leader(self) -> str | None:
+        """The name of the server that leads the run's stream (None on a single server)."""
+        return self._call(self._broker.stream_leader())
 
     # -- dead letters ------------------------------------------------------------------------
     def _parked(self) -> list[ParkedLetter]:

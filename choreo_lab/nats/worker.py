@@ -258,13 +258,21 @@ class Worker:
             return
 
     async def settle(self, outcomes: list[Outcome]) -> None:
-        """Ack what was committed; nak each failure with its delay, after noting its reason."""
-        for outcome in outcomes:
-            if isinstance(outcome, Handled):
-                await outcome.received.msg.ack()
-            else:
-                await self.fail(outcome)
-        await self.nc.flush()
+        """Ack what was committed; nak each failure with its delay, after noting its reason.
+
+        An ack lost on the way (the connection failing over) is no loss: the message comes
+        again after ack_wait, and the handler sees it a second time (at-least-once).
+        """
+        try:
+            for outcome in outcomes:
+                if isinstance(outcome, Handled):
+                    await outcome.received.msg.ack()
+                else:
+                    await self.fail(outcome)
+            await self.nc.flush()
+        except nats.errors.Error as error:
+            print(f"{self.name}: acks may be lost ({describe_error(error)}); those messages "
+                  "will come again", file=sys.stderr)
 
     async def fail(self, failure: Failed) -> None:
         msg = failure.received.msg
