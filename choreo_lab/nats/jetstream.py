@@ -131,6 +131,22 @@ class JetStream:
             self.js.publish, self.names.event_subject(envelope.topic, envelope.event_type),
             wire.encode(envelope), None, None, {"Nats-Msg-Id": envelope.message_id})
 
+    async def publish_many(self, envelopes: list[Envelope]) -> None:
+        """Publish without waiting in between, then wait for every confirmation (again if
+        some do not come: the message ids make repeats duplicates)."""
+        while True:
+            futures = [await self.js.publish_async(
+                self.names.event_subject(envelope.topic, envelope.event_type),
+                wire.encode(envelope), headers={"Nats-Msg-Id": envelope.message_id})
+                for envelope in envelopes]
+            try:
+                await asyncio.wait_for(asyncio.gather(*futures), 10)
+                return
+            except (asyncio.TimeoutError, nats.errors.Error):
+                for future in futures:
+                    future.cancel()
+                await asyncio.sleep(0.1)
+
     async def stream_leader(self) -> str | None:
         info = await self.js.stream_info(self.names.stream)
         return info.cluster.leader if info.cluster is not None else None

@@ -131,8 +131,10 @@ class ServiceStore:
             "SELECT id, message_id, subject, body FROM outbox ORDER BY id")]
 
     def sent(self, rows: list[OutboxRow]) -> None:
-        """The broker confirmed these rows: they leave the outbox."""
-        self.db.executemany("DELETE FROM outbox WHERE id = ?", [(row.id,) for row in rows])
+        """The broker confirmed these rows: they leave the outbox (one transaction)."""
+        with self.db:  # without it, each DELETE would be a transaction of its own
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM outbox WHERE id = ?", [(row.id,) for row in rows])
 
     def _counter(self, name: str) -> int:
         return self.db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0]

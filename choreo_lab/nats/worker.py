@@ -29,7 +29,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import nats
 import nats.errors
@@ -45,12 +44,13 @@ from ..text import describe_error
 from . import wire
 from .context import LiveContext
 from .names import Names
+from .pull import Puller, delivery_count
 from .sources import ServiceSource
 from .store import OutboxRow, ServiceStore
 
-#: Messages fetched (and committed) together; a slow service (processing_time) takes one.
+#: Messages pulled (and committed) together at most; a slow service (processing_time) takes one.
 BATCH = 256
-#: Seconds a fetch waits for a message before asking again.
+#: Seconds a pull request lives on the server while no message comes.
 FETCH_WAIT = 1.0
 #: Seconds to wait for the broker to confirm the outbox rows before sending them again.
 CONFIRM_WAIT = 5.0
@@ -63,6 +63,7 @@ class Received:
     msg: Msg
     envelope: Envelope | None  # None if it could not be read (then `problem` says why)
     attempt: int
+    sequence: int              # its place in the stream
     problem: str = ""
 
 
@@ -128,25 +129,25 @@ class Worker:
         consumer = await self.js.consumer_info(self.names.stream, self.name)
         self.settings = GroupSettings.from_metadata(consumer.config.metadata)
         await self.relay(self.store.unsent())
-        subscription = await self.js.pull_subscribe_bind(self.name, stream=self.names.stream)
+        puller = Puller(self.nc, self.names.stream, self.name, self.batch, FETCH_WAIT)
+        await puller.start()
         while True:
             try:
-                messages = await subscription.fetch(self.batch, timeout=FETCH_WAIT)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
-                continue
-            except nats.errors.Error as error:  # reconnecting, a leader moving: ask again
-                print(f"{self.name}: fetch failed ({describe_error(error)}); retrying",
+                messages = await puller.take()
+            except nats.errors.Error as error:  # reconnecting: ask again
+                print(f"{self.name}: pulling failed ({describe_error(error)}); retrying",
                       file=sys.stderr)
                 await asyncio.sleep(0.1)
                 continue
-            await self.handle([self.receive(msg) for msg in messages])
+            if messages:
+                await self.handle([self.receive(msg) for msg in messages])
 
     def receive(self, msg: Msg) -> Received:
-        attempt = msg.metadata.num_delivered or 1
+        attempt, sequence = delivery_count(msg)
         try:
-            return Received(msg, wire.decode(msg.data, self.classes), attempt)
+            return Received(msg, wire.decode(msg.data, self.classes), attempt, sequence)
         except Exception as error:  # a message this service cannot read: it fails like a handler
-            return Received(msg, None, attempt, describe_error(error))
+            return Received(msg, None, attempt, sequence, describe_error(error))
 
     async def handle(self, batch: list[Received]) -> None:
         """One batch: the slow part outside the transaction, then commit, publish, settle."""
@@ -276,7 +277,7 @@ class Worker:
 
     async def fail(self, failure: Failed) -> None:
         msg = failure.received.msg
-        subject = self.names.failure_subject(self.name, msg.metadata.sequence.stream)
+        subject = self.names.failure_subject(self.name, failure.received.sequence)
         try:
             await self.js.publish(subject, failure.reason.encode())
         except Exception as error:  # noqa: BLE001 - the reason is a courtesy; the nak matters
