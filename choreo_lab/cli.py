@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     saga.add_argument("--order", metavar="ID",
                       help="follow one order: where is it, its log and its sequence diagram")
     saga.add_argument("--states", action="store_true", help="also print every service's state")
+
+    run = commands.add_parser(
+        "run", help="run a workflow's services as real processes (NATS JetStream), live",
+        description="Start a nats-server (or use --server), one process per service, place "
+                    "requests, show a live table, kill -9 and restart services at given "
+                    "times, and check the invariants over the services' own databases.")
+    from . import run as runner
+    runner.add_arguments(run)
+    run.set_defaults(run=runner.main)
     saga.set_defaults(run=run_saga)
     return parser
 
@@ -155,9 +164,10 @@ def run_saga(args: argparse.Namespace) -> int:
     from .examples.orders import order_oracle
     from .diagrams import sequence_diagram
     from .errors import ChoreoError
-    from .examples.orders import order_system, place_orders, random_orders, saga_status, where_is
+    from .examples.orders import order_system, place_orders, random_orders, where_is
     from .faults import Kill, Restart
     from .render import event_log, saga_table, state_tables
+    from .story import workflow_status
 
     out, err = Console(), Console(stderr=True)
     faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
@@ -169,7 +179,7 @@ def run_saga(args: argparse.Namespace) -> int:
         return 2
     place_orders(sim, random_orders(args.orders, seed=args.seed))
     sim.run_until_idle()
-    out.print(saga_table(sim, saga_status))
+    out.print(saga_table(sim, workflow_status))
     out.print(order_oracle().check(sim).explain())
     if args.order is not None:
         try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from choreo_lab.examples.orders import ORDER_INVARIANTS, OrderRequested, random_orders
 from choreo_lab.nats import missing_pieces
+from choreo_lab.nats.snapshot import StateSnapshot
 from choreo_lab.nats.store import read_counters
 
 needs_nats = [pytest.mark.nats,
@@ -68,36 +68,12 @@ def wait_until_handled(runtime: Any, service: str, at_least: int, timeout: float
     raise AssertionError(f"{service} handled fewer than {at_least} messages in {timeout} s")
 
 
-@dataclass
-class NoTrace:
-    """A real broker keeps no trace: violations found here name no message ids."""
+class States(StateSnapshot):
+    """The services' states, judged by the order saga's invariants."""
 
-    def messages_of(self, workflow: str) -> list[Any]:
-        return []
-
-
-@dataclass
-class States:
-    """Every service's committed state, read once from its SQLite file: what invariants read."""
-
-    states: dict[str, dict[str, Any]]
-    trace: NoTrace = field(default_factory=NoTrace)
-
-    @classmethod
-    def of(cls, runtime: Any) -> States:
-        return cls({name: runtime.state(name) for name in runtime.services})
-
-    @property
-    def services(self) -> list[str]:
-        return list(self.states)
-
-    def state(self, name: str) -> dict[str, Any]:
-        return self.states[name]
-
-    def violations(self) -> list[str]:
-        """What the order saga's invariants find wrong (at most one charge, refunds after
-        charges, stock conserved, amounts, finished orders settled)."""
-        return [str(violation) for check in ORDER_INVARIANTS for violation in check(self)]
+    def violations(self) -> list[str]:  # type: ignore[override]
+        """At most one charge, refunds after charges, stock conserved, amounts, settled orders."""
+        return super().violations(ORDER_INVARIANTS)
 
     def statuses(self, order_ids: list[str]) -> Counter[str]:
         orders = self.states["order"]["orders"]
