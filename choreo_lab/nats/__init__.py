@@ -17,7 +17,8 @@ from .sources import ServiceSource, rebuildable, services_from, source_of
 #: Loaded on first use: they import nats-py, which is optional.
 _LAZY = {"NatsRuntime": "runtime", "NotQuiet": "runtime"}
 
-__all__ = ["NATS_FEATURES", "NatsCluster", "NatsRuntime", "NatsServer", "NatsUnavailable", "NotQuiet",
+__all__ = ["NATS_FEATURES", "NatsCluster", "NatsRuntime", "NatsServer", "NatsUnavailable",
+           "NotQuiet",
            "ServiceSource", "missing_pieces", "rebuildable", "services_from", "source_of"]
 
 

@@ -182,7 +182,8 @@ class JetStream:
         parked = []
         for sequence in range(info.state.first_seq, info.state.last_seq + 1):
             try:
-                advisory = json.loads((await self.js.get_msg(self.names.dead_stream, sequence)).data)
+                notice = await self.js.get_msg(self.names.dead_stream, sequence)
+                advisory = json.loads(notice.data)
             except NotFoundError:
                 continue  # re-driven: removed from the queue
             parked.append(ParkedLetter(sequence, await self._letter(advisory, classes, epoch)))

@@ -33,7 +33,7 @@ class ServiceProcesses:
                 "--database", str(self.database), "--run", self.names.run]
 
     def start(self) -> None:
-        """Start the workers (each imports the service's source, so this process's sys.path is theirs)."""
+        """Start the workers; each imports the service's source, so it gets this sys.path."""
         environment = dict(os.environ,
                            PYTHONPATH=os.pathsep.join([os.getcwd()] + [p for p in sys.path if p]))
         with open(self.log, "ab") as log:

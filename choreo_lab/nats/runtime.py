@@ -85,8 +85,10 @@ class NatsRuntime:
         self.options = GroupOptions(max_attempts, ack_wait, backoff, max_backoff, max_chain,
                                     self.epoch)
         self.server = None if server is not None else NatsServer(self.directory / "server").start()
-        self.servers = ([server] if isinstance(server, str) else list(server)) if server is not None \
-            else [self.server.url]  # type: ignore[union-attr]
+        if server is None:
+            self.servers = [self.server.url]  # type: ignore[union-attr]
+        else:
+            self.servers = [server] if isinstance(server, str) else list(server)
         self._loop = LoopThread()
         self._closed = False
         self._services: dict[str, Service] = {}
@@ -124,7 +126,8 @@ class NatsRuntime:
         if not isinstance(service, Service):
             raise TypeError(f"add_service() takes a Service, got {describe_value(service)}")
         if start not in ("beginning", "now") and not (type(start) is int and start >= 0):
-            raise ValueError(f"start must be 'beginning', 'now' or a time in ms >= 0, got {start!r}")
+            raise ValueError(f"start must be 'beginning', 'now' or a time in ms >= 0, "
+                             f"got {start!r}")
         self._add_group(service, start)
         self._start([service.name])
 

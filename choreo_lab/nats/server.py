@@ -126,7 +126,9 @@ class NatsServer:
     def log_tail(self, lines: int = 5) -> str:
         """The last lines of the server's log (for error messages)."""
         log = self.directory / f"{self.name}.log"
-        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+        if not log.exists():
+            return ""
+        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
 
     @property
     def running(self) -> bool:

@@ -102,7 +102,7 @@ def remember(services: Iterable[Service], source: ServiceSource) -> None:
 
 
 def source_of(service: Service) -> ServiceSource:
-    """The source a worker process can rebuild `service` from, or a ValueError saying how to give one."""
+    """Where a worker process can rebuild `service` from, or a ValueError saying how to tell it."""
     source = _SOURCES.get(service)
     if source is None:
         raise ValueError(

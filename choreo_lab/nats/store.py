@@ -146,7 +146,8 @@ class ServiceStore:
 def read_state(path: str | Path) -> dict[str, Any]:
     """A service's committed state, read from its database by another process."""
     with _reader(path) as db:
-        return {key: pickle.loads(value) for key, value in db.execute("SELECT key, value FROM state")}
+        rows = db.execute("SELECT key, value FROM state")
+        return {key: pickle.loads(value) for key, value in rows}
 
 
 def read_counters(path: str | Path) -> dict[str, int]:

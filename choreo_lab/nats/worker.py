@@ -223,12 +223,13 @@ class Worker:
             return []
         now = self.now()
         rows = []
-        for number, (cause, event) in zip(self.store.next_message_numbers(len(produced)), produced):
+        numbers = self.store.next_message_numbers(len(produced))
+        for number, (cause, event) in zip(numbers, produced, strict=True):
             assert cause is not None
             envelope = Envelope(f"{self.name}-{number}", event, cause.key, cause.correlation_id,
                                 cause.message_id, self.name, now, cause.depth + 1, cause.root_id)
-            rows.append((envelope.message_id, self.names.event_subject(event.topic, event.event_type),
-                         wire.encode(envelope)))
+            subject = self.names.event_subject(event.topic, event.event_type)
+            rows.append((envelope.message_id, subject, wire.encode(envelope)))
         return rows
 
     def now(self) -> int:
