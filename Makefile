@@ -6,33 +6,36 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: lab test test-fast test-notebooks test-browser test-nbgrader notebooks exercises bench clean help
+# mermaid's browser build, served by the course site (make site); fetched with npm once.
+MERMAID_VERSION := 11.12.2
+MERMAID_JS := $(VENV)/share/mermaid/mermaid.min.js
+
+.PHONY: lab test test-fast test-notebooks test-browser test-nbgrader notebooks exercises site site-tools bench clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make test       run the whole test suite (library, notebooks with nbval, graders, browser)"
 	@echo "make test-fast  the library tests only (no notebooks, grading or browser)"
 	@echo "make test-notebooks  nbval on the course notebooks"
-	@echo "make test-browser    the dashboard in JupyterLab + headless Chromium"
+	@echo "make test-browser    dashboard, diagrams (JupyterLab, Notebook 7), site: headless Chromium"
 	@echo "make test-nbgrader   real nbgrader 0.9 (own venv) and choreo-lab grade give the same scores"
 	@echo "make notebooks  re-execute and save every course notebook (after changing the library)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make site       build the course's static site into build/site (works offline)"
 	@echo "make bench      run the benchmarks in bench/"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,browser,nats]'
+	$(BIN)/python -m pip install --quiet -e '.[test,browser,site,nats]'
 	@touch $(STAMP)
 
-# JupyterLab refuses to run as root unless told; containers and CI machines often are root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00-welcome.ipynb
+	$(BIN)/choreo-lab lab .
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Two workers; loadscope keeps each notebook's cells (and each module's fixtures) on one worker.
+test: $(STAMP) site-tools
+	$(BIN)/python -m pytest -n 2 --dist loadscope
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser and not notebooks" --ignore=tests/grading
@@ -62,6 +65,16 @@ test-nbgrader: $(NBGRADER_STAMP)
 exercises: $(STAMP)
 	$(BIN)/choreo-lab exercises
 
+site: $(STAMP) $(MERMAID_JS)
+	$(BIN)/python docs/site/build.py --out build/site
+
+$(MERMAID_JS): Makefile | $(STAMP)
+	sh docs/site/fetch_mermaid.sh $(MERMAID_VERSION) $@
+
+# For make test: without npm (a laptop that is not root) the site tests skip and say why.
+site-tools: | $(STAMP)
+	@$(MAKE) --no-print-directory $(MERMAID_JS) || echo "no mermaid build: the site tests will skip"
+
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/chaos.py
@@ -70,4 +83,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/grading.py
 
 clean:
-	rm -rf $(VENV) $(NBGRADER_VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(NBGRADER_VENV) .pytest_cache build dist *.egg-info choreo_lab/course

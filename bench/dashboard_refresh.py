@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from choreo_lab import Service  # noqa: E402
 from choreo_lab.examples.orders import order_oracle  # noqa: E402
 from choreo_lab.dashboard import Dashboard  # noqa: E402
-from choreo_lab.dashboard.orders import order_workflows  # noqa: E402
+from choreo_lab.dashboard.board import workflow_statuses as order_workflows  # noqa: E402
 from choreo_lab.examples import orders  # noqa: E402
 from choreo_lab.simulation import Simulation  # noqa: E402
 

@@ -6,11 +6,6 @@ trace. The views (diagrams, tables) and the analysis (the oracle, the chaos expl
 only when first used, so `import choreo_lab` stays light.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
 from .broker import DeadLetter
 from .context import Context
 from .envelope import Envelope
@@ -51,7 +46,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
+    """Import a lazily exported name on first use."""
+    import importlib
+
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'choreo_lab' has no attribute {name!r}")

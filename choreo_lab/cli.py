@@ -1,5 +1,5 @@
-"""The `choreo-lab` command: run the order saga in the terminal, grade submissions, regenerate
-the student exercises."""
+"""The `choreo-lab` command: copy the course and open it in JupyterLab, run the order saga in
+the terminal, grade submissions, regenerate the student exercises."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from . import __version__
+
+#: Where `choreo-lab lab` puts the course when no folder is given and `.` is not one.
+DEFAULT_COURSE_FOLDER = "choreo-lab-course"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +34,25 @@ def build_parser() -> argparse.ArgumentParser:
     """The `choreo-lab` argument parser and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="choreo-lab", description="Tools for the choreo-lab course.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    course = commands.add_parser(
+        "course", help="copy the course (notebooks and exercises) into a folder",
+        description="Copy the course's notebooks/ and exercises/ into FOLDER. Files already "
+                    "there are kept, never replaced, so your work is safe.")
+    course.add_argument("folder", type=Path, metavar="FOLDER")
+    course.set_defaults(run=run_course)
+
+    lab = commands.add_parser(
+        "lab", help="open the course in JupyterLab (copying it into the folder first if needed)",
+        description="Open JupyterLab on FOLDER, on 127.0.0.1, at notebook 00. If FOLDER does not "
+                    f"hold the course yet, copy it there first. Default: the current folder if "
+                    f"it holds the course, else ./{DEFAULT_COURSE_FOLDER}.")
+    lab.add_argument("folder", type=Path, nargs="?", metavar="FOLDER")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    lab.add_argument("--port", type=at_least(1), help="the port (default: JupyterLab's, 8888)")
+    lab.set_defaults(run=run_lab)
 
     grade = commands.add_parser(
         "grade", help="grade submitted exercise notebooks (files or folders)",
@@ -70,10 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Place seeded random orders (some fail on purpose), optionally kill a "
                     "service for a while, run until idle, and print the sagas, the "
                     "consistency report and the event log. Same seed, same output.")
-    saga.add_argument("--orders", type=int, default=5, help="how many orders (default: 5)")
+    saga.add_argument("--orders", type=at_least(1), default=5, metavar="N",
+                      help="how many orders (default: 5)")
     saga.add_argument("--seed", type=int, default=7, help="the seed (default: 7)")
     saga.add_argument("--kill", metavar="SERVICE", help="kill this service at t=0 ...")
-    saga.add_argument("--restart-at", type=int, default=50, metavar="MS",
+    saga.add_argument("--restart-at", type=at_least(0), default=50, metavar="MS",
                       help="... and restart it at this virtual time (default: 50)")
     saga.add_argument("--order", metavar="ID",
                       help="follow one order: where is it, its log and its sequence diagram")
@@ -89,6 +114,51 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=runner.main)
     saga.set_defaults(run=run_saga)
     return parser
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than `minimum`, or a message saying so."""
+    def whole_number(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{number} is too small: give {minimum} or more")
+        return number
+    whole_number.__name__ = "number"  # argparse names the type in its message
+    return whole_number
+
+
+def run_course(args: argparse.Namespace) -> int:
+    """`choreo-lab course FOLDER`: copy the course there, keeping files already there."""
+    from .course import CourseNotFound, copy_course
+
+    try:
+        copied = copy_course(args.folder)
+    except (CourseNotFound, NotADirectoryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"copied {len(copied.copied)} course files into {args.folder}"
+          + (f" (kept {len(copied.kept)} already there)" if copied.kept else ""))
+    print(f"open it with: choreo-lab lab {args.folder}")
+    return 0
+
+
+def run_lab(args: argparse.Namespace) -> int:
+    """`choreo-lab lab [FOLDER]`: copy the course there if needed, then run JupyterLab on it."""
+    from .course import FIRST_NOTEBOOK, is_course
+    from .lab import open_lab
+
+    folder = args.folder
+    if folder is None:
+        folder = Path.cwd() if is_course(Path.cwd()) else Path(DEFAULT_COURSE_FOLDER)
+    if not is_course(folder):
+        code = run_course(argparse.Namespace(folder=folder))
+        if code:
+            return code
+    print(f"opening {folder / FIRST_NOTEBOOK} in JupyterLab (Ctrl+C to stop)", flush=True)
+    return open_lab(folder, open_browser=not args.no_browser, port=args.port)
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -166,27 +236,23 @@ def run_saga(args: argparse.Namespace) -> int:
     from .errors import ChoreoError
     from .examples.orders import order_system, place_orders, random_orders, where_is
     from .faults import Kill, Restart
-    from .render import event_log, saga_table, state_tables
-    from .story import workflow_status
+    from .render import event_log, state_tables, workflow_table
 
     out, err = Console(), Console(stderr=True)
-    faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
-              if args.kill else [])
     try:
+        faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
+                  if args.kill else [])
         sim = order_system(args.seed, faults=faults, latency=5, jitter=3)
-    except ChoreoError as error:
+        place_orders(sim, random_orders(args.orders, seed=args.seed))
+        sim.run_until_idle()
+        whereabouts = where_is(sim, args.order) if args.order is not None else None
+    except (ChoreoError, ValueError) as error:  # a misspelt service or order: nothing printed yet
         err.print(f"[red]{error}[/red]")
         return 2
-    place_orders(sim, random_orders(args.orders, seed=args.seed))
-    sim.run_until_idle()
-    out.print(saga_table(sim, workflow_status))
+    out.print(workflow_table(sim))
     out.print(order_oracle().check(sim).explain())
-    if args.order is not None:
-        try:
-            out.print(str(where_is(sim, args.order)))
-        except ValueError as error:
-            err.print(f"[red]{error}[/red]")
-            return 2
+    if whereabouts is not None:
+        out.print(str(whereabouts))
         out.print(event_log(sim, args.order))
         out.print("\nMermaid sequence diagram (paste into any Mermaid viewer):")
         print(sequence_diagram(sim, args.order).source)

@@ -42,7 +42,7 @@ class Context:
         self.now = now
         self._committed = committed
         self._working: dict[str, Any] | None = None
-        self.timers_set: list[TimerRequest] = []
+        self.timers_set: list[TimerRequest] = []   # what the handler asked for, committed with it
         self.timers_cancelled: list[str] = []
         self._open = True
 

@@ -28,17 +28,30 @@ _TRAILING_SPACES = re.compile(r" +((?:</span>)?)(?=\n)")
 
 
 class Diagram:
-    """A Mermaid diagram's source. JupyterLab 4.1+ draws it (offline); `print()` shows the text.
+    """A Mermaid diagram's source, drawn offline by JupyterLab 4.1+ and Notebook 7; `print()`
+    shows the text.
 
-    `source` is the Mermaid script. In a notebook the diagram is offered as exactly two MIME
-    types, ``text/vnd.mermaid`` and ``text/plain``, both the script itself.
+    `source` is the Mermaid script. In a notebook it is offered as three MIME types, each
+    the script itself: ``text/markdown`` (a ```` ```mermaid ```` fence, which JupyterLab and
+    Notebook 7 draw), ``text/vnd.mermaid`` (for frontends that draw only that type) and
+    ``text/plain`` (the fallback everywhere else: VS Code, nbconvert, a terminal).
+    JupyterLab prefers the Markdown, so it draws the diagram once and, unlike its
+    ``text/vnd.mermaid`` renderer, writes no SVG back into the notebook.
     """
 
     def __init__(self, source: str) -> None:
         self.source = source
 
+    @property
+    def markdown(self) -> str:
+        """The source as a Markdown ```` ```mermaid ```` fence, longer than any run of backticks in it."""
+        longest = max((len(run) for run in re.findall(r"`+", self.source)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"{fence}mermaid\n{self.source.rstrip(chr(10))}\n{fence}\n"
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"text/vnd.mermaid": self.source, "text/plain": self.source}
+        return {"text/markdown": self.markdown, "text/vnd.mermaid": self.source,
+                "text/plain": self.source}
 
     def __str__(self) -> str:
         return self.source

@@ -9,7 +9,8 @@ class Envelope:
     """One published message: the event plus who, when, why and where it belongs.
 
     - `message_id`: unique, deterministic under a seed (``m1``, ``m2``, ...).
-    - `topic`: the event's topic; `key`: the partition key (per-key order holds).
+    - `event_type`: the message type's name; `topic`: the log it travels on.
+    - `key`: the partition key (per-key order holds).
     - `correlation_id`: the workflow it belongs to (an order, an upload, ...).
     - `causation_id`: the message whose handler produced it (None if from outside).
     - `producer`: the service (or outside actor) that published it.
@@ -17,13 +18,15 @@ class Envelope:
     - `depth`: length of its causal chain; `root_id`: the message from outside that began it.
     """
 
-    __slots__ = ("message_id", "topic", "key", "correlation_id", "causation_id",
+    __slots__ = ("message_id", "event_type", "topic", "key", "correlation_id", "causation_id",
                  "producer", "published_at", "event", "depth", "root_id")
 
     def __init__(self, message_id: str, event: Message, key: str, correlation_id: str,
                  causation_id: str | None, producer: str, published_at: int, depth: int = 0,
                  root_id: str | None = None) -> None:
         self.message_id = message_id
+        #: the message type's name (what handlers are registered for and faults target)
+        self.event_type = event.event_type
         self.topic = event.topic
         self.key = key
         self.correlation_id = correlation_id
@@ -33,11 +36,6 @@ class Envelope:
         self.event = event
         self.depth = depth
         self.root_id = root_id or message_id
-
-    @property
-    def event_type(self) -> str:
-        """The message type's name (what handlers are registered for and faults target)."""
-        return self.event.event_type
 
     def __repr__(self) -> str:
         return (f"Envelope({self.message_id}, {self.event}, key={self.key!r}, "

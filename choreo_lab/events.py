@@ -42,6 +42,7 @@ RESERVED_NAMES = ("topic", "event_type", "event_role", "event_outcome", "schema_
 #: Values that are immutable and hold nothing mutable.
 _PLAIN = (str, int, float, bool, type(None), bytes, decimal.Decimal, datetime.date,
           datetime.time, datetime.timedelta, uuid.UUID, enum.Enum)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _MUTABLE = {list: "tuple[...]", dict: "a tuple of pairs, or a nested Event", set: "frozenset[...]",
             bytearray: "bytes"}
 
@@ -60,6 +61,8 @@ def explain_validation_error(model: str, error: ValidationError) -> str:
 def stable_text(value: object) -> str:
     """repr(value), with frozenset items sorted at every depth: the same text in every process
     (a set's order changes with hash randomisation)."""
+    if type(value) in _SCALARS:  # the common case, checked first: it runs for every publish
+        return repr(value)
     if isinstance(value, frozenset):
         items = sorted((stable_text(item) for item in value))
         return "frozenset({" + ", ".join(items) + "})" if items else "frozenset()"

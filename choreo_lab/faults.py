@@ -167,6 +167,10 @@ class FaultInjector:
                 twin = seen[fault] = seen.get(fault, -1) + 1  # equal faults are counted apart
                 self.by_kind.setdefault(fault.kind, []).append((fault, twin))
 
+    def plans(self, kind: str) -> bool:
+        """Is any fault of this kind in the plan? (Most deliveries meet none.)"""
+        return kind in self.by_kind
+
     def fire(self, kind: str, group: str, event_type: str, correlation_id: str) -> _DeliveryFault | None:
         """The first fault of `kind` that matches, has budget left and wins its coin toss, or None."""
         for entry in self.by_kind.get(kind, ()):

@@ -1,4 +1,4 @@
-"""Tables for the terminal and notebooks: saga status, each service's state, the event log.
+"""Tables for the terminal and notebooks: workflow status, each service's state, the event log.
 
 Each function returns a `Rendering`: `print()` it for plain text, show it in a notebook for
 the same text in colour, or `rich.print()` it in a terminal. Output is the same on every
@@ -18,7 +18,8 @@ from rich.text import Text
 
 from .display import WIDTH, Rendering
 from .simulation import Simulation
-from .story import WorkflowStory
+from .story import WorkflowStory, workflow_status
+from .text import shorten
 from .trace import Trace, TraceRecord
 
 #: How each trace kind is coloured in the event log.
@@ -30,7 +31,7 @@ KIND_STYLES: dict[str, str] = {
     "kill": "bold red", "restart": "green", "pause": "yellow", "resume": "green", "scale": "cyan",
 }
 
-#: How saga statuses are coloured (others are shown plain).
+#: How workflow statuses are coloured (others are shown plain).
 STATUS_STYLES: dict[str, str] = {
     "completed": "green", "compensated": "blue", "compensating": "yellow",
     "running": "cyan", "stuck": "bold red",
@@ -54,14 +55,11 @@ def show(value: Any, limit: int = MAX_CELL) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-# -- saga status -------------------------------------------------------------------------------
-def saga_table(sim: Simulation, status: Callable[[Simulation, str], str],
-               workflows: str | Iterable[str] | None = None) -> Rendering:
-    """One row per workflow: its status (by `status(sim, id)`), last event and its time,
-    messages published and redeliveries.
-
-    E.g. ``saga_table(sim, saga_status)`` with the order saga's `saga_status`.
-    """
+# -- workflow status ---------------------------------------------------------------------------
+def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None, *,
+                   status: Callable[[Simulation, str], str] = workflow_status) -> Rendering:
+    """One row per workflow: its status (by default from the events' declared roles), last
+    event and its time, messages published and redeliveries."""
     story = WorkflowStory.of(sim, workflows, required=False)
     last_event: dict[str, str] = {}
     last_time: dict[str, int] = {}
@@ -79,7 +77,7 @@ def saga_table(sim: Simulation, status: Callable[[Simulation, str], str],
         elif record.kind == "redeliver":
             retries[workflow] += 1
     table = Table("workflow", "status", "last event", "at t=", "messages", "redeliveries",
-                  title="Sagas", title_justify="left")
+                  title="Workflows", title_justify="left")
     statuses: Counter[str] = Counter()
     for workflow in story.workflows:
         state = status(sim, workflow)
@@ -172,7 +170,7 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
         log.append_text(what.copy() if number else Text(what.plain, style=style))
         log.append(f"  {service[:widths[2]]:<{widths[2]}}  {message[:widths[3]]:<{widths[3]}}  ",
                    style=style)
-        log.append(_shorten(detail, detail_width).rstrip() + "\n", style=style)
+        log.append(shorten(detail, detail_width).rstrip() + "\n", style=style)
     if len(shown) < len(rows):
         log.append(f"… {len(rows) - len(shown)} more rows (event_log(..., max_rows=None) "
                    "shows all)\n", style="dim")
@@ -181,10 +179,6 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
 
 
 _LOG_WIDTHS = (7, 44, 14, 10)   # the widest t, what, service and message columns
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _causal_rows(story: WorkflowStory) -> list[tuple[int, TraceRecord]]:

@@ -5,11 +5,11 @@
 Starts a nats-server (unless `--server URL`), one worker process per service, places the
 workflow's requests at `--rate` per second, shows a live table of the services (status,
 process ids, backlog, in flight, handled, dead letters) and, at the times given, kill -9s a
-service's processes and starts them again. At the end: how the workflows finished and
-whether the workflow's invariants hold over the services' own databases.
+service's processes and starts them again. At the end: whether the workflow's
+invariants hold over the services' own databases.
 
-`--backend memory` runs the same workload in the simulation (kills at virtual times).
-The workflows known here are listed in `WORKFLOWS`.
+`--backend memory` runs the same workload in the simulation (kills at virtual times). The
+workflows come from the course's catalogue (`choreo_lab.examples.catalog`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import re
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Console, Group
@@ -28,35 +28,21 @@ from rich.table import Table
 
 from .errors import UnknownService
 from .events import Message
+from .examples.catalog import WORKFLOWS, Workflow, workflow
 from .service import Service
 
 
-@dataclass(frozen=True)
-class Workflow:
-    """What the runner needs to know about a workflow."""
+class Requests:
+    """Stands in for a runtime while a workflow's `start` publishes its work: keeps each
+    publish, so the runner can release them at its own pace."""
 
-    source: str                                                   # where the services live
-    requests: Callable[[int, int], list[tuple[Message, str]]]     # (count, seed) -> work
-    outcome: Callable[[dict[str, dict[str, Any]]], Counter[str]]  # states -> how they ended
-    invariants: tuple[Callable[[Any], Iterable[Any]], ...]
+    def __init__(self) -> None:
+        self.pending: list[tuple[Message, dict[str, Any]]] = []
 
-
-def orders_workflow() -> Workflow:
-    """The order saga (the course's spine); the only workflow here until the catalogue comes."""
-    from .examples import orders
-
-    def requests(count: int, seed: int) -> list[tuple[Message, str]]:
-        return [(orders.OrderRequested(**order), order["order_id"])
-                for order in orders.random_orders(count, seed=seed)]
-
-    def outcome(states: dict[str, dict[str, Any]]) -> Counter[str]:
-        return Counter(record["status"] for record in states["order"]["orders"].values())
-
-    return Workflow("choreo_lab.examples.orders:order_services", requests, outcome,
-                    tuple(orders.ORDER_INVARIANTS))
-
-
-WORKFLOWS: dict[str, Callable[[], Workflow]] = {"orders": orders_workflow}
+    def publish(self, event: Message, **options: Any) -> SimpleNamespace:
+        self.pending.append((event, options))
+        correlation_id = options.get("correlation_id") or f"c{len(self.pending)}"
+        return SimpleNamespace(correlation_id=correlation_id)
 
 
 @dataclass(frozen=True)
@@ -103,15 +89,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    workflow = WORKFLOWS[args.workflow]()
+    chosen = workflow(args.workflow)
     actions = sorted([*args.kill, *args.restart], key=lambda action: action.at)
     console = Console()
     if args.backend == "memory":
-        return run_in_memory(workflow, args, actions, console)
-    return run_on_nats(workflow, args, actions, console)
+        return run_in_memory(chosen, args, actions, console)
+    return run_on_nats(chosen, args, actions, console)
 
 
-def run_on_nats(workflow: Workflow, args: argparse.Namespace, actions: list[Action],
+def run_on_nats(chosen: Workflow, args: argparse.Namespace, actions: list[Action],
                 console: Console) -> int:
     from .nats import NatsRuntime, missing_pieces, services_from
 
@@ -119,40 +105,45 @@ def run_on_nats(workflow: Workflow, args: argparse.Namespace, actions: list[Acti
     if missing:
         console.print(f"[red]The NATS backend cannot run here: {missing}[/red]")
         return 2
-    services = services_from(workflow.source)
+    services = services_from(spec_of(chosen.services))
     _check_actions(actions, services)
-    work = workflow.requests(args.orders, args.seed)
+    requests = Requests()
+    chosen.start(requests, args.orders, args.seed)
     servers = args.server.split(",") if args.server else None
     console.print(f"starting {len(services)} services as processes on "
                   f"{'the server at ' + args.server if servers else 'a new nats-server'}...")
     with NatsRuntime(services, server=servers) as runtime:
         log: list[str] = []
-        start = time.monotonic()
+        placed, start = 0, time.monotonic()
         with Live(console=console, refresh_per_second=4, transient=args.no_live) as live:
-            while work or actions:
+            while placed < len(requests.pending) or actions:
                 elapsed = time.monotonic() - start
-                due = max(0, int(elapsed * args.rate) - (args.orders - len(work)))
-                if due:
-                    runtime.publish_many(work[:due], producer="customer")
-                    del work[:due]
+                due = min(len(requests.pending), int(elapsed * args.rate) + 1)
+                for event, options in requests.pending[placed:due]:
+                    runtime.publish(event, **options)
+                placed = max(placed, due)
                 while actions and actions[0].at <= elapsed:
                     action = actions.pop(0)
                     getattr(runtime, action.kind)(action.service)
                     log.append(f"{elapsed:5.1f} s  {action.kind} {action.service}")
-                live.update(status_view(runtime, workflow, log, args.orders - len(work)))
-                time.sleep(0.1)
-            live.update(status_view(runtime, workflow, log, args.orders, "settling..."))
+                live.update(status_view(runtime, log, placed))
+                time.sleep(0.05)
+            live.update(status_view(runtime, log, placed, "settling..."))
             runtime.run_until_idle(timeout=args.timeout)
-            final = status_view(runtime, workflow, log, args.orders, "quiet")
+            final = status_view(runtime, log, placed, "quiet")
             live.update(final)
         if args.no_live:
             console.print(final)
-        return report(console, workflow, runtime)
+        return report(console, chosen, runtime)
 
 
-def status_view(runtime: Any, workflow: Workflow, log: list[str], placed: int,
-                note: str = "running") -> Group:
-    """The live table: one row per service, then what happened and how the workflows stand."""
+def spec_of(factory: Callable[..., Any]) -> str:
+    """"package.module:function" of a module-level function (where a worker finds it)."""
+    return f"{factory.__module__}:{factory.__qualname__}"
+
+
+def status_view(runtime: Any, log: list[str], placed: int, note: str = "running") -> Group:
+    """The live table: one row per service, then what happened."""
     table = Table(title=f"{type(runtime).__name__}: {note}")
     for column in ("service", "status", "pids", "backlog", "in flight", "handled", "dead"):
         table.add_column(column, justify="left" if column in ("service", "status", "pids")
@@ -162,17 +153,14 @@ def status_view(runtime: Any, workflow: Workflow, log: list[str], placed: int,
         colour = "green" if row["status"] == "up" else "red"
         table.add_row(name, f"[{colour}]{row['status']}[/{colour}]", pids, str(row["backlog"]),
                       str(row["in_flight"]), str(row["handled"]), str(row["dead_lettered"]))
-    outcome = workflow.outcome({name: runtime.state(name) for name in runtime.services})
-    summary = ", ".join(f"{count} {status}" for status, count in sorted(outcome.items()))
-    return Group(table, f"placed {placed}: {summary or 'none handled yet'}", *log)
+    return Group(table, f"requests placed: {placed}", *log)
 
 
-def report(console: Console, workflow: Workflow, runtime: Any) -> int:
-    """The verdict over the services' own states: every workflow finished, invariants hold."""
+def report(console: Console, chosen: Workflow, runtime: Any) -> int:
+    """The verdict over the services' own states: do the workflow's invariants hold?"""
     from .nats.snapshot import StateSnapshot
 
-    snapshot = StateSnapshot.of(runtime)
-    broken = snapshot.violations(workflow.invariants)
+    broken = StateSnapshot.of(runtime).violations(chosen.oracle().invariants)
     letters = runtime.dead_letters
     console.print(f"invariants: {'all hold' if not broken else f'{len(broken)} broken'}; "
                   f"dead letters: {len(letters)}")
@@ -181,25 +169,21 @@ def report(console: Console, workflow: Workflow, runtime: Any) -> int:
     return 1 if broken else 0
 
 
-def run_in_memory(workflow: Workflow, args: argparse.Namespace, actions: list[Action],
+def run_in_memory(chosen: Workflow, args: argparse.Namespace, actions: list[Action],
                   console: Console) -> int:
-    from .faults import Kill, Restart
-    from .nats.sources import ServiceSource
-    from .simulation import Simulation
+    from .faults import FaultPlan, Kill, Restart
 
-    services = ServiceSource(workflow.source).build()
+    services = chosen.services()
     _check_actions(actions, services)
     faults = [(Kill if action.kind == "kill" else Restart)(service=action.service,
                                                           at=int(action.at * 1000))
               for action in actions]
-    sim = Simulation(services, seed=args.seed, latency=5, jitter=3, faults=faults)
-    for index, (event, workflow_id) in enumerate(workflow.requests(args.orders, args.seed)):
-        sim.run_for(max(0, int(index * 1000 / args.rate) - sim.now))
-        sim.publish(event, correlation_id=workflow_id, producer="customer")
+    sim = chosen.system(args.seed, FaultPlan(faults=tuple(faults)))
+    chosen.start(sim, args.orders, args.seed)
     sim.run_until_idle()
-    console.print(status_view(sim, workflow, [f"{a.at * 1000:6.0f} ms {a.kind} {a.service}"
-                                              for a in actions], args.orders, "idle"))
-    return report(console, workflow, sim)
+    console.print(status_view(sim, [f"{a.at * 1000:6.0f} ms {a.kind} {a.service}"
+                                    for a in actions], args.orders, "idle"))
+    return report(console, chosen, sim)
 
 
 def _check_actions(actions: list[Action], services: list[Service]) -> None:

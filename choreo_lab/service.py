@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import HandlerError, HandlerReturnError
@@ -28,10 +28,10 @@ class Handling:
     event_type: type[Message]
     handler: Handler
     publishes: tuple[type[Message], ...] = ()
+    name: str = field(init=False, compare=False)  # the handler's name, for messages
 
-    @property
-    def name(self) -> str:
-        return getattr(self.handler, "__name__", repr(self.handler))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", getattr(self.handler, "__name__", repr(self.handler)))
 
 
 class Service:

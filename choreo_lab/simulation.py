@@ -20,7 +20,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import vocabulary as words
 from .broker import ConsumerGroup, DeadLetter
@@ -93,35 +93,31 @@ class Timer:
 
 
 # -- what the agenda holds: typed steps, carried out in time order ---------------------------
-@dataclass(frozen=True)
-class Arrival:
+# (named tuples: typed and matched by name like dataclasses, and cheap to make by the thousand)
+class Arrival(NamedTuple):
     """A delivery reaches its consumer group."""
     service: RunningService
     delivery: Delivery
 
 
-@dataclass(frozen=True)
-class Completion:
+class Completion(NamedTuple):
     """An instance finishes processing a delivery (services with a processing_time)."""
     service: RunningService
     incarnation: int
     delivery: Delivery
 
 
-@dataclass(frozen=True)
-class PlannedFault:
+class PlannedFault(NamedTuple):
     """A kill, restart, pause or resume from the fault plan."""
     fault: Any
 
 
-@dataclass(frozen=True)
-class TimerDue:
+class TimerDue(NamedTuple):
     """A timer's time has come."""
     timer: Timer
 
 
-@dataclass(frozen=True)
-class Dispatch:
+class Dispatch(NamedTuple):
     """A service looks at its backlog again (after an interrupt stopped it mid-way)."""
     service: RunningService
 
@@ -177,7 +173,7 @@ class Simulation:
         self._timers: dict[tuple[str, str], Timer] = {}
         self._open: Counter[str] = Counter()    # workflow -> deliveries not settled + timers
         self._descendants: Counter[str] = Counter()  # outside message -> messages it caused
-        self._handling: str | None = None       # the handler running now, if any
+        self._handling: tuple[str, Handling] | None = None  # the handler running now, if any
         self._latency = random.Random(f"latency/{seed}").random
         for service in _services_given(services):
             self.add_service(service, start="now")
@@ -397,7 +393,8 @@ class Simulation:
         for letter in chosen:
             self.dead_letters.remove(letter)
             running = self._require(letter.group)
-            self.trace.add(self.now, words.REDRIVE, letter.group, letter.envelope.message_id)
+            self.trace.add(self.now, words.REDRIVE, letter.group, letter.envelope.message_id,
+                           workflow=letter.envelope.correlation_id)
             self._send(running, Delivery(letter.envelope, letter.group))
         return len(chosen)
 
@@ -434,11 +431,13 @@ class Simulation:
                             cause.depth + 1 if cause else 0, cause.root_id if cause else None)
         self.topics.setdefault(envelope.topic, []).append(envelope)
         self.trace.remember(envelope)
-        self.trace.add(self.now, words.PUBLISH, producer, envelope.message_id, 0, str(event))
+        self.trace.add(self.now, words.PUBLISH, producer, envelope.message_id, 0, str(event),
+                       workflow=correlation_id)
         groups = [g for g in self._groups_by_topic.get(envelope.topic, ()) if g.group.wants(envelope)]
         if not groups:
             self.trace.add(self.now, words.NO_SUBSCRIBER, producer, envelope.message_id, 0,
-                           f"nobody handles {envelope.event_type} yet; kept in its log")
+                           f"nobody handles {envelope.event_type} yet; kept in its log",
+                           workflow=correlation_id)
         for running in groups:
             self._send(running, Delivery(envelope, running.name))
         return envelope
@@ -504,7 +503,8 @@ class Simulation:
         if ran is None:
             return  # it raised: nacked, and retried later
         context, produced = ran
-        self._stop_runaway(running, delivery, produced)
+        if produced:
+            self._stop_runaway(running, delivery, produced)
         crash = self._fault(words.CRASH, running, delivery)
         point = crash.point if crash is not None else None
         if point == BEFORE_COMMIT:
@@ -534,13 +534,16 @@ class Simulation:
         envelope = delivery.envelope
         handling = running.handlings[envelope.event_type]
         context = Context(running.name, envelope, delivery.attempt, self.now, running.state)
-        self._handling = f"{running.name}.{handling.name}()"
+        self._handling = (running.name, handling)
         try:
-            result = running.handlers[envelope.event_type](handling.event_type.read(envelope.event),
-                                                           context)
+            event = envelope.event
+            if type(event) is not handling.event_type:  # another version of its schema
+                event = handling.event_type.read(event)
+            result = running.handlers[envelope.event_type](event, context)
             produced = produced_events(handling.name, running.name, result)
-            if context.working_state() is not None:
-                check_state(context.working_state(), running.name)
+            working = context.working_state()
+            if working is not None:
+                check_state(working, running.name)
         except BaseException as error:  # a learner's handler may raise anything: retry
             context.close()
             reason = describe_error(error)
@@ -559,8 +562,6 @@ class Simulation:
         """Before anything is committed: stop a cycle of events causing events, dead-lettering
         the delivery that would continue it, and raise `RunawayError`."""
         envelope = delivery.envelope
-        if not produced:
-            return
         if envelope.depth + 1 > self.max_chain:
             problem = (f"one causal chain of workflow {envelope.correlation_id!r} reached "
                        f"{self.max_chain} messages (max_chain)")
@@ -582,7 +583,8 @@ class Simulation:
                          produced: list[Message]) -> None:
         """Publish what the handler returned and set or cancel its timers (the outbox's part)."""
         envelope = delivery.envelope
-        self._descendants[envelope.root_id] += len(produced)
+        if produced:
+            self._descendants[envelope.root_id] += len(produced)
         for event in produced:
             self._publish(event, envelope.key, envelope.correlation_id, envelope, running.name)
         for request in context.timers_set:
@@ -628,13 +630,16 @@ class Simulation:
 
     def _fault(self, kind: str, running: RunningService, delivery: Delivery) -> Any:
         """The delivery fault of `kind` that fires for this delivery now, or None."""
+        if not self._injector.plans(kind):
+            return None
         envelope = delivery.envelope
         return self._injector.fire(kind, running.name, envelope.event_type, envelope.correlation_id)
 
     def _record(self, kind: str, running: RunningService, delivery: Delivery,
                 detail: str = "") -> None:
-        self.trace.add(self.now, kind, running.name, delivery.envelope.message_id,
-                       delivery.attempt, detail)
+        envelope = delivery.envelope
+        self.trace.add(self.now, kind, running.name, envelope.message_id, delivery.attempt, detail,
+                       workflow=envelope.correlation_id)
 
     # -- timers --------------------------------------------------------------------------
     def _set_timer(self, running: RunningService, origin: Envelope, request: TimerRequest) -> None:
@@ -645,7 +650,8 @@ class Simulation:
         self._timers[(running.name, request.name)] = timer
         self._open[origin.correlation_id] += 1
         self.trace.add(self.now, words.TIMER_SET, running.name, origin.message_id, 0,
-                       f"{request.name} at t={timer.due}: {request.event}")
+                       f"{request.name} at t={timer.due}: {request.event}",
+                       workflow=origin.correlation_id)
         self._schedule(timer.due, TimerDue(timer))
 
     def _cancel_timer(self, running: RunningService, origin: Envelope, name: str) -> None:
@@ -653,7 +659,7 @@ class Simulation:
         if timer is not None:
             self._open[timer.origin.correlation_id] -= 1
             self.trace.add(self.now, words.TIMER_CANCEL, running.name, origin.message_id, 0,
-                           f"{name} (was due at t={timer.due})")
+                           f"{name} (was due at t={timer.due})", workflow=origin.correlation_id)
 
     def _fire_timer(self, timer: Timer) -> None:
         if self._timers.get((timer.service, timer.name)) is not timer:
@@ -661,7 +667,7 @@ class Simulation:
         del self._timers[(timer.service, timer.name)]
         self._open[timer.origin.correlation_id] -= 1
         self.trace.add(self.now, words.TIMER_FIRE, timer.service, timer.origin.message_id, 0,
-                       timer.name)
+                       timer.name, workflow=timer.origin.correlation_id)
         self._publish(timer.event, timer.origin.key, timer.origin.correlation_id, timer.origin,
                       timer.service)
 
@@ -690,11 +696,13 @@ class Simulation:
 
         Returns False if nothing is scheduled.
         """
-        self._refuse_inside_handler("sim.step()", "handlers only react to their event")
+        if self._handling is not None:
+            self._refuse_inside_handler("sim.step()", "handlers only react to their event")
         if not self._agenda:
             return False
         time, _, step = heapq.heappop(self._agenda)
-        self.now = max(self.now, time)
+        if time > self.now:
+            self.now = time
         self._execute(step)
         return True
 
@@ -727,8 +735,9 @@ class Simulation:
 
     def _refuse_inside_handler(self, what: str, instead: str) -> None:
         if self._handling is not None:
-            raise HandlerError(f"{what} was called from inside the handler {self._handling}; "
-                               f"{instead}.")
+            service, handling = self._handling
+            raise HandlerError(f"{what} was called from inside the handler "
+                               f"{service}.{handling.name}(); {instead}.")
 
     def _describe_cycle(self, envelope: Envelope, problem: str) -> str:
         chain = self.trace.causal_chain(envelope.message_id)

@@ -41,11 +41,13 @@ class Trace:
         self._children: dict[str, list[str]] = {}
 
     def add(self, time: int, kind: str, service: str, message_id: str | None = None,
-            attempt: int = 0, detail: str = "") -> None:
-        """Append one record (the runtime's only way of writing the trace)."""
-        envelope = self.messages.get(message_id) if message_id else None
-        if envelope is not None:
-            self._by_workflow[envelope.correlation_id].append(len(self._records))
+            attempt: int = 0, detail: str = "", *, workflow: str | None = None) -> None:
+        """Append one record (the runtime's only way of writing the trace).
+
+        `workflow`: the correlation id of the message the record is about, for the index.
+        """
+        if workflow is not None:
+            self._by_workflow[workflow].append(len(self._records))
         self._records.append(TraceRecord(time, kind, service, message_id, attempt, detail))
 
     def remember(self, envelope: Envelope) -> None:

@@ -31,7 +31,7 @@ def test_the_order_saga_in_memory_with_a_kill_ends_with_the_invariants_holding(c
     assert main(["run", "orders", "--backend", "memory", "--orders", "12",
                  "--kill", "payment@20ms", "--restart", "payment@200ms"]) == 0
     out = capsys.readouterr().out
-    assert "placed 12:" in out and "invariants: all hold" in out
+    assert "requests placed: 12" in out and "invariants: all hold" in out
     assert "kill payment" in out and "restart payment" in out
 
 
@@ -41,5 +41,5 @@ def test_the_order_saga_as_processes_survives_a_kill_and_a_restart(capsys):
     assert main(["run", "orders", "--orders", "40", "--rate", "100", "--kill", "payment@0.1s",
                  "--restart", "payment@0.3s", "--no-live"]) == 0
     out = capsys.readouterr().out
-    assert "placed 40:" in out and "invariants: all hold; dead letters: 0" in out
+    assert "requests placed: 40" in out and "invariants: all hold; dead letters: 0" in out
     assert "kill payment" in out and "restart payment" in out

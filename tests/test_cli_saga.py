@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
+import pytest
+
 from choreo_lab.cli import main
 
 
@@ -35,3 +39,41 @@ def test_a_misspelt_service_or_order_is_refused_with_a_clear_message(capsys):
     assert code == 2 and "Did you mean 'payment'" in err
     code, _, err = run(capsys, "--order", "o-99")
     assert code == 2 and "o-99" in err
+
+
+def refused(capsys, *args: str) -> str:
+    """What argparse says when it refuses `args` (it exits with status 2)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"choreo-lab {version('choreo-lab')}"
+
+
+def test_a_negative_restart_time_is_refused_with_a_message_not_a_traceback(capsys):
+    err = refused(capsys, "saga", "--kill", "payment", "--restart-at", "-5")
+    assert "--restart-at: -5 is too small: give 0 or more" in err
+    assert "Traceback" not in err
+
+
+def test_a_restart_time_that_is_not_a_number_is_refused(capsys):
+    assert "--restart-at: 'soon' is not a whole number" in refused(
+        capsys, "saga", "--kill", "payment", "--restart-at", "soon")
+
+
+def test_a_negative_or_zero_order_count_is_refused(capsys):
+    assert "--orders: -3 is too small: give 1 or more" in refused(capsys, "saga", "--orders", "-3")
+    assert "--orders: 0 is too small" in refused(capsys, "saga", "--orders", "0")
+
+
+def test_an_unknown_order_is_refused_before_any_report_is_printed(capsys):
+    code, out, err = run(capsys, "--orders", "3", "--order", "o-99")
+    assert code == 2
+    assert out == ""
+    assert "no order 'o-99'" in err and "o-1, o-2, o-3" in err

@@ -17,6 +17,7 @@ mistakes (a misspelt service name), before anything runs.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -25,6 +26,8 @@ import ipywidgets as widgets
 from ..errors import UnknownService
 from ..faults import FaultPlan
 from ..simulation import Simulation
+from ..story import declared_outcomes, workflow_status
+from ..text import describe_error, describe_value
 from . import render
 from .cards import ServiceCard
 from .chaos_knobs import chaos_plan, inject_chaos
@@ -34,7 +37,6 @@ from .snapshot import (
     LogBook,
     Snapshot,
     WorkflowStatuses,
-    describe_error,
     take_snapshot,
 )
 
@@ -42,14 +44,32 @@ T = TypeVar("T")
 Action = Callable[[Simulation], object]
 
 
+def workflow_statuses(sim: Simulation) -> dict[str, str]:
+    """Every workflow's status, derived from the declared roles of its events."""
+    return {workflow: workflow_status(sim, workflow) for workflow in sim.trace.correlation_ids()}
+
+
+def takes_two(function: Callable[..., Any]) -> bool:
+    """Can `function` be called as function(seed, faults)?"""
+    try:
+        inspect.signature(function).bind(0, None)
+    except TypeError:
+        return False
+    except ValueError:
+        return True  # no signature to read: let the call tell
+    return True
+
+
 class Dashboard:
     """A live view of a simulation with controls: kill and restart services, run, play, chaos.
 
-    - `system(seed)` builds the simulation (called again by Reset, with the seed box's value).
+    - `system(seed, faults)` builds the simulation (called again by Reset, with the seed
+      box's value); the same kind of function the chaos explorer takes.
     - `oracle`: anything with `check(sim)` returning a consistency report (the lamp).
-    - `workflows(sim)`: workflow id -> saga status (running / compensating / completed /
-      compensated / stuck), shown per workflow.
-    - `actions`: button label -> function of the simulation (e.g. place an order).
+    - `workflows(sim)`: workflow id -> status, shown per workflow. By default the status
+      derived from the events' declared roles (running / compensating / completed /
+      compensated / stuck), if the system declares outcomes.
+    - `actions`: button label -> function of the simulation (e.g. start a workflow).
     - `scalable`: services that get instance buttons (default: those starting with more
       than one instance).
 
@@ -62,10 +82,11 @@ class Dashboard:
                  oracle: ConsistencyOracle | None = None, workflows: WorkflowStatuses | None = None,
                  actions: Mapping[str, Action] | None = None, scalable: Iterable[str] | None = None,
                  title: str = "choreo-lab dashboard") -> None:
-        if isinstance(system, Simulation) or not callable(system):
+        if isinstance(system, Simulation) or not callable(system) or not takes_two(system):
             raise TypeError("Dashboard takes a function that builds the simulation from a seed "
-                            "(Reset calls it again), e.g. Dashboard(lambda seed: "
-                            f"Simulation(services, seed=seed)); got {type(system).__name__}")
+                            "and a fault plan (Reset calls it again), e.g. Dashboard(lambda "
+                            "seed, faults: Simulation(services, seed=seed, faults=faults)); got "
+                            f"{describe_value(system)}")
         self.system = system
         self.oracle = oracle
         self.workflows = workflows
@@ -99,12 +120,14 @@ class Dashboard:
         c.log_filter.observe(self._guarded(lambda change: self.refresh()), "value")
 
     def _start(self, seed: int) -> None:
-        sim = self.system(seed)
+        sim = self.system(seed, FaultPlan())
         if not isinstance(sim, Simulation):
-            raise TypeError(f"the dashboard's system({seed!r}) must return a Simulation, got "
-                            f"{type(sim).__name__}; e.g. lambda seed: "
-                            "Simulation(services, seed=seed)")
+            raise TypeError(f"the dashboard's system({seed!r}, faults) must return a Simulation, "
+                            f"got {describe_value(sim)}; e.g. lambda seed, faults: "
+                            "Simulation(services, seed=seed, faults=faults)")
         self.sim = sim
+        if self.workflows is None and declared_outcomes(sim):
+            self.workflows = workflow_statuses
         self._base_faults = sim.faults
         self._logbook = LogBook(sim.trace)
         inject_chaos(sim, self._base_faults, self._chaos_knobs())

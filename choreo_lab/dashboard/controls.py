@@ -116,7 +116,7 @@ class Controls:
         left = widgets.VBox([heading("Consistency"), self.lamp, heading("Dead letters"),
                              self.dead_letter_list, self.redrive_button],
                             layout=widgets.Layout(width="46%", margin="0 12px 0 0"))
-        right = widgets.VBox([widgets.HTML("<b>Sagas</b> (latest first)"), self.sagas],
+        right = widgets.VBox([widgets.HTML("<b>Workflows</b> (latest first, as their events say)"), self.sagas],
                              layout=widgets.Layout(width="50%"))
         rows.append(widgets.HBox([left, right]))
         rows.append(widgets.HBox([widgets.HTML("<b>Event log</b> (latest first)"),

@@ -11,14 +11,15 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from .. import vocabulary as words
 from ..broker import DeadLetter
 from .snapshot import LogEntry, ServiceView, Snapshot
 
 GREEN, AMBER, RED = "#2e7d32", "#ef8f00", "#c62828"
 BLUE, GREY, PURPLE = "#1565c0", "#757575", "#6a1b9a"
-SERVICE_COLOURS = {"up": GREEN, "down": RED, "paused": AMBER}
-WORKFLOW_COLOURS = {"running": BLUE, "compensating": AMBER, "completed": GREEN,
-                    "compensated": PURPLE, "stuck": RED}
+SERVICE_COLOURS = {words.UP: GREEN, words.DOWN: RED, words.PAUSED: AMBER}
+WORKFLOW_COLOURS = {words.RUNNING: BLUE, words.COMPENSATING: AMBER, words.COMPLETED: GREEN,
+                    words.COMPENSATED: PURPLE, words.STUCK: RED}
 #: Log colours by outcome: handled (green), retried or disturbed (amber), given up (red),
 #: published (blue), service lifecycle (purple), plain delivery (grey).
 KIND_COLOURS = {
@@ -26,7 +27,7 @@ KIND_COLOURS = {
     "redeliver": AMBER, "nack": AMBER, "crash": AMBER, "abandon": AMBER, "drop": AMBER,
     "duplicate": AMBER, "delay": AMBER, "reorder": AMBER, "dead-letter": RED,
     "redrive": PURPLE, "kill": RED, "restart": GREEN, "pause": AMBER, "resume": GREEN,
-    "scale": PURPLE,
+    "scale": PURPLE, "timer-set": GREY, "timer-fire": BLUE, "timer-cancel": PURPLE,
 }
 LAMP_COLOURS = {"green": GREEN, "amber": AMBER, "red": RED, "grey": GREY}
 WORKFLOWS_SHOWN = 25
@@ -65,8 +66,9 @@ def header(snapshot: Snapshot, title: str, last_action: str) -> str:
     facts = (f"t = <b>{snapshot.now} ms</b> (virtual) &middot; seed <b>{escape(str(snapshot.seed))}"
              f"</b> &middot; {snapshot.messages} messages &middot; {running}")
     below = (f"last action: {escape(last_action)}" if last_action else
-             "try it: Kill a service, place orders, press Run until idle or &#9654; Play; "
-             "watch the backlog and the lamp; then Restart it and watch the system catch up")
+             "try it: Kill a service, start some work with the buttons, press Run until idle or "
+             "&#9654; Play; watch the backlog and the lamp; then Restart it and watch the "
+             "system catch up")
     return (f'<div style="{SMALL}"><span style="font-size:15px;font-weight:700">{escape(title)}'
             f'</span>&nbsp;&nbsp;{facts}<div style="color:{GREY}">{below}</div></div>')
 
@@ -158,7 +160,7 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
     colour = LAMP_COLOURS[state]
     if report is None:
         title = "no consistency check" if not has_oracle else "consistency check failed"
-        text = ("this system has no invariants to check (Dashboard(..., oracle=...) adds them)"
+        text = ("nothing here checks the services' states against each other yet"
                 if not has_oracle else "see the problem above")
     elif state == "red":
         title = "INCONSISTENT"
@@ -189,10 +191,10 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
 def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, str],
                    report: Any | None, *, has_workflows: bool = True,
                    shown: int = WORKFLOWS_SHOWN) -> str:
-    """Counts per status, then the latest workflows (newest first) with their saga status."""
+    """Counts per status, then the latest workflows (newest first) with their status."""
     if not has_workflows:
-        return (f'<div style="{SMALL};color:{GREY}">no saga view for this system '
-                '(Dashboard(..., workflows=...) adds one: workflow id -> status)</div>')
+        return (f'<div style="{SMALL};color:{GREY}">no workflow statuses: no event of this '
+                'system declares an outcome</div>')
     if not workflows:
         return f'<div style="{SMALL};color:{GREY}">no workflows yet</div>'
     counts = Counter(status for _, status in workflows)
@@ -207,7 +209,7 @@ def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, 
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
             if len(workflows) > shown else "")
     return (f'<div style="{SMALL}">{summary}</div>'
-            + table(rows, ("workflow", "saga", "last event", "settled after")) + more)
+            + table(rows, ("workflow", "status", "last event", "settled after")) + more)
 
 
 def dead_letter_table(letters: Sequence[DeadLetter], count: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..broker import DeadLetter
 from ..simulation import Simulation
+from ..text import describe_error
 from ..trace import Trace, TraceRecord
 
 #: The event-log filters a learner can pick: name -> record kinds shown (None: every kind).
@@ -128,11 +129,6 @@ class LogBook:
             entries.append(LogEntry(record, envelope.event_type, envelope.correlation_id,
                                     envelope.causation_id, cause.event_type if cause else ""))
         return tuple(entries)
-
-
-def describe_error(error: BaseException) -> str:
-    """`ErrorType: message`, the way the log and the problem banner show an error."""
-    return f"{type(error).__name__}: {error}"
 
 
 def service_views(sim: Simulation) -> tuple[ServiceView, ...]:

@@ -34,7 +34,8 @@ EXERCISE = "ex02-compensations"
 def forward_only(service: Service, event_type: type[Event]) -> Service:
     """A copy of `service` that keeps only its handler for `event_type` (its forward step)."""
     copy = without_handlers(service)
-    copy.handles(event_type, publishes=service.publishes[event_type])(service.handlers[event_type])
+    handling = service.handlers[event_type.event_type]
+    copy.handles(event_type, publishes=handling.publishes)(handling.handler)
     return copy
 
 

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..events import Event, describe_value
-from ..service import Context, Service
+from ..events import Event
+from ..text import describe_error, describe_value
+from ..context import Context
+from ..service import Service
 from .tasks import Failed
 
 _LIBRARY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,16 +61,10 @@ def learner_location(error: BaseException) -> str:
     return f"line {frame.lineno} in {frame.name}{code}"
 
 
-def describe_error(error: BaseException) -> str:
-    """'KeyError: 'lamp'' (one line, at most 200 characters)."""
-    text = f"{type(error).__name__}: {error}".splitlines()[0] if str(error) else type(error).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
 def without_handlers(service: Service) -> Service:
     """A new service with `service`'s name, initial state and settings, and no handlers yet."""
     return Service(service.name, service.initial_state, instances=service.instances,
-                   processing_time=service.processing_time)
+                   processing_time=service.processing_time, middleware=service.middleware)
 
 
 class LearnerGone(BaseException):
@@ -154,11 +150,7 @@ class NotebookLearner(Learner):
 
     def observed(self, service: Service) -> Service:
         """A copy of `service` whose handlers remember the errors they raise."""
-        copy = without_handlers(service)
-        for event_type, handler in service.handlers.items():
-            copy.handles(event_type, publishes=service.publishes.get(event_type, ()))(
-                self._recording(service.name, handler))
-        return copy
+        return service.wrapped(lambda handler: self._recording(service.name, handler))
 
     def _recording(self, service: str, handler: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(handler)

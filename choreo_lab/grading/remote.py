@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event
-from ..service import Context, Service
+from ..context import Context
+from ..service import Service
 from .learner import HandlerError, Learner, LearnerGone, not_callable, raised, stub, undefined
 from .safety import LearnerTimeout
 from .sandbox.client import Sandbox, SandboxGone, SandboxTimeout
@@ -213,7 +214,7 @@ class RemoteLearner(Learner):
 def service_shell(service: Service) -> dict[str, Any]:
     """One of the grader's services as the sandbox sees it: its name, state and handled events."""
     return {"shell": {"name": service.name, "state": encode_value(service.initial_state),
-                      "handles": [getattr(t, "__name__", str(t)) for t in service.handlers]}}
+                      "handles": list(service.handlers)}}
 
 
 def context_of(ctx: Context) -> dict[str, Any]:

@@ -14,10 +14,12 @@ from typing import Any, NoReturn
 
 from ..envelope import Envelope
 from ..errors import ChoreoError, RunawayError
-from ..examples.orders import order_services, order_system, place_order, place_orders, saga_status
+from ..examples.orders import order_services, order_system, place_order, place_orders
+from ..story import workflow_status
 from ..faults import AnyFault, FaultPlan
 from ..service import Service
 from ..simulation import Simulation
+from ..text import shorten
 from ..trace import Trace
 from .feedback import explain, plural
 from .learner import Learner
@@ -47,7 +49,7 @@ class SagaRun:
 
     def status(self, order_id: str) -> str:
         """running / compensating / completed / compensated / stuck."""
-        return saga_status(self.sim, order_id)
+        return workflow_status(self.sim, order_id)
 
     def stock(self, item: str) -> Any:
         """The inventory's committed stock count for `item`."""
@@ -126,17 +128,12 @@ class SagaRun:
 def shown_records(trace: Trace, order_id: str) -> list[str]:
     """The order's records of the `SHOWN_KINDS`, one shortened trace line each."""
     records = trace.where(kind="|".join(SHOWN_KINDS), correlation_id=order_id)
-    return [shorten(str(record)) for record in records]
+    return [shorten(str(record), 100) for record in records]
 
 
 def excerpt_heading(order_id: str) -> str:
     """The line that introduces an order's trace excerpt in feedback."""
     return f"What happened to {order_id} (trace excerpt):"
-
-
-def shorten(line: str, width: int = 100) -> str:
-    """`line`, cut to `width` characters with "..." if longer."""
-    return line if len(line) <= width else line[:width - 3] + "..."
 
 
 def run_saga(learner: Learner, replacements: dict[str, Service], orders: Sequence[dict[str, Any]],

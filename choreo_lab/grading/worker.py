@@ -105,7 +105,7 @@ def failed_task(task: Task, message: str) -> dict[str, Any]:
 def contract_events() -> dict[str, type[Event]]:
     """The events a learner's service may receive and publish, by name (the grader's classes)."""
     from ..examples.orders import ORDER_EVENTS
-    return {event_type.__name__: event_type for event_type in ORDER_EVENTS}
+    return {event_type.event_type: event_type for event_type in ORDER_EVENTS}
 
 
 class NotebookRun:

@@ -1,8 +1,9 @@
-"""Run an isolated JupyterLab on loopback and find Chromium for the browser tests.
+"""Run an isolated JupyterLab (or Notebook 7) on loopback and find Chromium for the browser tests.
 
 Isolated: its config, data, runtime, settings and workspaces live in a temporary folder, so
-the machine's own Jupyter setup neither affects the test nor is changed by it. The server
-is stopped at the end (its kernels first), by the process id we started.
+the machine's own Jupyter setup neither affects the test nor is changed by it; the course's
+own configuration (`choreo_lab.lab.CONFIG_DIR`, the save hook) is added as `choreo-lab lab`
+adds it. The server is stopped at the end (its kernels first), by the process id we started.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from choreo_lab.lab import lab_environment
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -80,7 +83,8 @@ def isolated_environment(home: Path) -> dict[str, str]:
         path = home / "settings" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    env = dict(os.environ)
+    env = lab_environment({name: value for name, value in os.environ.items()
+                           if name != "JUPYTER_CONFIG_PATH"})  # only the course's, not the machine's
     env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
@@ -92,8 +96,10 @@ def isolated_environment(home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def jupyterlab(root: Path, home: Path, log: Path, timeout: float = 60) -> Iterator[Lab]:
-    """JupyterLab serving `root` on 127.0.0.1 with a fresh token; stopped on exit."""
+def jupyterlab(root: Path, home: Path, log: Path, timeout: float = 60,
+               app: str = "jupyterlab") -> Iterator[Lab]:
+    """JupyterLab (or `app="notebook"`: Notebook 7) serving `root` on 127.0.0.1 with a fresh
+    token; stopped on exit."""
     env = isolated_environment(home)
     token = secrets.token_hex(16)
     server = None
@@ -101,10 +107,10 @@ def jupyterlab(root: Path, home: Path, log: Path, timeout: float = 60) -> Iterat
         for _attempt in range(3):  # another process may take the free port first
             port = free_port()
             server = subprocess.Popen(
-                [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+                [sys.executable, "-m", app, "--no-browser", "--allow-root",
                  "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                  "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-                 f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"],
+                 f"--ServerApp.root_dir={root}", "--expose-app-in-browser"],
                 stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                 cwd=root)
             lab = Lab(f"http://127.0.0.1:{port}", token)
@@ -117,7 +123,7 @@ def jupyterlab(root: Path, home: Path, log: Path, timeout: float = 60) -> Iterat
                 break
         if server is None or server.poll() is not None or request(lab.url("api/status")) is None:
             stop(server, lab)
-            raise RuntimeError(f"JupyterLab did not start; see {log}")
+            raise RuntimeError(f"{app} did not start; see {log}")
         try:
             yield lab
         finally:
@@ -137,3 +143,24 @@ def stop(server: subprocess.Popen | None, lab: Lab) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(5)
+
+
+def open_chromium(playwright, chromium: str, profile: Path, height: int = 1600):
+    """A headless Chromium with its own profile, and its first page: (browser, page)."""
+    browser = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+        viewport={"width": 1280, "height": height})
+    return browser, browser.pages[0] if browser.pages else browser.new_page()
+
+
+def wait_for_an_idle_kernel(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has started and restored, and the open notebook's kernel is idle."""
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell",
+                           timeout=timeout_ms)
+    page.evaluate("async () => { await window.jupyterapp.started;"
+                  " await window.jupyterapp.restored; }")
+    page.wait_for_function(
+        """() => { const panel = window.jupyterapp.shell.currentWidget;
+                   const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                                  && panel.sessionContext.session.kernel;
+                   return kernel && kernel.status === 'idle'; }""", timeout=timeout_ms)

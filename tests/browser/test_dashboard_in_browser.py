@@ -13,7 +13,8 @@ import shutil
 
 import pytest
 
-from .lab import CHROMIUM_FLAGS, HERE, REPO, chromium_or_skip, jupyterlab
+from .lab import (HERE, REPO, chromium_or_skip, jupyterlab, open_chromium,
+                  wait_for_an_idle_kernel)
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +25,7 @@ WAIT_MS = 30_000
 
 def run_all_cells(page) -> None:
     """Wait for JupyterLab and an idle kernel, then Run > Run All Cells."""
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    page.evaluate("async () => { await window.jupyterapp.started;"
-                  " await window.jupyterapp.restored; }")
-    page.wait_for_function(
-        """() => { const panel = window.jupyterapp.shell.currentWidget;
-                   const kernel = panel && panel.sessionContext && panel.sessionContext.session
-                                  && panel.sessionContext.session.kernel;
-                   return kernel && kernel.status === 'idle'; }""", timeout=60_000)
+    wait_for_an_idle_kernel(page)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
@@ -68,11 +62,8 @@ def test_a_learner_kills_payment_watches_the_backlog_and_restarts_it_in_jupyterl
     ARTIFACTS.mkdir(exist_ok=True)
     with jupyterlab(root, tmp_path / "jupyter", ARTIFACTS / "jupyterlab.log") as lab, \
             sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=chromium, headless=True,
-            args=CHROMIUM_FLAGS, viewport={"width": 1280, "height": 2200})
+        browser, page = open_chromium(playwright, chromium, tmp_path / "chromium-profile", 2200)
         try:
-            page = browser.pages[0] if browser.pages else browser.new_page()
             page_errors: list[str] = []
             page.on("pageerror", lambda error: page_errors.append(str(error)))
             page.goto(lab.url(f"lab/tree/{NOTEBOOK}"))

@@ -7,6 +7,7 @@ the comment marked BUG says what.
 from __future__ import annotations
 
 from choreo_lab import Context, Event, Service
+from choreo_lab.service import Handling
 from choreo_lab.examples.orders import (
     DECLINED_CUSTOMERS,
     OrderPlaced,
@@ -70,8 +71,9 @@ def payment_that_refunds_twice() -> Service:
                                 "at": ctx.now})
         return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 
-    payment.handlers[OutOfStock] = refund_again
-    payment.handlers[ShipmentFailed] = refund_again
+    for event_type in (OutOfStock, ShipmentFailed):
+        payment.handlers[event_type.event_type] = Handling(event_type, refund_again,
+                                                           (PaymentRefunded,))
     return payment
 
 
@@ -79,8 +81,7 @@ def inventory_that_never_releases() -> Service:
     """An inventory service with a missing compensation: ShipmentFailed does not release stock."""
     inventory = make_inventory_service()
     # BUG: the compensation is missing: nobody gives the stock back when shipping fails
-    del inventory.handlers[ShipmentFailed]
-    del inventory.publishes[ShipmentFailed]
+    del inventory.handlers["ShipmentFailed"]
     return inventory
 
 
@@ -88,8 +89,7 @@ def payment_that_never_refunds_out_of_stock() -> Service:
     """A payment service with a missing compensation: OutOfStock does not refund the charge."""
     payment = make_payment_service()
     # BUG: the compensation is missing: a paid order that cannot be filled keeps its charge
-    del payment.handlers[OutOfStock]
-    del payment.publishes[OutOfStock]
+    del payment.handlers["OutOfStock"]
     return payment
 
 
@@ -97,7 +97,7 @@ def payment_that_never_refunds_out_of_stock() -> Service:
 def inventory_that_trusts_first_delivery() -> Service:
     """An inventory that deduplicates by attempt number: one failed try loses the compensation."""
     inventory = make_inventory_service()
-    release = inventory.handlers[ShipmentFailed]
+    release = inventory.handlers["ShipmentFailed"].handler
 
     def release_on_first_attempt(event: ShipmentFailed, ctx: Context) -> list[Event]:
         # BUG: "attempt > 1 means I did it already" - but the first attempt may have failed
@@ -106,5 +106,5 @@ def inventory_that_trusts_first_delivery() -> Service:
             return []
         return release(event, ctx)
 
-    inventory.handlers[ShipmentFailed] = release_on_first_attempt
+    inventory.handlers["ShipmentFailed"] = Handling(ShipmentFailed, release_on_first_attempt)
     return inventory

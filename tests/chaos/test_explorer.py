@@ -179,7 +179,7 @@ def test_the_report_says_how_many_passed_and_shows_the_plan_and_what_broke(dual_
         f"smallest failing schedule: seed={result.counterexample.seed}, 1 fault ")
     assert lines[2].strip().startswith("crash(service=")
     assert lines[3] == "broken:"
-    assert lines[4].startswith("  - [every workflow finishes]")
+    assert lines[4].startswith("  - [every workflow finishes, convergence]")
 
 
 # -- how schedules are drawn ----------------------------------------------------------------------

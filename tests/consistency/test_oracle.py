@@ -42,7 +42,8 @@ def test_an_outage_adds_its_length_to_the_time_to_consistency():
 
 
 def test_a_duplicate_delivered_later_does_not_count_as_settling_later():
-    sim, report = settled(faults=[Duplicate(service="order", event_type="ShipmentScheduled")])
+    sim, report = settled(faults=[Duplicate(service="order", event_type="ShipmentScheduled",
+                                            times=1)])
     late_acks = [r for r in sim.trace if r.kind == "ack" and r.service == "order" and r.time > 30]
     assert late_acks, "the duplicate should have been acked much later"
     assert report.time_to_consistency == {"o-1": 5}
@@ -166,12 +167,58 @@ def test_a_generic_oracle_checks_any_system_by_its_own_invariants(sends_twice):
     report = Oracle([one_welcome_each], finished=welcomed).check(sim)
     assert report.workflows == ("ada", "alan")  # by default: the trace's correlation ids
     assert report.converged is not sends_twice
-    expected = ["[one welcome each] ada: ada got 2 welcomes"] if sends_twice else []
+    expected = ["[one welcome each, safety] ada: ada got 2 welcomes"] if sends_twice else []
     assert [str(v) for v in report.violations] == expected
 
 
-def test_an_oracle_without_a_finished_rule_or_with_a_non_function_is_refused_clearly():
-    with pytest.raises(TypeError, match="Oracle needs finished="):
-        Oracle([one_welcome_each])
-    with pytest.raises(TypeError, match="invariants must be functions .* got 'one welcome each'"):
+def test_an_oracle_of_a_system_without_declared_outcomes_asks_for_them_or_a_finished_rule():
+    sim = Simulation([mailer(sends_twice=False)])
+    sim.publish(UserRegistered(user="ada"), correlation_id="ada")
+    sim.run_until_idle()
+    with pytest.raises(ValueError, match="no event type of this system declares an outcome.*"
+                                         "outcome=\"completed\".*finished="):
+        Oracle([one_welcome_each]).check(sim)
+    assert Oracle([one_welcome_each], finished=welcomed).check(sim).converged
+
+
+def test_an_oracle_with_a_non_function_is_refused_clearly():
+    with pytest.raises(TypeError, match="invariants must be functions .* got str 'one welcome each'"):
         Oracle(["one welcome each"], finished=welcomed)  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="a list of invariants"):
+        Oracle(one_welcome_each)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("returned, expected", [
+    (lambda sim: True, "one_mistake\\(\\) returned bool True; an invariant yields"),
+    (lambda sim: ["ada got 2 welcomes"], "one_mistake\\(\\) gave str 'ada got 2 welcomes'"),
+    (lambda sim: 1 / 0, "one_mistake\\(\\) raised ZeroDivisionError: division by zero"),
+])
+def test_an_invariant_that_goes_wrong_is_named_in_the_error(returned, expected):
+    from choreo_lab.consistency import InvariantError
+
+    def one_mistake(sim):
+        return returned(sim)
+
+    sim = Simulation([mailer(sends_twice=False)])
+    with pytest.raises(InvariantError, match=expected):
+        Oracle([one_mistake], finished=welcomed).check(sim)
+
+
+def test_a_violation_of_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="kind 'liveness'.*'safety'.*'convergence'"):
+        Violation("x", "o-1", "broken", kind="liveness")  # type: ignore[arg-type]
+
+
+def test_a_dead_lettered_workflow_is_stuck_while_others_still_move():
+    from choreo_lab.examples.orders import order_system, place_order
+    from choreo_lab import workflow_status
+    sim = order_system(seed=1, max_attempts=1, faults=[
+        Crash(service="inventory", correlation_id="o-1", times=1)])
+    place_order(sim, "o-1")
+    place_order(sim, "o-2", item="lamp")
+    sim.kill("shipping")  # o-2 will wait for shipping; o-1's reservation is dead-lettered
+    sim.run_until_idle()
+    assert workflow_status(sim, "o-1") == "stuck"
+    assert workflow_status(sim, "o-2") == "running"  # it moves once shipping is back
+    report = order_oracle().check(sim)
+    assert [v.subject for v in report.violations] == ["o-1"] and "o-2" in report.pending

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import Delay, Drop, Duplicate, Kill, Pause, Reorder, Restart, Resume
-from choreo_lab.examples.orders import order_oracle as order_oracle_from_consistency
-from choreo_lab.examples.orders import (
+from choreo_lab.examples.orders.invariants import (
     ORDER_INVARIANTS,
     at_most_one_charge,
     at_most_one_reservation,
@@ -196,10 +195,3 @@ def test_every_invariant_in_the_order_oracle_is_a_documented_function():
     assert all(check.__doc__ for check in ORDER_INVARIANTS)
 
 
-def test_the_consistency_module_hands_out_the_same_order_oracle():
-    oracle = order_oracle_from_consistency()
-    assert oracle.invariants == ORDER_INVARIANTS
-    sim = order_system()
-    place_order(sim, "o-1")
-    sim.run_until_idle()
-    assert oracle.check(sim).converged

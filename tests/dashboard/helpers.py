@@ -42,7 +42,7 @@ class PongSent(Event):
     n: int
 
 
-def ping_pong_system(seed: int) -> Simulation:
+def ping_pong_system(seed: int, faults=None) -> Simulation:
     """Two services that answer each other forever: a cycle the runtime stops as runaway."""
     ping, pong = Service("ping"), Service("pong")
 
@@ -63,7 +63,7 @@ class ParcelSent(Event):
 
 def flaky_system(broken: dict[str, bool]):
     """A courier whose handler raises while ``broken["yes"]`` is True (a learner's bug)."""
-    def system(seed: int) -> Simulation:
+    def system(seed: int, faults=None) -> Simulation:
         courier = Service("courier", {"delivered": []})
 
         @courier.handles(ParcelSent)

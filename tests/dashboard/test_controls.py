@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from choreo_lab import UnknownService
-from choreo_lab.dashboard import order_dashboard
+from choreo_lab.dashboard.presets import order_dashboard
 
 from .helpers import card_text, click, log_rows, text
 
@@ -178,7 +178,7 @@ def test_the_same_clicks_give_the_same_dashboard(dash):
 
 
 def test_the_order_dashboard_can_offer_instance_buttons_for_a_service():
-    from choreo_lab.dashboard import order_dashboard
+    from choreo_lab.dashboard.presets import order_dashboard
 
     dash = order_dashboard(seed=1, scalable=["shipping"])
     assert dash.cards["shipping"].more_button is not None and dash.cards["payment"].more_button is None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from choreo_lab import Simulation
-from choreo_lab.dashboard import Dashboard, order_dashboard
+from choreo_lab.dashboard import Dashboard
+from choreo_lab.dashboard.presets import order_dashboard
 
 from .helpers import PingSent, click, flaky_system, log_rows, ping_pong_system, send_parcel, text
 
@@ -115,7 +116,7 @@ def test_an_action_that_raises_is_shown_in_the_banner(couriers):
 def test_a_reset_whose_system_raises_keeps_the_old_simulation_and_reports_it(broken):
     calls = []
 
-    def system(seed):
+    def system(seed, faults):
         calls.append(seed)
         if len(calls) > 1:
             raise RuntimeError("my factory is broken")
@@ -130,7 +131,7 @@ def test_a_reset_whose_system_raises_keeps_the_old_simulation_and_reports_it(bro
 
 def test_a_system_that_is_not_a_simulation_is_refused_with_an_example():
     with pytest.raises(TypeError, match="must return a Simulation, got list"):
-        Dashboard(lambda seed: [])
+        Dashboard(lambda seed, faults: [])
 
 
 def test_showing_the_problem_banner_leaves_the_clock_hidden():

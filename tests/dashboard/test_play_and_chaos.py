@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import Delay, Drop, Duplicate
-from choreo_lab.dashboard import order_dashboard
+from choreo_lab.dashboard.presets import order_dashboard
 
 from .helpers import click, log_rows, text
 

@@ -8,7 +8,8 @@ import pytest
 
 from choreo_lab import Event, Service, Simulation
 from choreo_lab.consistency import ConsistencyReport, Violation
-from choreo_lab.dashboard import Dashboard, order_dashboard
+from choreo_lab.dashboard import Dashboard
+from choreo_lab.dashboard.presets import order_dashboard
 from choreo_lab.dashboard.render import lamp_state
 from choreo_lab.dashboard.snapshot import LOG_LENGTH, LogBook
 
@@ -97,7 +98,7 @@ def test_every_value_from_the_simulation_is_escaped():
     def take_note(event, ctx):
         raise ValueError("<script>alert(1)</script>")
 
-    dash = Dashboard(lambda seed: Simulation([scribe], seed=seed, max_attempts=1),
+    dash = Dashboard(lambda seed, faults: Simulation([scribe], seed=seed, max_attempts=1),
                      actions={"Note": lambda sim: sim.publish(NoteTaken(text="hi"))})
     click(dash, "Note")
     dash.run_until_idle()
@@ -151,7 +152,7 @@ def test_without_an_oracle_the_lamp_says_so():
     assert dash.lamp_state == "grey" and "no consistency check" in text(dash.controls.lamp)
 
 
-def scaled_system(seed: int) -> Simulation:
+def scaled_system(seed: int, faults=None) -> Simulation:
     transcoder = Service("transcoding", instances=2, processing_time=30)
 
     @transcoder.handles(ParcelSent)
@@ -211,7 +212,30 @@ def test_a_simulation_instead_of_a_function_is_refused_with_an_example():
         Dashboard(scaled_system(0))
 
 
-def test_without_a_workflows_function_the_saga_panel_says_how_to_get_one():
+def test_without_declared_outcomes_the_workflow_panel_says_why_it_is_empty():
     dash = Dashboard(scaled_system)
-    assert "Dashboard(..., workflows=...) adds one" in text(dash.controls.sagas)
-    assert "Dashboard(..., oracle=...) adds them" in text(dash.controls.lamp)
+    assert "no event of this system declares an outcome" in text(dash.controls.sagas)
+    assert "nothing here checks the services' states" in text(dash.controls.lamp)
+
+
+def test_a_system_that_declares_outcomes_shows_its_workflow_statuses_without_a_function():
+    from choreo_lab import Context, Event
+
+    class TripBooked(Event, outcome="completed"):
+        trip: str
+
+    class TripRequested(Event):
+        trip: str
+
+    desk = Service("desk")
+
+    @desk.handles(TripRequested, publishes=(TripBooked,))
+    def book(event, ctx: Context) -> TripBooked:
+        return TripBooked(trip=event.trip)
+
+    dash = Dashboard(lambda seed, faults: Simulation([desk], seed=seed, faults=faults),
+                     actions={"Book": lambda sim: sim.publish(TripRequested(trip="t-1"),
+                                                              correlation_id="t-1")})
+    dash.controls.action_buttons["Book"].click()
+    dash.run_until_idle()
+    assert "t-1 completed" in text(dash.controls.sagas)

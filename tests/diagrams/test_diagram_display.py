@@ -1,4 +1,5 @@
-"""Diagrams display offline in JupyterLab as exactly two MIME types, the same on every run."""
+"""Diagrams display offline in JupyterLab and Notebook 7 as exactly three MIME types, the same on
+every run."""
 
 from __future__ import annotations
 
@@ -28,21 +29,28 @@ print(topology(order_services(), outside="customer"))
 """
 
 
-def test_a_diagram_offers_exactly_the_mermaid_and_plain_text_mime_types():
+def test_a_diagram_offers_a_mermaid_fence_the_mermaid_type_and_plain_text():
     sim = order_system(seed=1)
     place_order(sim, "o-1")
     sim.run_until_idle()
     diagram = sequence_diagram(sim, "o-1")
-    assert diagram._repr_mimebundle_() == {"text/vnd.mermaid": diagram.source,
-                                           "text/plain": diagram.source}
+    expected = {"text/markdown": f"```mermaid\n{diagram.source.rstrip()}\n```\n",
+                "text/vnd.mermaid": diagram.source, "text/plain": diagram.source}
+    assert diagram._repr_mimebundle_() == expected
     data, _ = DisplayFormatter().format(diagram)  # what IPython puts in the notebook
-    assert data == {"text/vnd.mermaid": diagram.source, "text/plain": diagram.source}
+    assert data == expected
 
 
-def test_a_diagram_has_no_markdown_or_html_that_would_add_mime_types():
+def test_the_markdown_fence_outgrows_any_backticks_in_the_source():
+    diagram = Diagram("flowchart TB\n\ta[\"``` and ````\"] --> b\n")
+    assert diagram.markdown.startswith("`````mermaid\nflowchart TB\n")
+    assert diagram.markdown.endswith("--> b\n`````\n")
+
+
+def test_a_diagram_has_no_html_that_would_add_a_mime_type():
     diagram = topology(order_services())
-    assert not hasattr(diagram, "_repr_markdown_")
     assert not hasattr(diagram, "_repr_html_")
+    assert not hasattr(diagram, "_repr_markdown_")  # the bundle says it all, once
 
 
 def test_printing_a_diagram_prints_its_mermaid_source():

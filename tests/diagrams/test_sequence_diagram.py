@@ -231,10 +231,28 @@ def test_declined_payment_is_a_failure_even_with_nothing_to_undo():
     assert inside_rect(diagram) == ["PaymentDeclined"]
 
 
-def test_failure_event_types_can_be_named_when_their_names_do_not_say_so():
-    sim = one_order()
-    diagram = parse_sequence(sequence_diagram(sim, "o-1", failures=["InventoryReserved"]).source)
-    assert inside_rect(diagram) == ["InventoryReserved", "InventoryReserved", "ShipmentScheduled"]
+def test_failures_are_what_the_events_declare_whatever_their_names():
+    class NoRooms(Event, role="failure"):          # a failure whose name does not say so
+        trip: str
+
+    class RoomCancelled(Event):                     # a plain step, whatever its name says
+        trip: str
+
+    hotel, travel_desk = Service("hotel"), Service("desk")
+
+    @hotel.handles(RoomCancelled, publishes=(NoRooms,))
+    def find_room(event, ctx):
+        return NoRooms(trip=event.trip)
+
+    @travel_desk.handles(NoRooms)
+    def tell_traveller(event, ctx):
+        return None
+
+    sim = Simulation([hotel, travel_desk])
+    sim.publish(RoomCancelled(trip="t-1"), correlation_id="t-1")
+    sim.run_until_idle()
+    diagram = parse_sequence(sequence_diagram(sim, "t-1").source)
+    assert inside_rect(diagram) == ["NoRooms"]
 
 
 # -- several workflows -------------------------------------------------------------------------

@@ -21,13 +21,14 @@ ORDER_SAGA_EDGES = {
     ("InventoryReserved", "shipping"),
     ("shipping", "ShipmentScheduled"), ("shipping", "ShipmentFailed"),
     ("OutOfStock", "payment"), ("ShipmentFailed", "payment"), ("ShipmentFailed", "inventory"),
+    ("order", "OrderCancelled"),
     # the order service follows every step to keep its own view of the order
     *{(event, "order") for event in (
         "PaymentCompleted", "PaymentDeclined", "InventoryReserved", "OutOfStock",
         "ShipmentScheduled", "ShipmentFailed", "PaymentRefunded", "InventoryReleased")},
 }
 FAILURES = ["PaymentDeclined", "OutOfStock", "ShipmentFailed"]
-COMPENSATIONS = ["PaymentRefunded", "InventoryReleased"]
+COMPENSATIONS = ["PaymentRefunded", "InventoryReleased", "OrderCancelled"]
 
 
 def order_chart():
@@ -39,7 +40,7 @@ def test_every_service_and_event_of_the_order_saga_is_a_node():
     assert {"order", "payment", "inventory", "shipping", "customer"} <= labels
     assert {"OrderRequested", "OrderPlaced", "PaymentCompleted", "InventoryReserved",
             "ShipmentScheduled", *FAILURES, *COMPENSATIONS} <= labels
-    assert len(labels) == 5 + 10
+    assert len(labels) == 5 + 11
 
 
 def test_every_publish_and_every_reaction_of_the_order_saga_is_an_edge_once():
@@ -53,7 +54,7 @@ def test_reactions_are_labelled_with_the_handler_that_runs():
     labelled = {(chart.nodes[a], label, chart.nodes[b]) for a, _, label, b in chart.edges if label}
     assert ("PaymentCompleted", "reserve_stock", "inventory") in labelled
     assert ("ShipmentFailed", "release_stock", "inventory") in labelled
-    assert ("OutOfStock", "refund", "payment") in labelled
+    assert ("OutOfStock", "refund_out_of_stock", "payment") in labelled
 
 
 def test_failures_and_compensations_have_their_own_node_and_edge_styles():
@@ -77,11 +78,22 @@ def test_events_nobody_publishes_come_from_outside_by_default():
     assert ("outside", "OrderRequested") in chart.edge_labels()
 
 
-def test_failure_events_can_be_named_explicitly():
-    chart = parse_flowchart(topology(order_services(), failures=["OutOfStock"]).source)
-    assert [chart.nodes[i] for i in chart.classes["failure"]] == ["OutOfStock"]
-    # only what reacting to OutOfStock publishes counts as compensation now
-    assert [chart.nodes[i] for i in chart.classes["compensation"]] == ["PaymentRefunded"]
+def test_roles_come_from_declarations_not_from_names_or_reactions():
+    class NoSeats(Event, role="failure"):
+        trip: str
+
+    class SeatHeld(Event):  # published in reaction to a failure, yet a plain step
+        trip: str
+
+    airline = Service("airline")
+
+    @airline.handles(NoSeats, publishes=(SeatHeld,))
+    def hold_another_seat(event, ctx):
+        return SeatHeld(trip=event.trip)
+
+    chart = parse_flowchart(topology([airline]).source)
+    assert [chart.nodes[i] for i in chart.classes["failure"]] == ["NoSeats"]
+    assert "compensation" not in chart.classes
 
 
 def test_odd_service_names_become_safe_node_ids():
@@ -100,7 +112,7 @@ def test_the_same_definitions_give_the_same_text():
 
 
 def test_a_simulation_is_refused_with_what_to_pass_instead():
-    with pytest.raises(TypeError, match=r"topology\(order_services\(\)\)"):
+    with pytest.raises(TypeError, match=r"pass the services you built it from"):
         topology(order_system(seed=1))  # type: ignore[arg-type]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from choreo_lab import Crash, Duplicate, Kill, Restart
+from choreo_lab import Crash, Duplicate, Kill, Restart, workflow_status
 from choreo_lab.examples.orders import (
     PRICES,
     STOCK,
@@ -12,7 +12,6 @@ from choreo_lab.examples.orders import (
     place_order,
     place_orders,
     random_orders,
-    saga_status,
     where_is,
 )
 
@@ -32,7 +31,7 @@ def test_a_normal_order_ends_shipped_paid_once_and_reserved_once():
     assert [e["kind"] for e in sim.state("inventory")["ledger"]] == ["reserve"]
     assert sim.state("inventory")["stock"]["kettle"] == STOCK["kettle"] - 2
     assert sim.state("shipping")["shipments"]["o-1"]["tracking"] == "trk-o-1"
-    assert saga_status(sim, "o-1") == "completed"
+    assert workflow_status(sim, "o-1") == "completed"
 
 
 def test_a_declined_card_cancels_the_order_with_nothing_charged_or_reserved():
@@ -42,7 +41,7 @@ def test_a_declined_card_cancels_the_order_with_nothing_charged_or_reserved():
     assert sim.state("payment")["ledger"] == []
     assert sim.state("inventory")["ledger"] == []
     assert sim.state("inventory")["stock"] == STOCK
-    assert saga_status(sim, "o-1") == "compensated"
+    assert workflow_status(sim, "o-1") == "compensated"
 
 
 def test_an_out_of_stock_order_is_refunded_then_cancelled():
@@ -52,7 +51,7 @@ def test_an_out_of_stock_order_is_refunded_then_cancelled():
         ("charge", PRICES["unicorn"]), ("refund", PRICES["unicorn"])]
     assert sim.state("inventory")["out_of_stock"] == {"o-1": "unicorn"}
     assert sim.state("inventory")["ledger"] == []
-    assert saga_status(sim, "o-1") == "compensated"
+    assert workflow_status(sim, "o-1") == "compensated"
 
 
 def test_an_unshippable_order_is_refunded_its_stock_released_then_cancelled():
@@ -64,7 +63,7 @@ def test_an_unshippable_order_is_refunded_its_stock_released_then_cancelled():
     assert [e["kind"] for e in sim.state("inventory")["ledger"]] == ["reserve", "release"]
     assert sim.state("inventory")["stock"]["lamp"] == STOCK["lamp"]
     assert "o-1" not in sim.state("shipping")["shipments"]
-    assert saga_status(sim, "o-1") == "compensated"
+    assert workflow_status(sim, "o-1") == "compensated"
 
 
 def test_the_fourth_lamp_is_out_of_stock_because_there_are_three():

@@ -7,8 +7,9 @@
 Each notebook runs top to bottom in a fresh kernel of this Python (kernel name ``python3``,
 working directory ``notebooks/``), as `pytest --nbval` runs it. Before saving, everything
 that would differ between two runs or two machines is removed: widget state and widget
-views (their model ids are random), cell timing, the Python version in the metadata; prints
-that the kernel happened to flush in pieces are joined. Execution counts are renumbered
+views (their model ids are random), cell timing, the Python version in the metadata (the
+rules of `choreo_lab.save_hook`, which `make lab` applies too); prints that the kernel
+happened to flush in pieces are joined. Execution counts are renumbered
 1, 2, 3... Two refreshes give byte-identical files.
 """
 
@@ -25,11 +26,12 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
+from choreo_lab.save_hook import strip_frontend_additions
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 COURSE_GLOB = "[0-9][0-9]-*.ipynb"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 CELL_TIMEOUT = 120  # seconds; a course notebook should take well under 10 in total
 
 
@@ -58,12 +60,9 @@ def execute(notebook: NotebookNode, cwd: Path) -> NotebookNode:
 
 def normalise(notebook: NotebookNode) -> NotebookNode:
     """Remove what varies between runs and machines; renumber execution counts from 1."""
-    metadata = notebook.metadata
-    metadata.pop("widgets", None)
-    metadata["kernelspec"] = dict(KERNELSPEC)
-    language = metadata.get("language_info")
-    if language is not None:
-        language.pop("version", None)
+    # widget state and views, the Python version: what `make lab`'s save hook strips too
+    strip_frontend_additions({"type": "notebook", "content": notebook})
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     count = 0
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
@@ -71,21 +70,11 @@ def normalise(notebook: NotebookNode) -> NotebookNode:
             continue
         count += 1
         cell.execution_count = count
-        outputs = [output for output in map(_without_widget_view, cell.outputs) if output]
-        cell.outputs = _joined_streams(outputs)
+        cell.outputs = _joined_streams(cell.outputs)
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = count
     return notebook
-
-
-def _without_widget_view(output: NotebookNode) -> NotebookNode | None:
-    """The output minus its widget view (kept: the text fallback); None if nothing is left."""
-    data = output.get("data")
-    if data is None or WIDGET_VIEW not in data:
-        return output
-    del data[WIDGET_VIEW]
-    return output if data else None
 
 
 def _joined_streams(outputs: list[NotebookNode]) -> list[NotebookNode]:

@@ -134,3 +134,12 @@ def test_the_sanitize_file_has_patterns_that_still_match_their_examples() -> Non
     for regex, replace in patterns:
         versions = re.sub(regex, replace, versions)
     assert versions == "pydantic    version X.Y.Z\nPython      version X.Y.Z  ok\nall done at t=42"
+
+
+@each_notebook
+def test_every_diagram_is_saved_in_the_form_jupyterlab_and_notebook_7_both_draw(path: Path) -> None:
+    other = [number for number, output in outputs(read(path))
+             if "text/vnd.mermaid" in output.get("data", {})
+             and not output.data.get("text/markdown", "").startswith("```mermaid\n")]
+    assert not other, (f"{path.name}: code cells {other} show a diagram without its ```mermaid "
+                       "Markdown (Notebook 7 draws only that): run make notebooks")

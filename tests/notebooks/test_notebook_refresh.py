@@ -8,7 +8,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from .refresh import WIDGET_VIEW, main, normalise
+from choreo_lab.save_hook import WIDGET_VIEW
+
+from .refresh import main, normalise
 
 WIDGET_OUTPUT = {"text/plain": "Button(description='Kill payment')",
                  WIDGET_VIEW: {"model_id": "4f1c0ffee", "version_major": 2, "version_minor": 0}}

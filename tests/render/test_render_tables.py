@@ -11,8 +11,9 @@ import pytest
 
 from choreo_lab import Crash, Kill, Restart, Service, Simulation
 from choreo_lab.display import WIDTH, Rendering
-from choreo_lab.examples.orders import order_system, place_order, saga_status
-from choreo_lab.render import event_log, saga_table, show, state_tables
+from choreo_lab import workflow_status
+from choreo_lab.examples.orders import order_system, place_order
+from choreo_lab.render import event_log, workflow_table, show, state_tables
 
 
 def four_orders(**options) -> Simulation:
@@ -46,11 +47,11 @@ def rows(text: str, first_cell: str) -> list[list[str]]:
 
 
 # -- saga status -------------------------------------------------------------------------------
-def test_saga_table_has_one_row_per_order_with_its_status_and_last_event():
-    text = str(saga_table(four_orders(), saga_status))
+def test_workflow_table_has_one_row_per_order_with_its_status_and_last_event():
+    text = str(workflow_table(four_orders()))
     assert row(text, "o-1")[:3] == ["o-1", "completed", "ShipmentScheduled by shipping"]
-    assert row(text, "o-2")[:3] == ["o-2", "compensated", "PaymentRefunded by payment"]
-    assert row(text, "o-3")[:3] == ["o-3", "compensated", "PaymentDeclined by payment"]
+    assert row(text, "o-2")[:3] == ["o-2", "compensated", "OrderCancelled by order"]
+    assert row(text, "o-3")[:3] == ["o-3", "compensated", "OrderCancelled by order"]
     assert row(text, "o-4")[1] == "compensated"
     assert "compensated: 3  completed: 1" in text
 
@@ -59,18 +60,18 @@ def test_saga_table_counts_messages_and_redeliveries_per_order():
     sim = order_system(seed=7, faults=[Crash(service="payment", times=2)])
     place_order(sim, "o-1")
     sim.run_until_idle()
-    cells = row(str(saga_table(sim, saga_status)), "o-1")
+    cells = row(str(workflow_table(sim)), "o-1")
     assert cells[4:] == ["5", "2"]  # 5 messages in a happy saga; payment crashed twice
 
 
 def test_saga_table_can_show_chosen_workflows_and_an_empty_run():
-    text = str(saga_table(four_orders(), saga_status, "o-3"))
+    text = str(workflow_table(four_orders(), "o-3"))
     assert row(text, "o-3") and "o-1" not in text
-    assert "workflow" in str(saga_table(order_system(seed=1), saga_status))
+    assert "workflow" in str(workflow_table(order_system(seed=1)))
 
 
 def test_statuses_are_coloured_in_html():
-    html = saga_table(four_orders(), saga_status).html
+    html = workflow_table(four_orders()).html
     assert re.search(r'<span style="color: #008000; [^"]*">completed *</span>', html)
     assert re.search(r'<span style="color: #000080; [^"]*">compensated *</span>', html)
 
@@ -190,7 +191,7 @@ def test_an_unknown_workflow_in_the_log_is_refused():
 # -- the same text everywhere ------------------------------------------------------------------
 def test_renderings_fit_the_fixed_width_and_carry_no_colour_codes():
     sim = four_orders()
-    for rendering in (saga_table(sim, saga_status), state_tables(sim), event_log(sim)):
+    for rendering in (workflow_table(sim), state_tables(sim), event_log(sim)):
         text = str(rendering)
         assert "\x1b[" not in text
         assert max(len(line) for line in text.splitlines()) <= WIDTH
@@ -208,14 +209,14 @@ def test_in_a_notebook_a_rendering_is_text_and_self_contained_html():
 
 PRINT_RENDERINGS = """
 from choreo_lab import Crash, Kill, Restart
-from choreo_lab.examples.orders import order_system, place_order, random_orders, saga_status
-from choreo_lab.render import event_log, saga_table, state_tables
+from choreo_lab.examples.orders import order_system, place_order, random_orders
+from choreo_lab.render import event_log, workflow_table, state_tables
 sim = order_system(seed=5, faults=[Kill(service="payment", at=2), Restart(service="payment", at=30),
                                    Crash(probability=0.1)])
 for order in random_orders(12, seed=5):
     place_order(sim, **order)
 sim.run_until_idle()
-for rendering in (saga_table(sim, saga_status), state_tables(sim), event_log(sim)):
+for rendering in (workflow_table(sim), state_tables(sim), event_log(sim)):
     print(rendering.text)
     print(rendering.html)
 """

@@ -159,4 +159,4 @@ class _Decoder:
 
 def encode_event(event: Any) -> dict[str, Any]:
     """An event as its type name and its fields."""
-    return {"type": type(event).__name__, "fields": encode_value(dict(event))}
+    return {"type": type(event).event_type, "fields": encode_value(dict(event))}

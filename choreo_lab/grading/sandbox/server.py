@@ -16,6 +16,8 @@ Nothing here decides a grade: the grader validates every answer and judges it.
 
 from __future__ import annotations
 
+import itertools
+
 import io
 import os
 import signal
@@ -140,8 +142,8 @@ class Server:
                           "shells": [self._new_handlers(service, kept) for service, kept in shells]}
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        from ...context import Context
         from ...envelope import Envelope
-        from ...service import Context
         from .protocol import decode_value, encode_value
         handler, event_type, service = self.handlers[int(request["ref"])]
         meta = request["context"]
@@ -158,7 +160,8 @@ class Server:
         if "value" not in outcome:
             return outcome
         try:
-            state = encode_value(context.state)
+            state = encode_value(context.working_state() if context.working_state() is not None
+                                 else context._committed)
         except ValueError as error:
             return {"status": "raised", "error": f"ctx.state cannot be kept: {error}",
                     "location": ""}
@@ -177,7 +180,7 @@ class Server:
                     "location": learner_location(error)}
 
     def _describe(self, value: Any) -> str:
-        from ...events import describe_value
+        from ...text import describe_value
         return describe_value(value)
 
     def _encode_result(self, value: Any) -> dict[str, Any]:
@@ -193,19 +196,17 @@ class Server:
                 "handlers": self._describe_handlers(service, skip)}
 
     def _describe_handlers(self, service: Any, skip: set[Any]) -> list[dict[str, Any]]:
+        from ...simulation import with_middleware
         described = []
-        for key, handler in service.handlers.items():
+        for key, handling in service.handlers.items():
             if key in skip:
                 continue
-            event_type = key if isinstance(key, type) else event_class_named(str(key))
-            if event_type is None:
-                continue
             ref = len(self.handlers) + 1
-            self.handlers[ref] = (handler, event_type, service.name)
-            publishes = [getattr(t, "__name__", str(t)) for t in service.publishes.get(key, ())]
-            described.append({"event_type": event_type.__name__, "ref": ref,
-                              "name": getattr(handler, "__name__", "handler"),
-                              "publishes": publishes})
+            handler = with_middleware(handling.handler, service.middleware)
+            self.handlers[ref] = (handler, handling.event_type, service.name)
+            described.append({"event_type": handling.event_type.event_type, "ref": ref,
+                              "name": handling.name,
+                              "publishes": [t.event_type for t in handling.publishes]})
         return described
 
     def _shell_service(self, shell: dict[str, Any]) -> tuple[Any, set[Any]]:
@@ -223,16 +224,16 @@ class Server:
         return self._describe_handlers(service, kept)
 
     def _encode_events(self, result: Any) -> Any:
-        from ...events import Event
+        from ...events import Message, is_message_type
         from .protocol import encode_event
         if result is None:
             return []
-        items = [result] if isinstance(result, Event) else result
-        if not isinstance(items, (list, tuple)):
+        items = [result] if isinstance(result, Message) else result
+        if isinstance(items, (str, bytes, dict, set, frozenset, type)) or not hasattr(items, "__iter__"):
             return {"returned": self._describe(result)}
         encoded = []
-        for item in items[:10_000]:
-            if isinstance(item, Event) and type(item) is not Event:
+        for item in itertools.islice(items, 10_000):
+            if isinstance(item, Message) and is_message_type(type(item)):
                 try:
                     encoded.append(encode_event(item))
                     continue
@@ -253,7 +254,7 @@ def event_class_named(name: str) -> type | None:
     pending, found = list(Event.__subclasses__()), None
     while pending:
         cls = pending.pop(0)
-        if cls.__name__ == name:
+        if cls.event_type == name:
             found = found or cls
             if cls.__module__.startswith("choreo_lab."):
                 return cls

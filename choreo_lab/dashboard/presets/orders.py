@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..examples.orders import order_oracle
-from ..examples import orders
-from ..simulation import Simulation
-from .board import Dashboard
-from .snapshot import ConsistencyOracle
+from ...examples import orders
+from ...faults import FaultPlan
+from ...simulation import Simulation
+from ..board import Dashboard, workflow_statuses
+from ..snapshot import ConsistencyOracle
 
 GOOD_CUSTOMERS = ("ada", "grace", "alan", "barbara")
 #: what makes a "bad" order fail, in the learner's words -> the order fields that do it
@@ -18,11 +18,6 @@ BAD_ORDERS: dict[str, dict[str, str]] = {
     "out of stock": {"item": "unicorn"},
     "unshippable address": {"address": orders.UNSHIPPABLE[0]},
 }
-
-
-def order_workflows(sim: Simulation) -> dict[str, str]:
-    """Saga status of every workflow in the trace (cost: one status per order)."""
-    return {order_id: orders.saga_status(sim, order_id) for order_id in sim.trace.correlation_ids()}
 
 
 class OrderDashboard(Dashboard):
@@ -36,14 +31,16 @@ class OrderDashboard(Dashboard):
     def __init__(self, seed: int = 0, *, oracle: ConsistencyOracle | None = None,
                  latency: int = 10, jitter: int = 4, scalable: Iterable[str] | None = None,
                  **sim_options: Any) -> None:
-        def system(seed: int) -> Simulation:
-            return orders.order_system(seed, latency=latency, jitter=jitter, **sim_options)
+        def system(seed: int, faults: FaultPlan) -> Simulation:
+            return orders.order_system(seed, latency=latency, jitter=jitter,
+                                       **{"faults": faults, **sim_options})
 
         actions = {"Place order": self._order_action({})}
         for problem, fields in BAD_ORDERS.items():
             actions[f"Order with {problem}"] = self._order_action(fields)
-        super().__init__(system, seed=seed, oracle=oracle if oracle is not None else order_oracle(),
-                         workflows=order_workflows, actions=actions, scalable=scalable,
+        super().__init__(system, seed=seed,
+                         oracle=oracle if oracle is not None else orders.order_oracle(),
+                         workflows=workflow_statuses, actions=actions, scalable=scalable,
                          title="Orders: a choreographed saga")
 
     def place_order(self, *, customer: str | None = None, item: str = "book", quantity: int = 1,

@@ -1,0 +1,68 @@
+"""The course's workflows by name: what `choreo-lab run <workflow>` and the backends start.
+
+Each entry says how to build the workflow's services, how to start some work in a runtime
+(seeded, so the same call starts the same work), its oracle, and how to explain one
+workflow instance in words. Examples register here; apps read this, never an example
+directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..consistency import Oracle
+from ..faults import FaultPlan
+from ..service import Service
+from ..simulation import Simulation
+from ..text import did_you_mean
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One of the course's workflows, as the runners need it.
+
+    - `services()`: fresh service definitions (the same ones every backend runs).
+    - `start(runtime, count, seed)`: publish the work for `count` workflow instances; returns
+      their ids (correlation ids).
+    - `oracle()`: its invariants.
+    - `explain(sim, workflow_id)`: one instance in words (e.g. "where is my order?").
+    - `system(seed, faults)`: a simulation of it (the dashboard's and the explorer's signature).
+    """
+
+    name: str
+    summary: str
+    services: Callable[[], list[Service]]
+    start: Callable[[object, int, int], list[str]]
+    oracle: Callable[[], Oracle]
+    explain: Callable[[Simulation, str], str]
+    options: dict[str, int]  # Simulation settings that make the terminal run readable
+
+    def system(self, seed: int | str, faults: FaultPlan | None = None) -> Simulation:
+        return Simulation(self.services(), seed=seed, faults=faults, **self.options)
+
+
+def _orders() -> Workflow:
+    from . import orders
+
+    def start(runtime: object, count: int, seed: int) -> list[str]:
+        placed = orders.place_orders(runtime, orders.random_orders(count, seed=seed))  # type: ignore[arg-type]
+        return [envelope.correlation_id for envelope in placed]
+
+    return Workflow("orders", "the order saga: payment, inventory and shipping, compensated",
+                    orders.order_services, start, orders.order_oracle,
+                    lambda sim, order_id: str(orders.where_is(sim, order_id)),
+                    {"latency": 5, "jitter": 3})
+
+
+#: name -> how to build the entry (imported only when asked for)
+WORKFLOWS: dict[str, Callable[[], Workflow]] = {"orders": _orders}
+
+
+def workflow(name: str) -> Workflow:
+    """The workflow called `name`, or a `ValueError` naming the ones there are."""
+    build = WORKFLOWS.get(name)
+    if build is None:
+        raise ValueError(f"no workflow {name!r}; the course has: {', '.join(WORKFLOWS)}."
+                         f"{did_you_mean(name, WORKFLOWS)}")
+    return build()

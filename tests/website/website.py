@@ -1,0 +1,47 @@
+"""Building the course site once for the tests, and reading what it should show."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import pytest
+
+from choreo_lab.course import course_files
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def site_builder() -> ModuleType:
+    """docs/site/build.py as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("site_build", REPO / "docs" / "site" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_site_or_skip(out: Path) -> Path:
+    """Build the site into `out` (a few seconds); skip, saying why, if a tool is missing."""
+    pytest.importorskip("myst_nb", reason="the site needs the site extra: pip install -e '.[site]'")
+    builder = site_builder()
+    if not builder.DEFAULT_MERMAID.is_file():
+        pytest.skip(f"no mermaid build at {builder.DEFAULT_MERMAID}: `make test` (or `make site`) "
+                    "fetches it with npm")
+    assert builder.build(out) == 0, "the site did not build without warnings (see above)"
+    return out
+
+
+def diagram_sources() -> dict[str, list[str]]:
+    """Page (notebooks/02-...html) -> the Mermaid sources of its diagram outputs, in order."""
+    pages = {}
+    for name in course_files(REPO):
+        notebook = nbformat.read(REPO / name, as_version=4)
+        sources = [output.data["text/vnd.mermaid"] for cell in notebook.cells
+                   if cell.cell_type == "code" for output in cell.outputs
+                   if "text/vnd.mermaid" in output.get("data", {})]
+        if sources:
+            pages[str(Path(name).with_suffix(".html"))] = sources
+    return pages
