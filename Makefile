@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dashboard_refresh.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/nats.py
 
 clean:
 	rm -rf $(VENV) $(NBGRADER_VENV) .pytest_cache build dist *.egg-info choreo_lab/course
