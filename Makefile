@@ -27,7 +27,7 @@ help:
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,browser,site]'
+	$(BIN)/python -m pip install --quiet -e '.[test,browser,site,nats]'
 	@touch $(STAMP)
 
 lab: $(STAMP)
@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dashboard_refresh.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/nats.py
 
 clean:
 	rm -rf $(VENV) $(NBGRADER_VENV) .pytest_cache build dist *.egg-info choreo_lab/course

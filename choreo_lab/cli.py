@@ -103,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     saga.add_argument("--order", metavar="ID",
                       help="follow one order: where is it, its log and its sequence diagram")
     saga.add_argument("--states", action="store_true", help="also print every service's state")
+
+    run = commands.add_parser(
+        "run", help="run a workflow's services as real processes (NATS JetStream), live",
+        description="Start a nats-server (or use --server), one process per service, place "
+                    "requests, show a live table, kill -9 and restart services at given "
+                    "times, and check the invariants over the services' own databases.")
+    from . import run as runner
+    runner.add_arguments(run)
+    run.set_defaults(run=runner.main)
     saga.set_defaults(run=run_saga)
     return parser
 

@@ -69,6 +69,12 @@ class Runtime(Protocol):
     def state(self, name: str) -> dict[str, Any]:
         """The committed state of one service."""
 
+    def status(self, name: str) -> str:
+        """How one service is running: up, down (or paused, where a runtime can pause)."""
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per service: status, instances, backlog, in_flight, handled, retried, dead_lettered."""
+
     @property
     def services(self) -> list[str]:
         """The names of the services, in the order they were added."""

@@ -22,7 +22,7 @@ def run(backend, seed: int) -> tuple[str, list[str], int]:
     return sim.trace.dump(), list(sim.trace.messages), sim.now
 
 
-@pytest.mark.feature("deterministic")
+@pytest.mark.feature("deterministic", "injected_faults", "crash_points", "trace")
 def test_the_same_seed_gives_the_same_trace_ids_and_times(backend):
     first = run(backend, seed=21)
     assert first == run(backend, seed=21)

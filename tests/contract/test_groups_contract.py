@@ -27,10 +27,19 @@ def most_in_flight(sim, service: str) -> int:
 @pytest.mark.feature("consumer_groups")
 def test_every_group_gets_every_event_of_its_topic(backend):
     sim = backend.make([registrations_listener(name) for name in LISTENERS], seed=3, jitter=4)
-    published = [sim.publish(UserRegistered(user_id=user)).message_id for user in USERS]
+    for user in USERS:
+        sim.publish(UserRegistered(user_id=user))
     sim.run_until_idle()
     for name in LISTENERS:
         assert sorted(sim.state(name)["users"]) == sorted(USERS), name
+
+
+@pytest.mark.feature("consumer_groups", "trace")
+def test_every_group_acks_every_message_of_its_topic(backend):
+    sim = backend.make([registrations_listener(name) for name in LISTENERS], seed=3, jitter=4)
+    published = [sim.publish(UserRegistered(user_id=user)).message_id for user in USERS]
+    sim.run_until_idle()
+    for name in LISTENERS:
         assert sorted(handled(sim, name)) == sorted(published), name
 
 
@@ -57,10 +66,18 @@ def test_instances_of_a_service_share_its_messages_each_handled_once(backend):
         sim.publish(ContentUploaded(content_id=content_id))
     sim.run_until_idle()
     assert sorted(sim.state("transcoding")["done"]) == sorted(uploads)
+
+
+@pytest.mark.feature("competing_consumers", "trace")
+def test_instances_of_a_service_work_at_the_same_time(backend):
+    sim = backend.make([transcoder(instances=3)], seed=5)
+    for n in range(12):
+        sim.publish(ContentUploaded(content_id=f"video-{n}"))
+    sim.run_until_idle()
     assert most_in_flight(sim, "transcoding") == 3
 
 
-@pytest.mark.feature("competing_consumers")
+@pytest.mark.feature("competing_consumers", "virtual_time", "trace")
 def test_more_instances_finish_the_same_work_sooner_in_virtual_time(backend):
     finished_at = {}
     for instances in (1, 2, 4):

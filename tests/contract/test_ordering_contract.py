@@ -18,7 +18,7 @@ def publish_chapters(sim) -> None:
             sim.publish(ChapterWritten(book=book, chapter=chapter), key=book)
 
 
-@pytest.mark.feature("per_key_order")
+@pytest.mark.feature("per_key_order", "trace")
 @pytest.mark.parametrize("instances, processing_time", [(1, 0), (3, 4)])
 def test_one_keys_messages_are_handled_in_publish_order_despite_jitter_and_retries(
         backend, instances, processing_time):
@@ -31,7 +31,7 @@ def test_one_keys_messages_are_handled_in_publish_order_despite_jitter_and_retri
     assert len(sim.trace.where(kind="nack")) == 2 * len(BOOKS)  # the retries did happen
 
 
-@pytest.mark.feature("per_key_order")
+@pytest.mark.feature("per_key_order", "injected_faults")
 def test_a_reorder_fault_lets_later_messages_of_a_key_overtake(backend):
     sim = backend.make([archive()], seed=11,
                        faults=[Reorder(service="archive", times=1, by=50)])

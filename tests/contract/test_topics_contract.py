@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import Context, Event, Service
+from choreo_lab.nats import rebuildable
 
 
 class OrderPlaced(Event, topic="orders"):
@@ -19,6 +20,7 @@ class OrderCancelled(Event, topic="orders"):
     order_id: str
 
 
+@rebuildable
 def order_desk(instances: int = 1) -> Service:
     desk = Service("desk", {"placed": [], "cancelled": []}, instances=instances,
                    processing_time=5 if instances > 1 else 0)
@@ -34,6 +36,7 @@ def order_desk(instances: int = 1) -> Service:
     return desk
 
 
+@rebuildable
 def placed_only() -> Service:
     audit = Service("audit", {"placed": []})
 
@@ -62,15 +65,19 @@ def test_a_group_subscribes_to_a_shared_topic_once():
     assert order_desk().topics == ("orders",)
 
 
-@pytest.mark.feature("consumer_groups")
-def test_a_handler_registered_again_replaces_the_first_and_runs_once(backend):
+@rebuildable
+def desk_whose_handler_was_registered_twice() -> Service:
     desk = order_desk()
     for version in (1, 2):  # the notebook cell with the handler, run twice
         @desk.handles(OrderPlaced)
         def note_placed(event: OrderPlaced, ctx: Context, version=version) -> None:
             ctx.state["placed"].append(f"{event.order_id} by v{version}")
+    return desk
 
-    sim = backend.make([desk])
+
+@pytest.mark.feature("consumer_groups")
+def test_a_handler_registered_again_replaces_the_first_and_runs_once(backend):
+    sim = backend.make([desk_whose_handler_was_registered_twice()])
     sim.publish(OrderPlaced(order_id="o-1"))
     sim.run_until_idle()
     assert sim.state("desk")["placed"] == ["o-1 by v2"]

@@ -1,0 +1,194 @@
+"""`choreo-lab run <workflow> --backend nats`: a workflow's services as real processes, live.
+
+    choreo-lab run orders --backend nats --orders 300 --kill payment@2s --restart payment@4s
+
+Starts a nats-server (unless `--server URL`), one worker process per service, places the
+workflow's requests at `--rate` per second, shows a live table of the services (status,
+process ids, backlog, in flight, handled, dead letters) and, at the times given, kill -9s a
+service's processes and starts them again. At the end: whether the workflow's
+invariants hold over the services' own databases.
+
+`--backend memory` runs the same workload in the simulation (kills at virtual times). The
+workflows come from the course's catalogue (`choreo_lab.examples.catalog`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from .errors import UnknownService
+from .events import Message
+from .examples.catalog import WORKFLOWS, Workflow, workflow
+from .service import Service
+
+
+class Requests:
+    """Stands in for a runtime while a workflow's `start` publishes its work: keeps each
+    publish, so the runner can release them at its own pace."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Message, dict[str, Any]]] = []
+
+    def publish(self, event: Message, **options: Any) -> SimpleNamespace:
+        self.pending.append((event, options))
+        correlation_id = options.get("correlation_id") or f"c{len(self.pending)}"
+        return SimpleNamespace(correlation_id=correlation_id)
+
+
+@dataclass(frozen=True)
+class Action:
+    """kill or restart `service` at `at` seconds after the start."""
+
+    kind: str
+    service: str
+    at: float
+
+
+def parse_action(kind: str, text: str) -> Action:
+    """'payment@2s' (or @2.5, @1500ms) -> Action(kind, 'payment', 2.0)."""
+    found = re.fullmatch(r"([A-Za-z0-9_-]+)@(\d+(?:\.\d+)?)(ms|s)?", text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"--{kind} takes SERVICE@TIME, e.g. payment@2s or "
+                                         f"payment@1500ms; got {text!r}")
+    service, number, unit = found.groups()
+    return Action(kind, service, float(number) / (1000 if unit == "ms" else 1))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("workflow", choices=sorted(WORKFLOWS), help="the workflow to run")
+    parser.add_argument("--backend", choices=("nats", "memory"), default="nats",
+                        help="nats: services as processes on NATS JetStream (default); "
+                             "memory: the simulation")
+    parser.add_argument("--server", metavar="URL",
+                        help="a running nats-server (comma-separated for a cluster); "
+                             "default: start one")
+    parser.add_argument("--orders", type=int, default=200, help="how many requests (default: 200)")
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="requests placed per second (default: 100)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the requests (default: 7)")
+    parser.add_argument("--kill", action="append", default=[], metavar="SERVICE@TIME",
+                        type=lambda text: parse_action("kill", text),
+                        help="kill -9 a service's processes at a time, e.g. payment@2s")
+    parser.add_argument("--restart", action="append", default=[], metavar="SERVICE@TIME",
+                        type=lambda text: parse_action("restart", text),
+                        help="start them again, e.g. payment@4s")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds to wait for the system to settle at the end")
+    parser.add_argument("--no-live", action="store_true",
+                        help="print the table at the end only (for logs and CI)")
+
+
+def main(args: argparse.Namespace) -> int:
+    chosen = workflow(args.workflow)
+    actions = sorted([*args.kill, *args.restart], key=lambda action: action.at)
+    console = Console()
+    if args.backend == "memory":
+        return run_in_memory(chosen, args, actions, console)
+    return run_on_nats(chosen, args, actions, console)
+
+
+def run_on_nats(chosen: Workflow, args: argparse.Namespace, actions: list[Action],
+                console: Console) -> int:
+    from .nats import NatsRuntime, missing_pieces, services_from
+
+    missing = missing_pieces()
+    if missing:
+        console.print(f"[red]The NATS backend cannot run here: {missing}[/red]")
+        return 2
+    services = services_from(spec_of(chosen.services))
+    _check_actions(actions, services)
+    requests = Requests()
+    chosen.start(requests, args.orders, args.seed)
+    servers = args.server.split(",") if args.server else None
+    console.print(f"starting {len(services)} services as processes on "
+                  f"{'the server at ' + args.server if servers else 'a new nats-server'}...")
+    with NatsRuntime(services, server=servers) as runtime:
+        log: list[str] = []
+        placed, start = 0, time.monotonic()
+        with Live(console=console, refresh_per_second=4, transient=args.no_live) as live:
+            while placed < len(requests.pending) or actions:
+                elapsed = time.monotonic() - start
+                due = min(len(requests.pending), int(elapsed * args.rate) + 1)
+                for event, options in requests.pending[placed:due]:
+                    runtime.publish(event, **options)
+                placed = max(placed, due)
+                while actions and actions[0].at <= elapsed:
+                    action = actions.pop(0)
+                    getattr(runtime, action.kind)(action.service)
+                    log.append(f"{elapsed:5.1f} s  {action.kind} {action.service}")
+                live.update(status_view(runtime, log, placed))
+                time.sleep(0.05)
+            live.update(status_view(runtime, log, placed, "settling..."))
+            runtime.run_until_idle(timeout=args.timeout)
+            final = status_view(runtime, log, placed, "quiet")
+            live.update(final)
+        if args.no_live:
+            console.print(final)
+        return report(console, chosen, runtime)
+
+
+def spec_of(factory: Callable[..., Any]) -> str:
+    """"package.module:function" of a module-level function (where a worker finds it)."""
+    return f"{factory.__module__}:{factory.__qualname__}"
+
+
+def status_view(runtime: Any, log: list[str], placed: int, note: str = "running") -> Group:
+    """The live table: one row per service, then what happened."""
+    table = Table(title=f"{type(runtime).__name__}: {note}")
+    for column in ("service", "status", "pids", "backlog", "in flight", "handled", "dead"):
+        table.add_column(column, justify="left" if column in ("service", "status", "pids")
+                         else "right")
+    for name, row in runtime.stats().items():
+        pids = " ".join(str(pid) for pid in runtime.pids(name)) if hasattr(runtime, "pids") else ""
+        colour = "green" if row["status"] == "up" else "red"
+        table.add_row(name, f"[{colour}]{row['status']}[/{colour}]", pids, str(row["backlog"]),
+                      str(row["in_flight"]), str(row["handled"]), str(row["dead_lettered"]))
+    return Group(table, f"requests placed: {placed}", *log)
+
+
+def report(console: Console, chosen: Workflow, runtime: Any) -> int:
+    """The verdict over the services' own states: do the workflow's invariants hold?"""
+    from .nats.snapshot import StateSnapshot
+
+    broken = StateSnapshot.of(runtime).violations(chosen.oracle().invariants)
+    letters = runtime.dead_letters
+    console.print(f"invariants: {'all hold' if not broken else f'{len(broken)} broken'}; "
+                  f"dead letters: {len(letters)}")
+    for problem in broken[:10]:
+        console.print(f"  [red]{problem}[/red]")
+    return 1 if broken else 0
+
+
+def run_in_memory(chosen: Workflow, args: argparse.Namespace, actions: list[Action],
+                  console: Console) -> int:
+    from .faults import FaultPlan, Kill, Restart
+
+    services = chosen.services()
+    _check_actions(actions, services)
+    faults = [(Kill if action.kind == "kill" else Restart)(service=action.service,
+                                                          at=int(action.at * 1000))
+              for action in actions]
+    sim = chosen.system(args.seed, FaultPlan(faults=tuple(faults)))
+    chosen.start(sim, args.orders, args.seed)
+    sim.run_until_idle()
+    console.print(status_view(sim, [f"{a.at * 1000:6.0f} ms {a.kind} {a.service}"
+                                    for a in actions], args.orders, "idle"))
+    return report(console, chosen, sim)
+
+
+def _check_actions(actions: list[Action], services: list[Service]) -> None:
+    names = [service.name for service in services]
+    for action in actions:
+        if action.service not in names:
+            raise SystemExit(f"--{action.kind} {action.service}@...: "
+                             f"{UnknownService(action.service, names)}")

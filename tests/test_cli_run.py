@@ -1,0 +1,45 @@
+"""`choreo-lab run`: a workflow's services run, are killed and restarted, and are judged."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from choreo_lab.cli import main
+from choreo_lab.nats import missing_pieces
+from choreo_lab.run import Action, parse_action
+
+
+def test_a_kill_time_reads_seconds_or_milliseconds():
+    assert parse_action("kill", "payment@2s") == Action("kill", "payment", 2.0)
+    assert parse_action("restart", "payment@1500ms") == Action("restart", "payment", 1.5)
+    assert parse_action("kill", "payment@0.5") == Action("kill", "payment", 0.5)
+
+
+def test_a_kill_time_without_a_service_is_refused_with_the_expected_form():
+    with pytest.raises(argparse.ArgumentTypeError, match="SERVICE@TIME, e.g. payment@2s"):
+        parse_action("kill", "2s")
+
+
+def test_killing_a_service_the_workflow_does_not_have_names_the_ones_it_has(capsys):
+    with pytest.raises(SystemExit, match="no service named 'paymnet'.*Did you mean 'payment'"):
+        main(["run", "orders", "--backend", "memory", "--kill", "paymnet@1s"])
+
+
+def test_the_order_saga_in_memory_with_a_kill_ends_with_the_invariants_holding(capsys):
+    assert main(["run", "orders", "--backend", "memory", "--orders", "12",
+                 "--kill", "payment@20ms", "--restart", "payment@200ms"]) == 0
+    out = capsys.readouterr().out
+    assert "requests placed: 12" in out and "invariants: all hold" in out
+    assert "kill payment" in out and "restart payment" in out
+
+
+@pytest.mark.nats
+@pytest.mark.skipif(missing_pieces() is not None, reason=f"NATS backend: {missing_pieces()}")
+def test_the_order_saga_as_processes_survives_a_kill_and_a_restart(capsys):
+    assert main(["run", "orders", "--orders", "40", "--rate", "100", "--kill", "payment@0.1s",
+                 "--restart", "payment@0.3s", "--no-live"]) == 0
+    out = capsys.readouterr().out
+    assert "requests placed: 40" in out and "invariants: all hold; dead letters: 0" in out
+    assert "kill payment" in out and "restart payment" in out
