@@ -392,7 +392,9 @@ def make_reminder_service() -> Service:
 ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05-notifications", {
     "reminder_service": REMINDER.format(body="        pass")},
     {"stays quiet when the confirmation waited while the timer fired":
-     "cancelling is not enough once a timer has fired"})
+     "cancelling is not enough once a timer has fired",
+     # the systematic explorer delays a confirmation past the timer at one of its sites
+     "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
          REFUNDS_TWICE, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -34,14 +35,25 @@ def build_site_or_skip(out: Path) -> Path:
     return out
 
 
+MERMAID_FENCE = re.compile(r"^```mermaid\n(.*?)^```", re.S | re.M)
+
+
+def cell_diagrams(cell: nbformat.NotebookNode) -> list[str]:
+    """The Mermaid sources a cell shows: its diagram outputs, or the fences in its Markdown."""
+    if cell.cell_type == "markdown":
+        return MERMAID_FENCE.findall(cell.source)
+    if cell.cell_type != "code":
+        return []
+    return [output.data["text/vnd.mermaid"] for output in cell.outputs
+            if "text/vnd.mermaid" in output.get("data", {})]
+
+
 def diagram_sources() -> dict[str, list[str]]:
-    """Page (notebooks/02-...html) -> the Mermaid sources of its diagram outputs, in order."""
+    """Page (notebooks/02-...html) -> the Mermaid sources of its diagrams, in order."""
     pages = {}
     for name in course_files(REPO):
         notebook = nbformat.read(REPO / name, as_version=4)
-        sources = [output.data["text/vnd.mermaid"] for cell in notebook.cells
-                   if cell.cell_type == "code" for output in cell.outputs
-                   if "text/vnd.mermaid" in output.get("data", {})]
+        sources = [source for cell in notebook.cells for source in cell_diagrams(cell)]
         if sources:
             pages[str(Path(name).with_suffix(".html"))] = sources
     return pages
