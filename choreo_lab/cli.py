@@ -89,30 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="change nothing; exit 1 if exercises/ is out of date")
     generate.set_defaults(run=run_exercises)
 
-    saga = commands.add_parser(
-        "saga", help="run the order saga in the terminal and show what happened",
-        description="Place seeded random orders (some fail on purpose), optionally kill a "
-                    "service for a while, run until idle, and print the sagas, the "
-                    "consistency report and the event log. Same seed, same output.")
-    saga.add_argument("--orders", type=at_least(1), default=5, metavar="N",
-                      help="how many orders (default: 5)")
-    saga.add_argument("--seed", type=int, default=7, help="the seed (default: 7)")
-    saga.add_argument("--kill", metavar="SERVICE", help="kill this service at t=0 ...")
-    saga.add_argument("--restart-at", type=at_least(0), default=50, metavar="MS",
-                      help="... and restart it at this virtual time (default: 50)")
-    saga.add_argument("--order", metavar="ID",
-                      help="follow one order: where is it, its log and its sequence diagram")
-    saga.add_argument("--states", action="store_true", help="also print every service's state")
-
     run = commands.add_parser(
-        "run", help="run a workflow's services as real processes (NATS JetStream), live",
-        description="Start a nats-server (or use --server), one process per service, place "
-                    "requests, show a live table, kill -9 and restart services at given "
-                    "times, and check the invariants over the services' own databases.")
+        "run", help="run one of the course's workflows in the terminal (simulation or NATS)",
+        description="Start seeded workflow instances (some fail on purpose), kill and restart "
+                    "services at given times, and show what happened and whether the system "
+                    "is consistent: in the simulation (the default; same seed, same output) "
+                    "or as real processes on NATS JetStream (--backend nats).")
     from . import run as runner
     runner.add_arguments(run)
     run.set_defaults(run=runner.main)
-    saga.set_defaults(run=run_saga)
     return parser
 
 
@@ -226,40 +211,6 @@ def run_exercises(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("regenerated " + (", ".join(changed) if changed else "nothing (already up to date)"))
-    return 0
-
-
-def run_saga(args: argparse.Namespace) -> int:
-    """`choreo-lab saga`: the order saga, run and shown with rich in the terminal."""
-    from .examples.orders import order_oracle
-    from .diagrams import sequence_diagram
-    from .errors import ChoreoError
-    from .examples.orders import order_system, place_orders, random_orders, where_is
-    from .faults import Kill, Restart
-    from .render import event_log, state_tables, workflow_table
-
-    out, err = Console(), Console(stderr=True)
-    try:
-        faults = ([Kill(service=args.kill, at=0), Restart(service=args.kill, at=args.restart_at)]
-                  if args.kill else [])
-        sim = order_system(args.seed, faults=faults, latency=5, jitter=3)
-        place_orders(sim, random_orders(args.orders, seed=args.seed))
-        sim.run_until_idle()
-        whereabouts = where_is(sim, args.order) if args.order is not None else None
-    except (ChoreoError, ValueError) as error:  # a misspelt service or order: nothing printed yet
-        err.print(f"[red]{error}[/red]")
-        return 2
-    out.print(workflow_table(sim, max_rows=40))
-    out.print(order_oracle().check(sim).explain())
-    if whereabouts is not None:
-        out.print(str(whereabouts))
-        out.print(event_log(sim, args.order))
-        out.print("\nMermaid sequence diagram (paste into any Mermaid viewer):")
-        print(sequence_diagram(sim, args.order).source)
-    else:
-        out.print(event_log(sim, max_rows=40))
-    if args.states:
-        out.print(state_tables(sim))
     return 0
 
 

@@ -1,15 +1,21 @@
-"""`choreo-lab run <workflow> --backend nats`: a workflow's services as real processes, live.
+"""`choreo-lab run <workflow>`: one of the course's workflows, run in the terminal.
 
-    choreo-lab run orders --backend nats --orders 300 --kill payment@2s --restart payment@4s
+    choreo-lab run orders --count 5 --kill payment@0 --restart payment@50ms --follow o-2
+    choreo-lab run orders --backend nats --count 300 --kill payment@2s --restart payment@4s
 
-Starts a nats-server (unless `--server URL`), one worker process per service, places the
-workflow's requests at `--rate` per second, shows a live table of the services (status,
-process ids, backlog, in flight, handled, dead letters) and, at the times given, kill -9s a
-service's processes and starts them again. At the end: whether the workflow's
-invariants hold over the services' own databases.
+In the simulation (`--backend memory`, the default) it starts `--count` seeded workflow
+instances (some fail on purpose), kills and restarts services at the virtual times given,
+runs until idle and prints the workflows, the consistency report and the event log - or,
+with `--follow ID`, that one instance in words, its log and its Mermaid sequence diagram.
+Same seed, same output.
 
-`--backend memory` runs the same workload in the simulation (kills at virtual times). The
-workflows come from the course's catalogue (`choreo_lab.examples.catalog`).
+On NATS JetStream (`--backend nats`) it starts a nats-server (unless `--server URL`), one
+worker process per service, places the requests at `--rate` per second, shows a live table
+of the services (status, process ids, backlog, in flight, handled, dead letters) and, at
+the times given, kill -9s a service's processes and starts them again. At the end: whether
+the workflow's invariants hold over the services' own databases.
+
+The workflows come from the course's catalogue (`choreo_lab.examples.catalog`).
 """
 
 from __future__ import annotations
@@ -65,36 +71,44 @@ def parse_action(kind: str, text: str) -> Action:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .cli import at_least
+
     parser.add_argument("workflow", choices=sorted(WORKFLOWS), help="the workflow to run")
-    parser.add_argument("--backend", choices=("nats", "memory"), default="nats",
-                        help="nats: services as processes on NATS JetStream (default); "
-                             "memory: the simulation")
-    parser.add_argument("--server", metavar="URL",
-                        help="a running nats-server (comma-separated for a cluster); "
-                             "default: start one")
-    parser.add_argument("--orders", type=int, default=200, help="how many requests (default: 200)")
-    parser.add_argument("--rate", type=float, default=100.0,
-                        help="requests placed per second (default: 100)")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the requests (default: 7)")
+    parser.add_argument("--backend", choices=("memory", "nats"), default="memory",
+                        help="memory: the simulation (default); nats: services as processes "
+                             "on NATS JetStream")
+    parser.add_argument("--count", type=at_least(1), default=None, metavar="N",
+                        help="how many workflow instances (default: 5 in memory, 200 on nats)")
+    parser.add_argument("--seed", type=int, default=7, help="the seed (default: 7)")
     parser.add_argument("--kill", action="append", default=[], metavar="SERVICE@TIME",
                         type=lambda text: parse_action("kill", text),
-                        help="kill -9 a service's processes at a time, e.g. payment@2s")
+                        help="kill a service at a time (virtual in memory), e.g. payment@0 or "
+                             "payment@2s")
     parser.add_argument("--restart", action="append", default=[], metavar="SERVICE@TIME",
                         type=lambda text: parse_action("restart", text),
-                        help="start them again, e.g. payment@4s")
+                        help="start it again, e.g. payment@50ms")
+    parser.add_argument("--follow", metavar="ID",
+                        help="memory: follow one instance: in words, its log and its diagram")
+    parser.add_argument("--states", action="store_true",
+                        help="memory: also print every service's state")
+    parser.add_argument("--server", metavar="URL",
+                        help="nats: a running nats-server (comma-separated for a cluster); "
+                             "default: start one")
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="nats: requests placed per second (default: 100)")
     parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds to wait for the system to settle at the end")
+                        help="nats: seconds to wait for the system to settle at the end")
     parser.add_argument("--no-live", action="store_true",
-                        help="print the table at the end only (for logs and CI)")
+                        help="nats: print the table at the end only (for logs and CI)")
 
 
 def main(args: argparse.Namespace) -> int:
     chosen = workflow(args.workflow)
     actions = sorted([*args.kill, *args.restart], key=lambda action: action.at)
-    console = Console()
     if args.backend == "memory":
-        return run_in_memory(chosen, args, actions, console)
-    return run_on_nats(chosen, args, actions, console)
+        return run_in_memory(chosen, args.count or 5, args, actions)
+    args.count = args.count or 200
+    return run_on_nats(chosen, args, actions, Console())
 
 
 def run_on_nats(chosen: Workflow, args: argparse.Namespace, actions: list[Action],
@@ -108,7 +122,7 @@ def run_on_nats(chosen: Workflow, args: argparse.Namespace, actions: list[Action
     services = services_from(spec_of(chosen.services))
     _check_actions(actions, services)
     requests = Requests()
-    chosen.start(requests, args.orders, args.seed)
+    chosen.start(requests, args.count, args.seed)
     servers = args.server.split(",") if args.server else None
     console.print(f"starting {len(services)} services as processes on "
                   f"{'the server at ' + args.server if servers else 'a new nats-server'}...")
@@ -169,21 +183,39 @@ def report(console: Console, chosen: Workflow, runtime: Any) -> int:
     return 1 if broken else 0
 
 
-def run_in_memory(chosen: Workflow, args: argparse.Namespace, actions: list[Action],
-                  console: Console) -> int:
+def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
+                  actions: list[Action]) -> int:
+    """The workflow in the simulation, shown with rich: what happened, and is it consistent?"""
+    from .diagrams import sequence_diagram
+    from .errors import ChoreoError
     from .faults import FaultPlan, Kill, Restart
+    from .render import event_log, state_tables, workflow_table
 
-    services = chosen.services()
-    _check_actions(actions, services)
-    faults = [(Kill if action.kind == "kill" else Restart)(service=action.service,
-                                                          at=int(action.at * 1000))
-              for action in actions]
-    sim = chosen.system(args.seed, FaultPlan(faults=tuple(faults)))
-    chosen.start(sim, args.orders, args.seed)
-    sim.run_until_idle()
-    console.print(status_view(sim, [f"{a.at * 1000:6.0f} ms {a.kind} {a.service}"
-                                    for a in actions], args.orders, "idle"))
-    return report(console, chosen, sim)
+    out, err = Console(), Console(stderr=True)
+    try:
+        _check_actions(actions, chosen.services())
+        faults = [(Kill if action.kind == "kill" else Restart)(service=action.service,
+                                                              at=int(action.at * 1000))
+                  for action in actions]
+        sim = chosen.system(args.seed, FaultPlan(faults=tuple(faults)))
+        started = chosen.start(sim, count, args.seed)
+        sim.run_until_idle()
+        followed = chosen.explain(sim, args.follow) if args.follow is not None else None
+    except (ChoreoError, ValueError, SystemExit) as error:  # nothing printed yet
+        err.print(f"[red]{error}[/red]")
+        return 2
+    out.print(workflow_table(sim, started, max_rows=40))
+    out.print(chosen.oracle().check(sim).explain())
+    if followed is not None:
+        out.print(followed)
+        out.print(event_log(sim, args.follow))
+        out.print("\nMermaid sequence diagram (paste into any Mermaid viewer):")
+        print(sequence_diagram(sim, args.follow).source)
+    else:
+        out.print(event_log(sim, max_rows=40))
+    if args.states:
+        out.print(state_tables(sim))
+    return 0
 
 
 def _check_actions(actions: list[Action], services: list[Service]) -> None:

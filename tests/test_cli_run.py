@@ -22,23 +22,11 @@ def test_a_kill_time_without_a_service_is_refused_with_the_expected_form():
         parse_action("kill", "2s")
 
 
-def test_killing_a_service_the_workflow_does_not_have_names_the_ones_it_has(capsys):
-    with pytest.raises(SystemExit, match="no service named 'paymnet'.*Did you mean 'payment'"):
-        main(["run", "orders", "--backend", "memory", "--kill", "paymnet@1s"])
-
-
-def test_the_order_saga_in_memory_with_a_kill_ends_with_the_invariants_holding(capsys):
-    assert main(["run", "orders", "--backend", "memory", "--orders", "12",
-                 "--kill", "payment@20ms", "--restart", "payment@200ms"]) == 0
-    out = capsys.readouterr().out
-    assert "requests placed: 12" in out and "invariants: all hold" in out
-    assert "kill payment" in out and "restart payment" in out
-
-
 @pytest.mark.nats
 @pytest.mark.skipif(missing_pieces() is not None, reason=f"NATS backend: {missing_pieces()}")
 def test_the_order_saga_as_processes_survives_a_kill_and_a_restart(capsys):
-    assert main(["run", "orders", "--orders", "40", "--rate", "100", "--kill", "payment@0.1s",
+    assert main(["run", "orders", "--backend", "nats", "--count", "40", "--rate", "100",
+                 "--kill", "payment@0.1s",
                  "--restart", "payment@0.3s", "--no-live"]) == 0
     out = capsys.readouterr().out
     assert "requests placed: 40" in out and "invariants: all hold; dead letters: 0" in out
