@@ -177,6 +177,10 @@ class FaultInjector:
                 twin = seen[fault] = seen.get(fault, -1) + 1  # equal faults are counted apart
                 self.by_kind.setdefault(fault.kind, []).append((fault, twin))
 
+    def active(self) -> bool:
+        """Is any delivery fault planned?"""
+        return bool(self.by_kind)
+
     def plans(self, kind: str) -> bool:
         """Is any fault of this kind in the plan? (Most deliveries meet none.)"""
         return kind in self.by_kind

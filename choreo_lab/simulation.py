@@ -180,6 +180,7 @@ class Simulation:
             self.add_service(service, start="now")
         self.faults = self._checked_plan(faults)
         self._injector = FaultInjector(self.faults, seed)
+        self._chaos = self._injector.active()  # any delivery fault planned at all?
         for fault in self.faults.faults:
             if fault.kind in SCHEDULED_KINDS:
                 self._schedule(fault.at, PlannedFault(fault))
@@ -251,6 +252,7 @@ class Simulation:
         kept = tuple(f for f in self.faults.faults if f.kind in SCHEDULED_KINDS)
         self.faults = FaultPlan(faults=kept + self._checked_plan(plan).faults)
         self._injector.replace(self.faults)
+        self._chaos = self._injector.active()
 
     # -- services ------------------------------------------------------------------------
     def add_service(self, service: Service, *, start: Start | int = "beginning") -> None:
@@ -460,7 +462,7 @@ class Simulation:
         if self.jitter:
             arrival += int(self._latency() * (self.jitter + 1))
         overtakable = False
-        for kind in (words.DELAY, words.REORDER):
+        for kind in (words.DELAY, words.REORDER) if self._chaos else ():
             fault = self._fault(kind, running, delivery)
             if fault is not None:
                 arrival += fault.by
@@ -479,7 +481,8 @@ class Simulation:
 
     def _dispatch(self, running: RunningService) -> None:
         """Hand waiting messages to free instances, oldest first, one per key at a time."""
-        while running.free and running.group.backlog:
+        backlog = running.group.backlog
+        while backlog and running.free:
             delivery = running.group.take()
             if delivery is None:
                 return  # every waiting message's key is held by one in flight
@@ -489,7 +492,7 @@ class Simulation:
         """One delivery attempt: count it; it may be lost on the way; else process it."""
         delivery.attempt += 1
         self._record(words.DELIVER if delivery.attempt == 1 else words.REDELIVER, running, delivery)
-        if self._fault(words.DROP, running, delivery):
+        if self._chaos and self._fault(words.DROP, running, delivery):
             self._record(words.DROP, running, delivery,
                          f"lost on the way; redelivered after the {self.ack_timeout} ms ack timeout")
             self._retry(running, delivery, "delivery lost (no ack)", delay=self.ack_timeout)
@@ -515,7 +518,7 @@ class Simulation:
         context, produced, saved = ran
         if produced:
             self._stop_runaway(running, delivery, produced)
-        crash = self._fault(words.CRASH, running, delivery)
+        crash = self._fault(words.CRASH, running, delivery) if self._chaos else None
         point = crash.point if crash is not None else None
         if point == BEFORE_COMMIT:
             return self._crash(running, delivery, point)
@@ -526,7 +529,7 @@ class Simulation:
         running.handled += 1
         if point == AFTER_COMMIT:
             return self._crash(running, delivery, point)
-        if self._fault(words.DUPLICATE, running, delivery):
+        if self._chaos and self._fault(words.DUPLICATE, running, delivery):
             self._record(words.DUPLICATE, running, delivery,
                          "ack lost; the broker will deliver it again")
             return self._retry(running, delivery, "handled, but its ack was lost",
@@ -650,7 +653,7 @@ class Simulation:
                 detail: str = "") -> None:
         envelope = delivery.envelope
         self.trace.add(self.now, kind, running.name, envelope.message_id, delivery.attempt, detail,
-                       workflow=envelope.correlation_id)
+                       envelope.correlation_id)
 
     # -- timers --------------------------------------------------------------------------
     def _set_timer(self, running: RunningService, origin: Envelope, request: TimerRequest) -> None:

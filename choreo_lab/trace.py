@@ -41,7 +41,7 @@ class Trace:
         self._children: dict[str, list[str]] = {}
 
     def add(self, time: int, kind: str, service: str, message_id: str | None = None,
-            attempt: int = 0, detail: str = "", *, workflow: str | None = None) -> None:
+            attempt: int = 0, detail: str = "", workflow: str | None = None) -> None:
         """Append one record (the runtime's only way of writing the trace).
 
         `workflow`: the correlation id of the message the record is about, for the index.
