@@ -115,6 +115,13 @@ class Service:
         return f"Service({self.name!r}, handles: {handled})"
 
 
+def with_middleware(handler: Handler, middleware: Sequence[Middleware]) -> Handler:
+    """`handler` wrapped in `middleware`, the first one outermost."""
+    for wrap in reversed(middleware):
+        handler = wrap(handler)
+    return handler
+
+
 def _require_count(service: str, what: str, value: object, least: int) -> None:
     if type(value) is not int or value < least:  # type: ignore[operator]
         raise ValueError(f"service {service!r}: {what} must be a whole number, at least "

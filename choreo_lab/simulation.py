@@ -30,7 +30,7 @@ from .errors import FaultPlanError, HandlerError, RunawayError, UnknownService
 from .events import Message, check_event
 from .faults import CRASH_POINTS, SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan, _Fault
 from .runtime import Features, Start
-from .service import Handler, Handling, Service, produced_events
+from .service import Handler, Handling, Service, produced_events, with_middleware
 from .state import saved_state
 from .text import describe_error, describe_value
 from .trace import Trace
@@ -73,13 +73,6 @@ class RunningService:
                 "backlog": len(self.group.backlog), "in_flight": self.group.in_flight,
                 "handled": self.handled, "retried": self.retried,
                 "dead_lettered": self.dead_lettered}
-
-
-def with_middleware(handler: Handler, middleware: Sequence[Any]) -> Handler:
-    """`handler` wrapped in `middleware`, the first one outermost."""
-    for wrap in reversed(middleware):
-        handler = wrap(handler)
-    return handler
 
 
 @dataclass

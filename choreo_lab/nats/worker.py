@@ -39,7 +39,7 @@ from ..envelope import Envelope
 from ..errors import HandlerError, RunawayError
 from ..events import Message
 from ..service import Service, produced_events
-from ..simulation import with_middleware
+from ..service import with_middleware
 from ..text import describe_error
 from . import wire
 from .context import LiveContext

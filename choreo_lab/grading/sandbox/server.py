@@ -200,7 +200,7 @@ class Server:
                 "handlers": self._describe_handlers(service, skip)}
 
     def _describe_handlers(self, service: Any, skip: set[Any]) -> list[dict[str, Any]]:
-        from ...simulation import with_middleware
+        from ...service import with_middleware
         described = []
         for key, handling in service.handlers.items():
             if key in skip:
