@@ -50,7 +50,7 @@ class Context:
     def state(self) -> dict[str, Any]:
         self._require_open("ctx.state")
         if self._working is None:
-            self._working = WorkingDict(self._committed)
+            self._working = self.working_copy(self._committed)
         return self._working
 
     @state.setter
@@ -92,7 +92,15 @@ class Context:
         self._require_open("ctx.cancel()")
         self.timers_cancelled.append(name)
 
-    def working_state(self) -> WorkingDict | None:
+    def working_copy(self, committed: dict[str, Any]) -> dict[str, Any]:
+        """What `ctx.state` hands the handler: a copy of the committed state, made as it is read.
+
+        A backend that keeps its state in a database transaction (the NATS worker) overrides
+        this to hand out the live state instead, and rolls the transaction back on failure.
+        """
+        return WorkingDict(committed)
+
+    def working_state(self) -> dict[str, Any] | None:
         """The state as the handler left it, or None if it never touched it (the runtime's commit)."""
         return self._working
 

@@ -18,10 +18,5 @@ class LiveContext(Context):
 
     __slots__ = ()
 
-    def _live_state(self) -> dict[str, Any]:
-        self._require_open("ctx.state")
-        if self._working is None:
-            self._working = self._committed
-        return self._working
-
-    state = property(_live_state, Context.state.fset)  # type: ignore[assignment]
+    def working_copy(self, committed: dict[str, Any]) -> dict[str, Any]:
+        return committed
