@@ -7,6 +7,8 @@ machine: fixed width, no memory addresses, sets shown sorted.
 
 from __future__ import annotations
 
+import bisect
+
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -163,8 +165,9 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
     nack and crash red, dead-letter bold red, redelivery and duplicate yellow.
     """
     story = WorkflowStory.of(run, workflows, required=False)
-    rows = _causal_rows(story)
+    rows = _causal_rows(story, max_rows)
     shown = rows if max_rows is None else rows[:max_rows]
+    total = len(story.records)  # every record is one row of the whole log
     lines = [("t", Text("what"), "service", "message", "detail")]
     lines += [_log_cells(story, depth, record) for depth, record in shown]
     # A log is plain columns of text: much faster for rich to render than a Table.
@@ -180,8 +183,8 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
         log.append(f"  {service[:widths[2]]:<{widths[2]}}  {message[:widths[3]]:<{widths[3]}}  ",
                    style=style)
         log.append(shorten(detail, detail_width).rstrip() + "\n", style=style)
-    if len(shown) < len(rows):
-        log.append(f"… {len(rows) - len(shown)} more rows (event_log(..., max_rows=None) "
+    if len(shown) < total:
+        log.append(f"… {total - len(shown)} more rows (event_log(..., max_rows=None) "
                    "shows all)\n", style="dim")
     log.rstrip()
     return Rendering(log)
@@ -190,9 +193,13 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
 _LOG_WIDTHS = (7, 44, 14, 10)   # the widest t, what, service and message columns
 
 
-def _causal_rows(story: WorkflowStory) -> list[tuple[int, TraceRecord]]:
+def _causal_rows(story: WorkflowStory, limit: int | None = None) -> list[tuple[int, TraceRecord]]:
     """Depth first: each message's publish, its deliveries, and after the delivery that caused
-    them, the messages it caused. Kills and restarts go before the first later record."""
+    them, the messages it caused. Kills and restarts go before the first later record.
+
+    `limit`: only the first `limit` rows are needed (workflows are visited until there are
+    enough), so showing the start of a long run costs what is shown.
+    """
     published: dict[str, tuple[int, TraceRecord]] = {}
     records: dict[str, list[tuple[int, TraceRecord]]] = {}
     for index, record in story.records:
@@ -222,6 +229,8 @@ def _causal_rows(story: WorkflowStory) -> list[tuple[int, TraceRecord]]:
                 rows.append((at, depth + 1, item))
 
     for message_id in published:
+        if limit is not None and len(rows) >= limit:
+            break
         if story.trace.messages[message_id].causation_id not in published:
             visit(message_id, 0)
     return _with_service_records(rows, story)
@@ -230,15 +239,27 @@ def _causal_rows(story: WorkflowStory) -> list[tuple[int, TraceRecord]]:
 def _with_service_records(rows: list[tuple[int, int, TraceRecord]],
                           story: WorkflowStory) -> list[tuple[int, TraceRecord]]:
     """Each kill, restart, pause... placed after the last row that happened before it (and
-    after the earlier rows right behind that one)."""
+    after the earlier rows right behind that one).
+
+    `rows` may be only the first rows of the log: a service record whose place is further
+    on is left out, as it would not be among them.
+    """
+    happened = [index for index, record in story.records if record.message_id is not None]
+    position_of = {at: position for position, (at, _, _) in enumerate(rows)}
     after: dict[int, list[TraceRecord]] = {}
     for index, record in story.records:
-        if record.message_id is None:
-            earlier = [n for n, (at, _, _) in enumerate(rows) if at < index]
-            position = max(earlier, key=lambda n: rows[n][0]) if earlier else -1
+        if record.message_id is not None:
+            continue
+        before = bisect.bisect_left(happened, index)  # the rows that happened before it
+        if before == 0:
+            position = -1
+        elif happened[before - 1] in position_of:
+            position = position_of[happened[before - 1]]
             while position + 1 < len(rows) and rows[position + 1][0] < index:
                 position += 1
-            after.setdefault(position, []).append(record)
+        else:
+            continue  # its place is further on than the rows asked for
+        after.setdefault(position, []).append(record)
     result = [(0, record) for record in after.get(-1, [])]
     for position, (_, depth, record) in enumerate(rows):
         result.append((depth, record))

@@ -31,7 +31,7 @@ from .events import Message, check_event
 from .faults import CRASH_POINTS, SCHEDULED_KINDS, AnyFault, FaultInjector, FaultPlan, _Fault
 from .runtime import Features, Start
 from .service import Handler, Handling, Service, produced_events, with_middleware
-from .state import saved_state
+from .state import StateChanges, commit_changes, state_changes
 from .text import describe_error, describe_value
 from .trace import Trace
 
@@ -531,7 +531,7 @@ class Simulation:
         self._settle(running, delivery)
 
     def _run_handler(self, running: RunningService,
-                     delivery: Delivery) -> tuple[Context, list[Message], dict | None] | None:
+                     delivery: Delivery) -> tuple[Context, list[Message], StateChanges | None] | None:
         """Call the handler on a working copy of the state; return it, the events it produced and
         the state it leaves (None if untouched). If it raises (anything), nack: nothing is kept.
 
@@ -549,7 +549,7 @@ class Simulation:
             result = running.handlers[envelope.event_type](event, context)
             produced = produced_events(handling.name, running.name, result)
             working = context.working_state()
-            saved = saved_state(working, running.name) if working is not None else None
+            saved = state_changes(working, running.name) if working is not None else None
         except BaseException as error:  # a learner's handler may raise anything: retry
             context.close()
             reason = describe_error(error)
@@ -579,10 +579,9 @@ class Simulation:
         self._dead_letter(running, delivery, f"runaway: {problem}")
         raise RunawayError(self._describe_cycle(envelope, problem))
 
-    def _commit_state(self, running: RunningService, saved: dict[str, Any] | None) -> None:
+    def _commit_state(self, running: RunningService, saved: StateChanges | None) -> None:
         if saved is not None:
-            running.state.clear()
-            running.state.update(saved)
+            commit_changes(running.state, saved)
 
     def _commit_messages(self, running: RunningService, delivery: Delivery, context: Context,
                          produced: list[Message]) -> None:

@@ -5,17 +5,18 @@ no object appearing twice (a database stores values, not shared references). Tha
 lets the runtime give every handler call a copy it may change freely, and keep the
 service's committed state apart from everything else.
 
-The copy is made as the handler reads: `ctx.state` is a `WorkingDict`, and each dict or
-list inside it is copied (one level) the first time the handler reaches it. A handler that
-touches three orders of ten thousand copies three orders, not ten thousand, so a handler
-call costs what it touches. `saved_state` turns what the handler left into plain data again
-(checking what it changed); if the handler raises, the copy is simply dropped.
+The copy is made as the handler reads: `ctx.state` is a `WorkingDict`, and each value
+inside it is copied the first time the handler reaches it. A handler that touches three
+orders of ten thousand copies three orders, not ten thousand, so a handler call costs what
+it touches. `state_changes` turns what the handler left into checked plain data, and
+`commit_changes` writes it into the committed state; if the handler raises, the copy is
+simply dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, SupportsIndex
+from collections.abc import Iterator, KeysView
+from typing import Any, NamedTuple, SupportsIndex
 
 from .errors import InvalidState
 from .events import Message
@@ -96,55 +97,111 @@ def _working(value: Any, fresh: bool = False) -> Any:
 
 
 class WorkingDict(dict):  # type: ignore[type-arg]
-    """A dict of the state as one handler call sees it: a copy, made one level at a time.
+    """A dict of the state as one handler call sees it: a copy, made as the handler reads.
 
-    It behaves like the dict it copies. Every way of reading a value out of it (``[]``,
-    `get`, `values`, `items`, iteration, `pop`, ...) hands out the handler's own copy of
-    that value, so the committed state is never reached. It notes which keys changed or
-    went, which is all `saved_state` needs to look at. `fresh`: it may hold values the
-    handler made itself (it came out of a reshaped list), so all of it is saved.
+    It behaves like the dict it stands for, but holds (in itself) only what the handler
+    reached: its own copies of the values it read, and the values it put in. Every other
+    key is read from the committed dict, `original`, when asked for - and copied then - so
+    the committed state is never handed out. `deleted` holds the committed keys the handler
+    removed. A handler that reads three orders of ten thousand holds three.
+
+    `fresh`: it came out of a reshaped list (see `WorkingList`), so all of it is saved.
     """
 
-    __slots__ = ("original", "changed", "deleted", "fresh")
+    __slots__ = ("original", "deleted", "fresh")
 
     def __init__(self, original: dict[Any, Any], fresh: bool = False) -> None:
-        super().__init__(original)
+        super().__init__()
         self.original = original
-        self.changed: dict[Any, None] = {}  # in the order they changed (a set's order varies)
-        self.deleted: dict[Any, None] = {}
+        self.deleted: dict[Any, None] = {}  # committed keys the handler removed
         self.fresh = fresh
 
+    # -- reading: each value read is the handler's own copy -------------------------------
     def __getitem__(self, key: Any) -> Any:
-        value = dict.__getitem__(self, key)
-        if key in self.changed:
-            return value  # the handler's own already: put there by it, or copied for it
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)  # the handler's own: put there by it, or copied
+        if key in self.deleted or key not in self.original:
+            raise KeyError(key)
+        value = self.original[key]
         own = _working(value, self.fresh)
-        if own is not value:
+        if own is not value:  # a container: keep the copy, so the next read sees its changes
             dict.__setitem__(self, key, own)
-            self.changed[key] = None
         return own
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or (key in self.original and key not in self.deleted)
+
+    def __len__(self) -> int:
+        added = sum(1 for key in dict.keys(self) if key not in self.original)
+        return len(self.original) - len(self.deleted) + added
+
+    def _keys(self) -> list[Any]:
+        """Its keys: the committed ones still there, in order, then the ones the handler added."""
+        kept = [key for key in self.original if key not in self.deleted]
+        return kept + [key for key in dict.keys(self) if key not in self.original]
 
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
 
     def __iter__(self) -> Iterator[Any]:  # also makes dict(d) and {**d} read through []
-        return iter(list(dict.keys(self)))
+        return iter(self._keys())
+
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(self._keys())
+
+    def keys(self) -> KeysView[Any]:  # type: ignore[override]
+        return KeysView(self)
 
     def values(self) -> list[Any]:  # type: ignore[override]
-        return [self[key] for key in list(dict.keys(self))]
+        return [self[key] for key in self._keys()]
 
     def items(self) -> list[tuple[Any, Any]]:  # type: ignore[override]
-        return [(key, self[key]) for key in list(dict.keys(self))]
+        return [(key, self[key]) for key in self._keys()]
 
+    def copy(self) -> dict[Any, Any]:
+        return dict(self.items())
+
+    def __or__(self, other: Any) -> Any:
+        return {**self, **other} if isinstance(other, dict) else NotImplemented
+
+    def __ror__(self, other: Any) -> Any:
+        return {**other, **self} if isinstance(other, dict) else NotImplemented
+
+    # -- looking without copying (for readers that change nothing) -------------------------
+    @property
+    def changed(self) -> list[Any]:
+        """The keys the handler reached (read as a container, or put in), in that order."""
+        return list(dict.keys(self))
+
+    def peek_items(self) -> list[tuple[Any, Any]]:
+        """Its (key, value) pairs as they stand, copying nothing: only for reading."""
+        own = dict.__contains__
+        return [(key, dict.__getitem__(self, key) if own(self, key) else self.original[key])
+                for key in self._keys()]
+
+    def __repr__(self) -> str:
+        return repr(dict(self.peek_items()))
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self.peek_items()) == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]  # a dict: not hashable
+
+    # -- changing -----------------------------------------------------------------------
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)
         self.deleted.pop(key, None)
-        self.changed[key] = None
 
     def __delitem__(self, key: Any) -> None:
-        dict.__delitem__(self, key)
-        self.changed.pop(key, None)
-        self.deleted[key] = None
+        if key not in self:
+            raise KeyError(key)
+        if dict.__contains__(self, key):
+            dict.__delitem__(self, key)
+        if key in self.original:
+            self.deleted[key] = None
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if key not in self:
@@ -161,21 +218,22 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 
     def pop(self, key: Any, *default: Any) -> Any:
         if key not in self:
-            return dict.pop(self, key, *default)
+            if default:
+                return default[0]
+            raise KeyError(key)
         value = self[key]
         del self[key]
         return value
 
     def popitem(self) -> tuple[Any, Any]:
-        key = next(reversed(list(dict.keys(self))))
-        return key, self.pop(key)
+        keys = self._keys()
+        if not keys:
+            raise KeyError("popitem(): dictionary is empty")
+        return keys[-1], self.pop(keys[-1])
 
     def clear(self) -> None:
-        for key in list(dict.keys(self)):
+        for key in self._keys():
             del self[key]
-
-    def copy(self) -> dict[Any, Any]:
-        return dict(self)
 
 
 class WorkingList(list):  # type: ignore[type-arg]
@@ -273,41 +331,95 @@ class WorkingList(list):  # type: ignore[type-arg]
     del _reshape
 
 
-def saved_state(working: dict[str, Any], service: str) -> dict[str, Any]:
-    """The plain state a handler's working copy stands for, with what it changed checked.
+class StateChanges(NamedTuple):
+    """What one handler call changed in one dict of the committed state, checked and copied.
 
-    Untouched parts are the committed state's own (they were never handed out); changed
-    parts are copied back into plain dicts and lists; values the handler put in are checked
-    and copied, so nothing the handler still holds can reach the committed state.
-    Cost: what the handler touched. Raises `InvalidState` naming the service and the place.
+    `put`: keys and their new plain values; `removed`: keys that went; `inside`: for the
+    dicts it changed in place, their own changes. `commit_changes` applies them.
     """
-    return _saved(working, "state", service, {})
+
+    put: dict[Any, Any]
+    removed: list[Any]
+    inside: dict[Any, StateChanges]
+
+
+def state_changes(working: WorkingDict, service: str) -> StateChanges:
+    """What a handler's working copy changed, ready to commit (the committed state untouched).
+
+    Values the handler put in are checked and copied, so nothing the handler still holds
+    can reach the committed state. Cost: what the handler touched. Raises `InvalidState`
+    naming the service and the place.
+    """
+    seen: dict[int, str] = {}
+    _claim(working, "state", service, seen)
+    return _changes(working, "state", service, seen)
+
+
+def commit_changes(committed: dict[str, Any], changes: StateChanges) -> None:
+    """Apply `changes` to the committed state, in place. Cost: what changed."""
+    for key in changes.removed:
+        del committed[key]
+    committed.update(changes.put)
+    for key, inside in changes.inside.items():
+        commit_changes(committed[key], inside)
+
+
+def saved_state(working: WorkingDict, service: str) -> dict[str, Any]:
+    """The whole plain state a handler's working copy stands for (the committed one untouched).
+
+    Untouched parts are the committed state's own (they were never handed out); a dict
+    with changes is a new dict. Raises `InvalidState` as `state_changes` does.
+    """
+    return _applied(working.original, state_changes(working, service))
+
+
+def _applied(original: dict[Any, Any], changes: StateChanges) -> dict[Any, Any]:
+    plain = original.copy()
+    for key in changes.removed:
+        del plain[key]
+    plain.update(changes.put)
+    for key, inside in changes.inside.items():
+        plain[key] = _applied(original[key], inside)
+    return plain
+
+
+def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]) -> StateChanges:
+    """The changes of one working dict that stands for the committed dict `working.original`."""
+    put: dict[Any, Any] = {}
+    inside: dict[Any, StateChanges] = {}
+    for key in dict.keys(working):  # what the handler reached, in the order it did
+        value = dict.__getitem__(working, key)
+        where = f"{path}[{key!r}]"
+        if key not in working.original:
+            _check(key, f"{path} key {key!r}", service, seen)
+        if (type(value) is WorkingDict and not value.fresh and key in working.original
+                and value.original is working.original[key]):
+            _claim(value, where, service, seen)  # the same dict, changed in place
+            inside[key] = _changes(value, where, service, seen)
+        else:
+            put[key] = _saved(value, where, service, seen)
+    return StateChanges(put, list(working.deleted), inside)
 
 
 def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
-    """`value` as plain data: a working copy by what changed, anything else checked and copied."""
+    """`value` as new plain data: a working copy by what changed, anything else checked and copied."""
     if isinstance(value, _ATOMIC):
         return value
     if type(value) not in (*_CONTAINERS, WorkingDict, WorkingList):
         _check(value, path, service, seen)  # raises: not something a state can keep
     _claim(value, path, service, seen)
-    if type(value) is WorkingDict and not value.fresh:
-        plain = value.original.copy()  # the committed dict, then what changed in it
-        for key in value.deleted:
-            plain.pop(key, None)
-        for key in value.changed:
-            plain[key] = _saved(dict.__getitem__(value, key), f"{path}[{key!r}]", service, seen)
-        return plain
+    if type(value) is WorkingDict and not value.fresh:  # moved here from another place
+        return _applied(value.original, _changes(value, path, service, seen))
     if type(value) is WorkingList and not value.reshaped:
         plain = list.copy(value)
         for index in sorted(value.changed):
             plain[index] = _saved(plain[index], f"{path}[{index}]", service, seen)
         return plain
     if isinstance(value, dict):  # a dict the handler made, or all of a fresh copy
-        for key in dict.keys(value):
+        entries = value.peek_items() if type(value) is WorkingDict else list(dict.items(value))
+        for key, _ in entries:
             _check(key, f"{path} key {key!r}", service, seen)
-        return {key: _saved(item, f"{path}[{key!r}]", service, seen)
-                for key, item in dict.items(value)}
+        return {key: _saved(item, f"{path}[{key!r}]", service, seen) for key, item in entries}
     items = [_saved(item, f"{path}[{index}]", service, seen)
              for index, item in enumerate(list.__iter__(value) if isinstance(value, list)
                                           else value)]

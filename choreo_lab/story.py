@@ -172,7 +172,7 @@ def _choose_workflows(trace: Trace, workflows: str | Iterable[str] | None,
         raise ValueError("no workflow chosen; pass a correlation id such as "
                          f"{known[0]!r}, a list of them, or None for all")
     for workflow in chosen:
-        if workflow not in known:
+        if not trace.has_workflow(workflow):
             hint = did_you_mean(str(workflow), known)
             shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
             raise ValueError(f"no workflow {workflow!r} in this run; its workflows "

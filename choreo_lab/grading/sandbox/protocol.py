@@ -115,8 +115,9 @@ class _Encoder:
         if kind in _SCALARS:
             return value
         if kind is dict or kind is WorkingDict:  # a handler's working copy, read as it stands
+            entries = value.peek_items() if kind is WorkingDict else dict.items(value)
             return {"dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
-                             for k, v in dict.items(value)]}
+                             for k, v in entries]}
         if kind is WorkingList:
             return {"list": [self.encode(item, depth + 1) for item in list.__iter__(value)]}
         for tag, sequence in _SEQUENCES.items():
