@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from choreo_lab import InvalidState
-from choreo_lab.state import WorkingDict, saved_state
+from choreo_lab.state import WorkingDict, commit_changes, saved_state, state_changes
 
 KEYS = ("a", "b", "c")
 leaf = st.one_of(st.integers(-3, 3), st.sampled_from(("x", "y")), st.none())
@@ -119,3 +119,27 @@ def test_one_object_put_in_two_places_is_refused_when_saved():
     with pytest.raises(InvalidState, match=r"state\['archive'\]\['o-1'\] is the same dict as "
                                            r"state\['orders'\]\['o-1'\]"):  # in change order
         saved_state(working, "order")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(committed=state, steps=st.lists(step, max_size=12))
+def test_committing_the_changes_in_place_gives_what_a_deep_copy_would_hold(committed, steps):
+    expected = copy.deepcopy(committed)
+    working = WorkingDict(committed)
+    for path, action, value in steps:
+        apply(expected, path, action, value)
+        apply(working, path, action, value)
+    changes = state_changes(working, "svc")
+    top = committed
+    commit_changes(committed, changes)
+    assert committed == expected and committed is top
+
+
+def test_a_commit_writes_into_the_committed_dicts_instead_of_copying_them():
+    orders = {f"o-{n}": {"status": "placed"} for n in range(10_000)}
+    committed = {"orders": orders}
+    working = WorkingDict(committed)
+    working["orders"]["o-7"]["status"] = "paid"
+    assert len(dict.keys(working["orders"])) == 1  # holds what it reached, not 10,000 copies
+    commit_changes(committed, state_changes(working, "order"))
+    assert committed["orders"] is orders and orders["o-7"] == {"status": "paid"}
