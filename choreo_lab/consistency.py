@@ -112,6 +112,10 @@ class ConsistencyReport:
         if self.pending:
             return (f"t={self.now}: consistent so far; {len(self.pending)} of {count} "
                     "workflows still pending")
+        if count == 0:
+            return f"t={self.now}: nothing to check yet - no workflow has started"
+        if count == 1:
+            return f"t={self.now}: converged - the one workflow finished and is consistent"
         return f"t={self.now}: converged - all {count} workflows finished and consistent"
 
     def __str__(self) -> str:

@@ -253,7 +253,7 @@ class _Drawing:
         if record.kind == "redrive":
             return f"{event_type} re-driven from the dead letters"
         if record.kind == "no-subscriber":
-            return "nobody subscribes yet (kept in the log)"
+            return f"nobody subscribes to {event_type} yet (kept in the log)"
         return ""
 
     # -- compensations, shaded -----------------------------------------------------------------

@@ -76,7 +76,8 @@ class Dashboard:
 
     Display it as the last line of a cell. Every control is also a method (`kill`, `step`,
     `run_until_idle`, `set_chaos`, ...), so a notebook or a test can drive it without clicks;
-    the widgets themselves are in `dashboard.controls` and `dashboard.cards`.
+    the widgets themselves are in `dashboard.controls` and `dashboard.cards`, and
+    `dashboard.button("Kill payment")` finds any button by its label.
     """
 
     def __init__(self, system: Callable[[int], Simulation], *, seed: int = 0,
@@ -325,6 +326,24 @@ class Dashboard:
         redriven = self._do(f"re-drove {len(letters)} dead letter(s)",
                             lambda sim: sum(sim.redrive(letter) for letter in letters))
         return redriven or 0
+
+    # -- finding a button -------------------------------------------------------------------------
+    def buttons(self) -> dict[str, widgets.Button]:
+        """Every button shown now, by its label ("Kill payment", "Run until idle", ...)."""
+        c = self.controls
+        shown: list[widgets.Button] = [*c.action_buttons.values(), c.step_button, c.run_button,
+                                       c.idle_button, c.reset_button, c.redrive_button]
+        for card in self.cards.values():
+            shown += card.buttons
+        return {button.description: button for button in shown}
+
+    def button(self, label: str) -> widgets.Button:
+        """The button with this label, e.g. ``dash.button("Kill payment").click()``."""
+        buttons = self.buttons()
+        if label not in buttons:
+            raise ValueError(f"no button {label!r} on this dashboard; its buttons are "
+                             f"{list(buttons)}")
+        return buttons[label]
 
     # -- showing ----------------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import vocabulary as words
 from ..broker import DeadLetter
-from ..text import duration_text
+from ..text import duration_text, plural
 from .snapshot import LogEntry, ServiceView, Snapshot, TimerView
 
 GREEN, AMBER, RED = "#2e7d32", "#ef8f00", "#c62828"
@@ -99,7 +99,7 @@ def service_card(view: ServiceView) -> str:
     waiting = [f"{escape(topic)} <b>{n}</b>" for topic, n in view.backlog.items() if n]
     per_topic = (", ".join(waiting) if waiting
                  else f'<span style="color:{GREY}">nothing waiting</span>')
-    subscriptions = len(view.backlog)
+    subscriptions = plural(len(view.backlog), "subscription")
     lag = (f"lag <b>{view.lag}</b> <span style=\"{MONO};color:{BLUE}\" "
            f'title="lag at the latest refreshes">{sparkline(view.lag_history)}</span><br>')
     numbers = (f"{lag}in flight <b>{view.in_flight}</b> &middot; handled <b>{view.handled}</b><br>"
@@ -109,7 +109,7 @@ def service_card(view: ServiceView) -> str:
     return (f'<div style="{SMALL}"><span style="font-size:14px;font-weight:700">{escape(view.name)}'
             f'</span>{instances} {badge(view.status.upper(), colour)}<br>'
             f'backlog <b style="font-size:14px">{view.waiting}</b>'
-            f' <span style="color:{GREY}">({subscriptions} subscriptions)</span><br>'
+            f' <span style="color:{GREY}">({subscriptions})</span><br>'
             f'<span style="{MONO}">{per_topic}</span><br>{numbers}</div>')
 
 
@@ -162,11 +162,14 @@ def event_log(entries: Sequence[LogEntry]) -> str:
 
 # -- consistency lamp, workflows, dead letters ------------------------------------------------
 def lamp_state(report: Any | None) -> str:
-    """green: converged; amber: consistent but workflows pending; red: broken; grey: no report."""
+    """green: converged; amber: consistent but workflows pending; red: broken; grey: no report,
+    or nothing to judge yet (no workflow has started)."""
     if report is None:
         return "grey"
     if not report.consistent:
         return "red"
+    if not report.workflows:
+        return "grey"
     return "green" if report.converged else "amber"
 
 
@@ -178,6 +181,9 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
         title = "no consistency check" if not has_oracle else "consistency check failed"
         text = ("nothing here checks the services' states against each other yet"
                 if not has_oracle else "see the problem above")
+    elif state == "grey":
+        title = "NOTHING TO CHECK YET"
+        text = "no workflow has started; start one and this lamp follows it"
     elif state == "red":
         title = "INCONSISTENT"
         text = "<br>".join(f"<b>{escape(v.invariant)}</b> ({escape(v.subject)}): "
@@ -225,7 +231,20 @@ def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, 
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
             if len(workflows) > shown else "")
     return (f'<div style="{SMALL}">{summary}</div>'
-            + table(rows, ("workflow", "status", "last event", "settled after")) + more)
+            + table(rows, ("workflow", "status", "last event", "settled after")) + more
+            + unknown_statuses(counts))
+
+
+def unknown_statuses(counts: Counter[str]) -> str:
+    """A note naming the status words the dashboard has no colour for ("" if there are none)."""
+    unknown = [status for status in counts if status not in WORKFLOW_COLOURS]
+    if not unknown:
+        return ""
+    known = ", ".join(WORKFLOW_COLOURS)
+    return (f'<div style="{SMALL};color:{AMBER}">shown in grey: '
+            f'{escape(", ".join(repr(s) for s in unknown))} '
+            f'{"is not a status" if len(unknown) == 1 else "are not statuses"} the dashboard '
+            f"knows ({known})</div>")
 
 
 def dead_letter_table(letters: Sequence[DeadLetter], count: int) -> str:

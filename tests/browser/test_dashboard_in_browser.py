@@ -73,11 +73,12 @@ def test_a_learner_kills_payment_watches_the_backlog_and_restarts_it_in_jupyterl
             expect(dashboard).to_be_visible(timeout=60_000)
             lamp, header = dashboard.locator(".choreo-lamp"), dashboard.locator(".choreo-header")
             payment = dashboard.locator(".choreo-card-payment")
-            expect(lamp).to_have_attribute("data-lamp", "green", timeout=WAIT_MS)
+            expect(lamp).to_have_attribute("data-lamp", "grey", timeout=WAIT_MS)
+            expect(lamp).to_contain_text("NOTHING TO CHECK YET")
             expect(payment).to_contain_text("UP")
 
             # kill payment, place orders: they wait in its backlog and the lamp leaves green
-            payment.get_by_role("button", name="Kill", exact=True).click()
+            payment.get_by_role("button", name="Kill payment", exact=True).click()
             expect(payment).to_contain_text("DOWN", timeout=WAIT_MS)
             for _ in range(3):
                 dashboard.get_by_role("button", name="Place order", exact=True).click()
@@ -102,7 +103,7 @@ def test_a_learner_kills_payment_watches_the_backlog_and_restarts_it_in_jupyterl
             wait_until_time_stands_still(page, header)
 
             # restart payment: it drains the backlog and the lamp returns to green
-            payment.get_by_role("button", name="Restart").click()
+            payment.get_by_role("button", name="Restart payment", exact=True).click()
             expect(payment).to_contain_text("UP", timeout=WAIT_MS)
             dashboard.get_by_role("button", name="Run until idle").click()
             expect(lamp).to_have_attribute("data-lamp", "green", timeout=WAIT_MS)

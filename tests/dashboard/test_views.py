@@ -128,8 +128,8 @@ class FixedOracle:
         return self.report
 
 
-def report(violations=(), pending=()):
-    return ConsistencyReport(tuple(violations), tuple(pending), {}, None)
+def report(violations=(), pending=(), workflows=("o-1",)):
+    return ConsistencyReport(tuple(violations), tuple(pending), {}, None, workflows=workflows)
 
 
 def test_the_lamp_is_red_and_explains_a_broken_invariant():
@@ -143,6 +143,7 @@ def test_the_lamp_is_red_and_explains_a_broken_invariant():
 def test_lamp_colours_follow_the_report():
     assert lamp_state(None) == "grey"
     assert lamp_state(report()) == "green"
+    assert lamp_state(report(workflows=())) == "grey"
     assert lamp_state(report(pending=["o-1"])) == "amber"
     assert lamp_state(report([Violation("x", "o-1", "why")], ["o-1"])) == "red"
 
@@ -204,7 +205,7 @@ def test_displaying_gives_the_widget_and_a_short_deterministic_text_summary():
     bundle = dash._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == dash.widget.model_id
     assert bundle["text/plain"] == ("<Orders: a choreographed saga: t=0 ms, seed 7; order up, "
-                                    "payment down, inventory up, shipping up; lamp green>")
+                                    "payment down, inventory up, shipping up; lamp grey>")
 
 
 def test_a_simulation_instead_of_a_function_is_refused_with_an_example():

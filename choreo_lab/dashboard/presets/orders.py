@@ -6,18 +6,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ...examples import orders
+from ...examples.orders.shop import BAD_ORDERS
 from ...faults import FaultPlan
 from ...simulation import Simulation
 from ..board import Dashboard, workflow_statuses
 from ..snapshot import ConsistencyOracle
 
 GOOD_CUSTOMERS = ("ada", "grace", "alan", "barbara")
-#: what makes a "bad" order fail, in the learner's words -> the order fields that do it
-BAD_ORDERS: dict[str, dict[str, str]] = {
-    "declined card": {"customer": orders.DECLINED_CUSTOMERS[0]},
-    "out of stock": {"item": "unicorn"},
-    "unshippable address": {"address": orders.UNSHIPPABLE[0]},
-}
 
 
 class OrderDashboard(Dashboard):
