@@ -135,6 +135,9 @@ class Dashboard:
         self._lags = LagHistory()
         inject_chaos(sim, self._base_faults, self._chaos_knobs())
         self._make_cards()
+        # A panel with nothing to say is hidden rather than shown with advice for authors
+        self.controls.lamp_box.layout.display = "none" if self.oracle is None else "flex"
+        self.controls.sagas_box.layout.display = "none" if self.workflows is None else "flex"
         self.refresh()
 
     def _make_cards(self) -> None:
@@ -255,8 +258,24 @@ class Dashboard:
         self._do("ran until idle", lambda sim: sim.run_until_idle())
 
     def tick(self) -> None:
-        """One play tick: run for the chosen speed's virtual ms."""
-        self.run_for(self.controls.speed.value)
+        """One play tick: run for the chosen speed's virtual ms; stop playing once nothing is
+        scheduled (the status line says why, and what waits for a stopped service)."""
+        if not self.sim.idle:
+            self.run_for(self.controls.speed.value)
+        if self.sim.idle and self.playing:
+            self.stop()
+            self.last_action = f"stopped playing at t = {self.sim.now} ms: {self._why_idle()}"
+            self.refresh()
+
+    def _why_idle(self) -> str:
+        """Nothing is scheduled: say so, and name the stopped services that messages wait for."""
+        waiting = [f"{name} is {stats['status']} with {stats['backlog']} waiting"
+                   for name, stats in self.sim.stats().items()
+                   if stats["status"] != "up" and stats["backlog"]]
+        if not waiting:
+            return "nothing is scheduled (start some work, then Play again)"
+        return (f"nothing is scheduled; {', '.join(waiting)} (Restart / Resume it, then Play "
+                "again)")
 
     def play(self) -> None:
         """Start play mode: the browser ticks the clock, each tick runs `tick()`."""
@@ -274,7 +293,8 @@ class Dashboard:
         self.controls.play_button.description = "⏸ Pause" if change["new"] else "▶ Play"
 
     def _on_clock(self, change: Any) -> None:
-        if change["new"] > change["old"]:  # the clock's stop button rewinds it: no tick then
+        # the clock's stop button rewinds it (no tick then); a late tick after a stop is ignored
+        if change["new"] > change["old"] and self.playing:
             self.tick()
 
     def reset(self, seed: int | None = None) -> None:
@@ -347,7 +367,7 @@ class Dashboard:
 
     # -- showing ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Redraw everything from the simulation (bounded: the log shows the latest 50 records)."""
+        """Redraw everything from the simulation (bounded: the log shows the latest records)."""
         c = self.controls
         snapshot = take_snapshot(self.sim, self._logbook, log_filter=c.log_filter.value,
                                  oracle=self.oracle, workflows=self.workflows,
@@ -360,7 +380,7 @@ class Dashboard:
         c.header.value = render.header(snapshot, self.title, self.last_action)
         for view in snapshot.services:
             self.cards[view.name].show(view)
-        c.log.value = render.event_log(snapshot.log)
+        c.log.value = render.event_log(snapshot.log, len(self.sim.trace))
         c.lamp.value = render.lamp(snapshot.report, snapshot.services,
                                    has_oracle=self.oracle is not None)
         c.sagas.value = render.workflow_table(snapshot.workflows, snapshot.last_events,

@@ -146,18 +146,22 @@ def log_line(entry: LogEntry) -> tuple[str, ...]:
             escape(record.service), message, escape(entry.correlation_id), cause)
 
 
-def event_log(entries: Sequence[LogEntry]) -> str:
-    """The latest log entries, newest first, coloured by outcome, with each publish's cause."""
+def event_log(entries: Sequence[LogEntry], recorded: int | None = None) -> str:
+    """The latest log entries, newest first, coloured by outcome, with each publish's cause;
+    `recorded` (the trace's length) adds a line saying how much more there is."""
     if not entries:
         return f'<div style="{SMALL};color:{GREY}">nothing has happened yet</div>'
     legend = " ".join(f'<span style="color:{c}">&#9632;</span> {w}' for w, c in (
         ("published", BLUE), ("handled", GREEN), ("retried / disturbed", AMBER),
         ("given up / killed", RED), ("lifecycle", PURPLE)))
     rows = (log_line(entry) for entry in entries)
+    more = (f'<div style="{SMALL};color:{GREY}">the latest {len(entries)} of {recorded} records '
+            "(the filter above picks which kind)</div>"
+            if recorded is not None and recorded > len(entries) else "")
     return (f'<div style="{SMALL};color:{GREY}">{legend}</div><div style="{MONO}">'
             + table(rows, ("t ms", "what", "service", "message", "workflow", "caused by / detail"),
                     wrap_last=True)
-            + "</div>")
+            + "</div>" + more)
 
 
 # -- consistency lamp, workflows, dead letters ------------------------------------------------
@@ -213,20 +217,34 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
 def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, str],
                    report: Any | None, *, has_workflows: bool = True,
                    shown: int = WORKFLOWS_SHOWN) -> str:
-    """Counts per status, then the latest workflows (newest first) with their status."""
+    """Counts per status, then the latest workflows (newest first) with their status; a
+    workflow the oracle finds broken is flagged beside the status its events announce.
+    (The dashboard hides this panel when it has no workflow statuses.)"""
     if not has_workflows:
         return (f'<div style="{SMALL};color:{GREY}">no workflow statuses: no event of this '
                 'system declares an outcome</div>')
     if not workflows:
         return f'<div style="{SMALL};color:{GREY}">no workflows yet</div>'
     counts = Counter(status for _, status in workflows)
+    broken: dict[str, list[str]] = {}
+    for violation in (report.violations if report is not None else ()):
+        broken.setdefault(violation.subject, []).append(violation.invariant)
     summary = " ".join(f"{badge(status, WORKFLOW_COLOURS.get(status, GREY))} {n}"
                        for status, n in counts.items())
+    flagged = [workflow for workflow, _ in workflows if workflow in broken]
+    if flagged:
+        summary += (f' &middot; {badge("broken", RED)} {len(flagged)} '
+                    f'<span style="color:{RED}">(the oracle found an invariant broken: see the '
+                    "lamp)</span>")
     settled = report.time_to_consistency if report is not None else {}
     rows = []
     for workflow, status in list(workflows)[::-1][:shown]:
         ttc = settled.get(workflow)
-        rows.append((escape(workflow), badge(status, WORKFLOW_COLOURS.get(status, GREY)),
+        shown_status = badge(status, WORKFLOW_COLOURS.get(status, GREY))
+        if workflow in broken:
+            shown_status += (f' {badge("broken", RED)} <span style="color:{RED}">'
+                             f'{escape(", ".join(broken[workflow]))}</span>')
+        rows.append((escape(workflow), shown_status,
                      escape(last_events.get(workflow, "")), "" if ttc is None else f"{ttc} ms"))
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
             if len(workflows) > shown else "")
