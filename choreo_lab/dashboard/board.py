@@ -27,7 +27,7 @@ from ..errors import UnknownService
 from ..faults import FaultPlan
 from ..simulation import Simulation
 from ..story import declared_outcomes, workflow_status
-from ..text import describe_error, describe_value
+from ..text import describe_error, describe_value, plural
 from . import render
 from .cards import ServiceCard
 from .chaos_knobs import chaos_plan, inject_chaos
@@ -415,7 +415,13 @@ class Dashboard:
         return bundle
 
     def __repr__(self) -> str:
-        services = ", ".join(f"{name} {stats['status']}"
-                             for name, stats in self.sim.stats().items())
+        """A short line (it fits an output area): the services not up are named, not all."""
+        statuses = {name: stats["status"] for name, stats in self.sim.stats().items()}
+        stopped = [f"{name} {status}" for name, status in statuses.items() if status != "up"]
+        up = len(statuses) - len(stopped)
+        if not stopped:
+            services = f"all {plural(up, 'service')} up" if up != 1 else "its service up"
+        else:
+            services = ", ".join(stopped) + (f", {up} up" if up else "")
         return (f"<{self.title}: t={self.sim.now} ms, seed {self.sim.seed!r}; {services}; "
                 f"lamp {self.lamp_state}>")

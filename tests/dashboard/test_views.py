@@ -205,8 +205,10 @@ def test_displaying_gives_the_widget_and_a_short_deterministic_text_summary():
     dash.kill("payment")
     bundle = dash._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == dash.widget.model_id
-    assert bundle["text/plain"] == ("<Orders: a choreographed saga: t=0 ms, seed 7; order up, "
-                                    "payment down, inventory up, shipping up; lamp grey>")
+    assert bundle["text/plain"] == ("<Orders: a choreographed saga: t=0 ms, seed 7; "
+                                    "payment down, 3 up; lamp grey>")
+    dash.restart("payment")
+    assert repr(dash) == "<Orders: a choreographed saga: t=0 ms, seed 7; all 4 services up; lamp grey>"
 
 
 def test_a_simulation_instead_of_a_function_is_refused_with_an_example():
