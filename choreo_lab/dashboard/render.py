@@ -57,7 +57,10 @@ def table(rows: Iterable[Sequence[str]], header: Sequence[str], *, wrap_last: bo
     last = f"{CELL};white-space:normal" if wrap_last else CELL
     body = "".join("<tr>" + "".join(f'<td style="{CELL}">{cell}</td>' for cell in row[:-1])
                    + f'<td style="{last}">{row[-1]}</td></tr>' for row in rows)
-    return f'<table style="border-collapse:collapse;{SMALL}"><tr>{head}</tr>{body}</table>'
+    # a wrapping last column gives way to the panel's width instead of running past its edge
+    width = "width:100%;" if wrap_last else ""
+    return (f'<table style="border-collapse:collapse;{width}{SMALL}"><tr>{head}</tr>{body}'
+            "</table>")
 
 
 # -- header and problems ---------------------------------------------------------------------
@@ -234,16 +237,15 @@ def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, 
     flagged = [workflow for workflow, _ in workflows if workflow in broken]
     if flagged:
         summary += (f' &middot; {badge("broken", RED)} {len(flagged)} '
-                    f'<span style="color:{RED}">(the oracle found an invariant broken: see the '
-                    "lamp)</span>")
+                    f'<span style="color:{RED}">(see the lamp)</span>')
     settled = report.time_to_consistency if report is not None else {}
     rows = []
     for workflow, status in list(workflows)[::-1][:shown]:
         ttc = settled.get(workflow)
         shown_status = badge(status, WORKFLOW_COLOURS.get(status, GREY))
-        if workflow in broken:
-            shown_status += (f' {badge("broken", RED)} <span style="color:{RED}">'
-                             f'{escape(", ".join(broken[workflow]))}</span>')
+        if workflow in broken:  # what broke is in the lamp; its name is the badge's tooltip
+            shown_status += (f' <span title="{escape(", ".join(broken[workflow]))}">'
+                             f'{badge("broken", RED)}</span>')
         rows.append((escape(workflow), shown_status,
                      escape(last_events.get(workflow, "")), "" if ttc is None else f"{ttc} ms"))
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
