@@ -271,14 +271,19 @@ def dead_letter_table(letters: Sequence[DeadLetter], count: int) -> str:
     """The dead letters (latest first), each with who gave up on it and why."""
     if not letters:
         return f'<div style="{SMALL};color:{GREY}">no dead letters</div>'
-    rows = [(escape(letter.envelope.message_id), escape(letter.envelope.event_type),
-             escape(letter.group), str(letter.attempts), str(letter.time),
-             f'<span style="color:{RED}">{escape(letter.reason[:80])}</span>')
-            for letter in letters]
+    header = ("message", "event", "service", "attempts", "at ms")
+    head = "".join(f'<th style="{CELL};color:{GREY};font-weight:600">{h}</th>' for h in header)
+    body = ""
+    for letter in letters:  # the reason gets a row of its own, so it wraps inside the panel
+        cells = (letter.envelope.message_id, letter.envelope.event_type, letter.group,
+                 str(letter.attempts), str(letter.time))
+        body += "<tr>" + "".join(f'<td style="{CELL}">{escape(c)}</td>' for c in cells) + "</tr>"
+        body += (f'<tr><td colspan="{len(header)}" style="padding:0 6px 3px 18px;color:{RED};'
+                 f'white-space:normal">{escape(letter.reason[:160])}</td></tr>')
     more = (f'<div style="color:{GREY}">latest {len(letters)} of {count} shown</div>'
             if count > len(letters) else "")
-    return table(rows, ("message", "event", "service", "attempts", "at ms", "reason"),
-                 wrap_last=True) + more
+    return (f'<table style="border-collapse:collapse;{SMALL}"><tr>{head}</tr>{body}</table>'
+            + more)
 
 
 def timer_table(timers: Sequence[TimerView], count: int, now: int) -> str:
