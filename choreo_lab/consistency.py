@@ -27,7 +27,7 @@ from . import vocabulary as words
 from .errors import ChoreoError
 from .simulation import Simulation
 from .story import declared_outcomes, workflow_finished
-from .text import describe_error, describe_value
+from .text import describe_error, describe_value, fit
 
 Kind = Literal["safety", "convergence"]
 KINDS: tuple[str, ...] = ("safety", "convergence")
@@ -88,7 +88,7 @@ class ConsistencyReport:
         return self.pending if self.quiescent else ()
 
     def explain(self) -> str:
-        """The report in words, one line per finding."""
+        """The report in words, one line per finding (a long one goes on, indented)."""
         lines = [self._headline()]
         lines += [f"  - {violation}" for violation in self.violations]
         if self.pending and not self.quiescent:
@@ -101,7 +101,7 @@ class ConsistencyReport:
         if self.overall_time_to_consistency is not None:
             lines.append(f"  overall: consistent {self.overall_time_to_consistency} ms "
                          "after the first workflow started")
-        return "\n".join(lines)
+        return "\n".join(fit(line, indent=4) for line in lines)  # long ones broken between words
 
     def _headline(self) -> str:
         count = len(self.workflows)
@@ -112,6 +112,10 @@ class ConsistencyReport:
         if self.pending:
             return (f"t={self.now}: consistent so far; {len(self.pending)} of {count} "
                     "workflows still pending")
+        if count == 0:
+            return f"t={self.now}: nothing to check yet - no workflow has started"
+        if count == 1:
+            return f"t={self.now}: converged - the one workflow finished and is consistent"
         return f"t={self.now}: converged - all {count} workflows finished and consistent"
 
     def __str__(self) -> str:

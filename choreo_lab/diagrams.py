@@ -5,6 +5,8 @@
   restarted, and the compensations, shaded. Many workflows are summarised as counted arrows.
 - `topology(services)`: from the handlers alone, which service publishes which event and
   who reacts to it; failure and compensation paths drawn in their own colours.
+- `broker_diagram(sim)`: the broker now: each topic's log, who publishes to it, and each
+  consumer group with its position in it (done, waiting).
 
 Only the Mermaid script is made here, with mermaid-py's builders; nothing is drawn and
 nothing goes to the network. The returned `Diagram` is drawn by JupyterLab (4.1 or later).
@@ -253,7 +255,7 @@ class _Drawing:
         if record.kind == "redrive":
             return f"{event_type} re-driven from the dead letters"
         if record.kind == "no-subscriber":
-            return "nobody subscribes yet (kept in the log)"
+            return f"nobody subscribes to {event_type} yet (kept in the log)"
         return ""
 
     # -- compensations, shaded -----------------------------------------------------------------
@@ -554,3 +556,84 @@ def _style_lines(classes: dict[str, list[str]], edge_roles: list[str]) -> str:
         if numbers:
             lines.append(f"linkStyle {','.join(numbers)} {css}")
     return "".join(f"\t{line}\n" for line in lines)
+
+
+# -- the broker: topics, consumer groups and how far each group got -----------------------------
+#: message ids listed in a topic's box; a longer log shows its first ones and a count
+LOG_IDS_SHOWN = 6
+
+
+def broker_diagram(sim: Simulation) -> Diagram:
+    """The broker as it is now: each topic's log (the messages it keeps), who publishes to it,
+    and each consumer group reading it, with how far the group got (its position: messages
+    done, in flight, waiting). Drawn from the simulation's state, not from the code."""
+    topics = _subscribed_topics(sim)
+    lines = ["---", f"title: {_yaml_title(f'The broker at t={sim.now} ms')}", "---",
+             "flowchart LR"]
+    topic_ids = {topic: f"topic_{n}" for n, topic in enumerate(topics)}
+    group_ids = {name: f"group_{n}" for n, name in enumerate(sim.services)}
+    for topic, ident in topic_ids.items():
+        log = _log_text(sim.topics.get(topic, []))
+        lines.append(f'\t{ident}["{_lines(f"topic {topic}", log)}"]')
+    stats = sim.stats()
+    for name, ident in group_ids.items():
+        instances = stats[name]["instances"]
+        what = "group, " + ("1 instance" if instances == 1 else f"{instances} instances")
+        lines.append(f'\t{ident}(["{_lines(name, what, stats[name]["status"])}"])')
+    producers = _producers(sim)
+    outside = sorted({p for ps in producers.values() for p in ps} - set(group_ids))
+    for n, name in enumerate(outside):
+        group_ids[name] = f"outside_{n}"
+        lines.append(f'\toutside_{n}(("{_lines(name)}"))')
+    for topic, names in producers.items():
+        for name in sorted(names):
+            lines.append(f'\t{group_ids[name]} -.->|"publishes"| {topic_ids[topic]}')
+    done = _done(sim)
+    for name in sim.services:
+        waiting = sim.backlog(name)
+        for topic in waiting:
+            position = _position_text(done.get((name, topic), 0), len(sim.topics.get(topic, [])),
+                                      waiting[topic])
+            lines.append(f'\t{topic_ids[topic]} -->|"{position}"| {group_ids[name]}')
+    return Diagram("\n".join(lines) + "\n")
+
+
+def _subscribed_topics(sim: Simulation) -> list[str]:
+    """Every topic with messages or a subscriber, in the order they first appear."""
+    topics = list(sim.topics)
+    for name in sim.services:
+        topics += [topic for topic in sim.backlog(name) if topic not in topics]
+    return topics
+
+
+def _log_text(log: list[Envelope]) -> str:
+    if not log:
+        return "empty"
+    ids = " ".join(envelope.message_id for envelope in log[:LOG_IDS_SHOWN])
+    more = " …" if len(log) > LOG_IDS_SHOWN else ""
+    return f"{len(log)} kept: {ids}{more}"
+
+
+def _producers(sim: Simulation) -> dict[str, set[str]]:
+    producers: dict[str, set[str]] = {}
+    for topic, log in sim.topics.items():
+        producers[topic] = {envelope.producer for envelope in log}
+    return producers
+
+
+def _done(sim: Simulation) -> dict[tuple[str, str], int]:
+    """(group, topic) -> messages of that topic the group acked or dead-lettered (each once)."""
+    finished: set[tuple[str, str]] = set()
+    for record in sim.trace:
+        if record.kind in ("ack", "dead-letter") and record.message_id:
+            finished.add((record.service, record.message_id))
+    counts: dict[tuple[str, str], int] = {}
+    for group, message_id in finished:
+        key = (group, sim.trace.messages[message_id].topic)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _position_text(done: int, kept: int, waiting: int) -> str:
+    position = f"done {done} of {kept}"
+    return position + (f", {waiting} waiting" if waiting else "")

@@ -12,9 +12,11 @@ from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
-#: Width of text renderings in notebooks and in `str()`. Fixed, so output never depends on
-#: the terminal a notebook happened to run in.
-WIDTH = 100
+from .text import WIDTH as TEXT_WIDTH
+
+#: Width of text renderings in notebooks and in `str()` (`text.WIDTH`). Fixed, so output
+#: never depends on the terminal a notebook happened to run in.
+WIDTH = TEXT_WIDTH
 
 # A plain <pre> (as rich uses in Jupyter): rich's default HTML page carries a <style> for
 # <body>, which would restyle the whole JupyterLab page once the notebook is trusted.

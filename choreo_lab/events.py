@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import vocabulary as words
 from .errors import InvalidEvent
-from .text import describe_value
+from .text import WIDTH, describe_value, fit
 
 #: Class attributes every message type has; a payload field may not take these names.
 RESERVED_NAMES = ("topic", "event_type", "event_role", "event_outcome", "schema_version")
@@ -53,7 +53,11 @@ def explain_validation_error(model: str, error: ValidationError) -> str:
     for problem in error.errors(include_url=False):
         field = ".".join(str(part) for part in problem["loc"]) or "(the event)"
         shown = "" if problem["type"] == "missing" else f" (got {problem.get('input')!r})"
-        lines.append(f"  - field {field!r}: {problem['msg']}{shown}")
+        line = f"  - field {field!r}: {problem['msg']}"
+        if len(line + shown) > WIDTH:  # the value goes on the next line, whole
+            lines += [fit(line, indent=4), f"    {shown.strip()}"]
+        else:
+            lines.append(line + shown)
     lines.append(f"Fix the value(s) above, or change the field types of {model}.")
     return "\n".join(lines)
 
@@ -179,7 +183,7 @@ class Message(BaseModel):
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise InvalidEvent(f"{self._title()} is immutable: a message records something that "
-                           f"happened or was asked. Publish a new one instead, e.g. "
+                           f"happened or was asked.\nPublish a new one instead, e.g. "
                            f"event.model_copy(update={{{name!r}: {value!r}}}).")
 
     @classmethod
@@ -254,5 +258,5 @@ def check_event(obj: object, where: str) -> Message:
     if is_message_type(obj):
         raise InvalidEvent(f"{where}: got the class {obj.__name__}, not an event; "  # type: ignore[union-attr]
                            f"create one first, e.g. {obj.__name__}(...).")  # type: ignore[union-attr]
-    raise InvalidEvent(f"{where}: expected an Event, got {describe_value(obj)}. "
+    raise InvalidEvent(f"{where}: expected an Event, got {describe_value(obj)}.\n"
                        "Events are instances of a subclass of choreo_lab.Event.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
 from collections.abc import Iterable
 
 _MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -46,3 +47,18 @@ def duration_text(ms: int) -> str:
         if amount >= 1:
             return f"{int(amount)} {unit}" if amount.is_integer() else f"{amount} {unit}"
     return f"{ms} ms"
+
+
+#: Columns of text output (trace lines, tables, reports): what a JupyterLab output area shows
+#: without wrapping at its default font, so long lines are broken here, between words, rather
+#: than by the browser in the middle of one.
+WIDTH = 100
+
+
+def fit(line: str, width: int = WIDTH, indent: int = 4) -> str:
+    """`line` broken between words into lines of at most `width` columns (a word longer than
+    that stays whole); continuation lines are indented by `indent` columns."""
+    if len(line) <= width:
+        return line
+    return textwrap.fill(line, width, subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False, drop_whitespace=True)

@@ -7,7 +7,9 @@ from typing import NamedTuple
 
 from . import vocabulary as words
 from .envelope import Envelope
-from .text import did_you_mean
+from .text import did_you_mean, fit
+
+DETAIL_COLUMN = 40  # where a trace line's detail starts (after time, kind, service and id)
 
 
 class TraceRecord(NamedTuple):
@@ -21,10 +23,12 @@ class TraceRecord(NamedTuple):
     detail: str
 
     def __str__(self) -> str:
+        """One aligned line; a long detail goes on, indented, on the next lines (`text.WIDTH`)."""
         mid = self.message_id or "-"
         attempt = f" #{self.attempt}" if self.attempt else ""
         detail = f"  {self.detail}" if self.detail else ""
-        return f"t={self.time:>6} {self.kind:<13} {self.service:<14} {mid}{attempt}{detail}"
+        line = f"t={self.time:>6} {self.kind:<13} {self.service:<14} {mid}{attempt}{detail}"
+        return fit(line, indent=DETAIL_COLUMN)
 
 
 class Trace:
@@ -139,5 +143,6 @@ class Trace:
         return chain[::-1]
 
     def dump(self) -> str:
-        """The whole trace as text, one record per line (the determinism tests compare this)."""
+        """The whole trace as text, a line per record (a long one goes on, indented, on the next
+        lines); the determinism tests compare this."""
         return "\n".join(str(record) for record in self._records)

@@ -27,7 +27,7 @@ from ..errors import UnknownService
 from ..faults import FaultPlan
 from ..simulation import Simulation
 from ..story import declared_outcomes, workflow_status
-from ..text import describe_error, describe_value
+from ..text import describe_error, describe_value, plural
 from . import render
 from .cards import ServiceCard
 from .chaos_knobs import chaos_plan, inject_chaos
@@ -76,7 +76,8 @@ class Dashboard:
 
     Display it as the last line of a cell. Every control is also a method (`kill`, `step`,
     `run_until_idle`, `set_chaos`, ...), so a notebook or a test can drive it without clicks;
-    the widgets themselves are in `dashboard.controls` and `dashboard.cards`.
+    the widgets themselves are in `dashboard.controls` and `dashboard.cards`, and
+    `dashboard.button("Kill payment")` finds any button by its label.
     """
 
     def __init__(self, system: Callable[[int], Simulation], *, seed: int = 0,
@@ -134,6 +135,9 @@ class Dashboard:
         self._lags = LagHistory()
         inject_chaos(sim, self._base_faults, self._chaos_knobs())
         self._make_cards()
+        # A panel with nothing to say is hidden rather than shown with advice for authors
+        self.controls.lamp_box.layout.display = "none" if self.oracle is None else "flex"
+        self.controls.sagas_box.layout.display = "none" if self.workflows is None else "flex"
         self.refresh()
 
     def _make_cards(self) -> None:
@@ -254,8 +258,24 @@ class Dashboard:
         self._do("ran until idle", lambda sim: sim.run_until_idle())
 
     def tick(self) -> None:
-        """One play tick: run for the chosen speed's virtual ms."""
-        self.run_for(self.controls.speed.value)
+        """One play tick: run for the chosen speed's virtual ms; stop playing once nothing is
+        scheduled (the status line says why, and what waits for a stopped service)."""
+        if not self.sim.idle:
+            self.run_for(self.controls.speed.value)
+        if self.sim.idle and self.playing:
+            self.stop()
+            self.last_action = f"stopped playing at t = {self.sim.now} ms: {self._why_idle()}"
+            self.refresh()
+
+    def _why_idle(self) -> str:
+        """Nothing is scheduled: say so, and name the stopped services that messages wait for."""
+        waiting = [f"{name} is {stats['status']} with {stats['backlog']} waiting"
+                   for name, stats in self.sim.stats().items()
+                   if stats["status"] != "up" and stats["backlog"]]
+        if not waiting:
+            return "nothing is scheduled (start some work, then Play again)"
+        return (f"nothing is scheduled; {', '.join(waiting)} (Restart / Resume it, then Play "
+                "again)")
 
     def play(self) -> None:
         """Start play mode: the browser ticks the clock, each tick runs `tick()`."""
@@ -273,7 +293,8 @@ class Dashboard:
         self.controls.play_button.description = "⏸ Pause" if change["new"] else "▶ Play"
 
     def _on_clock(self, change: Any) -> None:
-        if change["new"] > change["old"]:  # the clock's stop button rewinds it: no tick then
+        # the clock's stop button rewinds it (no tick then); a late tick after a stop is ignored
+        if change["new"] > change["old"] and self.playing:
             self.tick()
 
     def reset(self, seed: int | None = None) -> None:
@@ -326,9 +347,27 @@ class Dashboard:
                             lambda sim: sum(sim.redrive(letter) for letter in letters))
         return redriven or 0
 
+    # -- finding a button -------------------------------------------------------------------------
+    def buttons(self) -> dict[str, widgets.Button]:
+        """Every button shown now, by its label ("Kill payment", "Run until idle", ...)."""
+        c = self.controls
+        shown: list[widgets.Button] = [*c.action_buttons.values(), c.step_button, c.run_button,
+                                       c.idle_button, c.reset_button, c.redrive_button]
+        for card in self.cards.values():
+            shown += card.buttons
+        return {button.description: button for button in shown}
+
+    def button(self, label: str) -> widgets.Button:
+        """The button with this label, e.g. ``dash.button("Kill payment").click()``."""
+        buttons = self.buttons()
+        if label not in buttons:
+            raise ValueError(f"no button {label!r} on this dashboard; its buttons are "
+                             f"{list(buttons)}")
+        return buttons[label]
+
     # -- showing ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Redraw everything from the simulation (bounded: the log shows the latest 50 records)."""
+        """Redraw everything from the simulation (bounded: the log shows the latest records)."""
         c = self.controls
         snapshot = take_snapshot(self.sim, self._logbook, log_filter=c.log_filter.value,
                                  oracle=self.oracle, workflows=self.workflows,
@@ -341,7 +380,7 @@ class Dashboard:
         c.header.value = render.header(snapshot, self.title, self.last_action)
         for view in snapshot.services:
             self.cards[view.name].show(view)
-        c.log.value = render.event_log(snapshot.log)
+        c.log.value = render.event_log(snapshot.log, len(self.sim.trace))
         c.lamp.value = render.lamp(snapshot.report, snapshot.services,
                                    has_oracle=self.oracle is not None)
         c.sagas.value = render.workflow_table(snapshot.workflows, snapshot.last_events,
@@ -376,7 +415,13 @@ class Dashboard:
         return bundle
 
     def __repr__(self) -> str:
-        services = ", ".join(f"{name} {stats['status']}"
-                             for name, stats in self.sim.stats().items())
+        """A short line (it fits an output area): the services not up are named, not all."""
+        statuses = {name: stats["status"] for name, stats in self.sim.stats().items()}
+        stopped = [f"{name} {status}" for name, status in statuses.items() if status != "up"]
+        up = len(statuses) - len(stopped)
+        if not stopped:
+            services = f"all {plural(up, 'service')} up" if up != 1 else "its service up"
+        else:
+            services = ", ".join(stopped) + (f", {up} up" if up else "")
         return (f"<{self.title}: t={self.sim.now} ms, seed {self.sim.seed!r}; {services}; "
                 f"lamp {self.lamp_state}>")

@@ -67,7 +67,7 @@ class Controls:
                                            description="show",
                                            layout=widgets.Layout(width="330px",
                                                                  margin="0 0 0 12px"))
-        self.log = widgets.HTML(layout=widgets.Layout(max_height="430px", overflow="auto"))
+        self.log = widgets.HTML()  # bounded by rows, not by a height that would cut a row
         self.root = self._layout()
         # CSS classes name the parts, for browser tests and for anyone inspecting the page
         for part, name in ((self.root, "dashboard"), (self.header, "header"), (self.log, "log"),
@@ -115,13 +115,16 @@ class Controls:
                                   self.drop_knob], layout=wrapping()))
         rows.append(widgets.HBox([heading("Start", "70px"), self.reset_button, self.seed_box,
                                   self.seed_note], layout=wrapping()))
-        left = widgets.VBox([heading("Consistency"), self.lamp, heading("Dead letters"),
+        self.lamp_box = widgets.VBox([heading("Consistency"), self.lamp])
+        left = widgets.VBox([self.lamp_box, heading("Dead letters"),
                              self.dead_letter_list, self.redrive_button,
                              heading("Timers (pending, soonest first)"), self.timer_list],
                             layout=widgets.Layout(width="46%", margin="0 12px 0 0"))
-        right = widgets.VBox([widgets.HTML("<b>Workflows</b> (latest first, as their events say)"), self.sagas],
-                             layout=widgets.Layout(width="50%"))
-        rows.append(widgets.HBox([left, right]))
+        self.sagas_box = widgets.VBox([widgets.HTML(
+            "<b>Workflows</b>, latest first: the status each one's <i>events</i> announce; "
+            "the lamp checks the services' <i>states</i>"), self.sagas],
+            layout=widgets.Layout(width="50%"))
+        rows.append(widgets.HBox([left, self.sagas_box]))
         rows.append(widgets.HBox([widgets.HTML("<b>Event log</b> (latest first)"),
                                   self.log_filter]))
         rows.append(self.log)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import vocabulary as words
 from ..broker import DeadLetter
-from ..text import duration_text
+from ..text import duration_text, plural
 from .snapshot import LogEntry, ServiceView, Snapshot, TimerView
 
 GREEN, AMBER, RED = "#2e7d32", "#ef8f00", "#c62828"
@@ -57,7 +57,10 @@ def table(rows: Iterable[Sequence[str]], header: Sequence[str], *, wrap_last: bo
     last = f"{CELL};white-space:normal" if wrap_last else CELL
     body = "".join("<tr>" + "".join(f'<td style="{CELL}">{cell}</td>' for cell in row[:-1])
                    + f'<td style="{last}">{row[-1]}</td></tr>' for row in rows)
-    return f'<table style="border-collapse:collapse;{SMALL}"><tr>{head}</tr>{body}</table>'
+    # a wrapping last column gives way to the panel's width instead of running past its edge
+    width = "width:100%;" if wrap_last else ""
+    return (f'<table style="border-collapse:collapse;{width}{SMALL}"><tr>{head}</tr>{body}'
+            "</table>")
 
 
 # -- header and problems ---------------------------------------------------------------------
@@ -99,7 +102,7 @@ def service_card(view: ServiceView) -> str:
     waiting = [f"{escape(topic)} <b>{n}</b>" for topic, n in view.backlog.items() if n]
     per_topic = (", ".join(waiting) if waiting
                  else f'<span style="color:{GREY}">nothing waiting</span>')
-    subscriptions = len(view.backlog)
+    subscriptions = plural(len(view.backlog), "subscription")
     lag = (f"lag <b>{view.lag}</b> <span style=\"{MONO};color:{BLUE}\" "
            f'title="lag at the latest refreshes">{sparkline(view.lag_history)}</span><br>')
     numbers = (f"{lag}in flight <b>{view.in_flight}</b> &middot; handled <b>{view.handled}</b><br>"
@@ -109,7 +112,7 @@ def service_card(view: ServiceView) -> str:
     return (f'<div style="{SMALL}"><span style="font-size:14px;font-weight:700">{escape(view.name)}'
             f'</span>{instances} {badge(view.status.upper(), colour)}<br>'
             f'backlog <b style="font-size:14px">{view.waiting}</b>'
-            f' <span style="color:{GREY}">({subscriptions} subscriptions)</span><br>'
+            f' <span style="color:{GREY}">({subscriptions})</span><br>'
             f'<span style="{MONO}">{per_topic}</span><br>{numbers}</div>')
 
 
@@ -146,27 +149,34 @@ def log_line(entry: LogEntry) -> tuple[str, ...]:
             escape(record.service), message, escape(entry.correlation_id), cause)
 
 
-def event_log(entries: Sequence[LogEntry]) -> str:
-    """The latest log entries, newest first, coloured by outcome, with each publish's cause."""
+def event_log(entries: Sequence[LogEntry], recorded: int | None = None) -> str:
+    """The latest log entries, newest first, coloured by outcome, with each publish's cause;
+    `recorded` (the trace's length) adds a line saying how much more there is."""
     if not entries:
         return f'<div style="{SMALL};color:{GREY}">nothing has happened yet</div>'
     legend = " ".join(f'<span style="color:{c}">&#9632;</span> {w}' for w, c in (
         ("published", BLUE), ("handled", GREEN), ("retried / disturbed", AMBER),
         ("given up / killed", RED), ("lifecycle", PURPLE)))
     rows = (log_line(entry) for entry in entries)
+    more = (f'<div style="{SMALL};color:{GREY}">the latest {len(entries)} of {recorded} records '
+            "(the filter above picks which kind)</div>"
+            if recorded is not None and recorded > len(entries) else "")
     return (f'<div style="{SMALL};color:{GREY}">{legend}</div><div style="{MONO}">'
             + table(rows, ("t ms", "what", "service", "message", "workflow", "caused by / detail"),
                     wrap_last=True)
-            + "</div>")
+            + "</div>" + more)
 
 
 # -- consistency lamp, workflows, dead letters ------------------------------------------------
 def lamp_state(report: Any | None) -> str:
-    """green: converged; amber: consistent but workflows pending; red: broken; grey: no report."""
+    """green: converged; amber: consistent but workflows pending; red: broken; grey: no report,
+    or nothing to judge yet (no workflow has started)."""
     if report is None:
         return "grey"
     if not report.consistent:
         return "red"
+    if not report.workflows:
+        return "grey"
     return "green" if report.converged else "amber"
 
 
@@ -178,6 +188,9 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
         title = "no consistency check" if not has_oracle else "consistency check failed"
         text = ("nothing here checks the services' states against each other yet"
                 if not has_oracle else "see the problem above")
+    elif state == "grey":
+        title = "NOTHING TO CHECK YET"
+        text = "no workflow has started; start one and this lamp follows it"
     elif state == "red":
         title = "INCONSISTENT"
         text = "<br>".join(f"<b>{escape(v.invariant)}</b> ({escape(v.subject)}): "
@@ -207,39 +220,70 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
 def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, str],
                    report: Any | None, *, has_workflows: bool = True,
                    shown: int = WORKFLOWS_SHOWN) -> str:
-    """Counts per status, then the latest workflows (newest first) with their status."""
+    """Counts per status, then the latest workflows (newest first) with their status; a
+    workflow the oracle finds broken is flagged beside the status its events announce.
+    (The dashboard hides this panel when it has no workflow statuses.)"""
     if not has_workflows:
         return (f'<div style="{SMALL};color:{GREY}">no workflow statuses: no event of this '
                 'system declares an outcome</div>')
     if not workflows:
         return f'<div style="{SMALL};color:{GREY}">no workflows yet</div>'
     counts = Counter(status for _, status in workflows)
+    broken: dict[str, list[str]] = {}
+    for violation in (report.violations if report is not None else ()):
+        broken.setdefault(violation.subject, []).append(violation.invariant)
     summary = " ".join(f"{badge(status, WORKFLOW_COLOURS.get(status, GREY))} {n}"
                        for status, n in counts.items())
+    flagged = [workflow for workflow, _ in workflows if workflow in broken]
+    if flagged:
+        summary += (f' &middot; {badge("broken", RED)} {len(flagged)} '
+                    f'<span style="color:{RED}">(see the lamp)</span>')
     settled = report.time_to_consistency if report is not None else {}
     rows = []
     for workflow, status in list(workflows)[::-1][:shown]:
         ttc = settled.get(workflow)
-        rows.append((escape(workflow), badge(status, WORKFLOW_COLOURS.get(status, GREY)),
+        shown_status = badge(status, WORKFLOW_COLOURS.get(status, GREY))
+        if workflow in broken:  # what broke is in the lamp; its name is the badge's tooltip
+            shown_status += (f' <span title="{escape(", ".join(broken[workflow]))}">'
+                             f'{badge("broken", RED)}</span>')
+        rows.append((escape(workflow), shown_status,
                      escape(last_events.get(workflow, "")), "" if ttc is None else f"{ttc} ms"))
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
             if len(workflows) > shown else "")
     return (f'<div style="{SMALL}">{summary}</div>'
-            + table(rows, ("workflow", "status", "last event", "settled after")) + more)
+            + table(rows, ("workflow", "status", "last event", "settled after")) + more
+            + unknown_statuses(counts))
+
+
+def unknown_statuses(counts: Counter[str]) -> str:
+    """A note naming the status words the dashboard has no colour for ("" if there are none)."""
+    unknown = [status for status in counts if status not in WORKFLOW_COLOURS]
+    if not unknown:
+        return ""
+    known = ", ".join(WORKFLOW_COLOURS)
+    return (f'<div style="{SMALL};color:{AMBER}">shown in grey: '
+            f'{escape(", ".join(repr(s) for s in unknown))} '
+            f'{"is not a status" if len(unknown) == 1 else "are not statuses"} the dashboard '
+            f"knows ({known})</div>")
 
 
 def dead_letter_table(letters: Sequence[DeadLetter], count: int) -> str:
     """The dead letters (latest first), each with who gave up on it and why."""
     if not letters:
         return f'<div style="{SMALL};color:{GREY}">no dead letters</div>'
-    rows = [(escape(letter.envelope.message_id), escape(letter.envelope.event_type),
-             escape(letter.group), str(letter.attempts), str(letter.time),
-             f'<span style="color:{RED}">{escape(letter.reason[:80])}</span>')
-            for letter in letters]
+    header = ("message", "event", "service", "attempts", "at ms")
+    head = "".join(f'<th style="{CELL};color:{GREY};font-weight:600">{h}</th>' for h in header)
+    body = ""
+    for letter in letters:  # the reason gets a row of its own, so it wraps inside the panel
+        cells = (letter.envelope.message_id, letter.envelope.event_type, letter.group,
+                 str(letter.attempts), str(letter.time))
+        body += "<tr>" + "".join(f'<td style="{CELL}">{escape(c)}</td>' for c in cells) + "</tr>"
+        body += (f'<tr><td colspan="{len(header)}" style="padding:0 6px 3px 18px;color:{RED};'
+                 f'white-space:normal">{escape(letter.reason[:160])}</td></tr>')
     more = (f'<div style="color:{GREY}">latest {len(letters)} of {count} shown</div>'
             if count > len(letters) else "")
-    return table(rows, ("message", "event", "service", "attempts", "at ms", "reason"),
-                 wrap_last=True) + more
+    return (f'<table style="border-collapse:collapse;{SMALL}"><tr>{head}</tr>{body}</table>'
+            + more)
 
 
 def timer_table(timers: Sequence[TimerView], count: int, now: int) -> str:

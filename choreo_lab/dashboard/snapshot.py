@@ -27,7 +27,7 @@ LOG_FILTERS: dict[str, frozenset[str] | None] = {
                                       "drop", "duplicate", "delay", "reorder", "kill",
                                       "restart", "pause", "resume", "scale"}),
 }
-LOG_LENGTH = 50          # log rows shown (and kept per filter)
+LOG_LENGTH = 25          # log rows shown (and kept per filter); the log never scrolls
 DEAD_LETTERS_SHOWN = 20  # dead letters listed (all can still be re-driven)
 TIMERS_SHOWN = 12        # pending timers listed, soonest first
 LAG_SAMPLES = 40         # lag samples kept per service for its card's sparkline

@@ -222,3 +222,16 @@ def test_a_dead_lettered_workflow_is_stuck_while_others_still_move():
     assert workflow_status(sim, "o-2") == "running"  # it moves once shipping is back
     report = order_oracle().check(sim)
     assert [v.subject for v in report.violations] == ["o-1"] and "o-2" in report.pending
+
+
+def test_a_long_finding_in_the_explanation_is_broken_between_words_to_fit():
+    from choreo_lab.consistency import ConsistencyReport, Violation
+
+    why = "the order service says 'shipped', but payment shows 2 charge(s) and 0 refund(s) " \
+          "(expected exactly one charge and no refund for a shipped order)"
+    report = ConsistencyReport((Violation("finished orders are settled", "o-1", why),), (), {},
+                               None, workflows=("o-1",))
+    lines = report.explain().splitlines()
+    assert all(len(line) <= 100 for line in lines) and len(lines) == 3
+    assert lines[2].startswith("    ") and " ".join(" ".join(lines[1:]).split()) == (
+        f"- [finished orders are settled, safety] o-1: {why}")

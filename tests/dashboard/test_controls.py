@@ -24,12 +24,13 @@ def test_importing_choreo_lab_does_not_import_ipywidgets():
     assert shown.stdout.strip() == "False"
 
 
-def test_a_fresh_dashboard_shows_every_service_up_and_a_green_lamp(dash):
+def test_a_fresh_dashboard_shows_every_service_up_and_says_there_is_nothing_to_check(dash):
     assert list(dash.cards) == ["order", "payment", "inventory", "shipping"]
     for name in dash.cards:
         assert f"{name} UP" in card_text(dash, name)
         assert dash.cards[name].restart_button.disabled
-    assert dash.lamp_state == "green"
+    assert dash.lamp_state == "grey"
+    assert "NOTHING TO CHECK YET no workflow has started" in text(dash.controls.lamp)
     assert "seed 7" in text(dash.controls.header) and "t = 0 ms" in text(dash.controls.header)
 
 
@@ -106,10 +107,10 @@ def test_pause_button_pauses_then_resumes_the_service(dash):
     card = dash.cards["inventory"]
     card.pause_button.click()
     assert dash.sim.status("inventory") == "paused"
-    assert card.pause_button.description == "Resume"
+    assert card.pause_button.description == "Resume inventory"
     assert "inventory PAUSED" in card_text(dash, "inventory")
     card.pause_button.click()
-    assert dash.sim.status("inventory") == "up" and card.pause_button.description == "Pause"
+    assert dash.sim.status("inventory") == "up" and card.pause_button.description == "Pause inventory"
 
 
 def test_step_does_one_scheduled_thing(dash):

@@ -31,6 +31,7 @@ def test_the_clock_stopping_in_the_browser_releases_the_play_button(dash):
 
 
 def test_each_clock_tick_runs_the_chosen_speed_in_virtual_ms(dash):
+    click(dash, "Place order")
     dash.controls.speed.value = 20
     dash.play()
     for _ in range(3):
@@ -102,3 +103,32 @@ def test_chaos_is_kept_across_a_reset(dash):
 def test_a_chaos_rate_outside_the_knob_range_is_refused(dash):
     with pytest.raises(ValueError, match="duplicate rate must be between 0.0 and 0.5"):
         dash.set_chaos(duplicate=0.9)
+
+
+def test_play_stops_by_itself_once_nothing_is_scheduled_and_says_why(dash):
+    click(dash, "Place order")
+    dash.play()
+    for _ in range(40):
+        dash.controls.clock.value += 1
+    assert not dash.playing and dash.sim.idle
+    assert dash.sim.now == 60  # the order settled at 59; the tick that found it done stopped
+    assert ("stopped playing at t = 60 ms: nothing is scheduled (start some work, then Play "
+            "again)") in text(dash.controls.header)
+    assert dash.controls.play_button.description == "▶ Play"
+
+
+def test_play_on_an_idle_system_stops_at_once_without_moving_the_clock(dash):
+    dash.play()
+    dash.controls.clock.value += 1
+    assert not dash.playing and dash.sim.now == 0
+
+
+def test_when_play_stops_it_names_the_stopped_service_messages_wait_for(dash):
+    dash.kill("inventory")
+    click(dash, "Place order")
+    dash.play()
+    for _ in range(40):
+        dash.controls.clock.value += 1
+    assert not dash.playing
+    assert ("nothing is scheduled; inventory is down with 1 waiting (Restart / Resume it, "
+            "then Play again)") in text(dash.controls.header)

@@ -128,8 +128,8 @@ class FixedOracle:
         return self.report
 
 
-def report(violations=(), pending=()):
-    return ConsistencyReport(tuple(violations), tuple(pending), {}, None)
+def report(violations=(), pending=(), workflows=("o-1",)):
+    return ConsistencyReport(tuple(violations), tuple(pending), {}, None, workflows=workflows)
 
 
 def test_the_lamp_is_red_and_explains_a_broken_invariant():
@@ -143,13 +143,15 @@ def test_the_lamp_is_red_and_explains_a_broken_invariant():
 def test_lamp_colours_follow_the_report():
     assert lamp_state(None) == "grey"
     assert lamp_state(report()) == "green"
+    assert lamp_state(report(workflows=())) == "grey"
     assert lamp_state(report(pending=["o-1"])) == "amber"
     assert lamp_state(report([Violation("x", "o-1", "why")], ["o-1"])) == "red"
 
 
-def test_without_an_oracle_the_lamp_says_so():
+def test_without_an_oracle_the_consistency_panel_is_hidden_not_explained_to_a_beginner():
     dash = Dashboard(flaky_system({"yes": False}))
-    assert dash.lamp_state == "grey" and "no consistency check" in text(dash.controls.lamp)
+    assert dash.lamp_state == "grey" and dash.controls.lamp_box.layout.display == "none"
+    assert order_dashboard(seed=7).controls.lamp_box.layout.display == "flex"
 
 
 def scaled_system(seed: int, faults=None) -> Simulation:
@@ -203,8 +205,10 @@ def test_displaying_gives_the_widget_and_a_short_deterministic_text_summary():
     dash.kill("payment")
     bundle = dash._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == dash.widget.model_id
-    assert bundle["text/plain"] == ("<Orders: a choreographed saga: t=0 ms, seed 7; order up, "
-                                    "payment down, inventory up, shipping up; lamp green>")
+    assert bundle["text/plain"] == ("<Orders: a choreographed saga: t=0 ms, seed 7; "
+                                    "payment down, 3 up; lamp grey>")
+    dash.restart("payment")
+    assert repr(dash) == "<Orders: a choreographed saga: t=0 ms, seed 7; all 4 services up; lamp grey>"
 
 
 def test_a_simulation_instead_of_a_function_is_refused_with_an_example():
@@ -212,10 +216,11 @@ def test_a_simulation_instead_of_a_function_is_refused_with_an_example():
         Dashboard(scaled_system(0))
 
 
-def test_without_declared_outcomes_the_workflow_panel_says_why_it_is_empty():
+def test_without_declared_outcomes_the_workflow_panel_is_hidden():
     dash = Dashboard(scaled_system)
-    assert "no event of this system declares an outcome" in text(dash.controls.sagas)
-    assert "nothing here checks the services' states" in text(dash.controls.lamp)
+    assert dash.controls.sagas_box.layout.display == "none"
+    assert dash.controls.lamp_box.layout.display == "none"
+    assert order_dashboard(seed=7).controls.sagas_box.layout.display == "flex"
 
 
 def test_a_system_that_declares_outcomes_shows_its_workflow_statuses_without_a_function():
@@ -239,3 +244,23 @@ def test_a_system_that_declares_outcomes_shows_its_workflow_statuses_without_a_f
     dash.controls.action_buttons["Book"].click()
     dash.run_until_idle()
     assert "t-1 completed" in text(dash.controls.sagas)
+
+
+def test_the_log_says_how_many_records_it_leaves_out_instead_of_cutting_a_row():
+    dash = busy_orders(3)
+    assert dash.controls.log.layout.max_height is None
+    assert (f"the latest {LOG_LENGTH} of {len(dash.sim.trace)} records"
+            in text(dash.controls.log))
+    assert "records (the filter" not in text(busy_orders(0).controls.log)
+
+
+def test_a_workflow_the_oracle_finds_broken_is_flagged_beside_what_its_events_say():
+    broken = Violation("at most one charge", "o-1", "charged twice", ("m4",))
+    dash = order_dashboard(seed=7, oracle=FixedOracle(report([broken])))
+    dash.place_order()
+    dash.run_until_idle()
+    assert dash.lamp_state == "red"
+    shown = text(dash.controls.sagas)
+    assert "o-1 completed broken" in shown
+    assert 'title="at most one charge"' in dash.controls.sagas.value
+    assert "broken 1 (see the lamp)" in shown

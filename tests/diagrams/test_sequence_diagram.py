@@ -203,7 +203,7 @@ def test_an_event_nobody_subscribes_to_and_a_redrive_are_noted():
     sim.run_until_idle()
     sim.redrive()
     notes = parse_sequence(sequence_diagram(sim, "w-1").source).notes
-    assert (["outside"], "nobody subscribes yet (kept in the log)") in notes
+    assert (["outside"], "nobody subscribes to Noticed yet (kept in the log)") in notes
     expected = ("nack: ZeroDivisionError: division by zero<br/>"
                 "Asked DEAD-LETTERED after 1 attempt<br/>"
                 "Asked re-driven from the dead letters")

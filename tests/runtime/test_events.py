@@ -41,7 +41,7 @@ def test_an_event_may_name_its_topic():
 
 def test_events_are_immutable_and_the_error_says_what_to_do_instead():
     event = OrderPlaced(order_id="o-1", amount=3)
-    with pytest.raises(InvalidEvent, match="immutable.*model_copy") as error:
+    with pytest.raises(InvalidEvent, match="(?s)immutable.*model_copy") as error:
         event.amount = 4  # type: ignore[misc]
     assert "errors.pydantic.dev" not in str(error.value)
     assert event.amount == 3

@@ -139,6 +139,17 @@ def test_dump_is_one_line_per_record(sim):
     assert lines == [str(record) for record in sim.trace]
 
 
+def test_a_long_trace_record_goes_on_under_its_detail_between_words():
+    detail = "OrderPlaced(order_id='o-1', customer='ada', item='book', quantity=2, amount=24, " \
+             "address='1 Main St')"
+    lines = str(TraceRecord(1, "publish", "order", "m2", 0, detail)).splitlines()
+    assert lines[0].startswith("t=     1 publish       order          m2  OrderPlaced(")
+    assert all(len(line) <= 100 for line in lines) and len(lines) == 2
+    assert lines[1].startswith(" " * 40) and not lines[1][40].isspace()
+    assert " ".join(" ".join(lines).split()) == " ".join(
+        f"t=     1 publish       order          m2  {detail}".split())
+
+
 def test_a_trace_record_reads_as_one_aligned_line():
     record = TraceRecord(31, "redeliver", "payment", "m4", 2, "")
     assert str(record) == "t=    31 redeliver     payment        m4 #2"

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ...context import Context
+
 from ...examples import orders
+from ...examples.orders.shop import BAD_ORDERS
 from ...faults import FaultPlan
+from ...service import Handler, Service
 from ...simulation import Simulation
 from ..board import Dashboard, workflow_statuses
 from ..snapshot import ConsistencyOracle
 
 GOOD_CUSTOMERS = ("ada", "grace", "alan", "barbara")
-#: what makes a "bad" order fail, in the learner's words -> the order fields that do it
-BAD_ORDERS: dict[str, dict[str, str]] = {
-    "declined card": {"customer": orders.DECLINED_CUSTOMERS[0]},
-    "out of stock": {"item": "unicorn"},
-    "unshippable address": {"address": orders.UNSHIPPABLE[0]},
-}
+
+
+COURIER_FAILS, COURIER_ANSWERS = "Courier stops answering", "Courier answers again"
+
+
+class CourierDown(ConnectionError):
+    """What shipping's handler raises while the dashboard's courier does not answer."""
 
 
 class OrderDashboard(Dashboard):
@@ -25,19 +30,37 @@ class OrderDashboard(Dashboard):
 
     `latency` and `jitter` (virtual ms) default higher than the runtime's so that play mode
     shows messages travelling; `scalable` names the services that get instance buttons;
-    `sim_options` go to `Simulation` (faults, max_attempts, ...).
+    `processing_times` (service -> virtual ms per message) slows services down, e.g.
+    ``{"shipping": 40}``; `rush` adds a button placing that many orders at once;
+    `failing_courier` adds buttons that make shipping's courier stop answering (its messages
+    are retried, then dead-lettered) and answer again (then Re-drive them); `sim_options` go
+    to `Simulation` (faults, max_attempts, ...).
     """
 
     def __init__(self, seed: int = 0, *, oracle: ConsistencyOracle | None = None,
                  latency: int = 10, jitter: int = 4, scalable: Iterable[str] | None = None,
-                 **sim_options: Any) -> None:
+                 processing_times: Mapping[str, int] | None = None, rush: int | None = None,
+                 failing_courier: bool = False, **sim_options: Any) -> None:
+        #: while True, shipping cannot book a courier: its handler raises `CourierDown`
+        self.courier_down = False
+        slower = dict(processing_times or {})
+
         def system(seed: int, faults: FaultPlan) -> Simulation:
-            return orders.order_system(seed, latency=latency, jitter=jitter,
-                                       **{"faults": faults, **sim_options})
+            self.courier_down = False  # every run (and every Reset) starts with a courier
+            options = {"faults": faults, **sim_options}
+            services = options.pop("services", None) or orders.order_services()
+            services = [self._adjusted(service, slower, failing_courier) for service in services]
+            return orders.order_system(seed, services=services, latency=latency, jitter=jitter,
+                                       **options)
 
         actions = {"Place order": self._order_action({})}
+        if rush:
+            actions[f"Place {rush} orders at once"] = self._rush_action(rush)
         for problem, fields in BAD_ORDERS.items():
             actions[f"Order with {problem}"] = self._order_action(fields)
+        if failing_courier:
+            actions[COURIER_FAILS] = self._courier_action(down=True)
+            actions[COURIER_ANSWERS] = self._courier_action(down=False)
         super().__init__(system, seed=seed,
                          oracle=oracle if oracle is not None else orders.order_oracle(),
                          workflows=workflow_statuses, actions=actions, scalable=scalable,
@@ -63,8 +86,46 @@ class OrderDashboard(Dashboard):
         """o-1, o-2, ...: one more than the orders requested so far in this run."""
         return f"o-{len(self.sim.topics.get('OrderRequested', [])) + 1}"
 
+    def place_orders(self, count: int) -> list[str]:
+        """`count` good orders at once (the rush-hour button); returns their ids."""
+        return [self.place_order() for _ in range(count)]
+
+    def courier_fails(self) -> None:
+        """From now on shipping's courier does not answer (needs ``failing_courier=True``)."""
+        self.act(COURIER_FAILS)
+
+    def courier_answers(self) -> None:
+        """The courier answers again; re-drive the dead letters to ship what waited."""
+        self.act(COURIER_ANSWERS)
+
     def _order_action(self, fields: dict[str, Any]) -> Callable[[Simulation], str]:
         return lambda sim: self._publish(sim, fields)
+
+    def _rush_action(self, count: int) -> Callable[[Simulation], list[str]]:
+        return lambda sim: [self._publish(sim, {}) for _ in range(count)]
+
+    def _courier_action(self, *, down: bool) -> Callable[[Simulation], None]:
+        def set_courier(sim: Simulation) -> None:
+            self.courier_down = down
+        return set_courier
+
+    def _adjusted(self, service: Service, slower: Mapping[str, int],
+                  failing_courier: bool) -> Service:
+        """`service` slowed down and (shipping) given a courier that can fail: a copy."""
+        if service.name not in slower and not (failing_courier and service.name == "shipping"):
+            return service
+        middleware = [self._courier] if service.name == "shipping" and failing_courier else []
+        copy = service.wrapped(*middleware)
+        copy.processing_time = slower.get(service.name, service.processing_time)
+        return copy
+
+    def _courier(self, handler: Handler) -> Handler:
+        """Middleware: while the courier is down, booking fails (and the broker retries)."""
+        def book_with_courier(event: Any, ctx: Context) -> Any:
+            if self.courier_down:
+                raise CourierDown("the courier does not answer")
+            return handler(event, ctx)
+        return book_with_courier
 
     def _publish(self, sim: Simulation, fields: dict[str, Any]) -> str:
         order_id = self.next_order_id()

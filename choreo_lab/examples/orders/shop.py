@@ -16,6 +16,13 @@ DECLINED_CUSTOMERS: tuple[str, ...] = ("mallory",)
 UNSHIPPABLE: tuple[str, ...] = ("Atlantis",)
 CUSTOMERS: tuple[str, ...] = ("ada", "grace", "alan", "barbara", "mallory")
 ADDRESSES: tuple[str, ...] = ("1 Main St", "22 Acacia Ave", "7 Harbour Rd", "Atlantis")
+#: The one definition of a "bad" order: what makes it fail, in a customer's words -> the order
+#: fields that do it (a dashboard's buttons and `random_orders` both read it).
+BAD_ORDERS: dict[str, dict[str, str]] = {
+    "declined card": {"customer": DECLINED_CUSTOMERS[0]},
+    "out of stock": {"item": "unicorn"},
+    "unshippable address": {"address": UNSHIPPABLE[0]},
+}
 
 
 def price_of(item: str, quantity: int) -> int:
@@ -32,12 +39,6 @@ def random_orders(count: int, seed: int | str = 0, *, failure_rate: float = 0.3)
                  "item": rng.choice(("book", "kettle")), "quantity": rng.randint(1, 3),
                  "address": rng.choice(ADDRESSES[:-1])}
         if rng.random() < failure_rate:
-            failure = rng.choice(("declined", "out_of_stock", "unshippable"))
-            if failure == "declined":
-                order["customer"] = DECLINED_CUSTOMERS[0]
-            elif failure == "out_of_stock":
-                order["item"] = "unicorn"
-            else:
-                order["address"] = UNSHIPPABLE[0]
+            order.update(BAD_ORDERS[rng.choice(tuple(BAD_ORDERS))])
         orders.append(order)
     return orders
