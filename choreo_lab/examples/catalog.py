@@ -68,9 +68,23 @@ def _notifications() -> Workflow:
                     {"latency": 5, "jitter": 3})
 
 
+def _content() -> Workflow:
+    from . import content
+
+    def start(runtime: object, count: int, seed: int) -> list[str]:
+        uploaded = content.upload_all(runtime, content.random_uploads(count, seed))  # type: ignore[arg-type]
+        return list(dict.fromkeys(envelope.correlation_id for envelope in uploaded))
+
+    return Workflow("content", "the publishing pipeline: moderation, slow transcoding, "
+                    "version-safe publishing", content.content_services, start,
+                    content.content_oracle, content.where_is_content,
+                    {"latency": 5, "jitter": 3})
+
+
 #: name -> how to build the entry (imported only when asked for)
 WORKFLOWS: dict[str, Callable[[], Workflow]] = {"orders": _orders,
-                                                "notifications": _notifications}
+                                                "notifications": _notifications,
+                                                "content": _content}
 
 
 def workflow(name: str) -> Workflow:
