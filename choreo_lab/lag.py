@@ -11,8 +11,9 @@ that is what a fan-out looks like from the broker's side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
 from .simulation import Simulation
 
 
@@ -89,3 +90,72 @@ def lag_over_time(sim: Simulation, *, duration: int, every: int,
         times.append(sim.now)
         samples.append(sample_lag(sim, chosen))
     return LagSeries(tuple(times), {name: tuple(s[name] for s in samples) for name in chosen})
+
+
+# -- backlog age: how long the oldest waiting message has waited --------------------------------
+#: A scaling rule: looks at the simulation after each sample and may call ``sim.scale(...)``.
+ScalingRule = Callable[[Simulation], None]
+
+
+@dataclass(frozen=True)
+class BacklogSeries:
+    """Each group's backlog (messages waiting) and the age of its oldest waiting message (ms),
+    and how many instances it ran, sampled at the same virtual times."""
+
+    times: tuple[int, ...]
+    backlogs: dict[str, tuple[int, ...]]   # group -> messages waiting at each of `times`
+    ages: dict[str, tuple[int, ...]]       # group -> oldest waiting message's age (ms)
+    instances: dict[str, tuple[int, ...]]  # group -> instances running
+
+    def oldest(self, group: str) -> int:
+        """The greatest age of a waiting message the group had in the samples (ms)."""
+        return max(self._of(self.ages, group), default=0)
+
+    def _of(self, table: dict[str, tuple[int, ...]], group: str) -> tuple[int, ...]:
+        if group not in table:
+            raise KeyError(f"no consumer group {group!r} was sampled; the groups are: "
+                           f"{', '.join(table)}")
+        return table[group]
+
+    def __str__(self) -> str:
+        if not self.times:
+            return "no samples"
+        width = max(len(group) for group in self.ages)
+        head = f"backlog sampled {len(self.times)} times, t={self.times[0]}..{self.times[-1]} ms"
+        rows = [f"  {group:<{width}}  most waiting {max(self.backlogs[group]):>4}   oldest waited "
+                f"{self.oldest(group):>8} ms   instances {max(self.instances[group])}"
+                for group in self.ages]
+        return "\n".join([head, *rows])
+
+
+def backlog_age_over_time(sim: Simulation, *, duration: int, every: int,
+                          groups: Sequence[str] | None = None,
+                          rule: ScalingRule | None = None) -> BacklogSeries:
+    """Run the simulation for `duration` virtual ms, sampling each group's backlog and the age
+    of its oldest waiting message every `every` ms. After each sample `rule(sim)` (if given)
+    may scale a service, e.g. ``sim.scale("worker", 2)`` when its oldest message is too old.
+
+    Cost: duration / every samples, each one pass over the sampled groups' backlogs.
+    """
+    for name, value in (("duration", duration), ("every", every)):
+        if type(value) is not int or value < 1:
+            raise ValueError(f"backlog_age_over_time() takes {name} in whole virtual ms >= 1, "
+                             f"got {value!r}")
+    if rule is not None and not callable(rule):
+        raise TypeError("rule is a function (sim) -> None that may call sim.scale(...)")
+    chosen = list(groups) if groups is not None else sim.services
+    samples: list[dict[str, tuple[int, int, int]]] = []
+    times: list[int] = []
+    end = sim.now + duration
+    while True:
+        stats = sim.stats()
+        times.append(sim.now)
+        samples.append({name: (stats[name]["backlog"], sim.oldest_waiting(name),
+                               stats[name]["instances"]) for name in chosen})
+        if sim.now >= end:
+            break
+        if rule is not None:
+            rule(sim)
+        sim.run_for(min(every, end - sim.now))
+    return BacklogSeries(tuple(times), *({name: tuple(s[name][column] for s in samples)
+                                          for name in chosen} for column in range(3)))

@@ -15,7 +15,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .lag import LagSeries
+from .lag import BacklogSeries, LagSeries
 
 #: One colour per line, in order; enough for a fan-out's groups.
 COLOURS = ("#1565c0", "#2e7d32", "#c62828", "#ef8f00", "#6a1b9a", "#00838f", "#757575")
@@ -58,6 +58,37 @@ def lag_chart(series: LagSeries, *, title: str = "Consumer lag over virtual time
     axes.set_ylabel("messages not yet acked")
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", frameon=False)
+    figure.tight_layout()
+    return Chart(figure, f"{title}\n{series}")
+
+
+def backlog_age_chart(series: BacklogSeries, *,
+                      title: str = "Age of the oldest waiting message") -> Chart:
+    """Two panels against virtual time: each group's oldest waiting message's age (top) and its
+    backlog with its instances (bottom)."""
+    if not isinstance(series, BacklogSeries):
+        raise TypeError(f"backlog_age_chart() takes what backlog_age_over_time() returns, got "
+                        f"{type(series).__name__}")
+    figure = Figure(figsize=(8, 4.8), dpi=100)
+    ages, backlogs = figure.subplots(2, 1, sharex=True)
+    scale, unit = _time_unit(series.times[-1] if series.times else 0)
+    age_scale, age_unit = _time_unit(max((series.oldest(g) for g in series.ages), default=0))
+    times = [t / scale for t in series.times]
+    for index, group in enumerate(series.ages):
+        colour = COLOURS[index % len(COLOURS)]
+        ages.step(times, [a / age_scale for a in series.ages[group]], where="post", label=group,
+                  linewidth=2, color=colour)
+        backlogs.step(times, series.backlogs[group], where="post", linewidth=2, color=colour,
+                      label=f"{group} waiting")
+        backlogs.step(times, series.instances[group], where="post", linewidth=1, color=colour,
+                      linestyle="--", label=f"{group} instances")
+    ages.set_title(title)
+    ages.set_ylabel(f"age ({age_unit})")
+    backlogs.set_ylabel("messages / instances")
+    backlogs.set_xlabel(f"virtual time ({unit})")
+    for axes in (ages, backlogs):
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper left", frameon=False, fontsize="small")
     figure.tight_layout()
     return Chart(figure, f"{title}\n{series}")
 

@@ -314,6 +314,12 @@ class Simulation:
         """Messages waiting for one service, per subscribed topic."""
         return self._require(name).group.backlog_by_topic()
 
+    def oldest_waiting(self, name: str) -> int:
+        """How long (virtual ms since it was published) the oldest message waiting in the
+        service's backlog has waited; 0 when nothing waits. Messages in flight do not count."""
+        backlog = self._require(name).group.backlog
+        return max((self.now - d.envelope.published_at for d in backlog), default=0)
+
     def lag(self, name: str) -> int:
         """The consumer group's lag: messages sent to it that it has not finished with yet.
 

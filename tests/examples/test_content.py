@@ -181,3 +181,23 @@ def test_the_chaos_explorer_finds_the_naive_pipeline_broken_and_the_real_one_sou
     broken = explore(system(True), workload, content_oracle(), schedules=40, seed=3, space=space)
     assert not broken.ok and len(broken.counterexample.plan) == 1
     assert broken.counterexample.plan.faults[0].kind in ("reorder", "duplicate")
+
+
+def test_a_scaling_rule_on_transcoding_alone_keeps_its_oldest_waiting_video_young():
+    from choreo_lab.lag import backlog_age_over_time
+
+    def scale_transcoding(sim) -> None:
+        instances = sim.stats()["transcoding"]["instances"]
+        if sim.oldest_waiting("transcoding") > 5 * 60_000 and instances < 4:
+            sim.scale("transcoding", instances + 1)
+
+    def run(rule):
+        sim = content_system(1)
+        upload_all(sim, random_uploads(10, seed=1, flagged_rate=0))
+        return backlog_age_over_time(sim, duration=40 * 60_000, every=60_000, rule=rule)
+
+    alone, scaled = run(None), run(scale_transcoding)
+    assert scaled.oldest("transcoding") < alone.oldest("transcoding") / 2
+    assert max(scaled.instances["transcoding"]) == 4
+    assert {max(scaled.instances[g]) for g in ("upload", "moderation", "publishing")} == {1}
+    assert alone.oldest("moderation") == scaled.oldest("moderation") == 0
