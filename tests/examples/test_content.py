@@ -201,3 +201,20 @@ def test_a_scaling_rule_on_transcoding_alone_keeps_its_oldest_waiting_video_youn
     assert max(scaled.instances["transcoding"]) == 4
     assert {max(scaled.instances[g]) for g in ("upload", "moderation", "publishing")} == {1}
     assert alone.oldest("moderation") == scaled.oldest("moderation") == 0
+
+
+def test_an_upload_service_on_the_newer_schema_is_read_by_a_moderation_on_the_old_one():
+    from choreo_lab.examples.content import (
+        ContentUploaded,
+        ContentUploadedV2,
+        make_upload_service,
+    )
+    from choreo_lab.schemas import breaking_changes
+
+    assert breaking_changes(ContentUploaded, ContentUploadedV2) == []
+    sim = content_system(1, services=content_services(upload=make_upload_service(language="fr")))
+    upload(sim, "v-1")
+    sim.run_until_idle()
+    [uploaded] = [e for e in sim.trace.messages.values() if e.event_type == "ContentUploaded"]
+    assert type(uploaded.event) is ContentUploadedV2 and uploaded.event.language == "fr"
+    assert content_oracle().check(sim).converged

@@ -11,6 +11,7 @@ from .events import (
     CONTENT_EVENTS,
     ContentPublished,
     ContentUploaded,
+    ContentUploadedV2,
     DecoderUpgraded,
     ModerationApproved,
     ModerationRejected,
@@ -43,7 +44,7 @@ from .whereabouts import where_is_content
 
 __all__ = [
     "CONTENT_EVENTS", "CONTENT_INVARIANTS", "CREATORS", "MINUTE", "TRANSCODE_TIME",
-    "ContentPublished", "ContentUploaded", "CorruptFile", "DecoderUpgraded", "ModerationApproved",
+    "ContentPublished", "ContentUploaded", "ContentUploadedV2", "CorruptFile", "DecoderUpgraded", "ModerationApproved",
     "ModerationRejected", "TranscodingComplete", "TranscodingFailed", "UploadDeleted",
     "UploadRequested", "content_ids", "content_oracle", "content_services", "content_system",
     "edit", "make_moderation_service", "make_publishing_service", "make_transcoding_service",

@@ -75,3 +75,17 @@ class DecoderUpgraded(Event):
 CONTENT_EVENTS: tuple[type[Event], ...] = (
     UploadRequested, ContentUploaded, ModerationApproved, ModerationRejected, TranscodingComplete,
     TranscodingFailed, ContentPublished, UploadDeleted, DecoderUpgraded)
+
+
+class ContentUploadedV2(Event, name="ContentUploaded", schema_version=2):
+    """The upload service's newer schema: it also says what language the video speaks.
+
+    Consumers still holding version 1 read it (they ignore `language`); the default lets
+    consumers holding version 2 read messages an older upload service wrote.
+    """
+    content_id: str
+    version: int
+    creator: str
+    title: str
+    file: str
+    language: str = "und"  # "undetermined", the ISO 639 code for "not said"

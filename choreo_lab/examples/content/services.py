@@ -21,6 +21,7 @@ from ...service import Service
 from .events import (
     ContentPublished,
     ContentUploaded,
+    ContentUploadedV2,
     DecoderUpgraded,
     ModerationApproved,
     ModerationRejected,
@@ -42,16 +43,19 @@ class CorruptFile(Exception):
 
 
 # -- upload: stores the files, and deletes them again when a version will not be published ----
-def make_upload_service(*, cleans_up: bool = True) -> Service:
+def make_upload_service(*, cleans_up: bool = True, language: str | None = None) -> Service:
     """Upload stores each version's file; on a rejection or failure it deletes it and tells the
-    creator."""
+    creator. With a `language` it writes ContentUploaded with the newer schema (version 2)."""
     upload = Service("upload", {"stored": {}, "told": []})
 
     @upload.handles(UploadRequested, publishes=(ContentUploaded,))
-    def store_file(event: UploadRequested, ctx: Context) -> ContentUploaded:
+    def store_file(event: UploadRequested, ctx: Context) -> ContentUploaded | ContentUploadedV2:
         ctx.state["stored"][f"{event.content_id}@v{event.version}"] = event.file
-        return ContentUploaded(content_id=event.content_id, version=event.version,
-                               creator=event.creator, title=event.title, file=event.file)
+        fields = {"content_id": event.content_id, "version": event.version,
+                  "creator": event.creator, "title": event.title, "file": event.file}
+        if language is not None:
+            return ContentUploadedV2(**fields, language=language)
+        return ContentUploaded(**fields)
 
     def delete_upload(content_id: str, version: int, reason: str, ctx: Context) -> list[UploadDeleted]:
         if not cleans_up:
