@@ -6,3 +6,7 @@ from .notifications import NotificationDashboard, notification_dashboard
 
 __all__ = ["BAD_ORDERS", "NotificationDashboard", "OrderDashboard", "notification_dashboard",
            "order_dashboard"]
+
+from .content import ContentDashboard, content_dashboard
+
+__all__ += ["ContentDashboard", "content_dashboard"]

@@ -1,0 +1,63 @@
+"""The pipeline's preset: upload normal, flagged and corrupt videos, edit one, scale
+transcoding, deploy the fixed decoder and re-drive the poison message."""
+
+from __future__ import annotations
+
+import pytest
+
+from choreo_lab.dashboard.presets import content_dashboard
+from choreo_lab.examples.content import TRANSCODE_TIME
+
+from .helpers import card_text, click
+
+
+def test_a_flagged_upload_is_cleaned_up_and_a_normal_one_published():
+    dash = content_dashboard(seed=7)
+    click(dash, "Upload a video")
+    click(dash, "Upload a flagged video")
+    dash.run_until_idle()
+    assert dash.sim.state("publishing")["live"]["v-1"]["version"] == 1
+    assert dash.sim.state("upload")["stored"] == {"v-1@v1": "clip-1.mp4"}
+    assert dash.lamp_state == "green"
+
+
+def test_scaling_transcoding_shortens_the_wait_of_a_burst():
+    def oldest_after_burst(instances: int) -> int:
+        dash = content_dashboard(seed=7)
+        dash.scale("transcoding", instances)
+        click(dash, "Upload a video", times=6)
+        dash.run_for(TRANSCODE_TIME + 100)
+        return dash.oldest_waiting("transcoding")
+    assert oldest_after_burst(1) > TRANSCODE_TIME
+    assert oldest_after_burst(3) == 0
+    dash = content_dashboard(seed=7)
+    dash.scale("transcoding", 3)
+    assert "3" in card_text(dash, "transcoding")
+
+
+def test_a_corrupt_video_is_dead_lettered_then_redriven_after_the_decoder_fix():
+    dash = content_dashboard(seed=7)
+    click(dash, "Upload a corrupt video")
+    click(dash, "Upload a video")
+    dash.run_until_idle()
+    assert [letter.group for letter in dash.sim.dead_letters] == ["transcoding"]
+    assert "v-2" in dash.sim.state("publishing")["live"]
+    assert dash.lamp_state != "green"
+    click(dash, "Deploy decoder 2")
+    dash.run_until_idle()
+    assert dash.redrive() == 1
+    dash.run_until_idle()
+    assert dash.sim.dead_letters == [] and dash.lamp_state == "green"
+
+
+def test_editing_publishes_the_new_version_and_editing_nothing_is_explained():
+    dash = content_dashboard(seed=7)
+    click(dash, "Edit the latest video")
+    assert "Upload a video first" in " ".join(dash.problems)
+    assert dash.upload() == "v-1"
+    dash.run_for(1000)
+    assert dash.edit_latest() == "v-1"
+    dash.run_until_idle()
+    assert dash.sim.state("publishing")["live"]["v-1"]["version"] == 2
+    with pytest.raises(ValueError, match="video, flagged or corrupt"):
+        dash.upload("huge")
