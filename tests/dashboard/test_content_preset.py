@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from choreo_lab.dashboard.board import workflow_statuses
 from choreo_lab.dashboard.presets import content_dashboard
 from choreo_lab.examples.content import TRANSCODE_TIME
 
@@ -61,3 +62,19 @@ def test_editing_publishes_the_new_version_and_editing_nothing_is_explained():
     assert dash.sim.state("publishing")["live"]["v-1"]["version"] == 2
     with pytest.raises(ValueError, match="video, flagged or corrupt"):
         dash.upload("huge")
+
+
+def test_only_transcoding_gets_instance_buttons_and_they_scale_it():
+    dash = content_dashboard(seed=7)
+    for _ in range(2):
+        dash.button("+ transcoding instance").click()
+    assert dash.sim.stats()["transcoding"]["instances"] == 3
+    with pytest.raises(Exception, match="moderation instance"):
+        dash.button("+ moderation instance")
+
+
+def test_deploying_the_decoder_is_a_finished_workflow_not_a_stuck_one():
+    dash = content_dashboard(seed=7)
+    click(dash, "Deploy decoder 2")
+    dash.run_until_idle()
+    assert workflow_statuses(dash.sim) == {"operations": "completed"}

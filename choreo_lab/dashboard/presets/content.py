@@ -35,7 +35,7 @@ class ContentDashboard(Dashboard):
         actions["Deploy decoder 2"] = content.upgrade_decoder
         super().__init__(system, seed=seed,
                          oracle=oracle if oracle is not None else content.content_oracle(),
-                         workflows=workflow_statuses, actions=actions,
+                         workflows=workflow_statuses, actions=actions, scalable=["transcoding"],
                          title="Content publishing: moderation, slow transcoding, publishing")
 
     def upload(self, kind: str = "video") -> str:

@@ -67,8 +67,9 @@ class UploadDeleted(Event, role="compensation", outcome="compensated"):
     reason: str
 
 
-class DecoderUpgraded(Event):
-    """Operations deployed a decoder that reports a corrupt file instead of crashing on it."""
+class DecoderUpgraded(Event, outcome="completed"):
+    """Operations deployed a decoder that reports a corrupt file instead of crashing on it
+    (its own one-step workflow, done once published)."""
     decoder: int
 
 
