@@ -13,7 +13,19 @@ from choreo_lab.examples.orchestrated import (
     orchestrated_system,
     orchestrator_view,
 )
-from choreo_lab.examples.orders import PRICES, STOCK, place_order, place_orders, random_orders
+from choreo_lab.examples.orchestrated.fraud_check import (
+    choreographed_with_fraud_check,
+    orchestrated_with_fraud_check,
+)
+from choreo_lab.examples.orders import (
+    PRICES,
+    STOCK,
+    order_services,
+    place_order,
+    place_orders,
+    random_orders,
+)
+from choreo_lab.measure import definition_changes
 
 
 def run_one(**order: object) -> tuple:
@@ -140,3 +152,30 @@ def test_the_chaos_explorer_catches_an_orchestrator_that_forgets_to_release_stoc
     result = explore(forgetful, ten_orders, orchestrated_oracle(), schedules=20, seed=1,
                      stop_at_first_failure=True, shrink=False)
     assert result.first_failure is not None
+
+
+# -- the cost of change: a fraud check before payment ----------------------------------------------
+@pytest.mark.parametrize("design", [choreographed_with_fraud_check, orchestrated_with_fraud_check])
+def test_the_fraud_check_stops_a_suspect_before_payment_and_lets_others_through(design):
+    sim = Simulation(design(), seed=3, jitter=3)
+    place_order(sim, "o-1", customer="eve")
+    place_order(sim, "o-2", customer="ada", item="lamp", address="Atlantis")
+    place_order(sim, "o-3", customer="grace")
+    sim.run_until_idle()
+    orders = sim.state("order")["orders"]
+    assert [orders[o]["status"] for o in ("o-1", "o-2", "o-3")] == [
+        "cancelled", "cancelled", "shipped"]
+    assert "o-1" not in sim.state("payment")["charges"]
+    assert orchestrated_oracle().check(sim).converged
+
+
+def test_the_fraud_check_changes_two_existing_services_in_the_choreography_and_one_orchestrated():
+    choreographed = definition_changes(order_services(), choreographed_with_fraud_check())
+    orchestrated = definition_changes(orchestrated_services(), orchestrated_with_fraud_check())
+    assert choreographed == {
+        "order": ["handles FraudSuspected (new)"], "fraud": ["new service"],
+        "payment": ["handles FraudCleared (new)", "no longer handles OrderPlaced"]}
+    assert orchestrated == {
+        "order": ["handles OrderRequested (changed)", "handles FraudCheckPassed (new)",
+                  "handles FraudSuspected (new)"],
+        "fraud": ["new service"]}
