@@ -4,5 +4,8 @@ from .orders import BAD_ORDERS, OrderDashboard, order_dashboard
 
 from .notifications import NotificationDashboard, notification_dashboard
 
+from .orchestrated import OrchestratedOrderDashboard, orchestrated_dashboard
+
 __all__ = ["BAD_ORDERS", "NotificationDashboard", "OrderDashboard", "notification_dashboard",
            "order_dashboard"]
+__all__ += ["OrchestratedOrderDashboard", "orchestrated_dashboard"]
