@@ -94,3 +94,19 @@ def workflow(name: str) -> Workflow:
         raise ValueError(f"no workflow {name!r}; the course has: {', '.join(WORKFLOWS)}."
                          f"{did_you_mean(name, WORKFLOWS)}")
     return build()
+
+
+def _orders_orchestrated() -> Workflow:
+    from . import orchestrated, orders
+
+    def start(runtime: object, count: int, seed: int) -> list[str]:
+        placed = orders.place_orders(runtime, orders.random_orders(count, seed=seed))  # type: ignore[arg-type]
+        return [envelope.correlation_id for envelope in placed]
+
+    return Workflow("orders-orchestrated", "the order flow orchestrated: one orchestrator "
+                    "commands payment, inventory and shipping", orchestrated.orchestrated_services,
+                    start, orchestrated.orchestrated_oracle, orchestrated.orchestrator_view,
+                    {"latency": 5, "jitter": 3})
+
+
+WORKFLOWS["orders-orchestrated"] = _orders_orchestrated

@@ -33,14 +33,16 @@ class OrderDashboard(Dashboard):
     `processing_times` (service -> virtual ms per message) slows services down, e.g.
     ``{"shipping": 40}``; `rush` adds a button placing that many orders at once;
     `failing_courier` adds buttons that make shipping's courier stop answering (its messages
-    are retried, then dead-lettered) and answer again (then Re-drive them); `sim_options` go
-    to `Simulation` (faults, max_attempts, ...).
+    are retried, then dead-lettered) and answer again (then Re-drive them); `title` heads the
+    board (other services of the same shop, e.g. orchestrated ones, get another title);
+    `sim_options` go to `Simulation` (services, faults, max_attempts, ...).
     """
 
     def __init__(self, seed: int = 0, *, oracle: ConsistencyOracle | None = None,
                  latency: int = 10, jitter: int = 4, scalable: Iterable[str] | None = None,
                  processing_times: Mapping[str, int] | None = None, rush: int | None = None,
-                 failing_courier: bool = False, **sim_options: Any) -> None:
+                 failing_courier: bool = False, title: str = "Orders: a choreographed saga",
+                 **sim_options: Any) -> None:
         #: while True, shipping cannot book a courier: its handler raises `CourierDown`
         self.courier_down = False
         slower = dict(processing_times or {})
@@ -64,7 +66,7 @@ class OrderDashboard(Dashboard):
         super().__init__(system, seed=seed,
                          oracle=oracle if oracle is not None else orders.order_oracle(),
                          workflows=workflow_statuses, actions=actions, scalable=scalable,
-                         title="Orders: a choreographed saga")
+                         title=title)
 
     def place_order(self, *, customer: str | None = None, item: str = "book", quantity: int = 1,
                     address: str = "1 Main St") -> str:
