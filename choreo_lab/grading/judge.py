@@ -68,6 +68,9 @@ def judge_check(check: Check, learner: LearnerFactory, budget: float,
             where = learner_location(error)
             message = (f"Checking stopped with an error: {describe_error(error)}"
                        + (f" ({where})" if where else "") + ".")
+    stubbed = code.first_error()
+    if message and stubbed is not None and stubbed.is_stub:
+        message = stubbed.describe()  # "not done yet" says more than what the stub broke
     size = printed.size + code.printed
     if size > OUTPUT_CAP:
         message = wrap(f"Your code printed {size:,} characters during this check (more "
