@@ -261,6 +261,7 @@ NON_IDEMPOTENT_CHARGE = Variant("charges on every delivery", "ex03-idempotent-pa
                                 payment(DECLINE + CHARGE, GOOD_REFUND), {
     "charges once when OrderPlaced is delivered twice (a lost ack)": "charged 2 times",
     "charges once when the service crashes after committing, before the ack": "charged 2 times",
+    "charges once when the same order is published again, as a new message": "charged o-1 2 times",
     "charges once per order in a batch with lost acks, drops and delays": "charged",
     "completes an order after a crash between the charge and its publish (outbox off)":
         "charged 2 times",
@@ -333,7 +334,8 @@ def make_payment_service():
     return payment
 
 EVENTS = {cls.__name__: cls for cls in (PaymentCompleted, PaymentDeclined, PaymentRefunded)}
-'''})
+'''}, {"charges once when the same order is published again, as a new message":
+        "Key your inbox by what must not happen twice"})
 
 
 
@@ -398,7 +400,7 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
          REFUNDS_TWICE, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
-         TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS)
-CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY, INBOX_BY_MESSAGE_ID)
+         TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
+CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 #: One known-wrong answer per exercise, graded by `choreo-lab grade` and by nbgrader's reading.
 AGREEMENT_VARIANTS = (OFF_BY_ONE, REFUND_WITHOUT_RELEASE, NON_IDEMPOTENT_REFUND)
