@@ -118,9 +118,8 @@ def completes_an_order_after_a_crash_between_write_and_publish(learner: Learner)
 
 
 # -- task "chaos" ------------------------------------------------------------------------------
-CHAOS_HINT = ("replay the smallest schedule: Simulation(order_services(payment=make_payment_service()), "
-              "seed=..., faults=[...]), place the same orders, run_until_idle(), and read "
-              "sim.trace.dump().")
+CHAOS_HINT = ("run the replay below and read the trace: find the delivery where your service "
+              "charged, refunded or answered a second time, or never answered.")
 
 
 def survives_the_chaos_explorer(learner: Learner) -> None:
