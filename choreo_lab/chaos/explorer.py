@@ -80,9 +80,16 @@ class Counterexample:
 
     def __str__(self) -> str:
         faults = len(self.plan)
-        head = (f"smallest failing schedule: seed={self.seed}, {plural(faults, 'fault')} (found "
-                f"as schedule {self.found.index} with {len(self.found.plan)}; "
-                f"{plural(self.runs, 'run')} to shrink)")
+        head = (f"smallest failing schedule: {plural(faults, 'fault')}, with simulation seed "
+                f"{self.seed}")
+        before = len(self.found.plan)
+        if before == 0:
+            head += " - the run without faults already fails"
+        elif before > faults:
+            head += (f" - schedule {self.found.index} of the exploration, shrunk from "
+                     f"{plural(before, 'fault')} in {plural(self.runs, 'run')}")
+        else:
+            head += f" - schedule {self.found.index} of the exploration"
         lines = [head, *(f"  {line}" for line in self.plan.describe().splitlines())]
         lines.append("broken:")
         lines += [f"  - {violation}" for violation in self.violations]

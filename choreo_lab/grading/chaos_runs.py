@@ -16,7 +16,7 @@ from ..examples.orders import order_oracle, order_services, place_orders, random
 from ..faults import FaultPlan
 from ..service import Service
 from ..simulation import Simulation
-from .feedback import explain, plural
+from .feedback import explain, fault_calls, plural
 from .scenarios import excerpt_heading, shown_records
 from .tasks import Failed
 
@@ -48,11 +48,20 @@ def explore_payment(payment: Service, *, schedules: int, seed: int, hint: str) -
                    *shown_records(counterexample.trace, violation.subject)[:15]]
     coverage = result.coverage
     first = result.first_failure
+    replay = ("Replay it (each schedule runs with its own simulation seed, which the explorer "
+              f"derives from its seed {seed}):\n"
+              "  from choreo_lab import Simulation, Crash, Delay, Drop, Duplicate, Kill, Reorder, "
+              "Restart\n"
+              "  from choreo_lab.examples.orders import order_services, place_orders, "
+              "random_orders\n"
+              "  sim = Simulation(order_services(payment=make_payment_service()), "
+              f"seed={counterexample.seed}, faults=[{fault_calls(counterexample.plan)}])\n"
+              f"  place_orders(sim, random_orders(4, seed={seed}, failure_rate=0.5))\n"
+              "  sim.run_until_idle(); print(sim.trace.dump())")
     raise Failed(explain(
-        f"The chaos explorer ran {plural(result.schedules, 'fault schedule')} (seed {seed}): the "
-        f"control run, {coverage.singles_tried} of the {coverage.single_faults} single faults "
+        f"The chaos explorer ran {plural(result.schedules, 'fault schedule')}: the control run "
+        f"without faults, {coverage.singles_tried} of the {coverage.single_faults} single faults "
         f"at payment's {plural(coverage.sites, 'delivery', 'deliveries')}, then pairs and random "
-        f"schedules; {result.failed} broke the saga, the first of them schedule {first.index} "
-        f"({first.phase}). The smallest failing schedule it found (simulation seed "
-        f"{counterexample.seed}) breaks this invariant: {violation}",
-        hint, counterexample.plan, excerpt))
+        f"schedules. {result.failed} of them broke the saga, the first being schedule "
+        f"{first.index} ({first.phase}). The smallest failing schedule breaks this invariant: "
+        f"{violation}", hint + "\n" + replay, None, excerpt))

@@ -18,6 +18,7 @@ from ..examples.orders import (
     make_inventory_service,
     make_payment_service,
 )
+from ..faults import Duplicate, Kill, Restart
 from ..service import Service
 from .learner import Learner, without_handlers
 from .outcomes import (
@@ -76,6 +77,33 @@ def refunds_an_order_that_could_not_ship(learner: Learner) -> None:
     expect_refunded_once(run, "o-1", REFUND_HINT)
 
 
+def refunds_once_when_out_of_stock_comes_twice(learner: Learner) -> None:
+    faults = [Duplicate(event_type="OutOfStock", service="payment", times=1)]
+    run = compensated_run(learner, [order("o-1", item="unicorn", quantity=1)], faults)
+    expect_refunded_once(run, "o-1", "the broker delivers at least once, so a failure event "
+                         "can come twice: refund only an order that is not in "
+                         "state['refunds'] yet, and do nothing for a repeat.")
+
+
+INVENTORY_DOWN_FROM, INVENTORY_BACK_AT = 4, 500
+
+
+def refunds_a_failed_shipment_while_inventory_is_down(learner: Learner) -> None:
+    faults = [Kill(service="inventory", at=INVENTORY_DOWN_FROM),
+              Restart(service="inventory", at=INVENTORY_BACK_AT)]
+    run = compensated_run(learner, [order("o-1", item="book", quantity=2, address="Atlantis")],
+                          faults)
+    expect_refunded_once(run, "o-1", REFUND_HINT)
+    refunded_at = run.published("PaymentRefunded", "o-1")[0].published_at
+    if refunded_at >= INVENTORY_BACK_AT:
+        run.fail(f"Shipping failed for o-1 while inventory was down (t={INVENTORY_DOWN_FROM} to "
+                 f"t={INVENTORY_BACK_AT}), and payment refunded only at t={refunded_at}, after "
+                 "inventory came back: your refund waits for another compensation.",
+                 "each service compensates its own step in reply to the failure itself: "
+                 "register refund_payment on ShipmentFailed (and OutOfStock), not on "
+                 "InventoryReleased.", "o-1")
+
+
 # -- task "release" ----------------------------------------------------------------------------
 def releases_stock_when_shipping_fails(learner: Learner) -> None:
     run = compensated_run(learner, [order("o-1", item="book", quantity=2, address="Atlantis")])
@@ -87,6 +115,15 @@ def releases_stock_when_shipping_fails(learner: Learner) -> None:
                  f"{'not ' if stock != STOCK['book'] else ''}put back (stock of book is "
                  f"{stock!r}, should be {STOCK['book']}) and InventoryReleased was published "
                  f"{len(released)} times (once is right).", RELEASE_HINT, "o-1")
+    expect_finished(run, "o-1", "compensated", REFUND_HINT)
+
+
+def leaves_the_stock_alone_for_an_order_out_of_stock(learner: Learner) -> None:
+    run = compensated_run(learner, [order("o-1", item="unicorn", quantity=1)])
+    if run.published("InventoryReleased", "o-1") or run.stock("unicorn") != STOCK["unicorn"]:
+        run.fail("o-1 asked for a unicorn and got OutOfStock: nothing was reserved, yet "
+                 f"inventory released stock (unicorns now {run.stock('unicorn')!r}, should be "
+                 f"{STOCK['unicorn']}).", WRONG_EVENT_HINT, "o-1")
     expect_finished(run, "o-1", "compensated", REFUND_HINT)
 
 
@@ -107,10 +144,16 @@ TASKS = (
     Task("refund", EXERCISE, "refund the payment when a later step fails", (
         Check("refunds an order that was out of stock", 1, refunds_an_order_that_was_out_of_stock),
         Check("refunds an order that could not ship", 1, refunds_an_order_that_could_not_ship),
+        Check("refunds once when OutOfStock is delivered twice", 1,
+              refunds_once_when_out_of_stock_comes_twice),
+        Check("refunds a failed shipment while inventory is down", 1,
+              refunds_a_failed_shipment_while_inventory_is_down),
     ), hidden_count=1, hidden_points=1),
     Task("release", EXERCISE, "put reserved stock back when shipping fails", (
         Check("releases the reserved stock when shipping fails", 1,
               releases_stock_when_shipping_fails),
+        Check("leaves the stock alone for an order that was out of stock", 1,
+              leaves_the_stock_alone_for_an_order_out_of_stock),
     ), hidden_count=1, hidden_points=1),
     Task("declined", EXERCISE, "a declined payment has nothing to undo", (
         Check("cancels a declined order without refunding or releasing anything", 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..faults import Crash, Duplicate
 from .chaos_runs import explore_payment
+from .feedback import plural
 from .learner import Learner
 from .outcomes import (
     expect_charged_once,
@@ -59,6 +60,27 @@ def charges_once_after_a_crash_before_the_ack(learner: Learner) -> None:
     expect_finished(run, "o-1", "completed")
 
 
+REPUBLISH_HINT = ("a message id names one message; the same order published again is a new "
+                  "message with a new id, so an inbox keyed by message id lets it through. Key "
+                  "your inbox by what must not happen twice: the order id (event.order_id).")
+
+
+def charges_once_when_the_same_order_is_published_again(learner: Learner) -> None:
+    run = payment_run(learner, [order("o-1", item="book")])
+    first = run.sim.topics["OrderPlaced"][0]
+    run.sim.publish(first.event, correlation_id="o-1", producer="order")  # a producer's retry
+    run.sim.run_until_idle()
+    run.check_learner_errors()
+    again = run.sim.topics["OrderPlaced"][-1]
+    charges = run.ledger("o-1", "charge")
+    if len(charges) != 1:
+        run.fail(f"o-1 went through; then the order service published its OrderPlaced again, "
+                 f"as a new message ({again.message_id}; the first was {first.message_id}). "
+                 f"Your service charged o-1 {plural(len(charges), 'time')}.", REPUBLISH_HINT,
+                 "o-1")
+    expect_finished(run, "o-1", "completed")
+
+
 # -- task "declined" ---------------------------------------------------------------------------
 def declines_once_and_never_charges(learner: Learner) -> None:
     faults = [Duplicate(event_type="OrderPlaced", service="payment", times=1)]
@@ -96,9 +118,8 @@ def completes_an_order_after_a_crash_between_write_and_publish(learner: Learner)
 
 
 # -- task "chaos" ------------------------------------------------------------------------------
-CHAOS_HINT = ("replay the smallest schedule: Simulation(order_services(payment=make_payment_service()), "
-              "seed=..., faults=[...]), place the same orders, run_until_idle(), and read "
-              "sim.trace.dump().")
+CHAOS_HINT = ("run the replay below and read the trace: find the delivery where your service "
+              "charged, refunded or answered a second time, or never answered.")
 
 
 def survives_the_chaos_explorer(learner: Learner) -> None:
@@ -113,6 +134,8 @@ TASKS = (
               charges_once_when_order_placed_comes_twice),
         Check("charges once when the service crashes after committing, before the ack", 1,
               charges_once_after_a_crash_before_the_ack),
+        Check("charges once when the same order is published again, as a new message", 1,
+              charges_once_when_the_same_order_is_published_again),
     ), hidden_count=1, hidden_points=1),
     Task("decline_once", EXERCISE, "decline a card once, never charge it", (
         Check("declines mallory's card, even twice, without charging", 1,

@@ -29,7 +29,7 @@ from ..examples.notifications import (
 )
 from ..faults import AnyFault, Duplicate, FaultPlan, Kill, Restart
 from ..simulation import Simulation
-from .feedback import explain, plural
+from .feedback import explain, fault_calls, plural
 from .learner import Learner
 from .scenarios import shown_records
 from .tasks import Check, Failed, Task
@@ -241,15 +241,25 @@ def explore_both(learner: Learner, *, schedules: int, seed: int, hint: str) -> N
     result = explore(system, workload, oracle, schedules=schedules, seed=seed, space=space)
     if result.counterexample is not None:
         found = result.counterexample
+        replay = (
+            "Replay it (each schedule runs with its own simulation seed, which the explorer "
+            f"derives from its seed {seed}):\n"
+            "  from choreo_lab import Crash, Delay, Drop, Duplicate, Kill, Restart\n"
+            "  from choreo_lab.examples.notifications import (confirm_email, "
+            "notification_services, notification_system, register_user)\n"
+            "  sim = notification_system(" f"{found.seed}, services=[*notification_services(), "
+            "make_loyalty_service(0), make_reminder_service()], "
+            f"faults=[{fault_calls(found.plan)}])\n"
+            "  for user_id in ('u-1', 'u-2', 'u-3'): register_user(sim, user_id)\n"
+            "  confirm_email(sim, 'u-2'); sim.run_until_idle(); print(sim.trace.dump())")
         raise Failed(explain(
-            f"The chaos explorer ran {plural(schedules, 'seeded fault schedule')} (seed {seed}); "
-            f"{result.failed} broke the fan-out. The smallest failing schedule (simulation seed "
-            f"{found.seed}) breaks this invariant: {found.violations[0]}", hint, found.plan))
+            f"The chaos explorer ran {plural(schedules, 'fault schedule')}; {result.failed} of "
+            "them broke the fan-out. The smallest failing schedule breaks this invariant: "
+            f"{found.violations[0]}", hint + "\n" + replay))
 
 
-CHAOS_HINT = ("replay the schedule: notification_system(seed, services=[*notification_services(), "
-              "make_loyalty_service(0), make_reminder_service()], faults=[...]), register u-1..u-3, "
-              "confirm u-2, run_until_idle(), and read sim.trace.dump().")
+CHAOS_HINT = ("run the replay below and read the trace: find the delivery after which a user got "
+              "a second text or reminder, or a reminder they should not have had.")
 
 
 def survives_the_chaos_explorer(learner: Learner) -> None:

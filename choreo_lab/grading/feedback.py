@@ -1,7 +1,8 @@
 """Feedback text: what failed, a hint, the faults injected and a trace excerpt.
 
 Feedback is plain text (the notebook view wraps it in HTML, the grader's report stores it
-as is) and deterministic: it names message ids and virtual times, never wall-clock times,
+as is), one line per paragraph: the browser or the terminal wraps it to the width it has. It is
+deterministic: it names message ids and virtual times, never wall-clock times,
 file paths or memory addresses.
 """
 
@@ -12,8 +13,6 @@ from collections.abc import Sequence
 
 from ..faults import FaultPlan
 
-WIDTH = 100
-
 
 def explain(what: str, hint: str = "", plan: FaultPlan | None = None,
             excerpt: Sequence[str] = (), options: str = "") -> str:
@@ -21,9 +20,9 @@ def explain(what: str, hint: str = "", plan: FaultPlan | None = None,
 
     `options` are extra Simulation arguments needed to replay the faults (e.g. "outbox=False").
     """
-    parts = [wrap(what)]
+    parts = [what]
     if hint:
-        parts.append(wrap("Hint: " + hint))
+        parts.append("Hint: " + hint)
     if plan is not None and plan.faults:
         replay = f"Simulation(..., {options + ', ' if options else ''}faults=[...])"
         parts.append(f"Faults injected (replay them with {replay}):\n"
@@ -33,10 +32,13 @@ def explain(what: str, hint: str = "", plan: FaultPlan | None = None,
     return "\n".join(parts)
 
 
-def wrap(text: str, longest: int = WIDTH) -> str:
-    """Wrap each line of `text` longer than `longest` characters at `WIDTH` columns."""
-    return "\n".join(textwrap.fill(line, WIDTH, subsequent_indent=line[:len(line) - len(line.lstrip())])
-                     if len(line) > longest else line for line in text.splitlines())
+def fault_calls(plan: FaultPlan) -> str:
+    """The plan's faults as Python: "Crash(point='before_commit', service='payment')"."""
+    return ", ".join(
+        type(fault).__name__ + "(" + ", ".join(
+            f"{name}={value!r}" for name, value in
+            fault.model_dump(exclude={"kind"}, exclude_defaults=True).items()) + ")"
+        for fault in plan.faults)
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from .feedback import wrap
 from .learner import Learner, LearnerGone, describe_error, learner_location
 from .results import CheckResult, TaskResult
 from .safety import LearnerTimeout, captured_output, time_limit
@@ -53,13 +52,13 @@ def judge_check(check: Check, learner: LearnerFactory, budget: float,
         except Failed as failure:
             message = str(failure)
         except LearnerTimeout:
-            message = wrap(f"Your code did not finish within {budget:g} s, so it was stopped. "
-                           "Is there a loop that never ends (a `while` whose condition never "
-                           "changes), or a handler that waits for something?")
+            message = (f"Your code did not finish within {budget:g} s, so it was stopped. "
+                       "Is there a loop that never ends (a `while` whose condition never "
+                       "changes), or a handler that waits for something?")
         except LearnerGone as gone:
-            message = wrap(f"{str(gone)[:1].upper()}{str(gone)[1:]}, so nothing more could be "
-                           "checked. Does the code call os._exit(), crash the interpreter, or "
-                           "ignore interrupts?")
+            message = (f"{str(gone)[:1].upper()}{str(gone)[1:]}, so nothing more could be "
+                       "checked. Does the code call os._exit(), crash the interpreter, or "
+                       "ignore interrupts?")
         except RecursionError:
             message = "Your code recursed too deeply (a function that calls itself forever?)."
         except MemoryError:
@@ -68,10 +67,13 @@ def judge_check(check: Check, learner: LearnerFactory, budget: float,
             where = learner_location(error)
             message = (f"Checking stopped with an error: {describe_error(error)}"
                        + (f" ({where})" if where else "") + ".")
+    stubbed = code.first_error()
+    if message and stubbed is not None and stubbed.is_stub:
+        message = stubbed.describe()  # "not done yet" says more than what the stub broke
     size = printed.size + code.printed
     if size > OUTPUT_CAP:
-        message = wrap(f"Your code printed {size:,} characters during this check (more "
-                       f"than {OUTPUT_CAP:,}); remove the print() calls from your handlers. "
-                       + ("The check also found: " + message if message else ""))
+        message = (f"Your code printed {size:,} characters during this check (more "
+                   f"than {OUTPUT_CAP:,}); remove the print() calls from your handlers. "
+                   + ("The check also found: " + message if message else ""))
     score = 0.0 if message else check.points
-    return CheckResult(check.title, check.points, score, check.hidden, wrap(message, longest=110))
+    return CheckResult(check.title, check.points, score, check.hidden, message)

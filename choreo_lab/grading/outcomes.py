@@ -12,8 +12,8 @@ from ..examples.orders import where_is
 from .feedback import plural
 from .scenarios import SagaRun
 
-LEDGER_HINT = ("remember which orders you charged and skip repeats - an inbox keyed by order "
-               "id or message id.")
+LEDGER_HINT = ("remember which orders you charged and skip repeats - an inbox keyed by the "
+               "order id, the thing that must not be charged twice.")
 
 
 def expect_charged_once(run: SagaRun, order_id: str, hint: str = LEDGER_HINT) -> None:

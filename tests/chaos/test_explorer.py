@@ -176,7 +176,7 @@ def test_the_report_says_what_was_tried_names_the_first_failure_and_shows_the_sm
     assert lines[0] == (f"first failing: schedule {result.first_failure.index} (single fault), "
                         "shrunk below")
     assert lines[1].startswith(
-        f"smallest failing schedule: seed={result.counterexample.seed}, 1 fault ")
+        f"smallest failing schedule: 1 fault, with simulation seed {result.counterexample.seed} - ")
     assert lines[2].strip().startswith("crash(service=")
     assert lines[3] == "broken:"
     assert lines[4].startswith("  - [every workflow finishes, convergence]")

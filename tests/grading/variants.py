@@ -147,6 +147,8 @@ def release_stock(event, ctx):
            "compensate only what happened",
        "cancels a declined order without refunding or releasing anything":
            "compensate only what happened",
+       "refunds once when OutOfStock is delivered twice": "",
+       "leaves the stock alone for an order that was out of stock": "nothing was reserved",
        "every order of a mixed batch ends consistent": ""})
 
 REFUNDS_TWICE = Variant("refunds on every delivery", "ex02-compensations", {
@@ -159,7 +161,51 @@ def refund_payment(event, ctx):
     ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
                                 "at": ctx.now})
     return [PaymentRefunded(order_id=event.order_id, amount=charged)]
-'''}, {"refunds once when a failure event is delivered twice": "was refunded 2 times"})
+'''}, {"refunds once when a failure event is delivered twice": "was refunded 2 times",
+       "refunds once when OutOfStock is delivered twice": "do nothing for a repeat"})
+
+REFUND_CHAINED_AND_REPEATED = Variant("refunds on every delivery, after inventory's release",
+                                     "ex02-compensations", {
+    "add_compensations": '''
+def add_compensations(payment, inventory):
+    payment.handles(OutOfStock)(refund_payment)
+    payment.handles(InventoryReleased)(refund_payment)   # wrong: waits for another compensation
+    inventory.handles(ShipmentFailed)(release_stock)
+''',
+    "refund_payment": '''
+def refund_payment(event, ctx):
+    charged = ctx.state["charges"].get(event.order_id)
+    if charged is None:
+        return []
+    ctx.state["refunds"][event.order_id] = charged
+    ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
+                                "at": ctx.now})
+    return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+'''}, {"refunds once when OutOfStock is delivered twice": "do nothing for a repeat",
+       "refunds a failed shipment while inventory is down": "not on InventoryReleased",
+       "refunds once when a failure event is delivered twice": ""})
+
+RELEASES_ON_OUT_OF_STOCK = Variant("releases stock on OutOfStock too", "ex02-compensations", {
+    "add_compensations": '''
+def add_compensations(payment, inventory):
+    payment.handles(OutOfStock)(refund_payment)
+    payment.handles(ShipmentFailed)(refund_payment)
+    inventory.handles(ShipmentFailed)(release_stock)
+    inventory.handles(OutOfStock)(release_stock)     # wrong: nothing was reserved
+''',
+    "release_stock": '''
+def release_stock(event, ctx):
+    state = ctx.state
+    if event.order_id in state["released"]:
+        return []
+    state["stock"][event.item] = state["stock"].get(event.item, 0) + event.quantity
+    state["released"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+    state["ledger"].append({"order_id": event.order_id, "kind": "release", "at": ctx.now,
+                            "item": event.item, "quantity": event.quantity})
+    return [InventoryReleased(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+'''}, {"leaves the stock alone for an order that was out of stock": "nothing was reserved",
+       "leaves the stock alone when nothing was reserved, and releases once": "",
+       "every order of a mixed batch ends consistent": ""})
 
 COMPENSATIONS_DIFFERENTLY = Variant("correct compensations written differently",
                                     "ex02-compensations", {
@@ -261,6 +307,7 @@ NON_IDEMPOTENT_CHARGE = Variant("charges on every delivery", "ex03-idempotent-pa
                                 payment(DECLINE + CHARGE, GOOD_REFUND), {
     "charges once when OrderPlaced is delivered twice (a lost ack)": "charged 2 times",
     "charges once when the service crashes after committing, before the ack": "charged 2 times",
+    "charges once when the same order is published again, as a new message": "charged o-1 2 times",
     "charges once per order in a batch with lost acks, drops and delays": "charged",
     "completes an order after a crash between the charge and its publish (outbox off)":
         "charged 2 times",
@@ -333,7 +380,8 @@ def make_payment_service():
     return payment
 
 EVENTS = {cls.__name__: cls for cls in (PaymentCompleted, PaymentDeclined, PaymentRefunded)}
-'''})
+'''}, {"charges once when the same order is published again, as a new message":
+        "Key your inbox by what must not happen twice"})
 
 
 
@@ -397,8 +445,8 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
-         REFUNDS_TWICE, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
-         TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS)
-CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY, INBOX_BY_MESSAGE_ID)
+         REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
+         TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
+CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 #: One known-wrong answer per exercise, graded by `choreo-lab grade` and by nbgrader's reading.
 AGREEMENT_VARIANTS = (OFF_BY_ONE, REFUND_WITHOUT_RELEASE, NON_IDEMPOTENT_REFUND)
