@@ -80,7 +80,7 @@ class Dashboard:
     `dashboard.button("Kill payment")` finds any button by its label.
     """
 
-    def __init__(self, system: Callable[[int], Simulation], *, seed: int = 0,
+    def __init__(self, system: Callable[[int, FaultPlan], Simulation], *, seed: int = 0,
                  oracle: ConsistencyOracle | None = None, workflows: WorkflowStatuses | None = None,
                  actions: Mapping[str, Action] | None = None, scalable: Iterable[str] | None = None,
                  title: str = "choreo-lab dashboard") -> None:
