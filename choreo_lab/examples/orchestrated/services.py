@@ -8,9 +8,10 @@
 
 The participants know nobody but the commands they handle; the orchestrator knows every
 step, in order, and which compensations a failure needs. The business rules and data
-(declined cards, stock, unshippable addresses, prices) are the choreography's
-(`orders.shop`), and the orchestrator keeps the order record in the choreography's words
-(`orders.services.order_status`), so both designs are judged by the same invariants.
+(declined cards, stock, unshippable addresses, prices) are the choreography's: both designs
+call the same functions of `orders.shop`. The orchestrator keeps the order record in the
+choreography's words (`orders.services.order_status`), so both designs are judged by the
+same invariants.
 
 Every handler is idempotent by order id: a redelivered reply or command changes nothing.
 """
@@ -31,7 +32,15 @@ from ..orders.events import (
     ShipmentScheduled,
 )
 from ..orders.services import learn, refund
-from ..orders.shop import DECLINED_CUSTOMERS, STOCK, UNSHIPPABLE, price_of
+from ..orders.shop import (
+    DECLINED_CUSTOMERS,
+    STOCK,
+    UNSHIPPABLE,
+    can_ship_to,
+    card_declined,
+    in_stock,
+    price_of,
+)
 from .messages import (
     ChargePayment,
     PaymentCharged,
@@ -116,7 +125,7 @@ def make_payment_participant(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> 
         state = ctx.state
         if command.order_id in state["charges"] or command.order_id in state["declined"]:
             return []
-        if command.customer in state["declined_customers"]:
+        if card_declined(command.customer, state["declined_customers"]):
             state["declined"][command.order_id] = command.customer
             return [PaymentDeclined(order_id=command.order_id, reason="card declined")]
         state["charges"][command.order_id] = command.amount
@@ -142,7 +151,7 @@ def make_inventory_participant(stock: dict[str, int] | None = None) -> Service:
         state = ctx.state
         if command.order_id in state["reservations"] or command.order_id in state["out_of_stock"]:
             return []
-        if state["stock"].get(command.item, 0) < command.quantity:
+        if not in_stock(state["stock"], command.item, command.quantity):
             state["out_of_stock"][command.order_id] = command.item
             return [OutOfStock(order_id=command.order_id, item=command.item,
                                quantity=command.quantity)]
@@ -180,7 +189,7 @@ def make_shipping_participant(unshippable: tuple[str, ...] = UNSHIPPABLE) -> Ser
         state = ctx.state
         if command.order_id in state["shipments"] or command.order_id in state["failed"]:
             return []
-        if command.address in state["unshippable"]:
+        if not can_ship_to(command.address, state["unshippable"]):
             reason = f"cannot ship to {command.address}"
             state["failed"][command.order_id] = reason
             return [ShipmentFailed(order_id=command.order_id, item=command.item,

@@ -35,7 +35,15 @@ from .events import (
     ShipmentFailed,
     ShipmentScheduled,
 )
-from .shop import DECLINED_CUSTOMERS, STOCK, UNSHIPPABLE, price_of
+from .shop import (
+    DECLINED_CUSTOMERS,
+    STOCK,
+    UNSHIPPABLE,
+    can_ship_to,
+    card_declined,
+    in_stock,
+    price_of,
+)
 
 
 # -- order: takes requests, follows the saga to keep the customer's view ----------------------
@@ -139,7 +147,7 @@ def make_payment_service(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Serv
         state = ctx.state
         if event.order_id in state["charges"] or event.order_id in state["declined"]:
             return []  # decided already: a duplicate, and the outbox sent the answer then
-        if event.customer in state["declined_customers"]:
+        if card_declined(event.customer, state["declined_customers"]):
             state["declined"][event.order_id] = event.customer
             return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
         state["charges"][event.order_id] = event.amount
@@ -177,7 +185,7 @@ def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
         state = ctx.state
         if event.order_id in state["reservations"] or event.order_id in state["out_of_stock"]:
             return []  # decided already
-        if state["stock"].get(event.item, 0) < event.quantity:
+        if not in_stock(state["stock"], event.item, event.quantity):
             state["out_of_stock"][event.order_id] = event.item
             return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
         state["stock"][event.item] -= event.quantity
@@ -214,7 +222,7 @@ def make_shipping_service(unshippable: tuple[str, ...] = UNSHIPPABLE) -> Service
         state = ctx.state
         if event.order_id in state["shipments"] or event.order_id in state["failed"]:
             return []
-        if event.address in state["unshippable"]:
+        if not can_ship_to(event.address, state["unshippable"]):
             reason = f"cannot ship to {event.address}"
             state["failed"][event.order_id] = reason
             return [ShipmentFailed(order_id=event.order_id, item=event.item,

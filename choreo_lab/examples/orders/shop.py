@@ -2,7 +2,8 @@
 
 A customer whose card is declined (`DECLINED_CUSTOMERS`), an item with low or no stock
 (`STOCK`), an address that cannot be shipped to (`UNSHIPPABLE`). The business rules that
-read this data are shared by every design of the order flow.
+read this data (`card_declined`, `in_stock`, `can_ship_to`) are shared by every design of the
+order flow: the choreographed services and the orchestrated participants call the same ones.
 """
 
 from __future__ import annotations
@@ -28,6 +29,22 @@ BAD_ORDERS: dict[str, dict[str, str]] = {
 def price_of(item: str, quantity: int) -> int:
     """What an order costs (an unknown item costs nothing, and then fails for lack of stock)."""
     return PRICES.get(item, 0) * quantity
+
+
+# -- the business decisions: each service keeps its own data and asks these -------------------
+def card_declined(customer: str, declined_customers: list[str] | tuple[str, ...]) -> bool:
+    """Whether payment refuses the customer's card (the customer is on the declined list)."""
+    return customer in declined_customers
+
+
+def in_stock(stock: dict[str, int], item: str, quantity: int) -> bool:
+    """Whether there are at least `quantity` of `item` in `stock` (an unknown item has none)."""
+    return stock.get(item, 0) >= quantity
+
+
+def can_ship_to(address: str, unshippable: list[str] | tuple[str, ...]) -> bool:
+    """Whether shipping can deliver to the address (it is not on the unshippable list)."""
+    return address not in unshippable
 
 
 def random_orders(count: int, seed: int | str = 0, *, failure_rate: float = 0.3) -> list[dict[str, Any]]:
