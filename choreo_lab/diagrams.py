@@ -476,14 +476,20 @@ def _check_services(services: Iterable[Service]) -> list[Service]:
     return chosen
 
 
-def topology(services: Iterable[Service], *, outside: str = "outside") -> Diagram:
+def topology(services: Iterable[Service], *, outside: str = "outside",
+             hide: Iterable[str] = ()) -> Diagram:
     """Who publishes which event and who reacts to it, as a Mermaid flowchart.
 
     Read from the handlers (what each handles and declares it `publishes`), not from a run.
     Events that no service publishes come from `outside` (e.g. "customer"). Events declared
     as failures and compensations are drawn in red and orange, with dotted arrows.
+
+    `hide` names services that follow along: for them, the arrows into handlers that publish
+    nothing (a handler that only updates the service's own view) are not drawn. Their
+    handlers that publish something, and what they publish, stay in the diagram.
     """
     chosen = _check_services(services)
+    hidden = _check_hidden(chosen, hide)
     event_types = _event_types(chosen)
     roles = _event_roles(event_types)
     taken: list[str] = []
@@ -493,12 +499,15 @@ def topology(services: Iterable[Service], *, outside: str = "outside") -> Diagra
     from_outside = _outside_edges(chosen, source, event_nodes, roles)
     edges = list(from_outside)
     for service in chosen:
-        edges += _service_edges(service, service_nodes[service.name], event_nodes, roles)
+        edges += _service_edges(service, service_nodes[service.name], event_nodes, roles,
+                                follows_along=service.name in hidden)
     nodes = [source] if from_outside else []
     nodes += [*service_nodes.values(), *event_nodes.values()]
     title = "Who publishes what, who reacts"
     if roles:
         title += " (red: failures, orange: compensations)"
+    if hidden:
+        title += f"; {', '.join(hidden)}: only the reactions that publish"
     chart = FlowChart(_yaml_title(title), nodes, [edge for edge, _ in edges], orientation="TB")
     classes = {"service": [node.id_ for node in service_nodes.values()],
                "event": [n.id_ for name, n in event_nodes.items() if name not in roles],
@@ -519,11 +528,31 @@ def _outside_edges(services: list[Service], source: Node, event_nodes: dict[str,
             if name not in published]
 
 
+def _check_hidden(services: list[Service], hide: Iterable[str]) -> list[str]:
+    """The service names in `hide`, each one checked against the services drawn."""
+    if isinstance(hide, str):
+        hide = [hide]
+    names = [service.name for service in services]
+    hidden = list(dict.fromkeys(hide))
+    for name in hidden:
+        if name not in names:
+            raise ValueError(f"topology(hide=...): no service is named {name!r}; the services "
+                             f"drawn are {', '.join(names)}. Pass some of these names, "
+                             f"e.g. hide=[{names[0]!r}]")
+    return hidden
+
+
 def _service_edges(service: Service, node: Node, event_nodes: dict[str, Node],
-                   roles: dict[str, str]) -> list[tuple[Edge, str]]:
-    """Edges into the service (labelled with the handler) and out to what it publishes."""
+                   roles: dict[str, str], *, follows_along: bool = False
+                   ) -> list[tuple[Edge, str]]:
+    """Edges into the service (labelled with the handler) and out to what it publishes.
+
+    If the service `follows_along`, its handlers that publish nothing get no edge.
+    """
     edges = []
     for handled, handling in service.handlers.items():
+        if follows_along and not handling.publishes:
+            continue
         role = roles.get(handled, "")
         label = mermaid_text(handling.name)
         edges.append((Edge(event_nodes[handled], node, _edge_shape(role), message=label), role))

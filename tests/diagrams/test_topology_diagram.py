@@ -121,3 +121,43 @@ def test_things_that_are_not_services_are_refused():
         topology(["payment"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="at least one service"):
         topology([])
+
+
+# -- hide=: a service that follows along keeps only the reactions that publish something --------
+def test_hide_drops_the_arrows_into_handlers_that_publish_nothing():
+    services = order_services()
+    chart = parse_flowchart(topology(services, outside="customer", hide=["order"]).source)
+    order = next(s for s in services if s.name == "order")
+    quiet = {name for name, handling in order.handlers.items() if not handling.publishes}
+    assert quiet  # the order service does follow along: the test must be able to fail
+    expected = ORDER_SAGA_EDGES - {(event, "order") for event in quiet}
+    assert chart.edge_labels() == expected
+    assert ("OrderRequested", "order") in chart.edge_labels()  # it publishes OrderPlaced
+    assert ("order", "OrderCancelled") in chart.edge_labels()
+    assert chart.title.endswith("; order: only the reactions that publish")
+
+
+def test_hide_keeps_every_node_and_the_edge_styles_in_step():
+    chart = parse_flowchart(topology(order_services(), outside="customer", hide=["order"]).source)
+    assert set(chart.nodes.values()) == set(order_chart().nodes.values())
+    for number, (origin, kind, _, end) in enumerate(chart.edges):
+        touches = {chart.nodes[origin], chart.nodes[end]}
+        if touches & set(FAILURES):
+            assert kind == "-.->" and "#c0392b" in chart.link_styles[number]
+        elif touches & set(COMPENSATIONS):
+            assert kind == "-.->" and "#d68910" in chart.link_styles[number]
+        else:
+            assert kind == "-->" and number not in chart.link_styles
+
+
+def test_hide_accepts_one_name_and_leaves_other_services_alone():
+    one = parse_flowchart(topology(order_services(), hide="order").source)
+    listed = parse_flowchart(topology(order_services(), hide=("order",)).source)
+    assert one.edge_labels() == listed.edge_labels()
+    everything = parse_flowchart(topology(order_services()).source).edge_labels()
+    assert {edge for edge in everything if edge[1] != "order"} <= one.edge_labels()
+
+
+def test_hide_with_an_unknown_service_says_which_names_exist():
+    with pytest.raises(ValueError, match=r"no service is named 'ordr'.*order, payment"):
+        topology(order_services(), hide=["ordr"])
