@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `choreo-lab` argument parser and its subcommands."""
+    from .grading.report import STUDENT_RULE
+
     parser = argparse.ArgumentParser(
         prog="choreo-lab", description="Tools for the choreo-lab course.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -58,13 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
         "grade", help="grade submitted exercise notebooks (files or folders)",
         description="Run each notebook in a sandbox (its own unprivileged process, with time "
                     "and resource limits), run every check (hidden ones too) where its grade "
-                    "cell stands, print a table of scores and write a JSON report.")
+                    "cell stands, print a table of scores and write a JSON report, and beside it "
+                    "a CSV of grades for a learning platform (same name, .csv; columns "
+                    "student, exercise, score, max; one row per graded notebook). "
+                    + STUDENT_RULE)
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="a notebook, or a folder searched for *.ipynb")
     grade.add_argument("--json", action="store_true",
                        help="print the report as JSON on stdout instead of the table")
     grade.add_argument("--report", type=Path, default=Path("grading-report.json"),
-                       help="where to write the JSON report (default: %(default)s)")
+                       help="where to write the JSON report; the CSV of grades goes beside it, "
+                            "with .csv for .json (default: %(default)s)")
     grade.add_argument("--details", action="store_true",
                        help="show each failed check's whole feedback, not just its first line")
     grade.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
@@ -150,12 +156,17 @@ def run_grade(args: argparse.Namespace) -> int:
     """`choreo-lab grade`: grade the notebooks, show the table, write the JSON report."""
     from .grading.batch import find_files, grade_all, read_all, summary
     from .grading.hidden import ENVIRONMENT, HiddenChecksMissing, graded_exercises, hidden_folder
-    from .grading.report import show
+    from .grading.report import show, write_csv
     from .grading.worker import Limits
 
     err = Console(stderr=True)
     if args.jobs < 1:
         err.print(f"[red]--jobs must be at least 1, got {args.jobs}[/red]")
+        return 2
+    grades = args.report.with_suffix(".csv")
+    if grades == args.report:
+        err.print(f"[red]--report {args.report} ends in .csv, the name of the grades CSV "
+                  f"written beside the JSON report: name the report *.json[/red]")
         return 2
     try:
         if args.hidden is not None:
@@ -185,11 +196,12 @@ def run_grade(args: argparse.Namespace) -> int:
         report = summary(grade_all(submissions, tasks, limits, hide, args.jobs, advance), skipped)
     text = json.dumps(report, indent=2)
     args.report.write_text(text + "\n", "utf-8")
+    write_csv(report, grades)
     if args.json:
         print(text)
     else:
         show(report, Console(), details=args.details)
-        err.print(f"report written to {args.report}")
+        err.print(f"report written to {args.report}, grades to {grades}")
     return 0
 
 

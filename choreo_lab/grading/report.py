@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import re
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
@@ -9,6 +12,35 @@ from rich.table import Table
 from rich.text import Text
 
 from .feedback import plural
+
+
+#: How the student is told from a notebook's path, as `choreo-lab grade --help` explains it.
+STUDENT_RULE = ("The student is the part of the file name before its exercise number and a "
+                "- or _ (alice-ex01-inventory.ipynb or alice_ex01.ipynb: alice); if nothing "
+                "comes before it, the name of the folder holding the notebook "
+                "(submissions/alice/ex01-inventory.ipynb: alice).")
+
+#: The columns of the grades CSV, one row per graded notebook.
+CSV_COLUMNS = ("student", "exercise", "score", "max")
+
+
+def student_of(path: str) -> str:
+    """Whose notebook `path` is, by STUDENT_RULE: the file name's prefix, else its folder."""
+    file = Path(path)
+    prefix = re.match(r"(.+?)[-_]ex\d+", file.stem)
+    if prefix and not re.match(r"ex\d+", file.stem):
+        return prefix.group(1)
+    return file.resolve().parent.name
+
+
+def write_csv(report: dict[str, Any], path: Path) -> None:
+    """Write the grades as CSV for a learning platform: student, exercise, score, max."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(CSV_COLUMNS)
+        for verdict in report["notebooks"]:
+            writer.writerow([student_of(verdict["path"]), verdict["exercise"] or "",
+                             f"{verdict['score']:g}", f"{verdict['max_score']:g}"])
 
 
 def score_table(report: dict[str, Any]) -> Table:
