@@ -303,8 +303,11 @@ class NatsRuntime:
         """Send one dead letter (or all) to its group again, attempts counted from zero."""
         parked = self._parked()
         if dead_letter is not None:
-            parked = [p for p in parked if (p.letter.group, p.letter.envelope.message_id)
-                      == (dead_letter.group, dead_letter.envelope.message_id)]
+            # this letter, not only its message: a re-driven message that failed again is a new
+            # letter, parked at a later time
+            wanted = (dead_letter.group, dead_letter.envelope.message_id, dead_letter.time)
+            parked = [p for p in parked
+                      if (p.letter.group, p.letter.envelope.message_id, p.letter.time) == wanted]
             if not parked:
                 raise ValueError(f"{dead_letter.envelope.message_id} for {dead_letter.group!r} is "
                                  "not in the dead-letter queue (re-driven already?); pick one "
