@@ -16,8 +16,14 @@ out, made here by the same rules as its preprocessors (nbgrader 0.9):
   outside a grade cell is an error.
 - ClearOutput: outputs and execution counts are cleared; ``collapsed`` and ``scrolled``
   cell metadata are dropped. Notebook metadata ``celltoolbar`` is dropped.
+- LockCells: solution cells (graded or not) get ``deletable: false``; grade-only cells (the
+  checks) and locked (read-only) cells get ``deletable: false`` and ``editable: false``, so a
+  student can neither delete nor change them. Other cells are left as they are.
+- ComputeChecksums: each grade, solution or locked cell gets ``nbgrader.checksum`` (the MD5 of
+  its released source, type, flags, grade id and points, as ``nbgrader.utils.compute_checksum``)
+  and ``nbgrader.cell_type``. nbgrader compares the checksum to tell an unanswered solution.
 
-Cell metadata (``nbgrader`` included) is kept. nbgrader itself is not needed: it pulls in a
+Other cell metadata (the rest of ``nbgrader`` included) is kept. nbgrader itself is not needed: it pulls in a
 database layer and enables server and lab extensions in every JupyterLab it is installed
 next to, which students of this course do not need. `tests/grading` checks these rules
 against output recorded from nbgrader 0.9.6.
@@ -26,6 +32,7 @@ against output recorded from nbgrader 0.9.6.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from pathlib import Path
 
@@ -53,6 +60,14 @@ def is_solution(cell: NotebookNode) -> bool:
 def is_grade(cell: NotebookNode) -> bool:
     """nbgrader: a cell that is graded (autograder tests, or a graded answer)."""
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade", False))
+
+
+def is_locked(cell: NotebookNode) -> bool:
+    """nbgrader: a cell whose source the student may not change (grade-only cells included)."""
+    nbgrader = cell.get("metadata", {}).get("nbgrader")
+    if nbgrader is None or is_solution(cell):
+        return False
+    return is_grade(cell) or bool(nbgrader.get("locked", False))
 
 
 def cell_name(cell: NotebookNode, index: int) -> str:
@@ -116,8 +131,45 @@ def clear_output(cell: NotebookNode) -> None:
         cell.metadata.pop(field, None)
 
 
+def lock_cell(cell: NotebookNode) -> None:
+    """nbgrader's LockCells (default settings), for one cell, in place."""
+    if is_solution(cell):
+        cell.metadata["deletable"] = False
+    elif is_locked(cell):  # a grade-only cell, or a read-only one
+        cell.metadata["deletable"] = False
+        cell.metadata["editable"] = False
+
+
+def checksum(cell: NotebookNode) -> str:
+    """nbgrader's compute_checksum: MD5 of what the student must not change about the cell."""
+    nbgrader = cell.metadata["nbgrader"]
+    parts = [cell.source, cell.cell_type, str(is_grade(cell)), str(is_solution(cell)),
+             str(is_locked(cell)), nbgrader["grade_id"]]
+    if is_grade(cell):
+        parts.append(str(float(nbgrader["points"])))
+    digest = hashlib.md5()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def add_checksum(cell: NotebookNode, where: str) -> None:
+    """nbgrader's ComputeChecksums, for one cell of the student version, in place."""
+    if not (is_grade(cell) or is_solution(cell) or is_locked(cell)):
+        return
+    if "grade_id" not in cell.metadata["nbgrader"]:
+        raise ExerciseSourceError(f"{where}: an nbgrader cell without a grade_id; set metadata "
+                                  "nbgrader.grade_id to a name unique in the notebook")
+    if is_grade(cell) and "points" not in cell.metadata["nbgrader"]:
+        raise ExerciseSourceError(f"{where}: a grade cell without points; set metadata "
+                                  "nbgrader.points to what the cell is worth")
+    cell.metadata["nbgrader"]["checksum"] = checksum(cell)
+    cell.metadata["nbgrader"]["cell_type"] = cell.cell_type
+
+
 def student_version(source: NotebookNode) -> NotebookNode:
-    """The notebook a student gets: solutions stubbed, hidden checks removed, outputs cleared."""
+    """The notebook a student gets: solutions stubbed, hidden checks removed, outputs cleared,
+    cells locked and checksummed."""
     notebook = copy.deepcopy(source)
     language = notebook.metadata.get("kernelspec", {}).get("language", "python")
     if language != "python":
@@ -128,6 +180,8 @@ def student_version(source: NotebookNode) -> NotebookNode:
         clear_solutions(cell, where)
         clear_hidden_tests(cell, where)
         clear_output(cell)
+        lock_cell(cell)
+        add_checksum(cell, where)
     notebook.metadata.pop("celltoolbar", None)
     return notebook
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -13,6 +14,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from choreo_lab.cli import main
 from choreo_lab.grading.student_version import (
     ExerciseSourceError,
+    checksum,
+    is_grade,
+    is_locked,
+    is_solution,
     notebook_text,
     stale_exercises,
     student_version,
@@ -61,7 +66,9 @@ def test_hidden_tests_disappear_with_their_delimiters_and_grade_metadata_stays()
                          locked=True, points=3)
     made = student_version(one_cell_notebook(cell)).cells[0]
     assert made.source == "check('a')"
-    assert made.metadata["nbgrader"] == cell.metadata["nbgrader"]
+    released = dict(made.metadata["nbgrader"])
+    assert (released.pop("checksum"), released.pop("cell_type")) == (checksum(made), "code")
+    assert released == cell.metadata["nbgrader"]
 
 
 @pytest.mark.parametrize("source, flags, complaint", [
@@ -87,6 +94,50 @@ def test_outputs_and_execution_counts_are_cleared() -> None:
 def test_a_markdown_solution_cell_becomes_your_answer_here() -> None:
     cell = nbgrader_cell(new_markdown_cell("Because."), "why", solution=True)
     assert student_version(one_cell_notebook(cell)).cells[0].source == "YOUR ANSWER HERE"
+
+
+@pytest.mark.parametrize("flags, deletable, editable", [
+    ({"solution": True}, False, True),                              # the student's answer
+    ({"solution": True, "grade": True, "points": 1}, False, True),  # a graded answer
+    ({"grade": True, "locked": True, "points": 2}, False, False),   # a check
+    ({"grade": True, "points": 2}, False, False),                   # a check, even unlocked
+    ({"locked": True}, False, False),                               # read-only setup
+    ({}, True, True),                                               # nbgrader cell, no role
+])
+def test_cells_are_locked_as_nbgrader_locks_them(flags: dict, deletable: bool,
+                                                 editable: bool) -> None:
+    cell = nbgrader_cell(new_code_cell("x = 1"), "cell", **flags)
+    made = student_version(one_cell_notebook(cell)).cells[0]
+    assert made.metadata.get("deletable", True) is deletable
+    assert made.metadata.get("editable", True) is editable
+    has_role = bool(flags)
+    assert ("checksum" in made.metadata["nbgrader"]) is has_role
+    assert made.metadata["nbgrader"].get("cell_type") == ("code" if has_role else None)
+
+
+def test_a_cell_without_nbgrader_metadata_is_left_unlocked() -> None:
+    made = student_version(one_cell_notebook(new_code_cell("x = 1"))).cells[0]
+    assert "deletable" not in made.metadata and "editable" not in made.metadata
+
+
+def test_the_checksum_is_of_the_released_cell_and_changes_when_the_student_answers() -> None:
+    cell = nbgrader_cell(new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION"), "x",
+                         solution=True)
+    made = student_version(one_cell_notebook(cell)).cells[0]
+    assert made.metadata["nbgrader"]["checksum"] == checksum(made)
+    unanswered = copy.deepcopy(made)
+    made.source = "x = 2"
+    assert checksum(made) != unanswered.metadata["nbgrader"]["checksum"]
+    for field, value in (("grade_id", "y"), ("solution", False)):
+        changed = copy.deepcopy(unanswered)
+        changed.metadata["nbgrader"][field] = value
+        assert checksum(changed) != checksum(unanswered), field
+
+
+def test_a_grade_cell_without_points_is_refused_with_a_reason() -> None:
+    cell = nbgrader_cell(new_code_cell("check('a')"), "check_a", grade=True)
+    with pytest.raises(ExerciseSourceError, match="nbgrader.points"):
+        student_version(one_cell_notebook(cell))
 
 
 # -- the course's exercises -------------------------------------------------------------------
@@ -187,3 +238,23 @@ def test_the_makefile_target_and_the_command_agree_on_folders() -> None:
     args = build_parser().parse_args(["exercises"])
     assert (ROOT / args.solutions).resolve() == SOLUTIONS
     assert (ROOT / args.exercises).resolve() == EXERCISES
+
+
+@pytest.mark.parametrize("exercise", sorted(SOURCES))
+def test_checks_and_setup_are_locked_and_answers_stay_editable(exercise: str) -> None:
+    notebook = nbformat.read(EXERCISES / f"{exercise}.ipynb", as_version=4)
+    roles = {"check": 0, "answer": 0}
+    for cell in notebook.cells:
+        metadata = cell.metadata
+        if is_solution(cell):
+            roles["answer"] += 1
+            assert metadata["deletable"] is False and metadata.get("editable", True) is True
+        elif is_grade(cell) or is_locked(cell):
+            roles["check"] += is_grade(cell)
+            assert metadata["deletable"] is False and metadata["editable"] is False
+        else:
+            assert "deletable" not in metadata and "editable" not in metadata
+        if "checksum" in metadata.get("nbgrader", {}):
+            assert metadata["nbgrader"]["checksum"] == checksum(cell)
+            assert metadata["nbgrader"]["cell_type"] == cell.cell_type
+    assert roles["check"] > 0 and roles["answer"] > 0
