@@ -57,11 +57,8 @@ def test_reactions_are_labelled_with_the_handler_that_runs():
     assert ("OutOfStock", "refund_out_of_stock", "payment") in labelled
 
 
-def test_failures_and_compensations_have_their_own_node_and_edge_styles():
-    chart = order_chart()
-    by_label = {label: ident for ident, label in chart.nodes.items()}
-    assert sorted(chart.nodes[i] for i in chart.classes["failure"]) == sorted(FAILURES)
-    assert sorted(chart.nodes[i] for i in chart.classes["compensation"]) == sorted(COMPENSATIONS)
+def assert_edge_styles(chart) -> None:
+    """Failure edges dotted red, compensation edges dotted orange, every other edge plain."""
     for number, (origin, kind, _, end) in enumerate(chart.edges):
         touches = {chart.nodes[origin], chart.nodes[end]}
         if touches & set(FAILURES):
@@ -70,6 +67,14 @@ def test_failures_and_compensations_have_their_own_node_and_edge_styles():
             assert kind == "-.->" and "#d68910" in chart.link_styles[number]
         else:
             assert kind == "-->" and number not in chart.link_styles
+
+
+def test_failures_and_compensations_have_their_own_node_and_edge_styles():
+    chart = order_chart()
+    by_label = {label: ident for ident, label in chart.nodes.items()}
+    assert sorted(chart.nodes[i] for i in chart.classes["failure"]) == sorted(FAILURES)
+    assert sorted(chart.nodes[i] for i in chart.classes["compensation"]) == sorted(COMPENSATIONS)
+    assert_edge_styles(chart)
     assert by_label["customer"] in chart.classes["outside"]
 
 
@@ -140,14 +145,7 @@ def test_hide_drops_the_arrows_into_handlers_that_publish_nothing():
 def test_hide_keeps_every_node_and_the_edge_styles_in_step():
     chart = parse_flowchart(topology(order_services(), outside="customer", hide=["order"]).source)
     assert set(chart.nodes.values()) == set(order_chart().nodes.values())
-    for number, (origin, kind, _, end) in enumerate(chart.edges):
-        touches = {chart.nodes[origin], chart.nodes[end]}
-        if touches & set(FAILURES):
-            assert kind == "-.->" and "#c0392b" in chart.link_styles[number]
-        elif touches & set(COMPENSATIONS):
-            assert kind == "-.->" and "#d68910" in chart.link_styles[number]
-        else:
-            assert kind == "-->" and number not in chart.link_styles
+    assert_edge_styles(chart)
 
 
 def test_hide_accepts_one_name_and_leaves_other_services_alone():
