@@ -23,9 +23,9 @@ out, made here by the same rules as its preprocessors (nbgrader 0.9):
   its released source, type, flags, grade id and points, as ``nbgrader.utils.compute_checksum``)
   and ``nbgrader.cell_type``. nbgrader compares the checksum to tell an unanswered solution.
 
-Other cell metadata (the rest of ``nbgrader`` included) is kept. nbgrader itself is not needed: it pulls in a
-database layer and enables server and lab extensions in every JupyterLab it is installed
-next to, which students of this course do not need. `tests/grading` checks these rules
+Other cell metadata (the rest of ``nbgrader`` included) is kept. nbgrader itself is not
+needed: it pulls in a database layer and enables server and lab extensions in every
+JupyterLab it is installed next to, which students of this course do not need. `tests/grading` checks these rules
 against output recorded from nbgrader 0.9.6.
 """
 
