@@ -76,7 +76,10 @@ site-tools: | $(STAMP)
 	@$(MAKE) --no-print-directory $(MERMAID_JS) || echo "no mermaid build: the site tests will skip"
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/chaos.py
 	$(BIN)/python bench/dashboard_refresh.py
 	$(BIN)/python bench/import_time.py
