@@ -190,11 +190,25 @@ def test_where_is_reads_as_one_verdict_line_then_one_line_per_service():
     place_order(sim, "o-1")
     sim.run_for(10)
     text = str(where_is(sim, "o-1")).splitlines()
-    assert text[0] == ("order o-1: running, waiting: shipping is down with 1 message in its "
-                       f"backlog; InventoryReserved {found_id(sim, 'InventoryReserved')} "
-                       "waits for it")
+    assert text[0] == "order o-1: running"
     assert [line.split()[0] for line in text[1:5]] == ["order", "payment", "inventory", "shipping"]
     assert text[5].startswith("  last event: InventoryReserved")
+    assert " ".join(line.strip() for line in text[6:]) == (
+        "waiting on: shipping is down with 1 message in its backlog; "
+        f"InventoryReserved {found_id(sim, 'InventoryReserved')} waits for it")
+    assert max(map(len, text)) <= 100
+
+
+def test_where_is_a_stuck_order_gives_its_reason_first_wrapped_between_words():
+    crash = Crash(service="inventory", event_type="PaymentCompleted")  # every attempt crashes
+    sim = order_system(seed=1, faults=[crash], max_attempts=3)
+    place_order(sim, "o-1")
+    sim.run_until_idle()
+    whereabouts = where_is(sim, "o-1")
+    text = str(whereabouts).splitlines()
+    assert whereabouts.status == "stuck" and len(whereabouts.verdict) > 100
+    assert text[0] == f"order o-1: {whereabouts.verdict}"[:len(text[0])]
+    assert text[1].startswith("    ") and all(len(line) <= 100 for line in text)
 
 
 def test_where_is_an_unknown_order_is_a_clear_error_that_suggests_the_closest():

@@ -13,7 +13,7 @@ from ... import vocabulary as words
 from ...envelope import Envelope
 from ...simulation import Simulation
 from ...story import workflow_status
-from ...text import did_you_mean
+from ...text import did_you_mean, fit
 from ...trace import TraceRecord
 from .records import (
     FACT_EVENTS,
@@ -37,11 +37,18 @@ class OrderWhereabouts:
     verdict: str                 # one line
 
     def __str__(self) -> str:
-        lines = [f"order {self.order_id}: {self.verdict}"]
+        """The verdict, then one line per service; a long line wraps between words, indented.
+
+        While the order is under way and waits, the first line names only its status: the
+        "waiting on" lines below say what for.
+        """
+        under_way = self.status in (words.RUNNING, words.COMPENSATING)
+        header = self.status if under_way and self.waiting_on else self.verdict
+        lines = [f"order {self.order_id}: {header}"]
         lines += [f"  {service:<10} {what}" for service, what in self.knows.items()]
         lines.append(f"  last event: {self.last_event}")
         lines += [f"  waiting on: {reason}" for reason in self.waiting_on]
-        return "\n".join(lines)
+        return "\n".join(fit(line, indent=4) for line in lines)
 
 
 def where_is(sim: Simulation, order_id: str) -> OrderWhereabouts:
