@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from choreo_lab import Crash, Duplicate, Kill, Restart, workflow_status
+from choreo_lab import Crash, Duplicate, Kill, Restart, Simulation, workflow_status
 from choreo_lab.examples.orders import (
     PRICES,
     STOCK,
@@ -153,11 +153,17 @@ def test_where_is_a_stuck_order_blames_the_lost_event_of_the_dual_write_bug():
     assert found.knows["payment"].startswith("charged 12")
 
 
-def test_where_is_a_dead_lettered_order_says_which_message_to_redrive():
-    crash = Crash(service="inventory", event_type="PaymentCompleted")  # every attempt crashes
+def dead_lettered_order() -> Simulation:
+    """Order o-1 stuck: inventory crashes on every attempt at PaymentCompleted (3 attempts)."""
+    crash = Crash(service="inventory", event_type="PaymentCompleted")
     sim = order_system(seed=1, faults=[crash], max_attempts=3)
     place_order(sim, "o-1")
     sim.run_until_idle()
+    return sim
+
+
+def test_where_is_a_dead_lettered_order_says_which_message_to_redrive():
+    sim = dead_lettered_order()
     found = where_is(sim, "o-1")
     letter = sim.dead_letters[0]
     assert found.status == "stuck"
@@ -200,11 +206,7 @@ def test_where_is_reads_as_one_verdict_line_then_one_line_per_service():
 
 
 def test_where_is_a_stuck_order_gives_its_reason_first_wrapped_between_words():
-    crash = Crash(service="inventory", event_type="PaymentCompleted")  # every attempt crashes
-    sim = order_system(seed=1, faults=[crash], max_attempts=3)
-    place_order(sim, "o-1")
-    sim.run_until_idle()
-    whereabouts = where_is(sim, "o-1")
+    whereabouts = where_is(dead_lettered_order(), "o-1")
     text = str(whereabouts).splitlines()
     assert whereabouts.status == "stuck" and len(whereabouts.verdict) > 100
     assert text[0] == f"order o-1: {whereabouts.verdict}"[:len(text[0])]
