@@ -14,7 +14,7 @@ MERMAID_JS := $(VENV)/share/mermaid/mermaid.min.js
 
 help:
 	@echo "make lab        open the course in JupyterLab"
-	@echo "make test       run the whole test suite (library, notebooks with nbval, graders, browser)"
+	@echo "make test       run the whole test suite (library, notebooks with nbval, graders, browser, nbgrader)"
 	@echo "make test-fast  the library tests only (no notebooks, grading or browser)"
 	@echo "make test-notebooks  nbval on the course notebooks"
 	@echo "make test-browser    dashboard, diagrams (JupyterLab, Notebook 7), site: headless Chromium"
@@ -34,8 +34,10 @@ lab: $(STAMP)
 	$(BIN)/choreo-lab lab .
 
 # Two workers; loadscope keeps each notebook's cells (and each module's fixtures) on one worker.
+# Then real nbgrader must give the grades `choreo-lab grade` gives (about 2 minutes).
 test: $(STAMP) site-tools
 	$(BIN)/python -m pytest -n 2 --dist loadscope
+	$(MAKE) --no-print-directory test-nbgrader
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not browser and not notebooks" --ignore=tests/grading

@@ -25,7 +25,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.grading.variants import AGREEMENT_VARIANTS  # noqa: E402
+from tests.grading.variants import WRONG, Variant  # noqa: E402
 
 HIDDEN = ROOT / "solutions" / "hidden_checks"
 BIN = Path(sys.executable).parent
@@ -71,6 +71,18 @@ def nbgrader_scores(course: Path) -> dict[str, float]:
     return scores
 
 
+def first_wrong_per_exercise(exercises: list[str]) -> dict[str, Variant]:
+    """Each exercise's first known-wrong variant in tests/grading/variants.WRONG."""
+    firsts: dict[str, Variant] = {}
+    for variant in WRONG:
+        firsts.setdefault(variant.exercise, variant)
+    missing = [exercise for exercise in exercises if exercise not in firsts]
+    if missing:
+        sys.exit(f"no known-wrong variant for {', '.join(missing)}: add one to "
+                 "tests/grading/variants.WRONG")
+    return firsts
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="choreo-nbgrader-") as scratch:
         course = Path(scratch) / "course"
@@ -78,8 +90,9 @@ def main() -> int:
         (course / "nbgrader_config.py").write_text(
             "c = get_config()\nc.CourseDirectory.course_id = 'choreo-lab'\n"
             "c.ExecutePreprocessor.timeout = 300\n")
-        variants = {v.exercise: v for v in AGREEMENT_VARIANTS}
-        for source in sorted((ROOT / "solutions").glob("ex*.ipynb")):
+        sources = sorted((ROOT / "solutions").glob("ex*.ipynb"))
+        variants = first_wrong_per_exercise([source.stem for source in sources])
+        for source in sources:
             assignment = source.stem
             (course / "source" / assignment).mkdir()
             shutil.copy(source, course / "source" / assignment / source.name)
@@ -109,7 +122,7 @@ def main() -> int:
         print(f"{'same' if same else 'DIFFERENT':9} {name}: nbgrader {theirs[name]:g}, "
               f"choreo-lab {ours.get(name)}")
     print(f"{len(theirs) - disagreements} agree, {disagreements} disagree")
-    return 1 if disagreements or len(theirs) != 9 else 0
+    return 1 if disagreements or len(theirs) != 3 * len(sources) else 0
 
 
 if __name__ == "__main__":
