@@ -464,10 +464,11 @@ class Simulation:
             self._ids += 1
             message_id = f"m{self._ids}"
         elif message_id in self.trace.messages:
+            kept = self.trace.messages[message_id]
             self.trace.add(self.now, words.DEDUP, producer, message_id, 0,
                            "the broker has this message id already; kept once",
-                           workflow=correlation_id)
-            return self.trace.messages[message_id]
+                           workflow=kept.correlation_id)
+            return kept
         envelope = Envelope(message_id, event, key, correlation_id,
                             cause.message_id if cause else None, producer, self.now,
                             cause.depth + 1 if cause else 0, cause.root_id if cause else None)

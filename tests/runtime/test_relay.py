@@ -231,3 +231,19 @@ def test_same_seed_same_relay_trace():
     faults = [RelayCrash(service="payment", point="after_publish", probability=0.5)]
     first, second = (run(["o-1", "o-2", "o-3"], faults=faults, seed=9) for _ in range(2))
     assert [str(r) for r in first.trace] == [str(r) for r in second.trace]
+
+
+def test_a_row_sent_again_without_a_cause_is_kept_once_in_its_first_workflow():
+    service = Service("payment", {"outbox": {"r1": PaymentCompleted(order_id="o-1")}})
+
+    @service.relay(every=5)
+    def never_marks(ctx) -> None:
+        for row_id, event in ctx.state["outbox"].items():
+            ctx.publish(event, message_id=row_id)
+
+    sim = Simulation([service, shipping()],
+                     faults=[RelayCrash(service="payment", point="after_publish", times=1)])
+    sim.run_until_idle()
+    assert [e.message_id for e in sim.topics[PaymentCompleted.topic]] == ["r1"]
+    dedup, = sim.trace.where(kind=words.DEDUP)
+    assert sim.trace.for_correlation(sim.trace.messages["r1"].correlation_id)[-1] == dedup
