@@ -466,8 +466,7 @@ class Simulation:
         elif message_id in self.trace.messages:
             kept = self.trace.messages[message_id]
             self.trace.add(self.now, words.DEDUP, producer, message_id, 0,
-                           "the broker has this message id already; kept once",
-                           workflow=kept.correlation_id)
+                           f"has this id already; dropped {event}", workflow=kept.correlation_id)
             return kept
         envelope = Envelope(message_id, event, key, correlation_id,
                             cause.message_id if cause else None, producer, self.now,

@@ -23,7 +23,6 @@ from .events import (
     ShipmentScheduled,
 )
 from .invariants import ORDER_INVARIANTS, order_oracle
-from .outbox import answers_kept_by, as_row, event_of, outbox_payment, outbox_rows
 from .records import inventory_ledger, payment_ledger
 from .saga import order_system, place_order, place_orders
 from .services import (
@@ -47,12 +46,11 @@ from .shop import (
 from .whereabouts import OrderWhereabouts, where_is
 
 __all__ = [
-    "ADDRESSES", "CUSTOMERS", "DECLINED_CUSTOMERS", "InventoryReleased", "InventoryReserved",
-    "ORDER_EVENTS", "ORDER_INVARIANTS", "OrderCancelled", "OrderPlaced", "OrderRequested",
-    "OrderWhereabouts", "OutOfStock", "PRICES", "PaymentCompleted", "PaymentDeclined",
-    "PaymentRefunded", "STOCK", "ShipmentFailed", "ShipmentScheduled", "UNSHIPPABLE",
-    "answers_kept_by", "as_row", "event_of", "inventory_ledger", "make_inventory_service",
-    "make_order_service", "make_payment_service", "make_shipping_service", "order_oracle",
-    "order_services", "order_status", "order_system", "outbox_payment", "outbox_rows",
+    "ADDRESSES", "CUSTOMERS", "DECLINED_CUSTOMERS", "ORDER_EVENTS", "ORDER_INVARIANTS", "PRICES",
+    "STOCK", "UNSHIPPABLE", "InventoryReleased", "InventoryReserved", "OrderCancelled",
+    "OrderPlaced", "OrderRequested", "OrderWhereabouts", "OutOfStock", "PaymentCompleted",
+    "PaymentDeclined", "PaymentRefunded", "ShipmentFailed", "ShipmentScheduled",
+    "inventory_ledger", "make_inventory_service", "make_order_service", "make_payment_service",
+    "make_shipping_service", "order_oracle", "order_services", "order_status", "order_system",
     "payment_ledger", "place_order", "place_orders", "price_of", "random_orders", "where_is",
 ]
