@@ -18,7 +18,7 @@ def send_outbox(ctx):
 DUAL_WRITE = Variant("publishes the answer from the handler (the dual write)", "ex09-outbox-relay", {
     "keep_in_outbox": KEEP.format(body="    return event")},
     {"keeps each answer as a row in its outbox and publishes nothing itself": "dual write",
-     "keeps the answer when payment crashes between its write and its publish": "0 such rows",
+     "keeps the answer when shipping crashes between its write and its publish": "0 such rows",
      "names each row for good: no answer reuses the id of a row already sent": "outbox is empty",
      "names each row for good across four more orders": "outbox is empty",
      CHAOS: "never published its answer", MORE_CHAOS: "never published its answer"})
