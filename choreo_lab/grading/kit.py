@@ -18,6 +18,8 @@ from ..examples.notifications import DAY, EmailConfirmed, UserRegistered
 from ..examples.orders import (
     PRICES,
     STOCK,
+    UNSHIPPABLE,
+    InventoryReserved,
     OrderPlaced,
     OutOfStock,
     PaymentCompleted,
@@ -167,6 +169,44 @@ def try_reminder(make_reminder_service: Callable[[], Service]) -> None:
         if not _stubbed(sim):
             print_commands(sim, "reminder")
             print("pending timers:", [timer.name for timer in sim.timers])
+
+
+# -- exercise 9 --------------------------------------------------------------------------------
+def reserved(order_id: str, address: str = "1 Main St") -> InventoryReserved:
+    return InventoryReserved(order_id=order_id, item="book", quantity=1, address=address)
+
+
+def try_outbox(make_shipping_service: Callable[[], Service], faults: Sequence[AnyFault] = (),
+               *, relay: bool = True) -> None:
+    """Three reserved orders reach your shipping, the outbox off (its relay off, or on).
+
+    o-2 goes to an address shipping cannot serve. Prints the rows left in shipping's outbox
+    and what shipping published, with the relay's crashes and the messages the broker kept
+    once.
+    """
+    with stub_tolerated("keep_in_outbox"):
+        shipping = make_shipping_service()
+        if not relay:
+            shipping = shipping.wrapped()
+            shipping.outbox_relay = None
+        sim = Simulation([shipping], seed=1, outbox=False, faults=list(faults))
+        for event in (reserved("o-1"), reserved("o-2", UNSHIPPABLE[0]), reserved("o-3")):
+            sim.publish(event, correlation_id=event.order_id, producer="inventory")
+        sim.run_until_idle()
+        if _stubbed(sim) or _relay_stubbed(sim):
+            return
+        print("rows in shipping's outbox:", list(sim.state("shipping").get("outbox", {})) or "none")
+        for record in sim.trace.where(kind="publish|dedup|relay-crash", service="shipping"):
+            print(record)
+
+
+def _relay_stubbed(sim: Simulation) -> bool:
+    """Print the stub advice if the relay is still a stub."""
+    stubbed = any("NotImplementedError" in record.detail
+                  for record in sim.trace.where(kind="relay-crash", service="shipping"))
+    if stubbed:
+        print(STUB_NOTE.format(what="relay send_outbox"))
+    return stubbed
 
 
 def _stubbed(sim: Simulation) -> bool:
