@@ -735,6 +735,7 @@ class Simulation:
         running.relay_pending = False
         if running.status != words.UP or running.relay is None:
             return  # a restart or resume wakes it
+
         def send(event: Message, message_id: str | None, cause: str | None) -> None:
             self._relay_send(running, event, message_id, cause)
 
