@@ -40,6 +40,7 @@ from .snapshot import (
     WorkflowStatuses,
     take_snapshot,
 )
+from .views import View, ViewPanel
 
 T = TypeVar("T")
 Action = Callable[[Simulation], object]
@@ -73,6 +74,8 @@ class Dashboard:
     - `actions`: button label -> function of the simulation (e.g. start a workflow).
     - `scalable`: services that get instance buttons (default: those starting with more
       than one instance).
+    - `views`: panel title -> function of the simulation returning what to show (a chart,
+      HTML, text), redrawn when virtual time moves (see `dashboard.views`).
 
     Display it as the last line of a cell. Every control is also a method (`kill`, `step`,
     `run_until_idle`, `set_chaos`, ...), so a notebook or a test can drive it without clicks;
@@ -83,6 +86,7 @@ class Dashboard:
     def __init__(self, system: Callable[[int, FaultPlan], Simulation], *, seed: int = 0,
                  oracle: ConsistencyOracle | None = None, workflows: WorkflowStatuses | None = None,
                  actions: Mapping[str, Action] | None = None, scalable: Iterable[str] | None = None,
+                 views: Mapping[str, View] | None = None,
                  title: str = "choreo-lab dashboard") -> None:
         if isinstance(system, Simulation) or not callable(system) or not takes_two(system):
             raise TypeError("Dashboard takes a function that builds the simulation from a seed "
@@ -100,6 +104,9 @@ class Dashboard:
         self.last_action = ""
         self.cards: dict[str, ServiceCard] = {}
         self.controls = Controls(self.actions, seed)
+        self.views = [ViewPanel(name, view) for name, view in (views or {}).items()]
+        self.controls.root.children = (*self.controls.root.children,
+                                       *(panel.box for panel in self.views))
         self.widget = self.controls.root
         self._wire()
         self._start(seed)
@@ -392,6 +399,11 @@ class Dashboard:
         c.timer_list.value = render.timer_table(snapshot.timers, snapshot.timer_count,
                                                 snapshot.now)
         c.seed_note.value = render.seed_note(snapshot.seed)
+        for panel in self.views:
+            try:
+                panel.draw(self.sim)
+            except Exception as error:  # noqa: BLE001 - a view is code of its own: report it
+                self._problem(f"the view {panel.title!r} failed: {describe_error(error)}")
         self._show_problems()
 
     def _show_problems(self) -> None:

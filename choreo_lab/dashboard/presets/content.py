@@ -1,5 +1,6 @@
 """The pipeline's dashboard: upload a normal, flagged or corrupt video, edit the latest one,
-deploy the fixed decoder; scale transcoding and re-drive dead letters on the generic board."""
+deploy the fixed decoder; scale transcoding and re-drive dead letters on the generic board,
+and watch transcoding's backlog and its age grow and fall (a view under the cards)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ...faults import FaultPlan
 from ...simulation import Simulation
 from ..board import Dashboard, workflow_statuses
 from ..snapshot import ConsistencyOracle
+from ..views import BacklogAgeView
 
 #: the upload buttons: label -> the start of the file's name (what makes it fail, if anything)
 UPLOADS: dict[str, str] = {"Upload a video": "", "Upload a flagged video": "flagged-",
@@ -36,6 +38,7 @@ class ContentDashboard(Dashboard):
         super().__init__(system, seed=seed,
                          oracle=oracle if oracle is not None else content.content_oracle(),
                          workflows=workflow_statuses, actions=actions, scalable=["transcoding"],
+                         views={"Transcoding: backlog and its age": BacklogAgeView(["transcoding"])},
                          title="Content publishing: moderation, slow transcoding, publishing")
 
     def upload(self, kind: str = "video") -> str:
