@@ -65,7 +65,8 @@ def choreographed_design(learner: Learner, suspects: Sequence[str] = SUSPECTS) -
 
 
 def orchestrated_design(learner: Learner, suspects: Sequence[str] = SUSPECTS) -> list[Service]:
-    """The orchestrated flow with the learner's fraud participant and the orchestrator's new step."""
+    """The orchestrated flow with the learner's fraud participant and the orchestrator's new
+    step."""
     orchestrator, payment, inventory, shipping = orchestrated_services()
     orchestrator = without_step(orchestrator, OrderRequested)
     learner.call(ADD_STEP, orchestrator)

@@ -1,4 +1,5 @@
-"""Other answers to exercise 6 (the fraud check in both designs): known-wrong and correct-differently."""
+"""Other answers to exercise 6 (the fraud check in both designs): known-wrong ones, and a
+correct one written differently."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ FORGETS_TO_CANCEL = Variant("the orchestrator forgets to cancel on fraud", EXERC
     "keeps every invariant in both designs over 40 more schedules each":
         "every workflow finishes"})
 
-FRAUD_SERVICE_DECIDES_EVERY_TIME = Variant("the fraud service decides on every delivery", EXERCISE, {
+FRAUD_SERVICE_DECIDES_EVERY_TIME = Variant("the fraud service decides on every delivery",
+                                           EXERCISE, {
     "fraud_service": '''
 def make_fraud_service(suspects):
     fraud = Service("fraud", {"suspects": list(suspects), "checked": {}})
