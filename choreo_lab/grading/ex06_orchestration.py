@@ -110,9 +110,17 @@ class FraudRun(SagaRun):
 
     def where(self, order_id: str) -> str:
         """Where the order is, in one line, as each design can tell."""
-        if self.design == ORCHESTRATED:
-            return orchestrator_view(self.sim, order_id)
-        return explain_stuck_order(self.sim, order_id)
+        return DESCRIBE[self.design](self.sim, order_id)
+
+
+def orchestrator_record(sim: Simulation, order_id: str) -> str:
+    """Where the order is, from the orchestrator's record (without repeating the order id)."""
+    return orchestrator_view(sim, order_id).removeprefix(f"{order_id}: ")
+
+
+#: where is an order? one line, as each design can tell
+DESCRIBE: dict[str, Callable[[Simulation, str], str]] = {
+    CHOREOGRAPHED: explain_stuck_order, ORCHESTRATED: orchestrator_record}
 
 
 def fraud_run(learner: Learner, design: str, orders: Sequence[dict[str, Any]],
@@ -203,10 +211,9 @@ def expect_stopped(run: FraudRun, order_id: str) -> None:
                  "or without, the fraud check's answer.", WAIT_HINTS[run.design], order_id)
     status = run.status(order_id)
     if status != "compensated" or run.record(order_id).get("status") != "cancelled":
-        run.fail(f"{order_id} was suspected of fraud, and it never ended: the workflow is "
-                 f"{status} and the order's record says "
-                 f"{run.record(order_id).get('status')!r} ({run.where(order_id)}).",
-                 CANCEL_HINTS[run.design], order_id)
+        run.fail(f"{order_id} was suspected of fraud, and it never ended (its workflow is "
+                 f"{status}, its record says {run.record(order_id).get('status')!r}): "
+                 f"{run.where(order_id)}.", CANCEL_HINTS[run.design], order_id)
 
 
 def expect_one_verdict(run: FraudRun, order_id: str) -> None:
@@ -290,8 +297,8 @@ def fraud_invariants(suspects: Sequence[str]) -> Callable[[Simulation], Iterator
 
 
 def fraud_oracle(design: str, suspects: Sequence[str]) -> Oracle:
-    describe = orchestrator_view if design == ORCHESTRATED else explain_stuck_order
-    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects)), order_ids, describe=describe)
+    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects)), order_ids,
+                  describe=DESCRIBE[design])
 
 
 #: lost acks, crashes, drops, delays and outages of the services the learner wrote or re-wired

@@ -49,6 +49,21 @@ def add_fraud_check(payment, order):
     "keeps every invariant in both designs over 40 more schedules each":
         "no payment for a suspect"})
 
+ORDER_NEVER_LEARNS = Variant("the order service never learns of the fraud", EXERCISE, {
+    "fraud_check": '''
+def add_fraud_check(payment, order):
+    @payment.handles(FraudCleared, publishes=(PaymentCompleted, PaymentDeclined))
+    def charge_card(event, ctx):''' + CHARGE_BODY}, {
+    "stops a suspect before payment, and the order service cancels it":
+        "the order service must learn of FraudSuspected",
+    "decides once per order when OrderPlaced comes again": "it never ended",
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "it never ended",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "every workflow finishes",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "every workflow finishes"})
+
 ORCHESTRATOR = '''
 def add_fraud_step(orchestrator):
     @orchestrator.handles(OrderRequested, publishes=(CheckFraud,))
@@ -224,6 +239,6 @@ def make_fraud_participant(suspects):
 ''')})
 
 
-WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
+WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
               CHARGES_WHILE_CHECKING)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
