@@ -7,7 +7,7 @@ only when first used, so `import choreo_lab` stays light.
 """
 
 from .broker import DeadLetter
-from .context import Context
+from .context import Context, RelayContext
 from .envelope import Envelope
 from .errors import (
     ChoreoError,
@@ -20,7 +20,19 @@ from .errors import (
     UnknownService,
 )
 from .events import Command, Event
-from .faults import Crash, Delay, Drop, Duplicate, FaultPlan, Kill, Pause, Reorder, Restart, Resume
+from .faults import (
+    Crash,
+    Delay,
+    Drop,
+    Duplicate,
+    FaultPlan,
+    Kill,
+    Pause,
+    RelayCrash,
+    Reorder,
+    Restart,
+    Resume,
+)
 from .middleware import inbox
 from .runtime import Features, Runtime
 from .service import Service
@@ -40,7 +52,8 @@ _LAZY = {
 __all__ = [
     "ChoreoError", "Command", "Context", "Crash", "DeadLetter", "Delay", "Drop", "Duplicate",
     "Envelope", "Event", "FaultPlan", "FaultPlanError", "FaultSpace", "Features", "HandlerError",
-    "HandlerReturnError", "InvalidEvent", "InvalidState", "Kill", "Oracle", "Pause", "Reorder",
+    "HandlerReturnError", "InvalidEvent", "InvalidState", "Kill", "Oracle", "Pause",
+    "RelayContext", "RelayCrash", "Reorder",
     "Restart", "Resume", "RunawayError", "Runtime", "Service", "Simulation", "Trace",
     "TraceRecord", "UnknownService", "Violation", "coverage_grid", "coverage_table", "event_log",
     "explore", "inbox", "sequence_diagram", "state_tables", "topology", "workflow_status",

@@ -1,7 +1,9 @@
-"""What a handler sees while it runs: its message's metadata, its service's state, its timers."""
+"""What a handler sees while it runs (its message's metadata, its service's state, its timers),
+and what a relay sees."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -113,3 +115,61 @@ class Context:
         if not self._open:
             raise HandlerError(f"{self.service}: {what} used after the handler call ended; a "
                                "context is valid only while its handler runs (do not keep it)")
+
+
+class RelayCrashed(BaseException):
+    """Raised inside a relay when a planned `RelayCrash` hits it (internal).
+
+    A BaseException, so an `except Exception` in the relay cannot catch the crash; a relay
+    that catches it anyway is treated as crashed all the same.
+    """
+
+
+class RelayContext:
+    """What a relay sees while it runs: its service's committed state, live, and `publish`.
+
+    A relay is a small process of its own beside the service's handlers. Each change it
+    makes to `state` is kept at once, like single statements against the service's database,
+    and `publish` sends at once; so if the relay crashes half-way, what it already wrote and
+    what it already sent stay. Write it so that a crash at any point loses nothing: publish
+    a row first, then mark it sent.
+    """
+
+    __slots__ = ("service", "now", "state", "crashed", "_send", "_open")
+
+    def __init__(self, service: str, now: int, state: dict[str, Any],
+                 send: Callable[[Message, str | None, str | None], None]) -> None:
+        self.service = service
+        self.now = now
+        self.state = state
+        self.crashed = False
+        self._send = send
+        self._open = True
+
+    def publish(self, event: Message, *, message_id: str | None = None,
+                cause: str | None = None) -> None:
+        """Send `event` now, as this service.
+
+        `message_id`: the id it travels under (e.g. its outbox row's id); the broker keeps a
+        message id once, so sending a row again after a crash does not send it twice. Without
+        one it gets a new id, every time. `cause`: the id of the message whose handler wrote
+        the row (`ctx.message_id` there): the event joins that message's workflow and key.
+        """
+        if not self._open:
+            raise HandlerError(f"{self.service}: ctx.publish() used after the relay call ended; "
+                               "a relay's context is valid only while it runs")
+        if self.crashed:
+            raise RelayCrashed(f"{self.service}'s relay has crashed")
+        event = check_event(event, f"{self.service}: relay ctx.publish()")
+        for name, value in (("message_id", message_id), ("cause", cause)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise HandlerError(f"{self.service}: relay ctx.publish({name}=...) takes a "
+                                   f"non-empty text, e.g. 'payment/o-1'; got {value!r}")
+        try:
+            self._send(event, message_id, cause)
+        except RelayCrashed:
+            self.crashed = True  # kept even if the relay catches the crash
+            raise
+
+    def close(self) -> None:
+        self._open = False

@@ -127,8 +127,26 @@ class Crash(_AttemptFault):
     point: CrashPoint = "before_commit"
 
 
-AnyFault = Annotated[Kill | Restart | Pause | Resume | Duplicate | Delay | Reorder | Drop | Crash,
-                     Field(discriminator="kind")]
+RelayPoint = Literal["before_publish", "after_publish"]
+RELAY_POINTS: tuple[str, ...] = ("before_publish", "after_publish")
+
+
+class RelayCrash(_DeliveryFault):
+    """A service's relay crashes at one of its publishes (see `Service.relay`).
+
+    - ``before_publish``: what the relay wrote so far is kept; this message is not sent.
+    - ``after_publish``: the message is sent; nothing the relay would do next happens (such
+      as marking the outbox row sent).
+
+    `event_type` and `correlation_id` match the message being published; `occurrence` counts
+    the relay's publishes that match. The relay runs again `every` ms later.
+    """
+    kind: Literal["relay-crash"] = "relay-crash"
+    point: RelayPoint = "before_publish"
+
+
+AnyFault = Annotated[Kill | Restart | Pause | Resume | Duplicate | Delay | Reorder | Drop | Crash
+                     | RelayCrash, Field(discriminator="kind")]
 
 
 class FaultPlan(_Fault):

@@ -33,6 +33,7 @@ class Features:
     redrive: bool                  # parked messages can be sent again
     replay: bool                   # a new group can start from the beginning of the log
     timers: bool                   # a handler can schedule an event for later; it can be cancelled
+    relays: bool                   # a service's relay publishes from its state; a message id is kept once
     crash_points: bool             # handler crashes can be injected at chosen points
     injected_faults: bool          # fault plans (drop, duplicate, delay, reorder, ...) are honoured
     virtual_time: bool             # time is simulated: run_for(ms) and ctx.now are exact

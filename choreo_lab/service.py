@@ -13,12 +13,14 @@ from .state import check_state, copy_state
 from .text import describe_value
 
 if TYPE_CHECKING:
-    from .context import Context
+    from .context import Context, RelayContext
 
 Handler = Callable[[Any, "Context"], "Message | Iterable[Message] | None"]
+RelayFunction = Callable[["RelayContext"], None]
 #: Wraps a handler in another: `handler -> handler` (retry, dedup, observation, ...).
 Middleware = Callable[[Handler], Handler]
 H = TypeVar("H", bound=Handler)
+R = TypeVar("R", bound=RelayFunction)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,18 @@ class Handling:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", getattr(self.handler, "__name__", repr(self.handler)))
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A service's relay: a function the runtime runs `every` ms while there may be work for it."""
+
+    function: RelayFunction
+    every: int
+    name: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", getattr(self.function, "__name__", repr(self.function)))
 
 
 class Service:
@@ -61,6 +75,8 @@ class Service:
         self.middleware = tuple(middleware)
         #: message type name -> its registration
         self.handlers: dict[str, Handling] = {}
+        #: the function that publishes from the service's own state, if it has one
+        self.outbox_relay: Relay | None = None
 
     def handles(self, event_type: type[Message], *,
                 publishes: Sequence[type[Message]] = ()) -> Callable[[H], H]:
@@ -88,6 +104,27 @@ class Service:
 
         return register
 
+    def relay(self, *, every: int) -> Callable[[R], R]:
+        """Register the decorated function as this service's relay: `relay(ctx)`, no event.
+
+        A relay publishes what the service's handlers wrote into its own state (an outbox
+        table) instead of returning it, then marks it sent. It runs beside the handlers, on
+        the committed state (`RelayContext`): `every` ms after a handler changed the state,
+        again `every` ms after it crashed, and after the service restarts - a poller that
+        sleeps while nothing is new. With `ctx.publish(event, message_id=...)` each row goes
+        out under an id of its own, and the broker keeps a message id once.
+        """
+        _require_count(self.name, "every", every, least=1)
+
+        def register(function: R) -> R:
+            if not callable(function):
+                raise HandlerError(f"{self.name}.relay(): expected a function (ctx) -> None, "
+                                   f"got {describe_value(function)}")
+            self.outbox_relay = Relay(function, every)
+            return function
+
+        return register
+
     @property
     def topics(self) -> tuple[str, ...]:
         """The topics this service's consumer group subscribes to (each once)."""
@@ -108,6 +145,7 @@ class Service:
                        processing_time=self.processing_time,
                        middleware=(*middleware, *self.middleware))
         copy.handlers = dict(self.handlers)
+        copy.outbox_relay = self.outbox_relay
         return copy
 
     def __repr__(self) -> str:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from . import vocabulary as words
 from .broker import ConsumerGroup, DeadLetter
-from .context import Context, TimerRequest
+from .context import Context, RelayContext, RelayCrashed, TimerRequest
 from .envelope import Delivery, Envelope
 from .errors import FaultPlanError, HandlerError, RunawayError, UnknownService
 from .events import Message, check_event
@@ -62,6 +62,9 @@ class RunningService:
         self.incarnation = 0            # bumped by kill: completions from before are ignored
         self.handled = self.retried = self.dead_lettered = 0
         self.unsettled = 0              # messages sent to the group, not yet acked or dead-lettered
+        self.relay = definition.outbox_relay
+        self.relay_pending = False      # a run of the relay is scheduled
+        self.relay_failures = 0         # its runs in a row that crashed
 
     @property
     def free(self) -> bool:
@@ -116,7 +119,13 @@ class Dispatch(NamedTuple):
     service: RunningService
 
 
-Step = Arrival | Completion | PlannedFault | TimerDue | Dispatch
+class RelayDue(NamedTuple):
+    """A service's relay runs (unless the service was killed since it was scheduled)."""
+    service: RunningService
+    incarnation: int
+
+
+Step = Arrival | Completion | PlannedFault | TimerDue | Dispatch | RelayDue
 
 
 class Simulation:
@@ -206,6 +215,13 @@ class Simulation:
         if fault.service is not None and fault.service not in self._services:
             raise FaultPlanError(f"the fault plan names {fault.service!r}: "
                                  f"{UnknownService(fault.service, self.services)}")
+        if fault.kind == words.RELAY_CRASH:
+            relays = [name for name, running in self._services.items() if running.relay]
+            if fault.service not in (None, *relays):
+                raise FaultPlanError(f"RelayCrash(service={fault.service!r}) targets a service "
+                                     "without a relay, so it could never fire; services with a "
+                                     f"relay: {', '.join(relays) or 'none'} (see Service.relay)")
+            return  # it targets what a relay publishes, which nobody need handle
         event_type = getattr(fault, "event_type", None)
         if event_type is not None and event_type not in handled:
             raise FaultPlanError(f"the fault plan targets event type {event_type!r}, which no "
@@ -270,6 +286,7 @@ class Simulation:
             for envelope in list(self.trace.messages.values()):
                 if envelope.published_at >= since and running.group.wants(envelope):
                     self._send(running, Delivery(envelope, running.name))
+        self._wake_relay(running)  # its initial state may hold rows to send
 
     def _check_commands(self, service: Service) -> None:
         """A command has exactly one handler in a system."""
@@ -348,6 +365,7 @@ class Simulation:
             return
         running.status = words.DOWN
         running.incarnation += 1
+        running.relay_pending = False  # a scheduled run is void; the restart wakes it again
         self.trace.add(self.now, words.KILL, name)
         for delivery in reversed(running.busy):
             self._record(words.ABANDON, running, delivery, "killed while processing")
@@ -360,6 +378,7 @@ class Simulation:
         if running.status != words.UP:
             running.status = words.UP
             self.trace.add(self.now, words.RESTART, name)
+            self._wake_relay(running)
             self._dispatch(running)
 
     def pause(self, name: str) -> None:
@@ -375,6 +394,7 @@ class Simulation:
         if running.status == words.PAUSED:
             running.status = words.UP
             self.trace.add(self.now, words.RESUME, name)
+            self._wake_relay(running)
             self._dispatch(running)
 
     def scale(self, name: str, instances: int) -> None:
@@ -434,9 +454,21 @@ class Simulation:
         return f"c{self._workflows}"
 
     def _publish(self, event: Message, key: str, correlation_id: str, cause: Envelope | None,
-                 producer: str) -> Envelope:
-        self._ids += 1
-        envelope = Envelope(f"m{self._ids}", event, key, correlation_id,
+                 producer: str, message_id: str | None = None) -> Envelope:
+        """Append to the topic's log and send to every group that handles it.
+
+        A `message_id` given by the producer (a relay's) that the broker has already is kept
+        once: the publish is recorded as a dedup and nothing is sent.
+        """
+        if message_id is None:
+            self._ids += 1
+            message_id = f"m{self._ids}"
+        elif message_id in self.trace.messages:
+            kept = self.trace.messages[message_id]
+            self.trace.add(self.now, words.DEDUP, producer, message_id, 0,
+                           f"has this id already; dropped {event}", workflow=kept.correlation_id)
+            return kept
+        envelope = Envelope(message_id, event, key, correlation_id,
                             cause.message_id if cause else None, producer, self.now,
                             cause.depth + 1 if cause else 0, cause.root_id if cause else None)
         self.topics.setdefault(envelope.topic, []).append(envelope)
@@ -588,6 +620,7 @@ class Simulation:
     def _commit_state(self, running: RunningService, saved: StateChanges | None) -> None:
         if saved is not None:
             commit_changes(running.state, saved)
+            self._wake_relay(running)
 
     def _commit_messages(self, running: RunningService, delivery: Delivery, context: Context,
                          produced: list[Message]) -> None:
@@ -683,6 +716,84 @@ class Simulation:
         self._publish(timer.event, timer.origin.key, timer.origin.correlation_id, timer.origin,
                       timer.service)
 
+    # -- relays ----------------------------------------------------------------------------
+    def _wake_relay(self, running: RunningService, after: int | None = None) -> None:
+        """Schedule a run of the service's relay (`every` ms from now), unless one is pending."""
+        if running.relay is not None and not running.relay_pending:
+            running.relay_pending = True
+            self._schedule(self.now + (after or running.relay.every),
+                           RelayDue(running, running.incarnation))
+
+    def _run_relay(self, running: RunningService, incarnation: int) -> None:
+        """Run the relay on the committed state; after a crash, run it again later.
+
+        After `max_attempts` crashes in a row it rests until the state changes or the
+        service restarts, so a relay that always fails cannot keep the run going forever.
+        """
+        if incarnation != running.incarnation:
+            return  # scheduled before a kill
+        running.relay_pending = False
+        if running.status != words.UP or running.relay is None:
+            return  # a restart or resume wakes it
+        def send(event: Message, message_id: str | None, cause: str | None) -> None:
+            self._relay_send(running, event, message_id, cause)
+
+        context = RelayContext(running.name, self.now, running.state, send)
+        failure = interrupt = None
+        try:
+            running.relay.function(context)
+        except RelayCrashed:
+            context.crashed = True
+        except BaseException as error:  # a learner's relay may raise anything: run it again
+            failure = f"{running.relay.name}() raised {describe_error(error)}"
+            interrupt = None if isinstance(error, Exception) else error
+        finally:
+            context.close()
+        if context.crashed or failure:
+            running.relay_failures += 1
+            if failure:
+                self.trace.add(self.now, words.RELAY_CRASH, running.name, None, 0, failure)
+            if running.relay_failures < self.max_attempts:
+                self._wake_relay(running, self._backoff(running.relay_failures))
+            else:
+                running.relay_failures = 0
+                self.trace.add(self.now, words.RELAY_CRASH, running.name, None, 0,
+                               f"{self.max_attempts} runs in a row failed; the relay rests "
+                               "until its service's state changes or it restarts")
+        else:
+            running.relay_failures = 0
+        if interrupt is not None:
+            raise interrupt
+
+    def _relay_send(self, running: RunningService, event: Message, message_id: str | None,
+                    cause_id: str | None) -> None:
+        """One `ctx.publish` of a relay, with the relay crashes the fault plan holds."""
+        if message_id is not None and message_id[:1] == "m" and message_id[1:].isdigit():
+            raise HandlerError(f"{running.name}: message ids m1, m2, ... are the broker's own; "
+                               f"give your row an id of your own, e.g. 'payment/o-1' (got "
+                               f"{message_id!r})")
+        cause = self.trace.messages.get(cause_id) if cause_id is not None else None
+        if cause_id is not None and cause is None:
+            raise HandlerError(f"{running.name}: relay ctx.publish(cause={cause_id!r}): no "
+                               "message has that id; pass the ctx.message_id the handler had "
+                               "when it wrote the row")
+        correlation_id = cause.correlation_id if cause else self._new_workflow_id()
+        crash = (self._injector.fire(words.RELAY_CRASH, running.name, event.event_type,
+                                     correlation_id) if self._chaos else None)
+        if crash is not None and crash.point == "before_publish":
+            self._relay_crash(running, message_id, crash.point, correlation_id)
+        envelope = self._publish(event, cause.key if cause else correlation_id, correlation_id,
+                                 cause, running.name, message_id)
+        if crash is not None:
+            self._relay_crash(running, envelope.message_id, crash.point, correlation_id)
+
+    def _relay_crash(self, running: RunningService, message_id: str | None, point: str,
+                     correlation_id: str) -> None:
+        known = self.trace.has_workflow(correlation_id)  # not yet, for a first message
+        self.trace.add(self.now, words.RELAY_CRASH, running.name, message_id, 0,
+                       point.replace("_", " "), workflow=correlation_id if known else None)
+        raise RelayCrashed(point)
+
     # -- running -------------------------------------------------------------------------
     def _schedule(self, time: int, step: Step) -> None:
         self._scheduled += 1  # the tie-breaker: same time, first scheduled first
@@ -702,6 +813,8 @@ class Simulation:
                 self._fire_timer(timer)
             case Dispatch(running):
                 self._dispatch(running)
+            case RelayDue(running, incarnation):
+                self._run_relay(running, incarnation)
 
     def step(self) -> bool:
         """Do the next scheduled thing (an arrival, a completion, a planned fault, a timer).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
+from ..context import Context
 from ..events import Event, Message
 from ..examples.notifications import DAY, EmailConfirmed, UserRegistered
 from ..examples.orchestrated import SUSPECTS
@@ -20,6 +21,8 @@ from ..examples.orders import (
     DECLINED_CUSTOMERS,
     PRICES,
     STOCK,
+    UNSHIPPABLE,
+    InventoryReserved,
     OrderPlaced,
     OrderRequested,
     OutOfStock,
@@ -27,7 +30,6 @@ from ..examples.orders import (
     PaymentDeclined,
     ShipmentFailed,
 )
-from ..context import Context
 from ..faults import AnyFault, Duplicate
 from ..service import Service
 from ..simulation import Simulation
@@ -272,6 +274,44 @@ def fraud_check_designs(make_fraud_service: Callable[[tuple[str, ...]], Service]
                              [orchestrator, make_fraud_participant(SUSPECTS),
                               Service("payment", {}), *untouched])}
     return {}
+
+
+# -- exercise 9 --------------------------------------------------------------------------------
+def reserved(order_id: str, address: str = "1 Main St") -> InventoryReserved:
+    return InventoryReserved(order_id=order_id, item="book", quantity=1, address=address)
+
+
+def try_outbox(make_shipping_service: Callable[[], Service], faults: Sequence[AnyFault] = (),
+               *, relay: bool = True) -> None:
+    """Three reserved orders reach your shipping, the outbox off (its relay off, or on).
+
+    o-2 goes to an address shipping cannot serve. Prints the rows left in shipping's outbox
+    and what shipping published, with the relay's crashes and the messages the broker kept
+    once.
+    """
+    with stub_tolerated("keep_in_outbox"):
+        shipping = make_shipping_service()
+        if not relay:
+            shipping = shipping.wrapped()
+            shipping.outbox_relay = None
+        sim = Simulation([shipping], seed=1, outbox=False, faults=list(faults))
+        for event in (reserved("o-1"), reserved("o-2", UNSHIPPABLE[0]), reserved("o-3")):
+            sim.publish(event, correlation_id=event.order_id, producer="inventory")
+        sim.run_until_idle()
+        if _stubbed(sim) or _relay_stubbed(sim):
+            return
+        print("rows in shipping's outbox:", list(sim.state("shipping").get("outbox", {})) or "none")
+        for record in sim.trace.where(kind="publish|dedup|relay-crash", service="shipping"):
+            print(record)
+
+
+def _relay_stubbed(sim: Simulation) -> bool:
+    """Print the stub advice if the relay is still a stub."""
+    stubbed = any("NotImplementedError" in record.detail
+                  for record in sim.trace.where(kind="relay-crash", service="shipping"))
+    if stubbed:
+        print(STUB_NOTE.format(what="relay send_outbox"))
+    return stubbed
 
 
 def _stubbed(sim: Simulation) -> bool:

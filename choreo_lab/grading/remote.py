@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..events import Event
-from ..context import Context
+from ..context import Context, RelayContext
 from ..service import Service
 from .learner import HandlerError, Learner, LearnerGone, not_callable, raised, stub, undefined
 from .safety import LearnerTimeout
@@ -139,6 +139,13 @@ class RemoteLearner(Learner):
                              "not what a Service holds")
         service = Service(name[:100], state, instances=instances, processing_time=processing)
         self.add_proxies(service, description["handlers"])
+        relay = description.get("relay")
+        if relay is not None:
+            every = relay["every"]
+            if type(every) is not int or not 1 <= every <= 1_000_000:
+                raise ValueError("a relay whose `every` is not what a relay holds")
+            service.relay(every=every)(self.relay_proxy(service.name, int(relay["ref"]),
+                                                        str(relay["name"])[:80]))
         return service
 
     def add_proxies(self, service: Service, handlers: list[dict[str, Any]]) -> None:
@@ -165,6 +172,43 @@ class RemoteLearner(Learner):
             return self.answer(reply, service, name, event, ctx)
         handler.__name__ = handler.__qualname__ = name if name.isidentifier() else "handler"
         return handler
+
+    def relay_proxy(self, service: str, ref: int, name: str) -> Any:
+        """A relay that runs the learner's relay `ref` in the sandbox, then replays its publishes.
+
+        Each publish is made here with the state the relay had written by then, so a crash
+        the simulation injects at a publish keeps exactly that much (the relay's writes are
+        kept at once).
+        """
+        def relay(ctx: RelayContext) -> None:
+            try:
+                state = encode_value(ctx.state)
+            except UnsupportedValue as error:
+                raise RemoteError(f"the service's state cannot be sent: {error}") from None
+            reply = self.request({"op": "relay", "ref": ref, "state": state, "now": ctx.now})
+            try:
+                steps = list(reply.get("steps", []))[:1000]
+                for step in steps:
+                    replace_state(ctx.state, decode_value(step["state"]))
+                    event = self.events_of([step["event"]])[0]
+                    if isinstance(event, Shown):
+                        raise ProtocolError(f"a publish of {event!r}")
+                    ctx.publish(event, message_id=step["message_id"], cause=step["cause"])
+                if reply.get("status") == "ok":
+                    replace_state(ctx.state, decode_value(reply["state"]))
+            except (ProtocolError, KeyError, TypeError, ValueError) as error:
+                raise RemoteError(f"the relay's answer could not be used ({error})") from None
+            status = reply.get("status")
+            if status in ("stub", "raised", "interrupted"):
+                error = ("NotImplementedError" if status == "stub" else
+                         "KeyboardInterrupt" if status == "interrupted" else
+                         str(reply.get("error", "an error"))[:300])
+                raise remote_error(error)
+            if status != "ok":
+                raise RemoteError(f"the notebook's kernel could not run the relay: "
+                                  f"{str(reply.get('error', status))[:200]}")
+        relay.__name__ = relay.__qualname__ = name if name.isidentifier() else "relay"
+        return relay
 
     def answer(self, reply: dict[str, Any], service: str, name: str, event: Event,
                ctx: Context) -> Any:
@@ -223,6 +267,14 @@ class RemoteLearner(Learner):
                 continue
             produced.append(event_type(**decode_value(item["fields"])))
         return produced
+
+
+def replace_state(state: dict[str, Any], new: Any) -> None:
+    """Make the live `state` equal to `new` (a dict, as the sandbox sent it)."""
+    if not isinstance(new, dict):
+        raise ProtocolError("a state that is not a dict")
+    state.clear()
+    state.update(new)
 
 
 def service_shell(service: Service) -> dict[str, Any]:

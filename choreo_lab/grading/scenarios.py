@@ -27,7 +27,7 @@ from .tasks import Failed
 
 #: Trace kinds worth showing a learner: what was published and what went wrong.
 SHOWN_KINDS = ("publish", "redeliver", "nack", "crash", "duplicate", "drop", "delay", "reorder",
-               "dead-letter", "kill", "restart")
+               "dead-letter", "kill", "restart", "relay-crash", "dedup")
 
 
 class SagaRun:

@@ -182,6 +182,26 @@ except OSError:
 '''
 
 
+HOSTILE_RELAY = '''
+CALLS = []
+
+def send_outbox(ctx):
+    CALLS.append(1)
+    if len(CALLS) % 3 == 1:
+        raise KeyboardInterrupt
+    if len(CALLS) % 3 == 2:
+        ctx.state["trap"] = lambda: None   # not data: the state cannot be kept
+        return
+    row = next(iter(ctx.state["outbox"].values()))
+    for n in range(5000):                  # a flood of forged answers
+        ctx.publish(event_of(row), message_id=f"forged-{n}")
+'''
+RELAY_STUB = '''
+def send_outbox(ctx: RelayContext) -> None:
+    raise NotImplementedError()
+'''
+
+
 def notebook_of(exercise: str, *, stub: bool) -> nbformat.NotebookNode:
     folder = ROOT / ("exercises" if stub else "solutions")
     return nbformat.read(folder / f"{exercise}.ipynb", as_version=4)
@@ -221,6 +241,7 @@ EXPECTED = {
     "plants-a-package": "zero", "zz-after-the-plant": "zero", "writes-the-package": "zero",
     "rewrites-a-classmate": "zero", "zz-victim": "zero", "escapes-and-overwrites": "zero",
     "holds-stderr": "full", "floods-display": "full", "hogs-resources": "full",
+    "hostile-relay": "keeps-only",
 }
 
 
@@ -257,4 +278,9 @@ def build_attacks(folder: Path) -> dict[str, object]:
     write(folder, "holds-stderr", ex01, with_cells(solution(), "setup", HOLD_STDERR))
     write(folder, "floods-display", ex01, with_cells(solution(), "setup", FLOOD_DISPLAY))
     write(folder, "hogs-resources", ex01, with_cells(solution(), "setup", HOG_RESOURCES))
+    ex09 = "ex09-outbox-relay"
+    write(folder, "keeps-only", ex09, with_cells(solution(ex09), "setup",
+                                                replace={"send_outbox": RELAY_STUB}))
+    write(folder, "hostile-relay", ex09, with_cells(solution(ex09), "setup",
+                                                   replace={"send_outbox": HOSTILE_RELAY}))
     return {"victim": victim, "package": package_digest(), "expected": EXPECTED}

@@ -9,7 +9,9 @@ process (`confine.Plan`) and the notebook. Then, one request at a time:
 - ``call``: call one of the learner's functions (a service factory, or a function that
   registers handlers on services) and describe what came back;
 - ``handle``: run one of the learner's handlers on an event and a copy of the service's
-  state, and return the new state and the events produced.
+  state, and return the new state and the events produced;
+- ``relay``: run a service's relay on a copy of its state, and return each publish with
+  the state as it was at that moment, and the state it left.
 
 Nothing here decides a grade: the grader validates every answer and judges it.
 """
@@ -89,6 +91,7 @@ class Server:
         from ..notebook import grader_runs_the_checks
         grader_runs_the_checks()
         self.handlers: dict[int, tuple[Any, type, str]] = {}
+        self.relays: dict[int, tuple[Any, str]] = {}
 
     def _published(self, data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         self.printed.size += sum(len(str(v)) for v in data.values())
@@ -113,6 +116,8 @@ class Server:
             return self.call(str(request.get("function", "")), request.get("args", []))
         if op == "handle":
             return self.handle(request)
+        if op == "relay":
+            return self.relay(request)
         return {"status": "internal", "error": f"unknown request {op!r}"}
 
     def run_cell(self, source: str) -> dict[str, Any]:
@@ -171,6 +176,35 @@ class Server:
         return {"status": "ok", "state": state, "events": self._encode_events(outcome["value"]),
                 "timers": self._encode_timers(context), "cancelled": list(context.timers_cancelled)}
 
+    def relay(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run a relay on the state given; return each publish with the state as it was then.
+
+        The grader replays the publishes one by one on its own relay context, setting the
+        state each had, so a crash it injects at a publish leaves what the relay had written
+        up to there - as if the relay had run in the grader.
+        """
+        from ...context import RelayContext
+        from .protocol import decode_value, encode_event, encode_value
+        function, service = self.relays[int(request["ref"])]
+        state = decode_value(request["state"])
+        steps: list[dict[str, Any]] = []
+
+        def record(event: Any, message_id: Any, cause: Any) -> None:
+            if len(steps) >= 1000:
+                raise RuntimeError("the relay published more than 1000 messages in one run")
+            steps.append({"state": encode_value(state), "event": encode_event(event),
+                          "message_id": message_id, "cause": cause})
+
+        context = RelayContext(service, int(request["now"]), state, record)
+        outcome = self._run(function, context)
+        try:
+            final = encode_value(state)
+        except ValueError as error:
+            return {"status": "raised", "error": f"ctx.state cannot be kept: {error}",
+                    "location": "", "steps": steps}
+        return outcome | {"status": outcome.get("status", "ok"), "steps": steps, "state": final,
+                          "value": None}
+
     # -- helpers -----------------------------------------------------------------------------
     def _run(self, function: Any, *args: Any) -> dict[str, Any]:
         """Call learner code; its value, or how it failed (a stub, an error and its line)."""
@@ -195,9 +229,15 @@ class Server:
 
     def _describe_service(self, service: Any, skip: set[Any]) -> dict[str, Any]:
         from .protocol import encode_value
+        relay = service.outbox_relay
+        described = None
+        if relay is not None:
+            ref = len(self.relays) + 1
+            self.relays[ref] = (relay.function, service.name)
+            described = {"ref": ref, "every": relay.every, "name": relay.name}
         return {"name": service.name, "state": encode_value(service.initial_state),
                 "instances": service.instances, "processing_time": service.processing_time,
-                "handlers": self._describe_handlers(service, skip)}
+                "handlers": self._describe_handlers(service, skip), "relay": described}
 
     def _describe_handlers(self, service: Any, skip: set[Any]) -> list[dict[str, Any]]:
         from ...service import with_middleware
