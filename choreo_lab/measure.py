@@ -4,6 +4,7 @@ how long workflows took to settle. Generic: it reads service definitions and tra
     messages_per_workflow(sim)               # {"o-1": 7, ...}: every message published in each
     who_must_know_whom(services)             # {"payment": ("order",), ...}
     definition_changes(before, after)        # {"payment": ["handles FraudCleared (new)"], ...}
+    lines_changed(before, after)             # {"payment": 14, ...}: source lines of those handlers
     settling_times(sim)                      # {"o-1": 14, ...}: virtual ms to consistency
 
 A service *depends on* another when it handles a message type that the other declares it
@@ -14,6 +15,7 @@ their names and meaning, to do its work. Messages that come from outside the sys
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 
 from .consistency import time_to_consistency, workflow_spans
@@ -89,6 +91,29 @@ def definition_changes(before: Sequence[Service], after: Sequence[Service]) -> d
     for name in old:
         changes[name] = ["removed"]
     return changes
+
+
+def source_lines(handling: Handling) -> int:
+    """How many lines of source the handler's function has (0 when Python cannot find them)."""
+    try:
+        return len(inspect.getsourcelines(handling.handler)[0])
+    except (OSError, TypeError):
+        return 0
+
+
+def lines_changed(before: Sequence[Service], after: Sequence[Service]) -> dict[str, int]:
+    """Per service that differs between two versions of a design: the source lines of its new
+    and changed handlers (what had to be written), as `definition_changes` finds them."""
+    old = {service.name: service for service in before}
+    counted: dict[str, int] = {}
+    for service in after:
+        was = old.get(service.name)
+        written = [handling for message_type, handling in service.handlers.items()
+                   if was is None or message_type not in was.handlers
+                   or _described(was.handlers[message_type]) != _described(handling)]
+        if written:
+            counted[service.name] = sum(source_lines(handling) for handling in written)
+    return counted
 
 
 def settling_times(sim: Simulation, workflows: Iterable[str] | None = None) -> dict[str, int | None]:

@@ -13,14 +13,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 
-from ..events import Event
+from ..context import Context
+from ..events import Event, Message
 from ..examples.notifications import DAY, EmailConfirmed, UserRegistered
+from ..examples.orchestrated import SUSPECTS
 from ..examples.orders import (
+    DECLINED_CUSTOMERS,
     PRICES,
     STOCK,
     UNSHIPPABLE,
     InventoryReserved,
     OrderPlaced,
+    OrderRequested,
     OutOfStock,
     PaymentCompleted,
     PaymentDeclined,
@@ -29,6 +33,7 @@ from ..examples.orders import (
 from ..faults import AnyFault, Duplicate
 from ..service import Service
 from ..simulation import Simulation
+from ..text import fit
 
 STUB_NOTE = ("Your {what} still raises NotImplementedError: replace the stub with your code, "
              "run that cell, then run this one again.")
@@ -61,7 +66,8 @@ def print_answers(sim: Simulation, producers: Sequence[str]) -> None:
     for envelopes in sim.topics.values():
         for envelope in envelopes:
             if envelope.producer in producers:
-                print(f"{envelope.correlation_id}: {envelope.producer} published {envelope.event}")
+                print(fit(f"{envelope.correlation_id}: {envelope.producer} published "
+                          f"{envelope.event}"))
 
 
 # -- exercise 1 --------------------------------------------------------------------------------
@@ -169,6 +175,105 @@ def try_reminder(make_reminder_service: Callable[[], Service]) -> None:
         if not _stubbed(sim):
             print_commands(sim, "reminder")
             print("pending timers:", [timer.name for timer in sim.timers])
+
+
+# -- exercise 6 --------------------------------------------------------------------------------
+def payment_without_its_charge_step() -> Service:
+    """The choreography's payment as the exercise hands it over: its data, no handlers yet."""
+    return Service("payment", {"declined_customers": list(DECLINED_CUSTOMERS), "charges": {},
+                               "refunds": {}, "declined": {}, "ledger": []})
+
+
+def order_service_with(*placed: OrderPlaced) -> Service:
+    """The choreography's order service, holding the records of `placed` orders, no handlers."""
+    return Service("order", {"orders": {
+        order.order_id: {"customer": order.customer, "item": order.item,
+                         "quantity": order.quantity, "amount": order.amount,
+                         "status": "placed", "facts": []} for order in placed}})
+
+
+def placed(order_id: str, customer: str, item: str = "book", quantity: int = 1) -> OrderPlaced:
+    return OrderPlaced(order_id=order_id, customer=customer, item=item, quantity=quantity,
+                       amount=PRICES[item] * quantity, address="1 Main St")
+
+
+def print_records(sim: Simulation) -> None:
+    for order_id, record in sim.state("order")["orders"].items():
+        print(f"{order_id}: {record.get('status')} (facts: {record.get('facts')})")
+
+
+def try_choreography(make_fraud_service: Callable[[tuple[str, ...]], Service],
+                     add_fraud_check: Callable[[Service, Service], None]) -> None:
+    """ada and eve place orders; fraud hears OrderPlaced twice: who is charged, who cancelled?"""
+    with stub_tolerated("make_fraud_service or add_fraud_check (or a handler they register)"):
+        orders = [placed("o-1", "ada"), placed("o-2", "eve", "lamp")]
+        payment, order = payment_without_its_charge_step(), order_service_with(*orders)
+        add_fraud_check(payment, order)
+        sim = run_alone([make_fraud_service(SUSPECTS), payment, order], orders,
+                        [Duplicate(event_type="OrderPlaced", service="fraud", times=1)])
+        if sim is not None:
+            print_answers(sim, ["fraud", "payment", "order"])
+            print("ledger:", sim.state("payment")["ledger"])
+            print_records(sim)
+
+
+def try_orchestration(make_fraud_participant: Callable[[tuple[str, ...]], Service],
+                      add_fraud_step: Callable[[Service], None]) -> None:
+    """ada and eve ask for orders: what does your orchestrator send, and what does it keep?"""
+    with stub_tolerated("make_fraud_participant or add_fraud_step (or a handler they register)"):
+        orchestrator = Service("order", {"orders": {}})
+        add_fraud_step(orchestrator)
+        requests = [OrderRequested(order_id="o-1", customer="ada", item="book", quantity=1,
+                                   address="1 Main St"),
+                    OrderRequested(order_id="o-2", customer="eve", item="lamp", quantity=1,
+                                   address="1 Main St")]
+        sim = run_alone([orchestrator, make_fraud_participant(SUSPECTS)], requests,
+                        [Duplicate(event_type="CheckFraud", service="fraud", times=1)])
+        if sim is not None:
+            print_answers(sim, ["order", "fraud"])
+            print_records(sim)
+
+
+def stand_in(name: str) -> Callable[[Message, Context], None]:
+    """A handler that only marks a step as there before the change (it never runs)."""
+    def step(event: Message, ctx: Context) -> None:
+        raise RuntimeError("a stand-in for a step of the design before the change")
+    step.__name__ = step.__qualname__ = name
+    return step
+
+
+def fraud_check_designs(make_fraud_service: Callable[[tuple[str, ...]], Service],
+                        add_fraud_check: Callable[[Service, Service], None],
+                        make_fraud_participant: Callable[[tuple[str, ...]], Service],
+                        add_fraud_step: Callable[[Service], None],
+                        ) -> dict[str, tuple[list[Service], list[Service]]]:
+    """Each design before and after your fraud check, as outlines for `choreo_lab.measure`.
+
+    Before: the services the exercise handed you, plus a stand-in for the step you replaced
+    (payment's charge on OrderPlaced; the orchestrator's first step on OrderRequested).
+    After: the same services with what your functions added, and the new fraud service.
+    The services neither design touches (inventory, shipping) are in both, unchanged.
+    While one of your functions is still a stub, it says so and returns no designs.
+    """
+    with stub_tolerated("make_fraud_service, add_fraud_check, make_fraud_participant or "
+                        "add_fraud_step"):
+        untouched = [Service("inventory", {}), Service("shipping", {})]
+        payment_before = payment_without_its_charge_step()
+        payment_before.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))(
+            stand_in("charge_card"))
+        payment, order = payment_without_its_charge_step(), order_service_with()
+        add_fraud_check(payment, order)
+        orchestrator_before = Service("order", {"orders": {}})
+        orchestrator_before.handles(OrderRequested)(stand_in("start_order"))
+        orchestrator = Service("order", {"orders": {}})
+        add_fraud_step(orchestrator)
+        return {
+            "choreographed": ([order_service_with(), payment_before, *untouched],
+                              [order, make_fraud_service(SUSPECTS), payment, *untouched]),
+            "orchestrated": ([orchestrator_before, Service("payment", {}), *untouched],
+                             [orchestrator, make_fraud_participant(SUSPECTS),
+                              Service("payment", {}), *untouched])}
+    return {}
 
 
 # -- exercise 9 --------------------------------------------------------------------------------

@@ -105,9 +105,10 @@ def failed_task(task: Task, message: str) -> dict[str, Any]:
 def contract_events() -> dict[str, type[Event]]:
     """The events a learner's service may receive and publish, by name (the grader's classes)."""
     from ..examples.notifications import NOTIFICATION_EVENTS
+    from ..examples.orchestrated import ORCHESTRATED_MESSAGES
     from ..examples.orders import ORDER_EVENTS
-    return {event_type.event_type: event_type for event_type in (*ORDER_EVENTS,
-                                                                 *NOTIFICATION_EVENTS)}
+    return {event_type.event_type: event_type for event_type in (
+        *ORDER_EVENTS, *NOTIFICATION_EVENTS, *ORCHESTRATED_MESSAGES)}
 
 
 class NotebookRun:

@@ -6,6 +6,7 @@ from choreo_lab import Context, Duplicate, Event, Service, Simulation
 from choreo_lab.measure import (
     definition_changes,
     dependency_count,
+    lines_changed,
     messages_per_workflow,
     publishers,
     settling_times,
@@ -93,6 +94,24 @@ def test_a_handler_whose_body_changed_counts_as_changed():
 
     assert definition_changes(before, [boiler, after[1]]) == {
         "boiler": ["handles KettleOrdered (changed)"]}
+
+
+def test_lines_changed_counts_the_source_lines_of_new_and_changed_handlers_only():
+    assert lines_changed(tea_shop(), tea_shop()) == {}
+    before, after = tea_shop(), tea_shop()
+    boiler, milk = Service("boiler"), Service("milk")
+
+    @boiler.handles(KettleOrdered, publishes=(WaterBoiled,))
+    def boil(event: KettleOrdered, ctx: Context) -> list[Event]:
+        ctx.state["boiled"] = True
+        return [WaterBoiled(order_id=event.order_id)]
+
+    @milk.handles(WaterBoiled)
+    def add_milk(event: WaterBoiled, ctx: Context) -> list[Event]:
+        return []
+
+    # decorator, signature and body: 4 lines for boil, 3 for add_milk; pourer is unchanged
+    assert lines_changed(before, [boiler, after[1], milk]) == {"boiler": 4, "milk": 3}
 
 
 def test_settling_times_grow_with_a_slow_step_and_an_unfinished_workflow_has_none():

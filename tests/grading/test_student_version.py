@@ -186,6 +186,12 @@ def stub_calls(exercise: str, namespace: dict) -> list:
     if exercise == "ex05-notifications":
         services = [namespace["make_loyalty_service"](0), namespace["make_reminder_service"]()]
         return [lambda h=h.handler: h(None, None) for s in services for h in s.handlers.values()]
+    if exercise == "ex06-orchestration":
+        from choreo_lab import Service
+        services = [namespace["make_fraud_service"](()), namespace["make_fraud_participant"](())]
+        return [*(lambda h=h.handler: h(None, None) for s in services for h in s.handlers.values()),
+                lambda: namespace["add_fraud_check"](Service("payment"), Service("order")),
+                lambda: namespace["add_fraud_step"](Service("order"))]
     if exercise == "ex09-outbox-relay":
         return [lambda: namespace["keep_in_outbox"](None, None),
                 lambda: namespace["send_outbox"](None)]

@@ -10,8 +10,15 @@ the participants), then `oracle` (running and judging it). Orders are placed wit
 from __future__ import annotations
 
 from .messages import (
+    FRAUD_CHECK_MESSAGES,
+    ORCHESTRATED_MESSAGES,
     ORCHESTRATION_COMMANDS,
+    SUSPECTS,
     ChargePayment,
+    CheckFraud,
+    FraudCheckPassed,
+    FraudCleared,
+    FraudSuspected,
     PaymentCharged,
     RefundPayment,
     ReleaseStock,
@@ -29,7 +36,9 @@ from .services import (
 )
 
 __all__ = [
-    "ORCHESTRATION_COMMANDS", "ChargePayment", "PaymentCharged", "RefundPayment", "ReleaseStock",
+    "FRAUD_CHECK_MESSAGES", "ORCHESTRATED_MESSAGES", "ORCHESTRATION_COMMANDS", "SUSPECTS",
+    "ChargePayment", "CheckFraud", "FraudCheckPassed", "FraudCleared", "FraudSuspected",
+    "PaymentCharged", "RefundPayment", "ReleaseStock",
     "ReserveStock", "ScheduleShipment", "StockReserved", "make_inventory_participant",
     "make_orchestrator", "make_payment_participant", "make_shipping_participant",
     "orchestrated_oracle", "orchestrated_services", "orchestrated_system", "orchestrator_view",

@@ -9,44 +9,26 @@ the same in both designs; what differs is who must change to fit it in:
 - orchestrated (`orchestrated_with_fraud_check`): a new `fraud` participant handles the
   `CheckFraud` command; only the orchestrator changes (one more step in its state machine).
 
-`choreo_lab.measure.definition_changes` counts the difference from the definitions.
+`choreo_lab.measure.definition_changes` counts the difference from the definitions. The
+check's messages and its watch list live with the other messages (`messages`).
 """
 
 from __future__ import annotations
 
 from ...context import Context
-from ...events import Command, Event, Message
+from ...events import Event, Message
 from ...service import Service
 from ..orders.events import OrderCancelled, OrderPlaced, PaymentCompleted, PaymentDeclined
 from ..orders.services import order_services
-from .messages import ChargePayment
+from .messages import (
+    SUSPECTS,
+    ChargePayment,
+    CheckFraud,
+    FraudCheckPassed,
+    FraudCleared,
+    FraudSuspected,
+)
 from .services import advance, orchestrated_services
-
-SUSPECTS: tuple[str, ...] = ("eve",)
-
-
-class FraudCleared(Event):
-    """The choreographed reply carries the whole order along: payment, next, needs it."""
-    order_id: str
-    customer: str
-    item: str
-    quantity: int
-    amount: int
-    address: str
-
-
-class FraudCheckPassed(Event):
-    """The orchestrated reply: the orchestrator holds the order, so the id is enough."""
-    order_id: str
-
-
-class FraudSuspected(Event, role="failure"):
-    order_id: str
-
-
-class CheckFraud(Command):
-    order_id: str
-    customer: str
 
 
 def suspicious(customer: str) -> bool:

@@ -1,8 +1,8 @@
 """Inside the sandbox: the course's reference code cannot be imported by a submission.
 
 The exercise's contract - a workflow's event and command classes and its data (``STOCK``,
-``DECLINED_CUSTOMERS``, ``DAY``, ...) - stays importable from ``choreo_lab.examples.orders``
-and ``choreo_lab.examples.notifications``; the
+``DECLINED_CUSTOMERS``, ``DAY``, ...) - stays importable from ``choreo_lab.examples.orders``,
+``choreo_lab.examples.notifications`` and ``choreo_lab.examples.orchestrated``; the
 finished services, the invariants, the grader's checks and the instructor's solutions do not.
 A refused import raises `ImportError` saying why, and is remembered so the grader can tell
 the instructor. The guard is a courtesy that names the attempt; what makes it hold is that
@@ -24,7 +24,9 @@ from ...events import is_message_type
 #: Modules whose contract (event classes and plain data) a submission may import.
 CONTRACT_MODULES = ("choreo_lab.examples.orders", "choreo_lab.examples.orders.events",
                     "choreo_lab.examples.notifications",
-                    "choreo_lab.examples.notifications.events")
+                    "choreo_lab.examples.notifications.events",
+                    "choreo_lab.examples.orchestrated",
+                    "choreo_lab.examples.orchestrated.messages")
 #: Reference code: refused, with everything below it.
 REFUSED_PREFIXES = ("choreo_lab.examples", "choreo_lab.grading", "solutions", "hidden_checks")
 #: The parts of choreo_lab.grading a notebook needs (check(), the Try-it kit) and the
@@ -53,7 +55,8 @@ def is_refused(name: str) -> bool:
 def refusal_message(name: str) -> str:
     return (f"`{name}` is the course's reference code, and a graded notebook may not import "
             "it: write the exercise yourself. The events and data of the exercise stay "
-            "importable from choreo_lab.examples.orders and choreo_lab.examples.notifications.")
+            "importable from choreo_lab.examples.orders, choreo_lab.examples.notifications and "
+            "choreo_lab.examples.orchestrated.")
 
 
 class ReferenceGuard:

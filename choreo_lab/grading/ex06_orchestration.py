@@ -1,0 +1,377 @@
+"""Exercise 6, the cost of change: a fraud check before payment, added to both designs.
+
+The learner adds the same step twice. In the choreography: ``make_fraud_service(suspects)``
+reacts to OrderPlaced with FraudCleared or FraudSuspected, and ``add_fraud_check(payment,
+order)`` re-wires the two services that must change - payment (handed over without its
+charge step) charges on FraudCleared, the order service cancels on FraudSuspected. In the
+orchestration: ``make_fraud_participant(suspects)`` answers the CheckFraud command, and
+``add_fraud_step(orchestrator)`` gives the orchestrator (handed over without its first step)
+the new first step and its two replies. Each design is judged by the order saga's
+invariants plus this exercise's rules: no payment for a suspect, one verdict per order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ..chaos import FaultSpace, explore
+from ..consistency import Oracle, Violation
+from ..errors import ChoreoError, RunawayError
+from ..events import Message
+from ..examples.orchestrated import SUSPECTS, orchestrated_services, orchestrator_view
+from ..examples.orders import (
+    ORDER_INVARIANTS,
+    OrderPlaced,
+    OrderRequested,
+    order_services,
+    place_orders,
+)
+from ..examples.orders.invariants import explain_stuck_order, order_ids
+from ..examples.orders.records import payment_ledger
+from ..faults import AnyFault, Crash, Duplicate, FaultPlan
+from ..service import Service
+from ..simulation import Simulation
+from .feedback import explain, fault_calls, plural
+from .learner import Learner, without_handlers
+from .scenarios import SagaRun, excerpt_heading, order, shown_records
+from .tasks import Check, Failed, Task
+
+EXERCISE = "ex06-orchestration"
+FRAUD_SERVICE, ADD_CHECK = "make_fraud_service", "add_fraud_check"
+PARTICIPANT, ADD_STEP = "make_fraud_participant", "add_fraud_step"
+CHOREOGRAPHED, ORCHESTRATED = "choreographed", "orchestrated"
+#: the verdicts of the fraud check, in both designs
+VERDICTS = ("FraudCleared", "FraudCheckPassed", "FraudSuspected")
+
+
+def without_step(service: Service, message_type: type[Message]) -> Service:
+    """A copy of `service` without its handler for `message_type` (the step the learner moves)."""
+    copy = without_handlers(service)
+    for handling in service.handlers.values():
+        if handling.event_type is not message_type:
+            copy.handles(handling.event_type, publishes=handling.publishes)(handling.handler)
+    return copy
+
+
+# -- the two designs, with the learner's fraud check in them -------------------------------------
+def choreographed_design(learner: Learner, suspects: Sequence[str] = SUSPECTS) -> list[Service]:
+    """The choreography with the learner's fraud service, payment and order re-wired by them."""
+    order_service, payment, inventory, shipping = order_services()
+    payment = without_step(payment, OrderPlaced)
+    learner.call(ADD_CHECK, payment, order_service)
+    fraud = learner.service(FRAUD_SERVICE, "fraud", tuple(suspects))
+    return [learner.observed(order_service), fraud, learner.observed(payment), inventory, shipping]
+
+
+def orchestrated_design(learner: Learner, suspects: Sequence[str] = SUSPECTS) -> list[Service]:
+    """The orchestrated flow with the learner's fraud participant and the orchestrator's new
+    step."""
+    orchestrator, payment, inventory, shipping = orchestrated_services()
+    orchestrator = without_step(orchestrator, OrderRequested)
+    learner.call(ADD_STEP, orchestrator)
+    fraud = learner.service(PARTICIPANT, "fraud", tuple(suspects))
+    return [learner.observed(orchestrator), fraud, payment, inventory, shipping]
+
+
+DESIGNS: dict[str, Callable[[Learner, Sequence[str]], list[Service]]] = {
+    CHOREOGRAPHED: choreographed_design, ORCHESTRATED: orchestrated_design}
+#: the services the learner wrote or re-wired, in each design
+LEARNER_SERVICES = {CHOREOGRAPHED: ("fraud", "payment", "order"), ORCHESTRATED: ("fraud", "order")}
+
+
+class FraudRun(SagaRun):
+    """One finished run of one design with the learner's fraud check in it."""
+
+    def __init__(self, sim: Simulation, orders: Sequence[dict[str, Any]], plan: FaultPlan,
+                 learner: Learner, design: str, suspects: Sequence[str]) -> None:
+        super().__init__(sim, orders, plan, learner, LEARNER_SERVICES[design])
+        self.design, self.suspects = design, tuple(suspects)
+
+    def verdicts(self, order_id: str) -> list[str]:
+        """The fraud verdicts published for the order, by type, in order."""
+        return [envelope.event_type for event_type in VERDICTS
+                for envelope in self.published(event_type, order_id)]
+
+    def cause_of(self, event_type: str, order_id: str) -> str | None:
+        """The type of the message that caused the first `event_type` of the order."""
+        found = self.published(event_type, order_id)
+        cause = self.sim.trace.messages.get(found[0].causation_id or "") if found else None
+        return cause.event_type if cause is not None else None
+
+    def record(self, order_id: str) -> dict[str, Any]:
+        """The order service's (or the orchestrator's) record of the order."""
+        orders = self.sim.state("order").get("orders")
+        if not isinstance(orders, dict):
+            self.fail("The order service's state has no `orders` dict any more: keep each "
+                      "order's record in ctx.state['orders'][order_id].")
+        record = orders.get(order_id)
+        return record if isinstance(record, dict) else {}
+
+    def where(self, order_id: str) -> str:
+        """Where the order is, in one line, as each design can tell."""
+        return DESCRIBE[self.design](self.sim, order_id)
+
+
+def orchestrator_record(sim: Simulation, order_id: str) -> str:
+    """Where the order is, from the orchestrator's record (without repeating the order id)."""
+    return orchestrator_view(sim, order_id).removeprefix(f"{order_id}: ")
+
+
+#: where is an order? one line, as each design can tell
+DESCRIBE: dict[str, Callable[[Simulation, str], str]] = {
+    CHOREOGRAPHED: explain_stuck_order, ORCHESTRATED: orchestrator_record}
+
+
+def fraud_run(learner: Learner, design: str, orders: Sequence[dict[str, Any]],
+              faults: Sequence[AnyFault] = (), *, suspects: Sequence[str] = SUSPECTS,
+              seed: int = 1) -> FraudRun:
+    """Run `orders` through one design with the learner's fraud check and the `faults`."""
+    plan = FaultPlan(faults=tuple(faults))
+    services = DESIGNS[design](learner, suspects)
+    try:
+        sim = Simulation(services, seed=seed, faults=plan)
+    except (ChoreoError, ValueError) as error:
+        raise Failed(f"The {design} order flow could not start with your fraud check: "
+                     f"{error}") from None
+    place_orders(sim, orders)
+    try:
+        sim.run_until_idle(max_steps=200_000)
+    except RunawayError as error:
+        raise Failed(explain(str(error), "", plan, [])) from None
+    run = FraudRun(sim, orders, plan, learner, design, suspects)
+    run.check_learner_errors()
+    return run
+
+
+# -- what the checks expect ------------------------------------------------------------------------
+CHOREO_WAIT_HINT = ("in add_fraud_check, register payment's charge step on FraudCleared (not "
+                    "OrderPlaced): the fraud service answers first, and its FraudCleared carries "
+                    "the whole order, so payment has everything it needs.")
+CHOREO_CANCEL_HINT = ("in add_fraud_check, the order service must learn of FraudSuspected: note "
+                      "the fact, set the record's status to 'cancelled' and return "
+                      "OrderCancelled(order_id=..., reason=...). Nothing was charged or "
+                      "reserved, so nothing else needs undoing.")
+ORCH_WAIT_HINT = ("in add_fraud_step, the first step (OrderRequested) sends CheckFraud, and only "
+                  "the reply FraudCheckPassed sends ChargePayment.")
+ORCH_CANCEL_HINT = ("in add_fraud_step, the orchestrator must handle FraudSuspected: note the "
+                    "fact, set the record's status to 'cancelled' and return "
+                    "OrderCancelled(order_id=..., reason=...) - the orchestrator is the only "
+                    "one who knows the order must end.")
+ONCE_HINT = ("a verdict is a decision: remember it by order id in ctx.state and answer a "
+             "repeated message with nothing (the outbox published your first answer).")
+WAIT_HINTS = {CHOREOGRAPHED: CHOREO_WAIT_HINT, ORCHESTRATED: ORCH_WAIT_HINT}
+CANCEL_HINTS = {CHOREOGRAPHED: CHOREO_CANCEL_HINT, ORCHESTRATED: ORCH_CANCEL_HINT}
+#: the message that must start the charge, in each design
+CHARGE = {CHOREOGRAPHED: ("PaymentCompleted", "FraudCleared"),
+          ORCHESTRATED: ("ChargePayment", "FraudCheckPassed")}
+
+
+def expect_cleared_and_shipped(run: FraudRun, order_id: str) -> None:
+    """An honest customer's order: cleared once, charged because of it, charged once, shipped."""
+    verdicts = run.verdicts(order_id)
+    if not verdicts:
+        run.fail(f"The fraud check never answered for {order_id}.",
+                 "return a verdict for every order: FraudCleared (choreographed) or "
+                 "FraudCheckPassed (orchestrated) when the customer is not a suspect.", order_id)
+    if "FraudSuspected" in verdicts:
+        run.fail(f"{run.record(order_id).get('customer', 'The customer')} of {order_id} is not on "
+                 f"the watch list {list(run.suspects)}, yet the fraud check suspected them.",
+                 "suspect exactly the customers in the suspects list your factory was given "
+                 "(keep it in the service's state).", order_id)
+    charged_by, expected = CHARGE[run.design]
+    cause = run.cause_of(charged_by, order_id)
+    if cause != expected:
+        said = f"in answer to {cause}" if cause else "never"
+        run.fail(f"{order_id} was charged ({charged_by} was published) {said}, not after the "
+                 f"fraud check's {expected}: the money moved before the fraud check answered.",
+                 WAIT_HINTS[run.design], order_id)
+    charges = [e for e in payment_ledger(run.sim) if e.get("order_id") == order_id
+               and e.get("kind") == "charge"]
+    if len(charges) != 1:
+        run.fail(f"{order_id} was charged {plural(len(charges), 'time')}; expected once.",
+                 WAIT_HINTS[run.design], order_id)
+    if run.status(order_id) != "completed":
+        run.fail(f"{order_id} passed the fraud check but did not ship: {run.where(order_id)}.",
+                 WAIT_HINTS[run.design], order_id)
+
+
+def expect_stopped(run: FraudRun, order_id: str) -> None:
+    """A suspect's order: suspected, never charged, nothing reserved, and cancelled."""
+    if "FraudSuspected" not in run.verdicts(order_id):
+        run.fail(f"{order_id} was placed by a customer on the watch list {list(run.suspects)}, "
+                 "and the fraud check did not answer FraudSuspected.",
+                 "compare the order's customer with the suspects your factory was given.",
+                 order_id)
+    charges = [e for e in payment_ledger(run.sim) if e.get("order_id") == order_id
+               and e.get("kind") == "charge"]
+    if charges or run.published("ChargePayment", order_id):
+        run.fail(f"{order_id} was placed by a suspect, and payment was asked to charge it "
+                 f"({plural(len(charges), 'charge')} in the ledger): the money moved before, "
+                 "or without, the fraud check's answer.", WAIT_HINTS[run.design], order_id)
+    status = run.status(order_id)
+    if status != "compensated" or run.record(order_id).get("status") != "cancelled":
+        run.fail(f"{order_id} was suspected of fraud, and it never ended (its workflow is "
+                 f"{status}, its record says {run.record(order_id).get('status')!r}): "
+                 f"{run.where(order_id)}.", CANCEL_HINTS[run.design], order_id)
+
+
+def expect_one_verdict(run: FraudRun, order_id: str) -> None:
+    """The fraud check published exactly one verdict for the order."""
+    verdicts = run.verdicts(order_id)
+    if len(verdicts) > 1:
+        repeats = [*run.fault_records("duplicate", "fraud", order_id),
+                   *run.fault_records("crash", "fraud", order_id)]
+        again = (f" after the broker delivered {run.sim.trace.messages[repeats[0]].event_type} "
+                 "again (a lost ack or a crash)" if repeats else "")
+        run.fail(f"The fraud check published {plural(len(verdicts), 'verdict')} for {order_id} "
+                 f"({', '.join(verdicts)}){again}; every service after it would have to be "
+                 "idempotent for it, and the business reads one decision.", ONCE_HINT, order_id)
+
+
+HONEST_AND_SUSPECT = [order("o-1"), order("o-2", customer="eve", item="lamp"),
+                      order("o-3", customer="grace", item="kettle", quantity=2)]
+
+
+def lets_an_honest_order_through(learner: Learner, design: str) -> None:
+    run = fraud_run(learner, design, [order("o-1"), order("o-2", customer="grace", item="lamp")])
+    for order_id in ("o-1", "o-2"):
+        expect_cleared_and_shipped(run, order_id)
+
+
+def stops_a_suspect_and_cancels(learner: Learner, design: str) -> None:
+    run = fraud_run(learner, design, HONEST_AND_SUSPECT)
+    expect_stopped(run, "o-2")
+    for order_id in ("o-1", "o-3"):
+        expect_cleared_and_shipped(run, order_id)
+
+
+def decides_once_when_messages_repeat(learner: Learner, design: str) -> None:
+    asked = "OrderPlaced" if design == CHOREOGRAPHED else "CheckFraud"
+    run = fraud_run(learner, design, HONEST_AND_SUSPECT, [
+        Duplicate(service="fraud", event_type=asked, times=2),
+        Crash(service="fraud", event_type=asked, correlation_id="o-3",
+              point="after_commit_before_ack")])
+    for order_id in ("o-1", "o-2", "o-3"):
+        expect_one_verdict(run, order_id)
+    expect_stopped(run, "o-2")
+    for order_id in ("o-1", "o-3"):
+        expect_cleared_and_shipped(run, order_id)
+
+
+def in_design(check: Callable[[Learner, str], None], design: str) -> Callable[[Learner], None]:
+    """The check, run on one design (a named function, so feedback can say which)."""
+    def run(learner: Learner) -> None:
+        check(learner, design)
+    run.__name__ = f"{check.__name__}_{design}"
+    return run
+
+
+# -- both designs, under the chaos explorer ------------------------------------------------------
+def suspects_of(sim: Simulation, suspects: Sequence[str]) -> dict[str, str]:
+    """Order id -> customer, for the orders placed by a suspect (read from the requests)."""
+    return {envelope.correlation_id or "": envelope.event.customer  # type: ignore[attr-defined]
+            for envelope in sim.topics.get("OrderRequested", [])
+            if envelope.event.customer in suspects}  # type: ignore[attr-defined]
+
+
+def fraud_invariants(suspects: Sequence[str]) -> Callable[[Simulation], Iterator[Violation]]:
+    """This exercise's rules: no payment for a suspect's order, one verdict per order."""
+    def no_payment_for_a_suspect_and_one_verdict(sim: Simulation) -> Iterator[Violation]:
+        suspected = suspects_of(sim, suspects)
+        for entry in payment_ledger(sim):
+            if entry.get("kind") == "charge" and entry.get("order_id") in suspected:
+                yield Violation("no payment for a suspect", entry["order_id"],
+                                f"payment charged {entry['order_id']}, an order of "
+                                f"{suspected[entry['order_id']]}, who is on the watch list")
+        verdicts: dict[str, int] = {}
+        for event_type in VERDICTS:
+            for envelope in sim.topics.get(event_type, []):
+                key = envelope.correlation_id or ""
+                verdicts[key] = verdicts.get(key, 0) + 1
+        for order_id, count in verdicts.items():
+            if count > 1:
+                yield Violation("one verdict per order", order_id,
+                                f"the fraud check published {count} verdicts for {order_id}")
+    return no_payment_for_a_suspect_and_one_verdict
+
+
+def fraud_oracle(design: str, suspects: Sequence[str]) -> Oracle:
+    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects)), order_ids,
+                  describe=DESCRIBE[design])
+
+
+#: lost acks, crashes, drops, delays and outages of the services the learner wrote or re-wired
+FRAUD_CHAOS = {design: FaultSpace(kinds=("duplicate", "crash", "drop", "delay", "kill"),
+                                  max_faults=3, services=services)
+               for design, services in LEARNER_SERVICES.items()}
+
+
+def explore_design(learner: Learner, design: str, orders: Sequence[dict[str, Any]], *,
+                   schedules: int, seed: int, suspects: Sequence[str] = SUSPECTS) -> None:
+    """Fail with the smallest counterexample if a seeded schedule breaks the design."""
+    services = DESIGNS[design](learner, suspects)
+
+    def system(sim_seed: int, faults: FaultPlan) -> Simulation:
+        return Simulation(services, seed=sim_seed, faults=faults)
+
+    def workload(sim: Simulation) -> None:
+        place_orders(sim, orders)
+
+    result = explore(system, workload, fraud_oracle(design, suspects), schedules=schedules,
+                     seed=seed, space=FRAUD_CHAOS[design])
+    found = result.counterexample
+    if found is None:
+        return
+    violation = found.violations[0]
+    excerpt = ([excerpt_heading(violation.subject),
+                *shown_records(found.trace, violation.subject)[:15]]
+               if violation.subject.startswith("o-") else [])
+    replay = (f"Replay it: build the {design} design with your functions (as the checks "
+              f"above do), run Simulation(services, seed={found.seed}, "
+              f"faults=[{fault_calls(found.plan)}]), place the orders "
+              f"{', '.join(o['order_id'] + ' by ' + o['customer'] for o in orders)} with "
+              "place_order, run_until_idle() and read sim.trace.dump().")
+    raise Failed(explain(
+        f"In the {design} design, the chaos explorer ran "
+        f"{plural(result.schedules, 'fault schedule')}; {result.failed} of them broke it. The "
+        f"smallest failing schedule breaks this invariant: {violation}",
+        CHAOS_HINT + "\n" + replay, None, excerpt))
+
+
+CHAOS_HINT = ("read the trace below: find the repeated or late message after which the money "
+              "moved for a suspect, a second verdict was published, or an order stopped moving.")
+CHAOS_ORDERS = [order("o-1"), order("o-2", customer="eve"),
+                order("o-3", customer="mallory", item="lamp"),
+                order("o-4", customer="grace", item="unicorn")]
+
+
+def survives_the_chaos_explorer(learner: Learner) -> None:
+    for design in DESIGNS:
+        explore_design(learner, design, CHAOS_ORDERS, schedules=25, seed=1)
+
+
+TASKS = (
+    Task("choreographed_fraud", EXERCISE, "the choreography: a fraud service, and the two "
+         "services it changes", (
+             Check("lets honest orders through: payment charges after FraudCleared", 1,
+                   in_design(lets_an_honest_order_through, CHOREOGRAPHED)),
+             Check("stops a suspect before payment, and the order service cancels it", 2,
+                   in_design(stops_a_suspect_and_cancels, CHOREOGRAPHED)),
+             Check("decides once per order when OrderPlaced comes again", 1,
+                   in_design(decides_once_when_messages_repeat, CHOREOGRAPHED)),
+         ), hidden_count=1, hidden_points=1),
+    Task("orchestrated_fraud", EXERCISE, "the orchestration: a fraud participant, and the "
+         "orchestrator's new step", (
+             Check("lets honest orders through: ChargePayment only after FraudCheckPassed", 1,
+                   in_design(lets_an_honest_order_through, ORCHESTRATED)),
+             Check("stops a suspect before payment, and the orchestrator cancels it", 2,
+                   in_design(stops_a_suspect_and_cancels, ORCHESTRATED)),
+             Check("decides once per order when CheckFraud comes again", 1,
+                   in_design(decides_once_when_messages_repeat, ORCHESTRATED)),
+         ), hidden_count=1, hidden_points=1),
+    Task("fraud_chaos", EXERCISE, "both designs under the chaos explorer", (
+        Check("keeps every invariant in both designs over 25 seeded fault schedules each", 1,
+              survives_the_chaos_explorer),
+    ), hidden_count=1, hidden_points=1),
+)

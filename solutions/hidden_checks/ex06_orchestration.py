@@ -1,0 +1,68 @@
+"""Hidden checks of exercise 6 (the fraud check in both designs): other data, the same lessons."""
+
+from __future__ import annotations
+
+from choreo_lab.faults import Duplicate
+from choreo_lab.grading.ex06_orchestration import (
+    CHOREOGRAPHED,
+    ORCHESTRATED,
+    expect_cleared_and_shipped,
+    expect_one_verdict,
+    expect_stopped,
+    explore_design,
+    fraud_run,
+)
+from choreo_lab.grading.learner import Learner
+from choreo_lab.grading.scenarios import order
+from choreo_lab.grading.tasks import Check
+
+#: another watch list: eve is no longer on it
+WATCH_LIST = ("trudy", "oscar")
+ORDERS = [order("o-1", customer="trudy", item="kettle", quantity=2),
+          order("o-2", customer="eve", item="lamp"),
+          order("o-3", customer="oscar", item="unicorn"),
+          order("o-4", customer="grace", item="book", quantity=3),
+          order("o-5", customer="mallory")]
+
+
+def stops_every_suspect_on_another_watch_list(learner: Learner, design: str) -> None:
+    asked = "OrderPlaced" if design == CHOREOGRAPHED else "CheckFraud"
+    run = fraud_run(learner, design, ORDERS, [Duplicate(service="fraud", event_type=asked,
+                                                        times=3)],
+                    suspects=WATCH_LIST, seed=4)
+    for order_id in ("o-1", "o-3"):
+        expect_stopped(run, order_id)
+    for order_id in ("o-2", "o-4"):
+        expect_cleared_and_shipped(run, order_id)
+    for order_id in run.orders:
+        expect_one_verdict(run, order_id)
+    if run.status("o-5") != "compensated":
+        run.fail(f"o-5 (mallory, whose card is declined) passed the fraud check and should "
+                 f"have been cancelled by the decline, but it is {run.status('o-5')}: "
+                 f"{run.where('o-5')}.", "after the fraud check, the flow goes on as before: "
+                 "a declined card still cancels the order.", "o-5")
+
+
+def in_the_choreography(learner: Learner) -> None:
+    stops_every_suspect_on_another_watch_list(learner, CHOREOGRAPHED)
+
+
+def in_the_orchestration(learner: Learner) -> None:
+    stops_every_suspect_on_another_watch_list(learner, ORCHESTRATED)
+
+
+def survives_more_chaos(learner: Learner) -> None:
+    for design in (CHOREOGRAPHED, ORCHESTRATED):
+        explore_design(learner, design, ORDERS[:4], schedules=40, seed=2, suspects=WATCH_LIST)
+
+
+HIDDEN = {
+    "choreographed_fraud": (Check("fraud service and payment: stop every suspect on another "
+                                  "watch list, and only them", 1,
+                                  in_the_choreography, hidden=True),),
+    "orchestrated_fraud": (Check("fraud participant and orchestrator: stop every suspect on "
+                                 "another watch list, and only them", 1,
+                                 in_the_orchestration, hidden=True),),
+    "fraud_chaos": (Check("keeps every invariant in both designs over 40 more schedules each", 1,
+                          survives_more_chaos, hidden=True),),
+}

@@ -1,0 +1,244 @@
+"""Other answers to exercise 6 (the fraud check in both designs): known-wrong ones, and a
+correct one written differently."""
+
+from __future__ import annotations
+
+from .variants import Variant
+
+EXERCISE = "ex06-orchestration"
+
+CHARGE_BODY = '''
+        state = ctx.state
+        if event.order_id in state["charges"] or event.order_id in state["declined"]:
+            return []
+        if event.customer in state["declined_customers"]:
+            state["declined"][event.order_id] = event.customer
+            return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
+        state["charges"][event.order_id] = event.amount
+        state["ledger"].append({"order_id": event.order_id, "kind": "charge",
+                                "amount": event.amount, "at": ctx.now})
+        return [PaymentCompleted(order_id=event.order_id, item=event.item,
+                                 quantity=event.quantity, amount=event.amount,
+                                 address=event.address)]
+'''
+CANCEL = '''
+    @order.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_suspected_order(event, ctx):
+        record = ctx.state["orders"].get(event.order_id)
+        if record is None or "fraud_suspected" in record["facts"]:
+            return []
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''
+
+PAYS_BEFORE_THE_VERDICT = Variant("pays before the fraud check answers", EXERCISE, {
+    "fraud_check": '''
+def add_fraud_check(payment, order):
+    @payment.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))
+    def charge_card(event, ctx):''' + CHARGE_BODY + CANCEL}, {
+    "lets honest orders through: payment charges after FraudCleared":
+        "the money moved before the fraud check answered",
+    "stops a suspect before payment, and the order service cancels it":
+        "register payment's charge step on FraudCleared",
+    "decides once per order when OrderPlaced comes again": "the money moved before",
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "the money moved before",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "no payment for a suspect",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "no payment for a suspect"})
+
+ORDER_NEVER_LEARNS = Variant("the order service never learns of the fraud", EXERCISE, {
+    "fraud_check": '''
+def add_fraud_check(payment, order):
+    @payment.handles(FraudCleared, publishes=(PaymentCompleted, PaymentDeclined))
+    def charge_card(event, ctx):''' + CHARGE_BODY}, {
+    "stops a suspect before payment, and the order service cancels it":
+        "the order service must learn of FraudSuspected",
+    "decides once per order when OrderPlaced comes again": "it never ended",
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "it never ended",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "every workflow finishes",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "every workflow finishes"})
+
+ORCHESTRATOR = '''
+def add_fraud_step(orchestrator):
+    @orchestrator.handles(OrderRequested, publishes=(CheckFraud,))
+    def start_order(event, ctx):
+        if event.order_id in ctx.state["orders"]:
+            return []
+        ctx.state["orders"][event.order_id] = {{
+            "customer": event.customer, "item": event.item, "quantity": event.quantity,
+            "amount": PRICES.get(event.item, 0) * event.quantity, "address": event.address,
+            "status": "placed", "facts": []}}
+        return [CheckFraud(order_id=event.order_id, customer=event.customer)]
+
+    @orchestrator.handles(FraudCheckPassed, publishes=(ChargePayment,))
+    def charge_after_fraud_check(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        if "fraud_cleared" in record["facts"]:
+            return []
+        record["facts"].append("fraud_cleared")
+        return [ChargePayment(order_id=event.order_id, customer=record["customer"],
+                              amount=record["amount"])]
+{suspected}'''
+
+FORGETS_TO_CANCEL = Variant("the orchestrator forgets to cancel on fraud", EXERCISE, {
+    "fraud_step": ORCHESTRATOR.format(suspected='''
+    @orchestrator.handles(FraudSuspected)
+    def note_fraud_suspected(event, ctx):
+        ctx.state["orders"][event.order_id]["facts"].append("fraud_suspected")
+''')}, {
+    "stops a suspect before payment, and the orchestrator cancels it":
+        "the orchestrator is the only one who knows the order must end",
+    "decides once per order when CheckFraud comes again": "it never ended",
+    "fraud participant and orchestrator: stop every suspect on another watch list, and only "
+    "them": "it never ended",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "every workflow finishes",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "every workflow finishes"})
+
+FRAUD_SERVICE_DECIDES_EVERY_TIME = Variant("the fraud service decides on every delivery",
+                                           EXERCISE, {
+    "fraud_service": '''
+def make_fraud_service(suspects):
+    fraud = Service("fraud", {"suspects": list(suspects), "checked": {}})
+
+    @fraud.handles(OrderPlaced, publishes=(FraudCleared, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        suspected = event.customer in ctx.state["suspects"]
+        ctx.state["checked"][event.order_id] = suspected
+        if suspected:
+            return [FraudSuspected(order_id=event.order_id)]
+        return [FraudCleared(**event.model_dump())]
+
+    return fraud
+'''}, {
+    "decides once per order when OrderPlaced comes again":
+        "remember it by order id in ctx.state and answer a repeated message with nothing",
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "verdicts for",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "one verdict per order",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "one verdict per order"})
+
+CHARGES_WHILE_CHECKING = Variant("the orchestrator charges while the fraud check runs", EXERCISE, {
+    "fraud_step": '''
+def add_fraud_step(orchestrator):
+    @orchestrator.handles(OrderRequested, publishes=(CheckFraud, ChargePayment))
+    def start_order(event, ctx):
+        if event.order_id in ctx.state["orders"]:
+            return []
+        amount = PRICES.get(event.item, 0) * event.quantity
+        ctx.state["orders"][event.order_id] = {
+            "customer": event.customer, "item": event.item, "quantity": event.quantity,
+            "amount": amount, "address": event.address, "status": "placed", "facts": []}
+        return [CheckFraud(order_id=event.order_id, customer=event.customer),
+                ChargePayment(order_id=event.order_id, customer=event.customer, amount=amount)]
+
+    @orchestrator.handles(FraudCheckPassed)
+    def note_fraud_check(event, ctx):
+        return []
+
+    @orchestrator.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_after_fraud_suspected(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        if "fraud_suspected" in record["facts"]:
+            return []
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''}, {
+    "lets honest orders through: ChargePayment only after FraudCheckPassed":
+        "only the reply FraudCheckPassed sends ChargePayment",
+    "stops a suspect before payment, and the orchestrator cancels it":
+        "the money moved before, or without, the fraud check's answer",
+    "decides once per order when CheckFraud comes again": "the money moved before",
+    "fraud participant and orchestrator: stop every suspect on another watch list, and only "
+    "them": "the money moved before",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "no payment for a suspect",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "no payment for a suspect"})
+
+FRAUD_CHECK_DIFFERENTLY = Variant("a correct fraud check written differently", EXERCISE, {
+    "fraud_service": '''
+def make_fraud_service(suspects):
+    fraud = Service("fraud", {"suspects": sorted(suspects), "checked": {}, "log": []})
+
+    @fraud.handles(OrderPlaced, publishes=(FraudCleared, FraudSuspected))
+    def screen_order(event, ctx):
+        state = ctx.state
+        if event.order_id not in state["checked"]:
+            state["checked"][event.order_id] = event.customer in set(state["suspects"])
+            state["log"].append(event.order_id)
+            verdict = (FraudSuspected(order_id=event.order_id) if state["checked"][event.order_id]
+                       else FraudCleared(order_id=event.order_id, customer=event.customer,
+                                         item=event.item, quantity=event.quantity,
+                                         amount=event.amount, address=event.address))
+            return verdict
+        return None
+
+    return fraud
+''',
+    "fraud_check": '''
+def charge(state, event, now):
+    if event.order_id in state["charges"] or event.order_id in state["declined"]:
+        return None
+    if event.customer in state["declined_customers"]:
+        state["declined"][event.order_id] = event.customer
+        return PaymentDeclined(order_id=event.order_id, reason="card declined")
+    state["charges"][event.order_id] = event.amount
+    state["ledger"].append({"order_id": event.order_id, "kind": "charge",
+                            "amount": event.amount, "at": now})
+    return PaymentCompleted(**{k: v for k, v in event.model_dump().items() if k != "customer"})
+
+
+def add_fraud_check(payment, order):
+    payment.handles(FraudCleared, publishes=(PaymentCompleted, PaymentDeclined))(
+        lambda event, ctx: charge(ctx.state, event, ctx.now))
+
+    @order.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def stop_order(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        if record["status"] == "cancelled":
+            return []
+        record["facts"] = [*record["facts"], "fraud_suspected"]
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="suspected of fraud")]
+''',
+    "fraud_participant": '''
+def make_fraud_participant(suspects):
+    fraud = Service("fraud", {"suspects": list(suspects), "checked": {}})
+
+    @fraud.handles(CheckFraud, publishes=(FraudCheckPassed, FraudSuspected))
+    def check_for_fraud(command, ctx):
+        if command.order_id in ctx.state["checked"]:
+            return []
+        suspected = command.customer in ctx.state["suspects"]
+        ctx.state["checked"][command.order_id] = suspected
+        reply = FraudSuspected if suspected else FraudCheckPassed
+        return [reply(order_id=command.order_id)]
+
+    return fraud
+''',
+    "fraud_step": ORCHESTRATOR.format(suspected='''
+    @orchestrator.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def stop_suspected_order(event, ctx):
+        record = ctx.state["orders"].get(event.order_id)
+        if record is None or record["status"] == "cancelled":
+            return []
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return OrderCancelled(order_id=event.order_id, reason="on the watch list")
+''')})
+
+
+WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
+              CHARGES_WHILE_CHECKING)
+CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
