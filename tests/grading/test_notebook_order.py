@@ -121,3 +121,7 @@ def test_choreo_lab_grade_and_nbgraders_reading_agree(graded: dict[str, Any], na
     assert ours == in_kernel
     if name.startswith("wrong/"):
         assert 0 < verdict["score"] < verdict["max_score"]
+
+
+def test_every_exercise_has_a_known_wrong_answer_graded_both_ways() -> None:
+    assert sorted(v.exercise for v in AGREEMENT_VARIANTS) == sorted(SOURCES)

@@ -448,8 +448,6 @@ WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRO
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
          TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
-#: One known-wrong answer per exercise, graded by `choreo-lab grade` and by nbgrader's reading.
-AGREEMENT_VARIANTS = (OFF_BY_ONE, REFUND_WITHOUT_RELEASE, NON_IDEMPOTENT_REFUND)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402
 
@@ -457,5 +455,18 @@ WRONG += WRONG_EX09
 CORRECT_DIFFERENTLY += CORRECT_EX09
 
 from .variants_ex06 import CORRECT_EX06, WRONG_EX06  # noqa: E402
-WRONG += WRONG_EX06; CORRECT_DIFFERENTLY += CORRECT_EX06  # noqa: E702
-AGREEMENT_VARIANTS += WRONG_EX06[:1]
+
+WRONG += WRONG_EX06
+CORRECT_DIFFERENTLY += CORRECT_EX06
+
+
+def first_wrong_per_exercise() -> dict[str, Variant]:
+    """Each exercise's first known-wrong answer in `WRONG`, by exercise."""
+    firsts: dict[str, Variant] = {}
+    for variant in WRONG:
+        firsts.setdefault(variant.exercise, variant)
+    return firsts
+
+
+#: One known-wrong answer per exercise, graded by `choreo-lab grade` and by nbgrader's reading.
+AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())

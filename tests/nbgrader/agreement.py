@@ -25,7 +25,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.grading.variants import WRONG, Variant  # noqa: E402
+from tests.grading.variants import Variant, first_wrong_per_exercise  # noqa: E402
 
 HIDDEN = ROOT / "solutions" / "hidden_checks"
 BIN = Path(sys.executable).parent
@@ -71,11 +71,9 @@ def nbgrader_scores(course: Path) -> dict[str, float]:
     return scores
 
 
-def first_wrong_per_exercise(exercises: list[str]) -> dict[str, Variant]:
+def wrong_answers(exercises: list[str]) -> dict[str, Variant]:
     """Each exercise's first known-wrong variant in tests/grading/variants.WRONG."""
-    firsts: dict[str, Variant] = {}
-    for variant in WRONG:
-        firsts.setdefault(variant.exercise, variant)
+    firsts = first_wrong_per_exercise()
     missing = [exercise for exercise in exercises if exercise not in firsts]
     if missing:
         sys.exit(f"no known-wrong variant for {', '.join(missing)}: add one to "
@@ -91,7 +89,7 @@ def main() -> int:
             "c = get_config()\nc.CourseDirectory.course_id = 'choreo-lab'\n"
             "c.ExecutePreprocessor.timeout = 300\n")
         sources = sorted((ROOT / "solutions").glob("ex*.ipynb"))
-        variants = first_wrong_per_exercise([source.stem for source in sources])
+        variants = wrong_answers([source.stem for source in sources])
         for source in sources:
             assignment = source.stem
             (course / "source" / assignment).mkdir()
