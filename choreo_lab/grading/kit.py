@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ..context import Context
 from ..events import Event, Message
+from ..examples.content import ModerationRejected, TranscodingComplete, UploadRequested
 from ..examples.notifications import DAY, EmailConfirmed, UserRegistered
 from ..examples.orchestrated import SUSPECTS
 from ..examples.orders import (
@@ -50,13 +51,14 @@ def stub_tolerated(what: str) -> Iterator[None]:
 
 def run_alone(services: Sequence[Service], events: Sequence[Event],
               faults: Sequence[AnyFault] = ()) -> Simulation | None:
-    """Publish `events` (one workflow per order id) to `services` alone and run until idle.
+    """Publish `events` (one workflow per order or item) to `services` alone; run until idle.
 
     Returns the simulation, or None after printing the advice if a handler is still a stub.
     """
     sim = Simulation(services, seed=1, faults=list(faults))
     for event in events:
-        sim.publish(event, correlation_id=getattr(event, "order_id", None))
+        workflow = getattr(event, "order_id", None) or getattr(event, "content_id", None)
+        sim.publish(event, correlation_id=workflow)
     sim.run_until_idle()
     return None if _stubbed(sim) else sim
 
@@ -303,6 +305,36 @@ def try_outbox(make_shipping_service: Callable[[], Service], faults: Sequence[An
         print("rows in shipping's outbox:", list(sim.state("shipping").get("outbox", {})) or "none")
         for record in sim.trace.where(kind="publish|dedup|relay-crash", service="shipping"):
             print(record)
+
+
+# -- exercise 4 --------------------------------------------------------------------------------
+def try_publishing(make_publishing_service: Callable[[], Service]) -> None:
+    """Version 2 of v-1 arrives, then version 1 (late), then version 2 again: what is live?"""
+    with stub_tolerated("make_publishing_service"):
+        arrivals = [TranscodingComplete(content_id="v-1", version=version,
+                                        rendition=f"v-1-v{version}-720p.mp4")
+                    for version in (2, 1, 2)]
+        sim = run_alone([make_publishing_service()], arrivals)
+        if sim is not None:
+            print_answers(sim, ["publishing"])
+            print("live:", sim.state("publishing").get("live"))
+            print("published:", sim.state("publishing").get("published"))
+
+
+def try_upload(make_upload_service: Callable[[], Service]) -> None:
+    """v-1 is uploaded, then its edit (version 2); the edit is rejected, twice: what stays?"""
+    with stub_tolerated("make_upload_service"):
+        events: list[Event] = [
+            UploadRequested(content_id="v-1", version=version, creator="ada",
+                            title="cat video", file=file)
+            for version, file in ((1, "clip.mp4"), (2, "flagged-edit.mp4"))]
+        events += [ModerationRejected(content_id="v-1", version=2,
+                                      reason="breaks the community guidelines")] * 2
+        sim = run_alone([make_upload_service()], events)
+        if sim is not None:
+            print_answers(sim, ["upload"])
+            print("stored:", sim.state("upload").get("stored"))
+            print("told:", sim.state("upload").get("told"))
 
 
 def _relay_stubbed(sim: Simulation) -> bool:

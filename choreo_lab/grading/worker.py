@@ -104,11 +104,12 @@ def failed_task(task: Task, message: str) -> dict[str, Any]:
 
 def contract_events() -> dict[str, type[Event]]:
     """The events a learner's service may receive and publish, by name (the grader's classes)."""
+    from ..examples.content import CONTENT_EVENTS
     from ..examples.notifications import NOTIFICATION_EVENTS
     from ..examples.orchestrated import ORCHESTRATED_MESSAGES
     from ..examples.orders import ORDER_EVENTS
     return {event_type.event_type: event_type for event_type in (
-        *ORDER_EVENTS, *NOTIFICATION_EVENTS, *ORCHESTRATED_MESSAGES)}
+        *ORDER_EVENTS, *NOTIFICATION_EVENTS, *ORCHESTRATED_MESSAGES, *CONTENT_EVENTS)}
 
 
 class NotebookRun:

@@ -192,6 +192,12 @@ def stub_calls(exercise: str, namespace: dict) -> list:
         return [*(lambda h=h.handler: h(None, None) for s in services for h in s.handlers.values()),
                 lambda: namespace["add_fraud_check"](Service("payment"), Service("order")),
                 lambda: namespace["add_fraud_step"](Service("order"))]
+    if exercise == "ex04-content-publishing":
+        from choreo_lab.examples.content import ModerationRejected
+        services = [namespace["make_publishing_service"](), namespace["make_upload_service"]()]
+        return [lambda: services[0].handlers["TranscodingComplete"].handler(None, None),
+                lambda: services[1].handlers["ModerationRejected"].handler(
+                    ModerationRejected(content_id="v-1", version=1, reason="flagged"), None)]
     if exercise == "ex09-outbox-relay":
         return [lambda: namespace["keep_in_outbox"](None, None),
                 lambda: namespace["send_outbox"](None)]

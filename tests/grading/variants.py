@@ -470,3 +470,9 @@ def first_wrong_per_exercise() -> dict[str, Variant]:
 
 #: One known-wrong answer per exercise, graded by `choreo-lab grade` and by nbgrader's reading.
 AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())
+
+from .variants_ex04 import CORRECT_EX04, WRONG_EX04  # noqa: E402
+
+WRONG += WRONG_EX04
+CORRECT_DIFFERENTLY += CORRECT_EX04
+AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())

@@ -26,7 +26,8 @@ CONTRACT_MODULES = ("choreo_lab.examples.orders", "choreo_lab.examples.orders.ev
                     "choreo_lab.examples.notifications",
                     "choreo_lab.examples.notifications.events",
                     "choreo_lab.examples.orchestrated",
-                    "choreo_lab.examples.orchestrated.messages")
+                    "choreo_lab.examples.orchestrated.messages",
+                    "choreo_lab.examples.content", "choreo_lab.examples.content.events")
 #: Reference code: refused, with everything below it.
 REFUSED_PREFIXES = ("choreo_lab.examples", "choreo_lab.grading", "solutions", "hidden_checks")
 #: The parts of choreo_lab.grading a notebook needs (check(), the Try-it kit) and the

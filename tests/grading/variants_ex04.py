@@ -1,0 +1,114 @@
+"""Exercise 4's other answers: known-wrong publishers and clean-ups, and correct ones written
+differently."""
+
+from __future__ import annotations
+
+from .variants import Variant
+
+PUBLISHING = '''
+def make_publishing_service() -> Service:
+    publishing = Service("publishing", {{"live": {{}}, "published": []}})
+
+    @publishing.handles(TranscodingComplete, publishes=(ContentPublished,))
+    def publish_content(event, ctx):
+{body}
+        ctx.state["live"][event.content_id] = {{"version": event.version,
+                                               "rendition": event.rendition}}
+        ctx.state["published"].append({{"content_id": event.content_id, "version": event.version}})
+        return [ContentPublished(content_id=event.content_id, version=event.version)]
+
+    return publishing
+'''
+UPLOAD = '''
+def make_upload_service() -> Service:
+    upload = Service("upload", {{"stored": {{}}, "told": []}})
+
+    @upload.handles(UploadRequested, publishes=(ContentUploaded,))
+    def store_file(event, ctx):
+        ctx.state["stored"][f"{{event.content_id}}@v{{event.version}}"] = event.file
+        return ContentUploaded(content_id=event.content_id, version=event.version,
+                               creator=event.creator, title=event.title, file=event.file)
+
+    def delete_upload(content_id, version, reason, ctx):
+{body}
+
+    @upload.handles(ModerationRejected, publishes=(UploadDeleted,))
+    def delete_rejected(event, ctx):
+        return delete_upload(event.content_id, event.version, event.reason, ctx)
+
+    @upload.handles(TranscodingFailed, publishes=(UploadDeleted,))
+    def delete_unplayable(event, ctx):
+        return delete_upload(event.content_id, event.version, event.reason, ctx)
+
+    return upload
+'''
+CHAOS = "keeps every invariant of the pipeline over 30 seeded fault schedules"
+MORE_CHAOS = "keeps every invariant over 40 more seeded fault schedules"
+TELL = '''        ctx.state["told"].append({"content_id": content_id, "version": version, "reason": reason})
+        return [UploadDeleted(content_id=content_id, version=version, reason=reason)]'''
+
+LAST_WRITER_WINS = Variant("makes live whatever arrives last", "ex04-content-publishing", {
+    "publishing_service": PUBLISHING.format(body="        pass")},
+    {"keeps the newer version live when the older one's message arrives late": "never overwrite",
+     "publishes a version once when its message comes twice": "compare with >=",
+     "keeps the newest of three versions under reorders and repeats": "compare versions",
+     CHAOS: "published once, never older", MORE_CHAOS: "published once, never older"})
+
+STRICTLY_NEWER = Variant("compares versions with >, so a repeat is published again",
+                         "ex04-content-publishing", {
+    "publishing_service": PUBLISHING.format(body='''        live = ctx.state["live"].get(event.content_id)
+        if live is not None and live["version"] > event.version:
+            return []''')},
+    {"publishes a version once when its message comes twice": "compare with >=",
+     CHAOS: "twice", MORE_CHAOS: "twice"})
+
+NO_CLEAN_UP = Variant("ignores rejections", "ex04-content-publishing", {
+    "upload_service": UPLOAD.format(body="        return []")},
+    {"deletes a rejected upload's file and tells the creator, and keeps the others": "still stored",
+     "deletes only the rejected version's file, not the live one's": "still stored",
+     "tells the creator once when the rejection comes twice": "still stored",
+     "cleans up an unplayable file and a rejected edit of the same item": "still stored",
+     CHAOS: "rejected files are deleted", MORE_CHAOS: "rejected files are deleted"})
+
+TELLS_AGAIN = Variant("tells the creator again on a repeated rejection", "ex04-content-publishing", {
+    "upload_service": UPLOAD.format(body='''        ctx.state["stored"].pop(f"{content_id}@v{version}", None)
+''' + TELL)},
+    {"tells the creator once when the rejection comes twice": "told once",
+     "cleans up an unplayable file and a rejected edit of the same item": "told once"})
+
+DELETES_EVERY_VERSION = Variant("deletes every version's file of a rejected item",
+                                "ex04-content-publishing", {
+    "upload_service": UPLOAD.format(body='''        if any(e["content_id"] == content_id and e["version"] == version
+               for e in ctx.state["told"]):
+            return []
+        for key in [k for k in ctx.state["stored"] if k.startswith(content_id + "@")]:
+            del ctx.state["stored"][key]
+''' + TELL)},
+    {"deletes only the rejected version's file, not the live one's": "keyed by item and version"})
+
+WRITTEN_DIFFERENTLY = Variant("a correct publisher and clean-up written differently",
+                              "ex04-content-publishing", {
+    "publishing_service": '''
+def make_publishing_service():
+    publishing = Service("publishing", {"live": {}, "published": []})
+
+    @publishing.handles(TranscodingComplete, publishes=(ContentPublished,))
+    def publish_content(event, ctx):
+        newest = ctx.state["live"].get(event.content_id, {"version": 0})["version"]
+        if event.version <= newest:
+            return None
+        ctx.state["live"][event.content_id] = {"version": event.version,
+                                               "rendition": event.rendition}
+        ctx.state["published"] += [{"content_id": event.content_id, "version": event.version}]
+        return ContentPublished(content_id=event.content_id, version=event.version)
+
+    return publishing
+''',
+    "upload_service": UPLOAD.format(body='''        key = f"{content_id}@v{version}"
+        if key not in ctx.state["stored"]:
+            return []   # deleted already (or never stored): the creator was told then
+        del ctx.state["stored"][key]
+''' + TELL)})
+
+WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION)
+CORRECT_EX04 = (WRITTEN_DIFFERENTLY,)
