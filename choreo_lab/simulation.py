@@ -46,14 +46,9 @@ class RunningService:
     """A service inside one simulation (internal): its committed state, status and counters."""
 
     def __init__(self, definition: Service) -> None:
-        self.definition = definition
         self.name = definition.name
         self.state: dict[str, Any] = definition.fresh_state()
-        self.handlings: dict[str, Handling] = dict(definition.handlers)
-        #: event type name -> the handler wrapped in the service's middleware
-        self.handlers: dict[str, Handler] = {
-            name: with_middleware(handling.handler, definition.middleware)
-            for name, handling in self.handlings.items()}
+        self.load(definition)
         self.group = ConsumerGroup(definition.name, definition.topics, frozenset(self.handlings))
         self.status = words.UP
         self.instances = definition.instances
@@ -62,9 +57,18 @@ class RunningService:
         self.incarnation = 0            # bumped by kill: completions from before are ignored
         self.handled = self.retried = self.dead_lettered = 0
         self.unsettled = 0              # messages sent to the group, not yet acked or dead-lettered
-        self.relay = definition.outbox_relay
         self.relay_pending = False      # a run of the relay is scheduled
         self.relay_failures = 0         # its runs in a row that crashed
+
+    def load(self, definition: Service) -> None:
+        """Take the code of `definition`: its handlers in its middleware, and its relay."""
+        self.definition = definition
+        self.handlings: dict[str, Handling] = dict(definition.handlers)
+        #: event type name -> the handler wrapped in the service's middleware
+        self.handlers: dict[str, Handler] = {
+            name: with_middleware(handling.handler, definition.middleware)
+            for name, handling in self.handlings.items()}
+        self.relay = definition.outbox_relay
 
     @property
     def free(self) -> bool:
@@ -404,6 +408,30 @@ class Simulation:
         running.instances = instances
         self.trace.add(self.now, words.SCALE, name, detail=f"{instances} instances")
         self._dispatch(running)
+
+    def deploy(self, service: Service) -> None:
+        """Roll out a new version of a running service's code (a fix, say).
+
+        From now on its messages - those waiting in its backlog, those that come again and
+        those re-driven from the dead letters - go to the handlers (and middleware and relay)
+        of `service`. What the service has kept stays: its committed state, its status, its
+        instances, its backlog and its place in the log. The new version handles the same
+        message types: a deploy does not change what its consumer group subscribes to.
+        """
+        self._refuse_inside_handler("sim.deploy()", "deploy from outside the services")
+        if not isinstance(service, Service):
+            raise TypeError(f"deploy() takes a Service (the new version), got "
+                            f"{describe_value(service)}")
+        running = self._require(service.name)
+        if set(service.handlers) != set(running.handlings):
+            raise HandlerError(
+                f"the new version of {service.name!r} handles {sorted(service.handlers)}, the "
+                f"running one {sorted(running.handlings)}; a deploy replaces the code for the "
+                "same messages. Handle the same event types (add a service for new ones).")
+        running.load(service)
+        names = ", ".join(f"{h.name}()" for h in running.handlings.values())
+        self.trace.add(self.now, words.DEPLOY, service.name, detail=f"new code: {names}")
+        self._wake_relay(running)
 
     def redrive(self, dead_letter: DeadLetter | None = None) -> int:
         """Send one dead letter (or all) to its group again, attempts counted from zero.

@@ -28,6 +28,7 @@ RESTART: Final = "restart"
 PAUSE: Final = "pause"
 RESUME: Final = "resume"
 SCALE: Final = "scale"
+DEPLOY: Final = "deploy"              # a new version of a service's code was rolled out
 TIMER_SET: Final = "timer-set"        # a handler scheduled an event for later
 TIMER_FIRE: Final = "timer-fire"      # ... and its time came: the event is published
 TIMER_CANCEL: Final = "timer-cancel"  # a handler cancelled a pending timer
@@ -36,7 +37,8 @@ RELAY_CRASH: Final = "relay-crash"    # a service's relay crashed (or raised) an
 
 TRACE_KINDS: Final = (PUBLISH, NO_SUBSCRIBER, DELIVER, REDELIVER, ACK, NACK, CRASH, ABANDON,
                       DEAD_LETTER, REDRIVE, DROP, DUPLICATE, DELAY, REORDER, KILL, RESTART,
-                      PAUSE, RESUME, SCALE, TIMER_SET, TIMER_FIRE, TIMER_CANCEL, DEDUP, RELAY_CRASH)
+                      PAUSE, RESUME, SCALE, DEPLOY, TIMER_SET, TIMER_FIRE, TIMER_CANCEL, DEDUP,
+                      RELAY_CRASH)
 #: Kinds that mean a handler's work was committed (a crash after the commit counts too).
 COMMITTED_KINDS: Final = (ACK, DUPLICATE)
 #: Kinds that end a message's stay with a group.

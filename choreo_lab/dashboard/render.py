@@ -28,7 +28,8 @@ KIND_COLOURS = {
     "redeliver": AMBER, "nack": AMBER, "crash": AMBER, "abandon": AMBER, "drop": AMBER,
     "duplicate": AMBER, "delay": AMBER, "reorder": AMBER, "dead-letter": RED,
     "redrive": PURPLE, "kill": RED, "restart": GREEN, "pause": AMBER, "resume": GREEN,
-    "scale": PURPLE, "timer-set": GREY, "timer-fire": BLUE, "timer-cancel": PURPLE,
+    "scale": PURPLE, "deploy": PURPLE, "timer-set": GREY, "timer-fire": BLUE,
+    "timer-cancel": PURPLE, "dedup": GREY, "relay-crash": AMBER,
 }
 LAMP_COLOURS = {"green": GREEN, "amber": AMBER, "red": RED, "grey": GREY}
 WORKFLOWS_SHOWN = 25

@@ -337,6 +337,51 @@ def try_upload(make_upload_service: Callable[[], Service]) -> None:
             print("told:", sim.state("upload").get("told"))
 
 
+# -- exercise 8 --------------------------------------------------------------------------------
+def reserved_order(order_id: str, address: str) -> InventoryReserved:
+    return InventoryReserved(order_id=order_id, item="book", quantity=1, address=address)
+
+
+def try_fix(make_fixed_shipping_service: Callable[[], Service]) -> None:
+    """Two reserved orders reach your version 2: one to a street, one to a PO box."""
+    with stub_tolerated("make_fixed_shipping_service"):
+        sim = run_alone([make_fixed_shipping_service()],
+                        [reserved_order("o-1", "1 Main St"), reserved_order("o-2", "PO Box 12")])
+        if sim is not None:
+            print_answers(sim, ["shipping"])
+            print("dead letters:", [str(letter) for letter in sim.dead_letters] or "none")
+
+
+def try_redrive(make_shipping_service: Callable[[], Service],
+                make_fixed_shipping_service: Callable[[], Service],
+                letters_to_redrive: Callable[[list[dict]], list[str]]) -> None:
+    """Version 1 dead-letters a PO-box order; re-driven before the fix it comes back; after
+    the deploy, your choice of letters is re-driven."""
+    with stub_tolerated("make_fixed_shipping_service or letters_to_redrive"):
+        sim = Simulation([make_shipping_service()], seed=1, max_attempts=3)
+        for event in (reserved_order("o-1", "1 Main St"), reserved_order("o-2", "PO Box 12")):
+            sim.publish(event, correlation_id=event.order_id, producer="inventory")
+        sim.run_until_idle()
+        print("dead letters:", [str(letter) for letter in sim.dead_letters])
+        sim.redrive()
+        sim.run_until_idle()
+        print("re-driven before the fix, back again:", len(sim.dead_letters), "letter(s)")
+        sim.deploy(make_fixed_shipping_service())
+        letters = [{"message_id": letter.envelope.message_id, "group": letter.group,
+                    "event_type": letter.envelope.event_type, "reason": letter.reason,
+                    "order_id": letter.envelope.correlation_id, "attempts": letter.attempts}
+                   for letter in sim.dead_letters]
+        chosen = letters_to_redrive(letters)
+        print("after the deploy you re-drive:", chosen)
+        for letter in list(sim.dead_letters):
+            if letter.envelope.message_id in chosen:
+                sim.redrive(letter)
+        sim.run_until_idle()
+        if not _stubbed(sim):
+            print_answers(sim, ["shipping"])
+            print("dead letters:", [str(letter) for letter in sim.dead_letters] or "none")
+
+
 def _relay_stubbed(sim: Simulation) -> bool:
     """Print the stub advice if the relay is still a stub."""
     stubbed = any("NotImplementedError" in record.detail

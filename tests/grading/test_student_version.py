@@ -198,6 +198,10 @@ def stub_calls(exercise: str, namespace: dict) -> list:
         return [lambda: services[0].handlers["TranscodingComplete"].handler(None, None),
                 lambda: services[1].handlers["ModerationRejected"].handler(
                     ModerationRejected(content_id="v-1", version=1, reason="flagged"), None)]
+    if exercise == "ex08-redrive":
+        service = namespace["make_fixed_shipping_service"]()
+        return [lambda: service.handlers["InventoryReserved"].handler(None, None),
+                lambda: namespace["letters_to_redrive"]([])]
     if exercise == "ex09-outbox-relay":
         return [lambda: namespace["keep_in_outbox"](None, None),
                 lambda: namespace["send_outbox"](None)]

@@ -1,0 +1,99 @@
+"""Exercise 8's other answers: known-wrong fixes and choices of letters, and correct ones
+written differently."""
+
+from __future__ import annotations
+
+from .variants import Variant
+
+FIXED = '''
+def make_fixed_shipping_service() -> Service:
+    shipping = Service("shipping", {{"unshippable": list(UNSHIPPABLE), "shipments": {{}},
+                                    "failed": {{}}}})
+
+    @shipping.handles(InventoryReserved, publishes=(ShipmentScheduled, ShipmentFailed))
+    def schedule_shipment(event, ctx):
+        state = ctx.state
+        if event.order_id in state["shipments"] or event.order_id in state["failed"]:
+            return []
+        if event.address in state["unshippable"]:
+            state["failed"][event.order_id] = "unshippable"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity, reason="unshippable")]
+{body}
+        tracking = f"trk-{{event.order_id}}"
+        state["shipments"][event.order_id] = {{"tracking": tracking,
+                                              "label": courier_label(event.address)}}
+        return [ShipmentScheduled(order_id=event.order_id, tracking=tracking)]
+
+    return shipping
+'''
+CHOOSE = '''
+def letters_to_redrive(letters):
+{body}
+'''
+FIX_1 = "answers a PO box with ShipmentFailed, so the order is compensated"
+FIX_2 = "answers a repeated PO-box order once"
+FIX_HIDDEN = "answers PO boxes written in any case, among other orders"
+REDRIVE_1 = "re-drives shipping's letters once the fix is deployed: every order ends"
+REDRIVE_2 = "leaves a letter whose cause nobody fixed in the dead letters"
+REDRIVE_3 = "asked again, re-drives nothing twice"
+REDRIVE_HIDDEN = "re-drives only what the fix fixed, among more letters"
+
+SWALLOWS = Variant("answers a PO box with nothing", "ex08-redrive", {
+    "fixed_service": FIXED.format(body='''        if event.address.lower().startswith("po box"):
+            return []''')},
+    {FIX_1: "should have ended compensated", FIX_2: "should have ended compensated",
+     FIX_HIDDEN: "should have ended compensated", REDRIVE_1: "should have ended compensated",
+     REDRIVE_2: "should have ended compensated", REDRIVE_3: "should have ended compensated",
+     REDRIVE_HIDDEN: "should have ended compensated"})
+
+SHIPS_ANYWAY = Variant("ships to a PO box anyway", "ex08-redrive", {
+    "fixed_service": FIXED.format(body='''        if event.address.lower().startswith("po box"):
+            state["shipments"][event.order_id] = {"tracking": "trk-post", "label": "by post"}
+            return [ShipmentScheduled(order_id=event.order_id, tracking="trk-post")]''')},
+    {FIX_1: "scheduled a shipment", FIX_2: "scheduled a shipment",
+     FIX_HIDDEN: "scheduled a shipment", REDRIVE_1: "scheduled a shipment",
+     REDRIVE_2: "scheduled a shipment", REDRIVE_3: "scheduled a shipment",
+     REDRIVE_HIDDEN: "scheduled a shipment"})
+
+CASE_SENSITIVE = Variant("recognises only 'PO Box' written just so", "ex08-redrive", {
+    "fixed_service": FIXED.format(body='''        if event.address.startswith("PO Box"):
+            state["failed"][event.order_id] = "PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity, reason="PO box")]''')},
+    {FIX_1: "courier cannot parse", FIX_HIDDEN: "courier cannot parse",
+     REDRIVE_1: "still waits in the dead letters", REDRIVE_3: "still waits in the dead letters",
+     REDRIVE_HIDDEN: "still wait in the dead letters"})
+
+REDRIVES_EVERYTHING = Variant("re-drives every dead letter", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body="    return [letter['message_id'] for letter in letters]")},
+    {REDRIVE_2: "re-drive only the letters whose cause you fixed",
+     REDRIVE_HIDDEN: "re-drive only shipping's letters"})
+
+REDRIVES_NOTHING = Variant("re-drives nothing", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body="    return []")},
+    {REDRIVE_1: "still wait in the dead letters", REDRIVE_2: "still waits in the dead letters",
+     REDRIVE_3: "still wait in the dead letters", REDRIVE_HIDDEN: "still wait in the dead letters"})
+
+ASKS_TWICE = Variant("asks to re-drive each letter twice", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body='''    ids = [letter["message_id"] for letter in letters if letter["group"] == "shipping"]
+    return ids + ids''')},
+    {REDRIVE_1: "re-driven once", REDRIVE_2: "re-driven once", REDRIVE_3: "re-driven once",
+     REDRIVE_HIDDEN: "re-driven once"})
+
+CHOOSES_BY_EVENT = Variant("correct letters chosen by group and event type", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body='''    chosen = []
+    for letter in letters:
+        if letter["group"] == "shipping" and letter["event_type"] == "InventoryReserved":
+            if "parse" in letter["reason"] and letter["message_id"] not in chosen:
+                chosen.append(letter["message_id"])
+    return chosen'''),
+    "fixed_service": FIXED.format(body='''        if event.address.strip().lower().startswith("po box"):
+            state["failed"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity,
+                                   reason="the courier does not deliver to a PO box")]''')})
+
+WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
+              ASKS_TWICE)
+CORRECT_EX08 = (CHOOSES_BY_EVENT,)
