@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..context import Context
 from ..events import Event, Message
@@ -34,6 +35,7 @@ from ..examples.orders import (
 from ..faults import AnyFault, Duplicate
 from ..service import Service
 from ..simulation import Simulation
+from ..story import workflow_status
 from ..text import fit
 
 STUB_NOTE = ("Your {what} still raises NotImplementedError: replace the stub with your code, "
@@ -353,3 +355,37 @@ def _stubbed(sim: Simulation) -> bool:
         print(STUB_NOTE.format(what=f"handler for {stubs[0].envelope.event_type} in "
                                     f"{stubs[0].group}"))
     return bool(stubs)
+
+
+# -- exercise 7 --------------------------------------------------------------------------------
+def case_file(sim: Simulation, order_id: str) -> dict[str, Any]:
+    """Everything `where_is` reads about one order, as plain data a `diagnose(case)` can read.
+
+    - ``status``: running / compensating / completed / compensated / stuck;
+    - ``messages``: the order's messages in publish order (id, event type, producer, the
+      message that caused it, publish time);
+    - ``trace``: the order's trace records (time, kind, service, message id, attempt, detail);
+    - ``services``: per service its status (up / down / paused), the event types it
+      subscribes to, and how many messages wait in its backlog;
+    - ``dead_letters``: the order's messages a service gave up on, with the reason.
+    """
+    messages = sim.trace.messages_of(order_id)
+    ids = {envelope.message_id for envelope in messages}
+    return {
+        "order_id": order_id,
+        "status": workflow_status(sim, order_id),
+        "messages": [{"message_id": e.message_id, "event_type": e.event_type,
+                      "producer": e.producer, "causation_id": e.causation_id,
+                      "published_at": e.published_at} for e in messages],
+        "trace": [{"time": r.time, "kind": r.kind, "service": r.service,
+                   "message_id": r.message_id, "attempt": r.attempt, "detail": r.detail}
+                  for r in sim.trace.for_correlation(order_id)],
+        "services": {name: {"status": sim.status(name),
+                            "handles": sorted(sim.definition(name).handlers),
+                            "backlog": sum(sim.backlog(name).values())}
+                     for name in sim.services},
+        "dead_letters": [{"group": letter.group, "message_id": letter.envelope.message_id,
+                          "event_type": letter.envelope.event_type, "reason": letter.reason,
+                          "attempts": letter.attempts}
+                         for letter in sim.dead_letters if letter.envelope.message_id in ids],
+    }

@@ -123,9 +123,12 @@ class RemoteLearner(Learner):
                          f"({str(error)[:200]}).") from None
 
     def returned(self, value: Any) -> Any:
-        """A returned service as the grader's own `Service` with proxy handlers, or a stand-in."""
+        """A returned service as the grader's own `Service` with proxy handlers, plain data
+        (a diagnosis, say) as itself, or a stand-in for anything else."""
         if isinstance(value, dict) and isinstance(value.get("service"), dict):
             return self.proxy_service(value["service"])
+        if isinstance(value, dict) and "data" in value:
+            return decode_value(value["data"])
         if isinstance(value, dict) and isinstance(value.get("other"), str):
             return shown(value["other"])
         raise ProtocolError("a returned value of unknown shape")

@@ -222,10 +222,15 @@ class Server:
         return describe_value(value)
 
     def _encode_result(self, value: Any) -> dict[str, Any]:
+        """A service as its description, plain data as itself, anything else as words."""
         from ...service import Service
+        from .protocol import UnsupportedValue, encode_value
         if isinstance(value, Service):
             return {"service": self._describe_service(value, set())}
-        return {"other": self._describe(value)}
+        try:
+            return {"data": encode_value(value), "other": self._describe(value)}
+        except UnsupportedValue:
+            return {"other": self._describe(value)}
 
     def _describe_service(self, service: Any, skip: set[Any]) -> dict[str, Any]:
         from .protocol import encode_value
