@@ -97,14 +97,16 @@ def without(name: str) -> list[Service]:
 
 @dataclass(frozen=True)
 class StuckShop:
-    """A scenario: the saga built with `services`, `before` runs after the first order,
-    then `orders` are placed; `expected` is the right diagnosis of each order."""
+    """A scenario: the saga built with `services`; the first order runs to the end, then
+    `before` happens, the other `orders` are placed, and `during` happens while they run.
+    `expected` is the right diagnosis of each order."""
 
     story: str
     services: Callable[[], list[Service]]
     before: Callable[[Simulation], None]
     orders: tuple[dict[str, Any], ...]
     expected: dict[str, tuple[str | None, str]]
+    during: Callable[[Simulation], None] = lambda sim: None
 
     def run(self, seed: int) -> Simulation:
         sim = order_system(seed, services=self.services())
@@ -114,6 +116,7 @@ class StuckShop:
         self.before(sim)
         for later in rest:
             place_order(sim, **later)
+        self.during(sim)
         sim.run_until_idle()
         return sim
 
@@ -128,6 +131,16 @@ def killing(service: str) -> Callable[[Simulation], None]:
 
 def pausing(service: str) -> Callable[[Simulation], None]:
     return lambda sim: sim.pause(service)
+
+
+def killing_once_published(service: str, event_type: str) -> Callable[[Simulation], None]:
+    """Kill `service` as soon as a message of `event_type` has been published."""
+    def kill(sim: Simulation) -> None:
+        while not any(e.event_type == event_type for e in sim.trace.messages.values()):
+            if not sim.step():
+                break
+        sim.kill(service)
+    return kill
 
 
 def scenario_down(service: str, first: str = "o-1", second: str = "o-2") -> StuckShop:
