@@ -476,3 +476,9 @@ from .variants_ex04 import CORRECT_EX04, WRONG_EX04  # noqa: E402
 WRONG += WRONG_EX04
 CORRECT_DIFFERENTLY += CORRECT_EX04
 AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())
+
+from .variants_ex07 import CORRECT_EX07, WRONG_EX07  # noqa: E402
+
+WRONG += WRONG_EX07
+CORRECT_DIFFERENTLY += CORRECT_EX07
+AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())
