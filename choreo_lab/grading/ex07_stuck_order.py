@@ -50,8 +50,11 @@ REASONS = (words.DOWN, words.PAUSED, words.DEAD_LETTER, words.ACK, words.NO_SUBS
 
 
 # -- stuck orders, made on purpose ---------------------------------------------------------------
+Answer = Callable[[Any, Context], list[Event]]
+
+
 def raising(service: str, event_type: type[Event], when: Callable[[Any], bool],
-            error: str, answer: Callable[[Any], list[Event]]) -> Service:
+            error: str, answer: Answer) -> Service:
     """A service whose one handler raises `error` for the events `when` picks, else answers."""
     built = Service(service, {})
 
@@ -59,33 +62,41 @@ def raising(service: str, event_type: type[Event], when: Callable[[Any], bool],
     def handle(event: Any, ctx: Context) -> list[Event]:
         if when(event):
             raise ValueError(error)
-        return answer(event)
+        return answer(event, ctx)
 
     return built
 
 
 def silent(service: str, event_type: type[Event], when: Callable[[Any], bool],
-           answer: Callable[[Any], list[Event]]) -> Service:
+           answer: Answer) -> Service:
     """A service that acks the events `when` picks and publishes nothing for them."""
     built = Service(service, {})
 
     @built.handles(event_type)
     def handle(event: Any, ctx: Context) -> list[Event]:
-        return [] if when(event) else answer(event)
+        return [] if when(event) else answer(event, ctx)
 
     return built
 
 
-def ship(event: Any) -> list[Event]:
+def ship(event: Any, ctx: Context) -> list[Event]:
+    """Schedule the shipment (kept as the real shipping keeps it, so `where_is` can read it)."""
+    ctx.state.setdefault("shipments", {})[event.order_id] = {"tracking": f"trk-{event.order_id}"}
     return [ShipmentScheduled(order_id=event.order_id, tracking=f"trk-{event.order_id}")]
 
 
-def reserve(event: Any) -> list[Event]:
+def reserve(event: Any, ctx: Context) -> list[Event]:
+    """Reserve without counting stock (these shops have plenty), recorded in a ledger."""
+    ctx.state.setdefault("ledger", []).append({"order_id": event.order_id, "kind": "reserve",
+                                               "item": event.item, "quantity": event.quantity})
     return [InventoryReserved(order_id=event.order_id, item=event.item, quantity=event.quantity,
                               address=event.address)]
 
 
-def charge(event: Any) -> list[Event]:
+def charge(event: Any, ctx: Context) -> list[Event]:
+    """Charge the card, recorded in a ledger."""
+    ctx.state.setdefault("ledger", []).append({"order_id": event.order_id, "kind": "charge",
+                                               "amount": event.amount})
     return [PaymentCompleted(order_id=event.order_id, item=event.item, quantity=event.quantity,
                              amount=event.amount, address=event.address)]
 

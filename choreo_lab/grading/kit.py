@@ -408,13 +408,15 @@ def try_diagnose(diagnose: Callable[[dict[str, Any]], Any]) -> None:
         print(SHOPS_NOTE)
         return
     with stub_tolerated("diagnose"):
+        from ..examples.orders import where_is
         from .ex07_stuck_order import PUBLIC_DEAD, PUBLIC_DOWN, PUBLIC_SILENT
         for shop in (PUBLIC_DOWN[0], PUBLIC_DEAD[0], PUBLIC_SILENT[1]):
             sim = shop.run(1)
-            print(f"{shop.story}:")
+            print(fit(f"{shop.story}:"))
             for order_id in shop.expected:
                 case = case_file(sim, order_id)
                 print(f"  {order_id} ({case['status']}): diagnose says {diagnose(case)!r}")
+                print(fit(f"    where_is says: {where_is(sim, order_id).verdict}", indent=6))
 
 
 def try_shipped_inventory(make_shipped_inventory: Callable[[dict[str, int]], Service],
