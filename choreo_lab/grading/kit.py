@@ -371,6 +371,9 @@ def case_file(sim: Simulation, order_id: str) -> dict[str, Any]:
     - ``dead_letters``: the order's messages a service gave up on, with the reason.
     """
     messages = sim.trace.messages_of(order_id)
+    if not messages:
+        known = ", ".join(sim.trace.correlation_ids()) or "(none yet)"
+        raise ValueError(f"no order {order_id!r} in this simulation; its orders are: {known}")
     ids = {envelope.message_id for envelope in messages}
     return {
         "order_id": order_id,
