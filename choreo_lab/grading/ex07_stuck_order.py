@@ -250,7 +250,7 @@ def says_a_finished_order_waits_on_nobody(learner: Learner) -> None:
     expect_diagnoses(learner, PUBLIC_FINISHED)
 
 
-# -- task 2: the inventory that swallowed orders, fixed ---------------------------------------------
+# -- task 2: the inventory that swallowed orders, fixed -------------------------------------------
 def inventory_run(learner: Learner, orders: list[dict[str, Any]], seed: int = 1) -> Any:
     inventory = learner.service(FACTORY, "inventory", dict(STOCK))
     return run_saga(learner, {"inventory": inventory}, orders, seed=seed)

@@ -1,4 +1,4 @@
-"""Hidden checks of exercise 7 (the stuck order): other shops, orders and services, the same lessons."""
+"""Hidden checks of exercise 7 (the stuck order): other shops, orders, services; the same lessons."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from choreo_lab.grading.tasks import Check
 
 HIDDEN_SHOPS = (
     StuckShop("payment was killed once inventory had said OutOfStock for o-12's unicorn",
-              order_services, nothing, (order("o-11", item="kettle"), order("o-12", item="unicorn")),
+              order_services, nothing,
+              (order("o-11", item="kettle"), order("o-12", item="unicorn")),
               {"o-11": (None, words.COMPLETED), "o-12": ("payment", words.DOWN)},
               during=killing_once_published("payment", "OutOfStock")),
     scenario_paused("inventory", "o-21", "o-22"),

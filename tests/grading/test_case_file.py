@@ -1,4 +1,4 @@
-"""An order's case file (exercise 7): plain data that crosses the sandbox's pipe, about one order."""
+"""An order's case file (exercise 7): plain data about one order that crosses the sandbox's pipe."""
 
 from __future__ import annotations
 
