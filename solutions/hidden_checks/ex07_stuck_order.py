@@ -1,4 +1,4 @@
-"""Hidden checks of exercise 7 (the stuck order): other shops, orders, services; the same lessons."""
+"""Hidden checks of exercise 7 (the stuck order): other shops, orders, services, same lessons."""
 
 from __future__ import annotations
 
