@@ -106,6 +106,10 @@ def without(name: str) -> list[Service]:
     return [service for service in order_services() if service.name != name]
 
 
+def nothing(sim: Simulation) -> None:
+    """No fault: the scenario's services are broken enough."""
+
+
 @dataclass(frozen=True)
 class StuckShop:
     """A scenario: the saga built with `services`; the first order runs to the end, then
@@ -117,7 +121,7 @@ class StuckShop:
     before: Callable[[Simulation], None]
     orders: tuple[dict[str, Any], ...]
     expected: dict[str, tuple[str | None, str]]
-    during: Callable[[Simulation], None] = lambda sim: None
+    during: Callable[[Simulation], None] = nothing
 
     def run(self, seed: int) -> Simulation:
         sim = order_system(seed, services=self.services())
@@ -130,10 +134,6 @@ class StuckShop:
         self.during(sim)
         sim.run_until_idle()
         return sim
-
-
-def nothing(sim: Simulation) -> None:
-    """No fault: the scenario's services are broken enough."""
 
 
 def killing(service: str) -> Callable[[Simulation], None]:
@@ -197,6 +197,10 @@ def answer_of(learner: Learner, case: dict[str, Any]) -> tuple[Any, Any]:
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise Failed(f"`diagnose(case)` returned {answer!r:.80}; it should return a pair "
                      "(service, reason), e.g. ('payment', DOWN) or (None, COMPLETED).")
+    if answer[1] not in REASONS:
+        raise Failed(f"`diagnose(case)` gave the reason {answer[1]!r:.40}; a reason is one of "
+                     f"{', '.join(map(repr, REASONS))} (import DOWN, PAUSED, ... from "
+                     "choreo_lab.vocabulary).")
     return answer[0], answer[1]
 
 
