@@ -11,7 +11,9 @@ This module holds no answer: it imports only the saga's events and data.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ..context import Context
 from ..events import Event, Message
@@ -34,6 +36,7 @@ from ..examples.orders import (
 from ..faults import AnyFault, Duplicate
 from ..service import Service
 from ..simulation import Simulation
+from ..story import workflow_status
 from ..text import fit
 
 STUB_NOTE = ("Your {what} still raises NotImplementedError: replace the stub with your code, "
@@ -398,3 +401,97 @@ def _stubbed(sim: Simulation) -> bool:
         print(STUB_NOTE.format(what=f"handler for {stubs[0].envelope.event_type} in "
                                     f"{stubs[0].group}"))
     return bool(stubs)
+
+
+# -- exercise 7 --------------------------------------------------------------------------------
+def case_file(sim: Simulation, order_id: str) -> dict[str, Any]:
+    """Everything `where_is` reads about one order, as plain data a `diagnose(case)` can read.
+
+    - ``status``: running / compensating / completed / compensated / stuck;
+    - ``messages``: the order's messages in publish order (id, event type, producer, the
+      message that caused it, publish time);
+    - ``trace``: the order's trace records (time, kind, service, message id, attempt, detail);
+    - ``services``: per service its status (up / down / paused), the event types it
+      subscribes to, and how many messages wait in its backlog;
+    - ``dead_letters``: the order's messages a service gave up on, with the reason.
+    """
+    messages = sim.trace.messages_of(order_id)
+    if not messages:
+        known = ", ".join(sim.trace.correlation_ids()) or "(none yet)"
+        raise ValueError(f"no order {order_id!r} in this simulation; its orders are: {known}")
+    ids = {envelope.message_id for envelope in messages}
+    return {
+        "order_id": order_id,
+        "status": workflow_status(sim, order_id),
+        "messages": [{"message_id": e.message_id, "event_type": e.event_type,
+                      "producer": e.producer, "causation_id": e.causation_id,
+                      "published_at": e.published_at} for e in messages],
+        "trace": [{"time": r.time, "kind": r.kind, "service": r.service,
+                   "message_id": r.message_id, "attempt": r.attempt, "detail": r.detail}
+                  for r in sim.trace.for_correlation(order_id)],
+        "services": {name: {"status": sim.status(name),
+                            "handles": sorted(sim.definition(name).handlers),
+                            "backlog": sum(sim.backlog(name).values())}
+                     for name in sim.services},
+        "dead_letters": [{"group": letter.group, "message_id": letter.envelope.message_id,
+                          "event_type": letter.envelope.event_type, "reason": letter.reason,
+                          "attempts": letter.attempts}
+                         for letter in sim.dead_letters if letter.envelope.message_id in ids],
+    }
+
+
+SHOPS_NOTE = ("The stuck shops are built from the course's own services, which the grader "
+              "does not load here: run this cell in your notebook.")
+
+
+def shops_available() -> bool:
+    """False inside the grader's sandbox, where the course's own services are not loaded."""
+    from .sandbox.guard import ReferenceGuard
+    return not any(isinstance(finder, ReferenceGuard) for finder in sys.meta_path)
+
+
+def try_diagnose(diagnose: Callable[[dict[str, Any]], Any]) -> None:
+    """Three shops with a stuck order each: what does your diagnose() say about every order?"""
+    if not shops_available():
+        print(SHOPS_NOTE)
+        return
+    with stub_tolerated("diagnose"):
+        from ..examples.orders import where_is
+        from .ex07_stuck_order import PUBLIC_DEAD, PUBLIC_DOWN, PUBLIC_SILENT
+        for shop in (PUBLIC_DOWN[0], PUBLIC_DEAD[0], PUBLIC_SILENT[1]):
+            sim = shop.run(1)
+            print(fit(f"{shop.story}:"))
+            for order_id in shop.expected:
+                case = case_file(sim, order_id)
+                print(f"  {order_id} ({case['status']}): diagnose says {diagnose(case)!r}")
+                print(fit(f"    where_is says: {where_is(sim, order_id).verdict}", indent=6))
+
+
+def try_shipped_inventory(make_shipped_inventory: Callable[[dict[str, int]], Service],
+                          diagnose: Callable[[dict[str, Any]], Any]) -> None:
+    """A book and a teapot are ordered from the shop with the shipped inventory: where are they?"""
+    if not shops_available():
+        print(SHOPS_NOTE)
+        return
+    with stub_tolerated("diagnose"):
+        from ..examples.orders import order_services, order_system, place_order
+        sim = order_system(1, services=order_services(inventory=make_shipped_inventory(STOCK)))
+        place_order(sim, "o-1", item="book")
+        place_order(sim, "o-2", item="teapot")
+        sim.run_until_idle()
+        for order_id in ("o-1", "o-2"):
+            case = case_file(sim, order_id)
+            print(f"{order_id} ({case['status']}): diagnose says {diagnose(case)!r}")
+
+
+def try_fixed_inventory(make_inventory_service: Callable[[dict[str, int]], Service]) -> None:
+    """A teapot (not in the stock table) and 2 lamps, paid: what does your inventory answer?"""
+    with stub_tolerated("make_inventory_service"):
+        orders = [PaymentCompleted(order_id="o-1", item="teapot", quantity=1, amount=0,
+                                   address="1 Main St"),
+                  PaymentCompleted(order_id="o-2", item="lamp", quantity=2,
+                                   amount=2 * PRICES["lamp"], address="1 Main St")]
+        sim = run_alone([make_inventory_service(dict(STOCK))], orders)
+        if sim is not None:
+            print_answers(sim, ["inventory"])
+            print("stock:", sim.state("inventory")["stock"])

@@ -79,10 +79,12 @@ class Task:
 def all_tasks() -> dict[str, Task]:
     """Every graded task, by name, in exercise order."""
     from . import ex01_inventory, ex02_compensations, ex03_idempotent_payment, ex04_content
-    from . import ex05_notifications, ex06_orchestration, ex08_redrive, ex09_outbox_relay
+    from . import ex05_notifications, ex06_orchestration, ex07_stuck_order, ex08_redrive
+    from . import ex09_outbox_relay
     tasks: dict[str, Task] = {}
     for module in (ex01_inventory, ex02_compensations, ex03_idempotent_payment, ex04_content,
-                   ex05_notifications, ex06_orchestration, ex08_redrive, ex09_outbox_relay):
+                   ex05_notifications, ex06_orchestration, ex07_stuck_order, ex08_redrive,
+                   ex09_outbox_relay):
         for task in module.TASKS:
             tasks[task.name] = task
     return tasks

@@ -472,8 +472,9 @@ def first_wrong_per_exercise() -> dict[str, Variant]:
 AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())
 
 from .variants_ex04 import CORRECT_EX04, WRONG_EX04  # noqa: E402
+from .variants_ex07 import CORRECT_EX07, WRONG_EX07  # noqa: E402
 from .variants_ex08 import CORRECT_EX08, WRONG_EX08  # noqa: E402
 
-WRONG += WRONG_EX04 + WRONG_EX08
-CORRECT_DIFFERENTLY += CORRECT_EX04 + CORRECT_EX08
+WRONG += WRONG_EX04 + WRONG_EX07 + WRONG_EX08
+CORRECT_DIFFERENTLY += CORRECT_EX04 + CORRECT_EX07 + CORRECT_EX08
 AGREEMENT_VARIANTS = tuple(first_wrong_per_exercise().values())

@@ -1,0 +1,148 @@
+"""Other answers to exercise 7 (the stuck order): known-wrong ones, and correct ones written
+differently from the reference. See `variants` for what the fields mean."""
+
+from __future__ import annotations
+
+from .variants import Variant
+
+BLAMES_THE_LAST_PRODUCER = Variant(
+    "blames the service that published the order's last event", "ex07-stuck-order", {
+        "diagnose": '''
+def diagnose(case):
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    last = case["messages"][-1]["producer"]
+    if case["dead_letters"]:
+        return last, DEAD_LETTER
+    status = case["services"].get(last, {}).get("status")
+    return last, status if status in (DOWN, PAUSED) else ACK
+'''}, {"names a service that is down or paused with the order's message":
+       "find the services that subscribe to its event type and have not acked it",
+       "names the service that dead-lettered the order's message":
+       "whoever handled the order last",
+       "tells an order a service swallowed from an event nobody takes":
+       "published nothing caused by it",
+       "diagnoses stuck orders in other shops, at other services": "waits on 'payment'"})
+
+IGNORES_DEAD_LETTERS = Variant("never looks at the dead letters", "ex07-stuck-order", {
+    "diagnose": '''
+def diagnose(case):
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if (message["event_type"] in service["handles"]
+                    and (message["message_id"], name) not in acked
+                    and service["status"] in (DOWN, PAUSED)):
+                return name, service["status"]
+    answered = {message["causation_id"] for message in case["messages"]}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if (name != "order" and message["event_type"] in service["handles"]
+                    and message["message_id"] not in answered):
+                return name, ACK
+    return None, NO_SUBSCRIBER
+'''}, {"names the service that dead-lettered the order's message":
+       "look at case['dead_letters'] first",
+       "diagnoses stuck orders in other shops, at other services":
+       "look at case['dead_letters'] first"})
+
+FIXED_WITH_A_SUCCESS = Variant("answers a success for an item it does not keep",
+                               "ex07-stuck-order", {"inventory_service": '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "released": {}, "out_of_stock": {},
+                                      "ledger": []})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event, ctx):
+        state = ctx.state
+        if event.order_id in state["reservations"] or event.order_id in state["out_of_stock"]:
+            return []
+        if event.item in state["stock"] and state["stock"][event.item] < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        if event.item in state["stock"]:
+            state["stock"][event.item] -= event.quantity
+            state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+            state["ledger"].append({"order_id": event.order_id, "kind": "reserve",
+                                    "item": event.item, "quantity": event.quantity, "at": ctx.now})
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    return inventory
+'''}, {"answers OutOfStock for an item it does not keep, and still reserves the rest":
+       "published InventoryReserved: the saga ships what nobody has",
+       "every order finishes over 30 seeded fault schedules": "finished orders are settled",
+       "refuses other unknown items, and every order finishes over 60 more fault schedules":
+       "answer OutOfStock, a failure"})
+
+DIAGNOSE_DIFFERENTLY = Variant("a correct diagnosis and fix written differently",
+                               "ex07-stuck-order", {"diagnose": '''
+def diagnose(case):
+    """Read the trace: dead letters first, then who holds a message, then who swallowed one."""
+    if case["status"] in ("completed", "compensated"):
+        return (None, case["status"])
+    gave_up = [r for r in case["trace"] if r["kind"] == "dead-letter"]
+    if gave_up:
+        return (gave_up[-1]["service"], "dead-letter")
+    takers = {}
+    for name, service in case["services"].items():
+        for event_type in service["handles"]:
+            takers.setdefault(event_type, []).append(name)
+    acks = [(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == "ack"]
+    causes = [m["causation_id"] for m in case["messages"]]
+    for message in case["messages"]:
+        for name in takers.get(message["event_type"], []):
+            if (message["message_id"], name) not in acks:
+                if case["services"][name]["status"] != "up":
+                    return (name, case["services"][name]["status"])
+    for message in reversed(case["messages"]):
+        others = [n for n in takers.get(message["event_type"], []) if n != "order"]
+        if others and message["message_id"] not in causes:
+            return (others[0], "ack")
+    return (None, "no-subscriber")
+''', "inventory_service": '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "released": {}, "out_of_stock": {},
+                                      "ledger": []})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event, ctx):
+        state = ctx.state
+        if event.order_id in state["reservations"]:
+            return []
+        if event.order_id in state["out_of_stock"]:
+            return []
+        available = state["stock"][event.item] if event.item in state["stock"] else 0
+        if available < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] = available - event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        state["ledger"].append({"order_id": event.order_id, "kind": "reserve", "item": event.item,
+                                "quantity": event.quantity, "at": ctx.now})
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    @inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))
+    def release_stock(event, ctx):
+        state = ctx.state
+        reservation = state["reservations"].get(event.order_id)
+        if reservation is None or event.order_id in state["released"]:
+            return []
+        state["stock"][reservation["item"]] += reservation["quantity"]
+        state["released"][event.order_id] = dict(reservation)
+        state["ledger"].append({"order_id": event.order_id, "kind": "release",
+                                "item": reservation["item"], "quantity": reservation["quantity"],
+                                "at": ctx.now})
+        return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                                  quantity=reservation["quantity"])]
+
+    return inventory
+'''})
+
+WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS)
+CORRECT_EX07 = (DIAGNOSE_DIFFERENTLY,)
