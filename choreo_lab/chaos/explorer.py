@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from ..consistency import Oracle, Violation
 from ..faults import FaultPlan
 from ..simulation import Simulation
-from ..text import plural
+from ..text import fit, plural
 from ..trace import Trace
 from .coverage import Coverage, coverage_of
 from .runs import (
@@ -90,9 +90,10 @@ class Counterexample:
                      f"{plural(before, 'fault')} in {plural(self.runs, 'run')}")
         else:
             head += f" - schedule {self.found.index} of the exploration"
-        lines = [head, *(f"  {line}" for line in self.plan.describe().splitlines())]
+        lines = [fit(head, indent=2), *(fit(f"  {line}", indent=4)
+                                         for line in self.plan.describe().splitlines())]
         lines.append("broken:")
-        lines += [f"  - {violation}" for violation in self.violations]
+        lines += [fit(f"  - {violation}", indent=4) for violation in self.violations]
         return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ from ..faults import AnyFault, Duplicate, FaultPlan, Reorder
 from ..service import Service
 from ..simulation import Simulation
 from .feedback import explain, fault_calls, plural
-from .learner import Learner
+from .learner import Learner, fail_on_handler_errors
 from .scenarios import shown_records
 from .tasks import Check, Failed, Task
 
@@ -87,19 +87,8 @@ def pipeline_run(learner: Learner, factory: str, uploads: Sequence[dict[str, Any
         fields = {key: value for key, value in item.items() if key != "at"}
         (edit if fields.get("version", 1) > 1 else upload)(sim, **fields)
     sim.run_until_idle()
-    expect_no_errors(learner, sim, name)
+    fail_on_handler_errors(learner, sim, name)
     return PipelineRun(sim, plan)
-
-
-def expect_no_errors(learner: Learner, sim: Simulation, service: str) -> None:
-    """Fail if the learner's handlers raised (a stub, or a bug) or returned something else."""
-    error = learner.first_error(service)
-    if error is not None:
-        raise Failed(error.describe())
-    nacks = sim.trace.where(kind="nack", service=service)
-    if nacks:
-        raise Failed(f"The {service} service failed on message {nacks[0].message_id}: "
-                     f"{nacks[0].detail}")
 
 
 #: an item edited while its first version transcodes: version 2 is uploaded 1 minute in

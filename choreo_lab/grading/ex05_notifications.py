@@ -30,7 +30,7 @@ from ..examples.notifications import (
 from ..faults import AnyFault, Duplicate, FaultPlan, Kill, Restart
 from ..simulation import Simulation
 from .feedback import explain, fault_calls, plural
-from .learner import Learner
+from .learner import Learner, fail_on_handler_errors
 from .scenarios import shown_records
 from .tasks import Check, Failed, Task
 
@@ -59,17 +59,6 @@ class FanoutRun:
         raise Failed(explain(what, hint, self.plan, excerpt))
 
 
-def learner_errors(learner: Learner, sim: Simulation, service: str) -> None:
-    """Fail if the learner's handlers raised (a stub, or a bug) or returned no events."""
-    error = learner.first_error(service)
-    if error is not None:
-        raise Failed(error.describe())
-    nacks = sim.trace.where(kind="nack", service=service)
-    if nacks:
-        raise Failed(f"The {service} service failed on message {nacks[0].message_id}: "
-                     f"{nacks[0].detail}")
-
-
 # -- loyalty: the late consumer -----------------------------------------------------------------
 def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
                 new_users: Sequence[str] = ("u-4",), seed: int = 1) -> FanoutRun:
@@ -86,7 +75,7 @@ def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
     for user_id in new_users:
         register_user(sim, user_id)
     sim.run_until_idle()
-    learner_errors(learner, sim, "loyalty")
+    fail_on_handler_errors(learner, sim, "loyalty")
     return FanoutRun(sim, plan)
 
 
@@ -146,7 +135,7 @@ def reminder_run(learner: Learner, confirmations: dict[str, int], *,
         sim.run_for(at - sim.now)
         confirm_email(sim, user_id)
     sim.run_until_idle()
-    learner_errors(learner, sim, "reminder")
+    fail_on_handler_errors(learner, sim, "reminder")
     return FanoutRun(sim, plan)
 
 
@@ -178,7 +167,7 @@ def sends_no_reminder_after_a_confirmation_and_cancels_the_timer(learner: Learne
     confirm_email(sim, "u-1")
     sim.run_for(1000)
     run = FanoutRun(sim, FaultPlan())
-    learner_errors(learner, sim, "reminder")
+    fail_on_handler_errors(learner, sim, "reminder")
     if [timer.name for timer in sim.timers if timer.service == "reminder"]:
         run.fail("u-1 confirmed on day 1, yet the reminder service still has a timer pending.",
                  "name the timer (ctx.schedule(..., name=f'remind/{user_id}')) and cancel it "

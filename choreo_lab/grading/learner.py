@@ -126,6 +126,18 @@ class Learner:
         return next((e for e in self.errors if service is None or e.service == service), None)
 
 
+def fail_on_handler_errors(learner: Learner, sim: Any, service: str) -> None:
+    """Fail if the learner's handlers in `service` raised (a stub, or a bug) during the run of
+    `sim`, or returned something the runtime refused (its nack says what)."""
+    error = learner.first_error(service)
+    if error is not None:
+        raise Failed(error.describe())
+    nacks = sim.trace.where(kind="nack", service=service)
+    if nacks:
+        raise Failed(f"The {service} service failed on message {nacks[0].message_id}: "
+                     f"{nacks[0].detail}")
+
+
 class NotebookLearner(Learner):
     """The names a learner defined in the running notebook, called in this process."""
 
