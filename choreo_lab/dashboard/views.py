@@ -1,4 +1,4 @@
-"""Extra panels for a dashboard: a function of the simulation, drawn under the cards.
+"""Extra panels for a dashboard: a function of the simulation, drawn at its bottom.
 
     Dashboard(system, views={"Backlog age": BacklogAgeView(["transcoding"])})
 

@@ -102,7 +102,9 @@ class TaskResult:
             rows.append(f'<li><span style="color:{tint}">{mark}</span> '
                         f"{html.escape(check.title)}{hidden}")
             if check.message:
-                rows.append(f'<pre style="white-space:pre-wrap;margin:0.3em 0 0.6em 1.5em">'
+                # JupyterLab breaks words in <pre>; these wrap the message between words
+                rows.append('<pre style="white-space:pre-wrap;word-break:normal;'
+                            'overflow-wrap:anywhere;margin:0.3em 0 0.6em 1.5em">'
                             f"{html.escape(check.message)}</pre>")
             rows.append("</li>")
         rows.append("</ul>")

@@ -1,6 +1,6 @@
 """The pipeline's dashboard: upload a normal, flagged or corrupt video, edit the latest one,
 deploy the fixed decoder; scale transcoding and re-drive dead letters on the generic board,
-and watch transcoding's backlog and its age grow and fall (a view under the cards)."""
+and watch transcoding's backlog and its age grow and fall (a view at the bottom)."""
 
 from __future__ import annotations
 
