@@ -24,6 +24,7 @@ from ..faults import AnyFault, Crash, Duplicate
 from ..service import Service
 from ..simulation import Simulation
 from .feedback import plural
+from .kit import letter_as_data
 from .learner import Learner
 from .outcomes import expect_finished
 from .scenarios import SagaRun, order, run_saga
@@ -95,10 +96,7 @@ def broken_then_fixed(learner: Learner, orders: Sequence[dict[str, Any]],
 
 def letters_as_data(sim: Simulation) -> list[dict[str, Any]]:
     """The dead letters as the learner's function receives them: plain dicts."""
-    return [{"message_id": letter.envelope.message_id, "group": letter.group,
-             "event_type": letter.envelope.event_type,
-             "order_id": letter.envelope.correlation_id, "reason": letter.reason,
-             "attempts": letter.attempts} for letter in sim.dead_letters]
+    return [letter_as_data(letter) for letter in sim.dead_letters]
 
 
 CHOOSE_HINT = ("return the message ids of shipping's letters that died of the courier's parse "

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from ..broker import DeadLetter
 from ..context import Context
 from ..events import Event, Message
 from ..examples.content import ModerationRejected, TranscodingComplete, UploadRequested
@@ -341,15 +342,19 @@ def try_upload(make_upload_service: Callable[[], Service]) -> None:
 
 
 # -- exercise 8 --------------------------------------------------------------------------------
-def reserved_order(order_id: str, address: str) -> InventoryReserved:
-    return InventoryReserved(order_id=order_id, item="book", quantity=1, address=address)
+def letter_as_data(letter: DeadLetter) -> dict[str, Any]:
+    """A dead letter as plain data, the way a learner's function receives it."""
+    envelope = letter.envelope
+    return {"message_id": envelope.message_id, "group": letter.group,
+            "event_type": envelope.event_type, "order_id": envelope.correlation_id,
+            "reason": letter.reason, "attempts": letter.attempts}
 
 
 def try_fix(make_fixed_shipping_service: Callable[[], Service]) -> None:
     """Two reserved orders reach your version 2: one to a street, one to a PO box."""
     with stub_tolerated("make_fixed_shipping_service"):
         sim = run_alone([make_fixed_shipping_service()],
-                        [reserved_order("o-1", "1 Main St"), reserved_order("o-2", "PO Box 12")])
+                        [reserved("o-1"), reserved("o-2", "PO Box 12")])
         if sim is not None:
             print_answers(sim, ["shipping"])
             print("dead letters:", [str(letter) for letter in sim.dead_letters] or "none")
@@ -362,7 +367,7 @@ def try_redrive(make_shipping_service: Callable[[], Service],
     the deploy, your choice of letters is re-driven."""
     with stub_tolerated("make_fixed_shipping_service or letters_to_redrive"):
         sim = Simulation([make_shipping_service()], seed=1, max_attempts=3)
-        for event in (reserved_order("o-1", "1 Main St"), reserved_order("o-2", "PO Box 12")):
+        for event in (reserved("o-1"), reserved("o-2", "PO Box 12")):
             sim.publish(event, correlation_id=event.order_id, producer="inventory")
         sim.run_until_idle()
         print("dead letters:", [str(letter) for letter in sim.dead_letters])
@@ -370,11 +375,7 @@ def try_redrive(make_shipping_service: Callable[[], Service],
         sim.run_until_idle()
         print("re-driven before the fix, back again:", len(sim.dead_letters), "letter(s)")
         sim.deploy(make_fixed_shipping_service())
-        letters = [{"message_id": letter.envelope.message_id, "group": letter.group,
-                    "event_type": letter.envelope.event_type, "reason": letter.reason,
-                    "order_id": letter.envelope.correlation_id, "attempts": letter.attempts}
-                   for letter in sim.dead_letters]
-        chosen = letters_to_redrive(letters)
+        chosen = letters_to_redrive([letter_as_data(letter) for letter in sim.dead_letters])
         print("after the deploy you re-drive:", chosen)
         for letter in list(sim.dead_letters):
             if letter.envelope.message_id in chosen:
@@ -433,10 +434,8 @@ def case_file(sim: Simulation, order_id: str) -> dict[str, Any]:
                             "handles": sorted(sim.definition(name).handlers),
                             "backlog": sum(sim.backlog(name).values())}
                      for name in sim.services},
-        "dead_letters": [{"group": letter.group, "message_id": letter.envelope.message_id,
-                          "event_type": letter.envelope.event_type, "reason": letter.reason,
-                          "attempts": letter.attempts}
-                         for letter in sim.dead_letters if letter.envelope.message_id in ids],
+        "dead_letters": [letter_as_data(letter) for letter in sim.dead_letters
+                         if letter.envelope.message_id in ids],
     }
 
 
