@@ -28,6 +28,7 @@ from .errors import ChoreoError
 from .simulation import Simulation
 from .story import declared_outcomes, workflow_finished
 from .text import describe_error, describe_value, fit
+from .trace import TraceRecord
 
 Kind = Literal["safety", "convergence"]
 KINDS: tuple[str, ...] = ("safety", "convergence")
@@ -251,40 +252,34 @@ def run_invariant(check: Invariant, sim: Simulation) -> list[Violation]:
     return found
 
 
-def first_commits(sim: Simulation) -> dict[tuple[str, str], int]:
-    """(message id, service) -> when that service first committed its handling of the message.
-
-    A commit shows in the trace as an ``ack``, a ``duplicate`` (committed, but the ack was
-    lost), or a crash after the commit. Later deliveries of the same message are duplicates
-    that an idempotent handler ignores.
-    """
-    commits: dict[tuple[str, str], int] = {}
-    for record in sim.trace:
-        kind = record.kind
-        if kind in words.COMMITTED_KINDS or (kind == words.CRASH and record.detail != "before_commit"):
-            commits.setdefault((record.message_id or "", record.service), record.time)
-    return commits
-
-
 def workflow_spans(sim: Simulation) -> dict[str, tuple[int, int]]:
-    """Per workflow: (t_start, t_settled) in virtual ms. One pass over the trace.
+    """Per workflow: (t_start, t_settled) in virtual ms, read from each workflow's own records.
 
     ``t_start`` is the publish time of the workflow's first message; ``t_settled`` is the
-    latest *first commit* by any service of any of its messages (see `first_commits`), or
-    its latest publish if later: the moment the last service moved to its final state.
+    latest *first commit* by any service of any of its messages, or its latest publish if
+    later: the moment the last service moved to its final state. A commit shows in the
+    trace as an ``ack``, a ``duplicate`` (committed, but the ack was lost), or a crash after
+    the commit; later commits of the same message by the same service are duplicates that
+    an idempotent handler ignores, so they do not count.
     """
-    spans: dict[str, tuple[int, int]] = {}
-    workflow_of: dict[str, str] = {}
-    for envelope in sim.trace.messages.values():
-        workflow = envelope.correlation_id
-        workflow_of[envelope.message_id] = workflow
-        start, _ = spans.get(workflow, (envelope.published_at, 0))
-        spans[workflow] = (start, envelope.published_at)
-    for (message_id, _service), time in first_commits(sim).items():
-        workflow = workflow_of.get(message_id)
-        if workflow is not None and time > spans[workflow][1]:
-            spans[workflow] = (spans[workflow][0], time)
-    return spans
+    return {workflow: _span(sim.trace.for_correlation(workflow))
+            for workflow in sim.trace.correlation_ids()}
+
+
+def _span(records: list[TraceRecord]) -> tuple[int, int]:
+    start: int | None = None
+    settled = 0
+    committed: set[tuple[str | None, str]] = set()  # (message, service) committed already
+    for record in records:
+        if record.kind == words.PUBLISH:
+            start = record.time if start is None else start
+            settled = max(settled, record.time)
+        elif (record.kind in words.COMMITTED_KINDS
+              or (record.kind == words.CRASH and record.detail != "before_commit")):
+            if (record.message_id, record.service) not in committed:
+                committed.add((record.message_id, record.service))
+                settled = max(settled, record.time)
+    return (start if start is not None else 0, settled)
 
 
 def time_to_consistency(spans: dict[str, tuple[int, int]], workflows: Sequence[str],

@@ -68,21 +68,6 @@ def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None
     every workflow's status).
     """
     story = WorkflowStory.of(sim, workflows, required=False)
-    last_event: dict[str, str] = {}
-    last_time: dict[str, int] = {}
-    messages: Counter[str] = Counter()
-    retries: Counter[str] = Counter()
-    for _, record in story.records:
-        if record.message_id is None:
-            continue
-        envelope = story.trace.messages[record.message_id]
-        workflow = envelope.correlation_id
-        last_time[workflow] = record.time
-        if record.kind == "publish":
-            last_event[workflow] = f"{envelope.event_type} by {envelope.producer}"
-            messages[workflow] += 1
-        elif record.kind == "redeliver":
-            retries[workflow] += 1
     table = Table("workflow", "status", "last event", "at t=", "messages", "redeliveries",
                   title="Workflows", title_justify="left")
     statuses: Counter[str] = Counter()
@@ -91,14 +76,29 @@ def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None
         statuses[state] += 1
         if max_rows is None or row < max_rows:
             table.add_row(workflow, Text(state, style=STATUS_STYLES.get(state, "")),
-                          last_event.get(workflow, "-"), str(last_time.get(workflow, "-")),
-                          str(messages[workflow]), str(retries[workflow]))
+                          *_workflow_cells(sim.trace, workflow))
     hidden = len(story.workflows) - len(table.rows)
     table.caption = "  ".join(f"{name}: {count}" for name, count in statuses.most_common())
     if hidden:
         table.caption += f"  ({hidden} more workflows not shown)"
     table.caption_justify = "left"
     return Rendering(table)
+
+
+def _workflow_cells(trace: Trace, workflow: str) -> tuple[str, str, str, str]:
+    """Its last event, the time of its last record, its messages and its redeliveries."""
+    last_event, last_time, messages, retries = "-", "-", 0, 0
+    for record in trace.for_correlation(workflow):
+        if record.message_id is None:
+            continue
+        last_time = str(record.time)
+        if record.kind == "publish":
+            envelope = trace.messages[record.message_id]
+            last_event = f"{envelope.event_type} by {envelope.producer}"
+            messages += 1
+        elif record.kind == "redeliver":
+            retries += 1
+    return last_event, last_time, str(messages), str(retries)
 
 
 # -- each service's own state ------------------------------------------------------------------
@@ -167,7 +167,7 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
     story = WorkflowStory.of(run, workflows, required=False)
     rows = _causal_rows(story, max_rows)
     shown = rows if max_rows is None else rows[:max_rows]
-    total = len(story.records)  # every record is one row of the whole log
+    total = story.record_count  # every record is one row of the whole log
     lines = [("t", Text("what"), "service", "message", "detail")]
     lines += [_log_cells(story, depth, record) for depth, record in shown]
     # A log is plain columns of text: much faster for rich to render than a Table.
@@ -197,43 +197,60 @@ def _causal_rows(story: WorkflowStory, limit: int | None = None) -> list[tuple[i
     """Depth first: each message's publish, its deliveries, and after the delivery that caused
     them, the messages it caused. Kills and restarts go before the first later record.
 
-    `limit`: only the first `limit` rows are needed (workflows are visited until there are
-    enough), so showing the start of a long run costs what is shown.
+    `limit`: only the first `limit` rows are needed. A message and its consequences stay in
+    their workflow, so workflows are read one at a time, as their first message comes up,
+    until there are enough rows: showing the start of a long run costs what is shown.
     """
-    published: dict[str, tuple[int, TraceRecord]] = {}
-    records: dict[str, list[tuple[int, TraceRecord]]] = {}
-    for index, record in story.records:
-        if record.message_id is None:
-            continue
-        if record.kind == "publish":
-            published[record.message_id] = (index, record)
-        else:
-            records.setdefault(record.message_id, []).append((index, record))
+    chosen = set(story.workflows)
+    read: dict[str, _WorkflowRecords] = {}
     rows: list[tuple[int, int, TraceRecord]] = []
 
-    def visit(message_id: str, depth: int) -> None:
-        index, record = published[message_id]
+    def records_of(workflow: str) -> _WorkflowRecords:
+        if workflow not in read:
+            read[workflow] = _WorkflowRecords(story.trace.indexed(workflow))
+        return read[workflow]
+
+    def visit(message_id: str, depth: int, workflow: _WorkflowRecords) -> None:
+        index, record = workflow.published[message_id]
         rows.append((index, depth, record))
-        own = records.get(message_id, [])
+        own = workflow.others.get(message_id, [])
         items: list[tuple[int, int, int, str | TraceRecord]] = [(i, 0, i, r) for i, r in own]
         for child in story.trace.children(message_id):
-            if child.message_id in published:
-                born = published[child.message_id][0]
+            if child.message_id in workflow.published:
+                born = workflow.published[child.message_id][0]
                 # after the outcome (ack, crash...) of the delivery whose handler published it
                 after = next((i for i, r in own if r.service == child.producer and i > born), born)
                 items.append((after, 1, born, child.message_id))
         for _, _, at, item in sorted(items, key=lambda entry: entry[:3]):
             if isinstance(item, str):
-                visit(item, depth + 1)
+                visit(item, depth + 1, workflow)
             else:
                 rows.append((at, depth + 1, item))
 
-    for message_id in published:
+    for envelope in story.trace.messages.values():  # in publish order
         if limit is not None and len(rows) >= limit:
             break
-        if story.trace.messages[message_id].causation_id not in published:
-            visit(message_id, 0)
+        if envelope.correlation_id not in chosen:
+            continue
+        workflow = records_of(envelope.correlation_id)
+        if envelope.message_id in workflow.published and envelope.causation_id not in workflow.published:
+            visit(envelope.message_id, 0, workflow)
     return _with_service_records(rows, story)
+
+
+class _WorkflowRecords:
+    """One workflow's records by message: its publish, and everything else that happened to it."""
+
+    def __init__(self, indexed: list[tuple[int, TraceRecord]]) -> None:
+        self.published: dict[str, tuple[int, TraceRecord]] = {}
+        self.others: dict[str, list[tuple[int, TraceRecord]]] = {}
+        for index, record in indexed:
+            if record.message_id is None:
+                continue
+            if record.kind == "publish":
+                self.published[record.message_id] = (index, record)
+            else:
+                self.others.setdefault(record.message_id, []).append((index, record))
 
 
 def _with_service_records(rows: list[tuple[int, int, TraceRecord]],
@@ -244,6 +261,8 @@ def _with_service_records(rows: list[tuple[int, int, TraceRecord]],
     `rows` may be only the first rows of the log: a service record whose place is further
     on is left out, as it would not be among them.
     """
+    if all(record.message_id is not None for record in story.trace):
+        return [(depth, record) for _, depth, record in rows]  # nothing to place
     happened = [index for index, record in story.records if record.message_id is not None]
     position_of = {at: position for position, (at, _, _) in enumerate(rows)}
     after: dict[int, list[TraceRecord]] = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -132,6 +132,42 @@ class RelayDue(NamedTuple):
 Step = Arrival | Completion | PlannedFault | TimerDue | Dispatch | RelayDue
 
 
+class Agenda:
+    """The steps still to do, taken in time order, and at one time in the order scheduled.
+
+    A queue of steps per due time, and a heap of the due times. Many steps share a time
+    (a publish to six groups schedules six arrivals for the same moment), so taking the
+    next step is mostly taking it off the front of a queue.
+    """
+
+    def __init__(self) -> None:
+        self._due: dict[int, deque[Step]] = {}  # due time -> its steps, first scheduled first
+        self._times: list[int] = []             # a heap of the due times
+
+    def __bool__(self) -> bool:
+        return bool(self._times)
+
+    def next_time(self) -> int:
+        """When the next step is due (the agenda must not be empty)."""
+        return self._times[0]
+
+    def add(self, time: int, step: Step) -> None:
+        if time not in self._due:
+            self._due[time] = deque()
+            heapq.heappush(self._times, time)
+        self._due[time].append(step)
+
+    def take(self) -> tuple[int, Step]:
+        """The next step and its due time, off the agenda."""
+        time = self._times[0]
+        due = self._due[time]
+        step = due.popleft()
+        if not due:
+            del self._due[time]
+            heapq.heappop(self._times)
+        return time, step
+
+
 class Simulation:
     """Runs services together over an in-memory broker, deterministically.
 
@@ -173,8 +209,7 @@ class Simulation:
         self.dead_letters: list[DeadLetter] = []
         self._services: dict[str, RunningService] = {}
         self._groups_by_topic: dict[str, list[RunningService]] = {}
-        self._agenda: list[tuple[int, int, Step]] = []  # a heap of (time, sequence, step)
-        self._scheduled = 0
+        self._agenda = Agenda()
         self._ids = 0
         self._workflows = 0  # the last generated workflow id: c1, c2, ...
         self._timers: dict[tuple[str, str], Timer] = {}
@@ -825,8 +860,7 @@ class Simulation:
 
     # -- running -------------------------------------------------------------------------
     def _schedule(self, time: int, step: Step) -> None:
-        self._scheduled += 1  # the tie-breaker: same time, first scheduled first
-        heapq.heappush(self._agenda, (time, self._scheduled, step))
+        self._agenda.add(time, step)
 
     def _execute(self, step: Step) -> None:
         match step:
@@ -854,7 +888,7 @@ class Simulation:
             self._refuse_inside_handler("sim.step()", "handlers only react to their event")
         if not self._agenda:
             return False
-        time, _, step = heapq.heappop(self._agenda)
+        time, step = self._agenda.take()
         if time > self.now:
             self.now = time
         self._execute(step)
@@ -864,7 +898,7 @@ class Simulation:
         """Advance virtual time by `duration` ms, doing everything scheduled until then."""
         _require_whole("duration", duration, 0, "; run_for() takes virtual ms, and time never goes back")
         end = self.now + duration
-        while self._agenda and self._agenda[0][0] <= end:
+        while self._agenda and self._agenda.next_time() <= end:
             self.step()
         self.now = end
 

@@ -244,10 +244,11 @@ class WorkingList(list):  # type: ignore[type-arg]
     every item it hands out is copied, and all of it is saved.
     """
 
-    __slots__ = ("changed", "reshaped")
+    __slots__ = ("original", "changed", "reshaped")
 
     def __init__(self, original: list[Any], fresh: bool = False) -> None:
         super().__init__(original)
+        self.original = original
         self.changed: set[int] = set()
         self.reshaped = fresh
 
@@ -335,12 +336,23 @@ class StateChanges(NamedTuple):
     """What one handler call changed in one dict of the committed state, checked and copied.
 
     `put`: keys and their new plain values; `removed`: keys that went; `inside`: for the
-    dicts it changed in place, their own changes. `commit_changes` applies them.
+    dicts and lists it changed in place, their own changes. `commit_changes` applies them.
     """
 
     put: dict[Any, Any]
     removed: list[Any]
-    inside: dict[Any, StateChanges]
+    inside: dict[Any, StateChanges | ListChanges]
+
+
+class ListChanges(NamedTuple):
+    """What one handler call changed in one list of the committed state, checked and copied:
+    its first `kept` items stay, with new plain values at the positions in `replaced`, and
+    `added` follows them. (A list whose items moved is saved whole instead, see `WorkingList`.)
+    """
+
+    kept: int
+    replaced: dict[int, Any]
+    added: list[Any]
 
 
 def state_changes(working: WorkingDict, service: str) -> StateChanges:
@@ -355,8 +367,17 @@ def state_changes(working: WorkingDict, service: str) -> StateChanges:
     return _changes(working, "state", service, seen)
 
 
-def commit_changes(committed: dict[str, Any], changes: StateChanges) -> None:
-    """Apply `changes` to the committed state, in place. Cost: what changed."""
+def commit_changes(committed: Any, changes: StateChanges | ListChanges) -> None:
+    """Apply `changes` to the committed state (a dict of it, or a list), in place.
+
+    Cost: what changed - appending to a ledger of ten thousand entries writes one.
+    """
+    if isinstance(changes, ListChanges):
+        del committed[changes.kept:]
+        for index, value in changes.replaced.items():
+            committed[index] = value
+        committed.extend(changes.added)
+        return
     for key in changes.removed:
         del committed[key]
     committed.update(changes.put)
@@ -373,7 +394,12 @@ def saved_state(working: WorkingDict, service: str) -> dict[str, Any]:
     return _applied(working.original, state_changes(working, service))
 
 
-def _applied(original: dict[Any, Any], changes: StateChanges) -> dict[Any, Any]:
+def _applied(original: Any, changes: StateChanges | ListChanges) -> Any:
+    if isinstance(changes, ListChanges):
+        items = original[:changes.kept]
+        for index, value in changes.replaced.items():
+            items[index] = value
+        return items + changes.added
     plain = original.copy()
     for key in changes.removed:
         del plain[key]
@@ -392,13 +418,28 @@ def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]
         where = f"{path}[{key!r}]"
         if key not in working.original:
             _check(key, f"{path} key {key!r}", service, seen)
-        if (type(value) is WorkingDict and not value.fresh and key in working.original
-                and value.original is working.original[key]):
+        in_place = key in working.original and getattr(value, "original", None) is working.original[key]
+        if type(value) is WorkingDict and not value.fresh and in_place:
             _claim(value, where, service, seen)  # the same dict, changed in place
             inside[key] = _changes(value, where, service, seen)
+        elif type(value) is WorkingList and not value.reshaped and in_place:
+            _claim(value, where, service, seen)  # the same list, set or appended to
+            inside[key] = _list_changes(value, where, service, seen)
         else:
             put[key] = _saved(value, where, service, seen)
     return StateChanges(put, list(working.deleted), inside)
+
+
+def _list_changes(working: WorkingList, path: str, service: str,
+                  seen: dict[int, str]) -> ListChanges:
+    """The changes of one working list whose items stayed in place (set, appended, popped
+    from the end): positions past the original's end are added, earlier ones replaced."""
+    kept = min(len(working), len(working.original))
+    replaced = {index: _saved(list.__getitem__(working, index), f"{path}[{index}]", service, seen)
+                for index in sorted(working.changed) if index < kept}
+    added = [_saved(list.__getitem__(working, index), f"{path}[{index}]", service, seen)
+             for index in range(kept, len(working))]
+    return ListChanges(kept, replaced, added)
 
 
 def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:

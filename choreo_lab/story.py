@@ -7,7 +7,8 @@ Shared by the Mermaid diagrams (`choreo_lab.diagrams`) and the event log
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from . import vocabulary as words
 from .envelope import Envelope
@@ -60,19 +61,16 @@ _SERVICE_KINDS = (words.KILL, words.RESTART, words.PAUSE, words.RESUME, words.SC
 @dataclass
 class WorkflowStory:
     """The records of some workflows (plus kills and restarts around them), who took part,
-    and which messages are failures or compensations. Shared by diagrams and the event log."""
+    and which messages are failures or compensations. Shared by diagrams and the event log.
+
+    Each part is read from the trace when first asked for, so a reader pays for what it
+    uses: the event log's first rows do not need who took part, nor a table the roles.
+    """
 
     trace: Trace
     workflows: list[str]
     sim: Simulation | None
-    everything: bool = False                                   # all workflows: all service records
-    messages: list[Envelope] = field(default_factory=list)
-    records: list[tuple[int, TraceRecord]] = field(default_factory=list)
-    roles: dict[str, str] = field(default_factory=dict)        # message id -> failure/compensation
-    waiting: list[tuple[Envelope, str, str]] = field(default_factory=list)
-    pending_timers: list[Timer] = field(default_factory=list)  # set, not yet fired (with a sim)
-    participants: list[str] = field(default_factory=list)
-    outsiders: list[str] = field(default_factory=list)
+    everything: bool = False  # all workflows: all service records
 
     @classmethod
     def of(cls, run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
@@ -86,61 +84,86 @@ class WorkflowStory:
             raise TypeError(f"expected a Simulation or its trace, got {type(run).__name__}")
         chosen = _choose_workflows(trace, workflows, required)
         sim = run if isinstance(run, Simulation) else None
-        return cls(trace, chosen, sim, everything=workflows is None).read()
+        return cls(trace, chosen, sim, everything=workflows is None)
 
-    def read(self) -> WorkflowStory:
-        self.records = sorted(item for workflow in self.workflows
-                              for item in self.trace.indexed(workflow))
-        self.messages = [self.trace.messages[r.message_id] for _, r in self.records
-                         if r.kind == words.PUBLISH and r.message_id]
-        self._find_roles()
-        self._find_waiting()
-        if self.sim is not None:
-            chosen = set(self.workflows)
-            self.pending_timers = [timer for timer in self.sim.timers
-                                   if timer.origin.correlation_id in chosen]
-        self._find_participants()
-        self.records = sorted(self.records + self._service_records())
-        return self
+    @cached_property
+    def own_records(self) -> list[tuple[int, TraceRecord]]:
+        """The chosen workflows' records with their positions in the trace, in trace order."""
+        return sorted(item for workflow in self.workflows for item in self.trace.indexed(workflow))
 
-    def _find_roles(self) -> None:
-        """Failures and compensations, as their event types declare them."""
-        for envelope in self.messages:
-            if envelope.event.event_role != words.STEP:
-                self.roles[envelope.message_id] = envelope.event.event_role
+    @cached_property
+    def records(self) -> list[tuple[int, TraceRecord]]:
+        """Their records and the service records around them, in trace order."""
+        return sorted(self.own_records + self.service_records)
 
-    def _find_waiting(self) -> None:
-        """Messages not yet delivered to a subscribed service (known only with a Simulation)."""
+    @property
+    def record_count(self) -> int:
+        """How many `records` there are (counted from the trace's index, none read)."""
+        return sum(self.trace.count_of(w) for w in self.workflows) + len(self.service_records)
+
+    @cached_property
+    def messages(self) -> list[Envelope]:
+        """The chosen workflows' messages, in publish order."""
+        return [self.trace.messages[r.message_id] for _, r in self.own_records
+                if r.kind == words.PUBLISH and r.message_id]
+
+    @cached_property
+    def roles(self) -> dict[str, str]:
+        """Message id -> failure or compensation, as their event types declare them."""
+        return {envelope.message_id: envelope.event.event_role for envelope in self.messages
+                if envelope.event.event_role != words.STEP}
+
+    @cached_property
+    def waiting(self) -> list[tuple[Envelope, str, str]]:
+        """(message, service, why) for messages not yet delivered to a subscribed service
+        (known only with a Simulation)."""
         if self.sim is None:
-            return
+            return []
         sim = self.sim
-        delivered = {(r.message_id, r.service) for _, r in self.records if r.kind == "deliver"}
+        delivered = {(r.message_id, r.service) for _, r in self.own_records if r.kind == "deliver"}
+        waiting = []
         for envelope in self.messages:
             for name in sim.services:
                 if not sim.handles(name, envelope) or (envelope.message_id, name) in delivered:
                     continue
                 status = sim.status(name)
                 if status != words.UP:
-                    self.waiting.append((envelope, name, f"waiting: {name} is {status}"))
+                    waiting.append((envelope, name, f"waiting: {name} is {status}"))
                 elif not sim.idle:
-                    self.waiting.append((envelope, name, "on its way"))
+                    waiting.append((envelope, name, "on its way"))
+        return waiting
 
-    def _find_participants(self) -> None:
+    @cached_property
+    def pending_timers(self) -> list[Timer]:
+        """Timers set in the chosen workflows, not yet fired (known only with a Simulation)."""
+        if self.sim is None:
+            return []
+        chosen = set(self.workflows)
+        return [timer for timer in self.sim.timers if timer.origin.correlation_id in chosen]
+
+    @cached_property
+    def participants(self) -> list[str]:
+        """Who published, received or still waits for the workflows' messages, in order."""
+        names = [self.trace.messages[r.message_id].producer if r.kind == words.PUBLISH else r.service
+                 for _, r in self.own_records if r.message_id]
+        names += [name for _, name, _ in self.waiting]
+        return list(dict.fromkeys(names))
+
+    @cached_property
+    def outsiders(self) -> list[str]:
+        """Participants that only publish (a customer, a test): they consume nothing."""
         consumers = {r.service for r in self.trace
                      if r.kind not in (words.PUBLISH, words.NO_SUBSCRIBER)}
-        names = [self.trace.messages[r.message_id].producer if r.kind == words.PUBLISH else r.service
-                 for _, r in self.records if r.message_id]
-        names += [name for _, name, _ in self.waiting]
-        self.participants = list(dict.fromkeys(names))
-        self.outsiders = [name for name in self.participants if name not in consumers]
+        return [name for name in self.participants if name not in consumers]
 
-    def _service_records(self) -> list[tuple[int, TraceRecord]]:
+    @cached_property
+    def service_records(self) -> list[tuple[int, TraceRecord]]:
         """Kills, restarts, pauses of the services involved, while the workflows were running."""
         if self.everything:
             return [(i, r) for i, r in enumerate(self.trace) if r.kind in _SERVICE_KINDS]
-        if not self.records:
+        if not self.own_records:
             return []
-        first, last = self.records[0][0], self.records[-1][0]
+        first, last = self.own_records[0][0], self.own_records[-1][0]
         if self.waiting:
             last = len(self.trace)
         involved = set(self.participants)

@@ -102,6 +102,10 @@ class Trace:
         """One workflow's records, in order. Cost: that workflow's records only."""
         return [self._records[i] for i in self._by_workflow.get(correlation_id, ())]
 
+    def count_of(self, correlation_id: str) -> int:
+        """How many records one workflow has."""
+        return len(self._by_workflow.get(correlation_id, ()))
+
     def indexed(self, correlation_id: str) -> list[tuple[int, TraceRecord]]:
         """One workflow's records with their positions in the whole trace."""
         return [(i, self._records[i]) for i in self._by_workflow.get(correlation_id, ())]

@@ -143,3 +143,26 @@ def test_a_commit_writes_into_the_committed_dicts_instead_of_copying_them():
     assert len(dict.keys(working["orders"])) == 1  # holds what it reached, not 10,000 copies
     commit_changes(committed, state_changes(working, "order"))
     assert committed["orders"] is orders and orders["o-7"] == {"status": "paid"}
+
+
+def test_a_commit_appends_to_the_committed_list_instead_of_replacing_it():
+    ledger = [{"order_id": f"o-{n}", "kind": "charge"} for n in range(10_000)]
+    committed = {"ledger": ledger}
+    working = WorkingDict(committed)
+    working["ledger"].append({"order_id": "o-new", "kind": "charge"})
+    working["ledger"][3]["kind"] = "refund"
+    changes = state_changes(working, "payment")
+    commit_changes(committed, changes)
+    assert committed["ledger"] is ledger and len(ledger) == 10_001
+    assert ledger[3] == {"order_id": "o-3", "kind": "refund"} and ledger[-1]["order_id"] == "o-new"
+    assert ledger[4] is not None and ledger[2] == {"order_id": "o-2", "kind": "charge"}
+
+
+def test_a_list_shortened_from_its_end_is_shortened_in_place():
+    committed = {"queue": [1, 2, 3]}
+    working = WorkingDict(committed)
+    working["queue"].pop()
+    working["queue"].pop()
+    queue = committed["queue"]
+    commit_changes(committed, state_changes(working, "svc"))
+    assert committed["queue"] is queue and queue == [1]
