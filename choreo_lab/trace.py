@@ -41,8 +41,11 @@ class Trace:
     def __init__(self) -> None:
         self._records: list[TraceRecord] = []
         self.messages: dict[str, Envelope] = {}
-        self._by_workflow: dict[str, list[int]] = {}
-        self._children: dict[str, list[str]] = {}
+        self._by_workflow: dict[str, list[int]] = {}            # workflow -> its records' positions
+        self._messages_by_workflow: dict[str, list[Envelope]] = {}  # workflow -> its messages
+        #: message id -> the ids of the messages it caused (tuples: a run keeps tens of
+        #: thousands, and Python's cycle collector need not walk tuples of text)
+        self._children: dict[str, tuple[str, ...]] = {}
 
     def add(self, time: int, kind: str, service: str, message_id: str | None = None,
             attempt: int = 0, detail: str = "", workflow: str | None = None) -> None:
@@ -58,8 +61,10 @@ class Trace:
         """A new message: keep it, so records can name it and causality can be followed."""
         self.messages[envelope.message_id] = envelope
         self._by_workflow.setdefault(envelope.correlation_id, [])
+        self._messages_by_workflow.setdefault(envelope.correlation_id, []).append(envelope)
         if envelope.causation_id:
-            self._children.setdefault(envelope.causation_id, []).append(envelope.message_id)
+            cause = envelope.causation_id
+            self._children[cause] = (*self._children.get(cause, ()), envelope.message_id)
 
     # -- reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -125,9 +130,8 @@ class Trace:
         return list(self._by_workflow)
 
     def messages_of(self, correlation_id: str) -> list[Envelope]:
-        """One workflow's messages, in publish order."""
-        return [self.messages[r.message_id] for r in self.for_correlation(correlation_id)
-                if r.kind == words.PUBLISH and r.message_id in self.messages]
+        """One workflow's messages, in publish order. Cost: those messages."""
+        return list(self._messages_by_workflow.get(correlation_id, ()))
 
     # -- causality -------------------------------------------------------------------------
     def parent(self, message_id: str) -> Envelope | None:
@@ -137,7 +141,7 @@ class Trace:
 
     def children(self, message_id: str) -> list[Envelope]:
         """The messages produced by handlers of this one (or by its timers), in publication order."""
-        return [self.messages[m] for m in self._children.get(message_id, [])]
+        return [self.messages[m] for m in self._children.get(message_id, ())]
 
     def causal_chain(self, message_id: str) -> list[Envelope]:
         """From the first cause down to this message."""
