@@ -579,12 +579,27 @@ def _style_lines(classes: dict[str, list[str]], edge_roles: list[str]) -> str:
     # Node styles are written here, not passed to mermaid-py's Node: FlowChart keeps them in a
     # set, whose order changes from run to run, and the diagram text must not.
     lines = [str(style) for style in _NODE_STYLES if classes[style.name]]
-    lines += [f"class {','.join(ids)} {name}" for name, ids in classes.items() if ids]
+    for name, ids in classes.items():
+        lines += _listed("class", ids, name)
     for role, css in _EDGE_STYLES.items():
-        numbers = [str(i) for i, edge_role in enumerate(edge_roles) if edge_role == role]
-        if numbers:
-            lines.append(f"linkStyle {','.join(numbers)} {css}")
+        lines += _listed("linkStyle", [str(i) for i, edge_role in enumerate(edge_roles)
+                                       if edge_role == role], css)
     return "".join(f"\t{line}\n" for line in lines)
+
+
+def _listed(keyword: str, items: list[str], rest: str, width: int = 92) -> list[str]:
+    """``keyword a,b,c rest`` as lines of at most `width` characters (as many as it takes:
+    Mermaid reads several class or linkStyle lines like one), so the source stays readable."""
+    lines: list[str] = []
+    chunk: list[str] = []
+    for item in items:
+        if chunk and len(f"{keyword} {','.join([*chunk, item])} {rest}") > width:
+            lines.append(f"{keyword} {','.join(chunk)} {rest}")
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        lines.append(f"{keyword} {','.join(chunk)} {rest}")
+    return lines
 
 
 # -- the broker: topics, consumer groups and how far each group got -----------------------------

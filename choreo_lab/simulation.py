@@ -59,6 +59,7 @@ class RunningService:
         self.unsettled = 0              # messages sent to the group, not yet acked or dead-lettered
         self.relay_pending = False      # a run of the relay is scheduled
         self.relay_failures = 0         # its runs in a row that crashed
+        self.relay_owed: set[str] = set()  # workflows with a commit the relay has not run after
 
     def load(self, definition: Service) -> None:
         """Take the code of `definition`: its handlers in its middleware, and its relay."""
@@ -385,7 +386,8 @@ class Simulation:
         return self._require(name).unsettled
 
     def open_messages(self, workflow: str | None = None) -> int:
-        """Deliveries not yet acked or dead-lettered, plus pending timers: of one workflow, or all.
+        """Deliveries not yet acked or dead-lettered, pending timers, and commits a service's
+        relay has not run after yet (their rows may still be sent): of one workflow, or all.
 
         Zero means nothing about the workflow is left to happen by itself.
         """
@@ -464,6 +466,8 @@ class Simulation:
                 f"running one {sorted(running.handlings)}; a deploy replaces the code for the "
                 "same messages. Handle the same event types (add a service for new ones).")
         running.load(service)
+        if running.relay is None:
+            self._relay_ran(running)  # the new version has no relay: nothing will run
         names = ", ".join(f"{h.name}()" for h in running.handlings.values())
         self.trace.add(self.now, words.DEPLOY, service.name, detail=f"new code: {names}")
         self._wake_relay(running)
@@ -616,7 +620,7 @@ class Simulation:
         point = crash.point if crash is not None else None
         if point == BEFORE_COMMIT:
             return self._crash(running, delivery, point)
-        self._commit_state(running, saved)
+        self._commit_state(running, delivery, saved)
         if point == AFTER_WRITE:
             return self._crash(running, delivery, point)
         self._commit_messages(running, delivery, context, produced)
@@ -680,10 +684,13 @@ class Simulation:
         self._dead_letter(running, delivery, f"runaway: {problem}")
         raise RunawayError(self._describe_cycle(envelope, problem))
 
-    def _commit_state(self, running: RunningService, saved: StateChanges | None) -> None:
+    def _commit_state(self, running: RunningService, delivery: Delivery,
+                      saved: StateChanges | None) -> None:
         if saved is not None:
             commit_changes(running.state, saved)
-            self._wake_relay(running)
+            if running.relay is not None:
+                self._owe_relay_run(running, delivery.envelope.correlation_id)
+                self._wake_relay(running)
 
     def _commit_messages(self, running: RunningService, delivery: Delivery, context: Context,
                          produced: list[Message]) -> None:
@@ -780,6 +787,19 @@ class Simulation:
                       timer.service)
 
     # -- relays ----------------------------------------------------------------------------
+    def _owe_relay_run(self, running: RunningService, workflow: str) -> None:
+        """A commit may have left rows for the relay: until it has run, the workflow has
+        something due (it is not stuck, and the system not quiescent)."""
+        if workflow not in running.relay_owed:
+            running.relay_owed.add(workflow)
+            self._open[workflow] += 1
+
+    def _relay_ran(self, running: RunningService) -> None:
+        """The relay ran after those commits (or rests, or is gone): nothing more is due."""
+        for workflow in running.relay_owed:
+            self._open[workflow] -= 1
+        running.relay_owed.clear()
+
     def _wake_relay(self, running: RunningService, after: int | None = None) -> None:
         """Schedule a run of the service's relay (`every` ms from now), unless one is pending."""
         if running.relay is not None and not running.relay_pending:
@@ -821,11 +841,13 @@ class Simulation:
                 self._wake_relay(running, self._backoff(running.relay_failures))
             else:
                 running.relay_failures = 0
+                self._relay_ran(running)
                 self.trace.add(self.now, words.RELAY_CRASH, running.name, None, 0,
                                f"{self.max_attempts} runs in a row failed; the relay rests "
                                "until its service's state changes or it restarts")
         else:
             running.relay_failures = 0
+            self._relay_ran(running)
         if interrupt is not None:
             raise interrupt
 

@@ -23,7 +23,8 @@ def workflow_status(sim: Simulation, workflow: str) -> str:
     A workflow is completed or compensated once an event declaring that outcome was
     published in it (the latest one counts). Until then it is compensating if a failure or
     compensation event was published, and running otherwise - unless nothing about it is
-    left to deliver (no message in flight, waiting or due, no timer): then it is stuck.
+    left to deliver (no message in flight, waiting or due, no timer, no row waiting for a
+    relay): then it is stuck.
     A workflow waiting for a service that is down is still running: it moves on restart.
     Cost: the workflow's own messages.
     """

@@ -19,7 +19,7 @@ from ..chaos import FaultSpace, explore
 from ..consistency import Oracle, Violation
 from ..errors import ChoreoError, RunawayError
 from ..events import Message
-from ..examples.orchestrated import SUSPECTS, orchestrated_services, orchestrator_view
+from ..examples.orchestrated import SUSPECTS, orchestrated_services, orchestrator_record
 from ..examples.orders import (
     ORDER_INVARIANTS,
     OrderPlaced,
@@ -111,11 +111,6 @@ class FraudRun(SagaRun):
     def where(self, order_id: str) -> str:
         """Where the order is, in one line, as each design can tell."""
         return DESCRIBE[self.design](self.sim, order_id)
-
-
-def orchestrator_record(sim: Simulation, order_id: str) -> str:
-    """Where the order is, from the orchestrator's record (without repeating the order id)."""
-    return orchestrator_view(sim, order_id).removeprefix(f"{order_id}: ")
 
 
 #: where is an order? one line, as each design can tell

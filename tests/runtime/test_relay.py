@@ -150,6 +150,55 @@ def test_a_killed_service_relays_nothing_until_it_restarts():
     assert sim.trace.messages["paid/o-1"].published_at >= 100
 
 
+def test_a_row_waiting_for_the_relay_keeps_its_workflow_open_until_the_relay_has_run():
+    from choreo_lab.story import workflow_status
+
+    sim = Simulation([payment(), shipping()], outbox=False)
+    sim.publish(OrderPlaced(order_id="o-1"), correlation_id="o-1")
+    while not sim.state("payment")["outbox"]:
+        sim.step()  # the charge is committed, its row waits for the relay (due in 5 ms)
+    assert sim.open_messages("o-1") == 1 and workflow_status(sim, "o-1") == words.RUNNING
+    sim.run_until_idle()
+    assert sim.open_messages("o-1") == 0 and sim.state("shipping")["paid"] == ["o-1"]
+
+
+def test_a_row_of_a_killed_service_keeps_its_workflow_open_until_the_restart():
+    sim = Simulation([payment(), shipping()], outbox=False,
+                     faults=[Kill(service="payment", at=3)])
+    sim.publish(OrderPlaced(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    assert sim.state("payment")["outbox"] and sim.open_messages("o-1") == 1  # blocked, not stuck
+    sim.restart("payment")
+    sim.run_until_idle()
+    assert sim.open_messages("o-1") == 0 and sim.state("shipping")["paid"] == ["o-1"]
+
+
+def test_a_deploy_without_a_relay_leaves_nothing_due_for_the_rows_it_will_not_send():
+    sim = Simulation([payment(), shipping()], outbox=False)
+    sim.publish(OrderPlaced(order_id="o-1"), correlation_id="o-1")
+    while not sim.state("payment")["outbox"]:
+        sim.step()
+    without_relay = payment()
+    without_relay.outbox_relay = None
+    sim.deploy(without_relay)
+    sim.run_until_idle()
+    assert sim.state("payment")["outbox"] and sim.open_messages("o-1") == 0  # stuck, visibly
+
+
+def test_a_resting_relay_leaves_its_workflows_stuck_rather_than_open_forever():
+    service = payment()
+
+    @service.relay(every=5)
+    def broken(ctx) -> None:
+        raise ValueError("no connection")
+
+    sim = Simulation([service, shipping()], outbox=False, max_attempts=3)
+    sim.publish(OrderPlaced(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    assert "rests" in sim.trace.where(kind=words.RELAY_CRASH)[-1].detail
+    assert sim.open_messages("o-1") == 0
+
+
 def test_a_relay_that_always_raises_is_retried_then_rests_visibly_and_the_run_ends():
     service = Service("payment", {"outbox": {"r1": 1}})
 

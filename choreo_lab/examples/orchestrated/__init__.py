@@ -26,7 +26,12 @@ from .messages import (
     ScheduleShipment,
     StockReserved,
 )
-from .oracle import orchestrated_oracle, orchestrated_system, orchestrator_view
+from .oracle import (
+    orchestrated_oracle,
+    orchestrated_system,
+    orchestrator_record,
+    orchestrator_view,
+)
 from .services import (
     make_inventory_participant,
     make_orchestrator,
@@ -41,5 +46,6 @@ __all__ = [
     "PaymentCharged", "RefundPayment", "ReleaseStock",
     "ReserveStock", "ScheduleShipment", "StockReserved", "make_inventory_participant",
     "make_orchestrator", "make_payment_participant", "make_shipping_participant",
-    "orchestrated_oracle", "orchestrated_services", "orchestrated_system", "orchestrator_view",
+    "orchestrated_oracle", "orchestrated_services", "orchestrated_system", "orchestrator_record",
+    "orchestrator_view",
 ]

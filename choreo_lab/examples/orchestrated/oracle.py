@@ -24,15 +24,19 @@ def orchestrated_system(seed: int | str = 0, *, stock: dict[str, int] | None = N
 
 def orchestrator_view(sim: Simulation, order_id: str) -> str:
     """Where is my order? One line, read from the orchestrator's state alone."""
+    return f"{order_id}: {orchestrator_record(sim, order_id)}"
+
+
+def orchestrator_record(sim: Simulation, order_id: str) -> str:
+    """What the orchestrator holds about the order (its status and what it learned)."""
     record = sim.state("order")["orders"].get(order_id)
     if record is None:
-        return f"{order_id}: the orchestrator has no record of it (is the order service down?)"
+        return "the orchestrator has no record of it (is the order service down?)"
     learned = ", ".join(record["facts"]) or "nothing yet"
-    return (f"{order_id}: {record['status']} (learned: {learned}); "
-            f"saga {workflow_status(sim, order_id)}")
+    return f"{record['status']} (learned: {learned}); saga {workflow_status(sim, order_id)}"
 
 
 def orchestrated_oracle() -> Oracle:
     """The choreography's invariants over the orchestrated flow; a stuck order is explained
-    by the orchestrator's record."""
-    return Oracle(ORDER_INVARIANTS, order_ids, describe=orchestrator_view)
+    by the orchestrator's record (the report names the order)."""
+    return Oracle(ORDER_INVARIANTS, order_ids, describe=orchestrator_record)
