@@ -4,7 +4,7 @@ One run: seeded random orders through the saga, run until idle, then everything 
 terminal report computes - the oracle's check, the workflow table, the event log, one
 order's whereabouts - rendered to text. Cost should grow linearly: 10x the orders may take
 at most 12x the time. The 500-order run is the baseline, measured in the same process and
-the same way: each size the best of three runs, each run starting from a collected heap.
+the same way: each size the best of three runs, taken in turns, each from a collected heap.
 
 Last line: scale orders=<N> seconds=<S> baseline_orders=<M> baseline_seconds=<B> ratio=<S/B>
 """
@@ -42,8 +42,10 @@ def report_seconds(count: int) -> float:
 
 def main() -> None:
     report_seconds(50)  # warm up imports and caches
-    small = min(report_seconds(SMALL) for _ in range(3))
-    large = min(report_seconds(LARGE) for _ in range(3))
+    small = large = float("inf")
+    for _ in range(3):  # interleaved, so a machine that speeds up or slows down favours neither
+        small = min(small, report_seconds(SMALL))
+        large = min(large, report_seconds(LARGE))
     print(f"{SMALL} orders: {small:.2f} s   {LARGE} orders: {large:.2f} s   "
           f"(target: {LARGE} in <= 10 s, and <= 12x the time of {SMALL})")
     print(f"scale orders={LARGE} seconds={large:.2f} baseline_orders={SMALL} "

@@ -31,6 +31,9 @@ class TraceRecord(NamedTuple):
         return fit(line, indent=DETAIL_COLUMN)
 
 
+_record = TraceRecord._make  # a plain row as the record it stands for
+
+
 class Trace:
     """An append-only record of a run. Same seed, same code: the same records, byte for byte.
 
@@ -39,7 +42,10 @@ class Trace:
     """
 
     def __init__(self) -> None:
-        self._records: list[TraceRecord] = []
+        #: the records as plain tuples, handed out as TraceRecords (a run keeps a hundred
+        #: thousand; Python's cycle collector walks a tuple subclass each time, a tuple of text
+        #: and numbers never)
+        self._rows: list[tuple[int, str, str, str | None, int, str]] = []
         self.messages: dict[str, Envelope] = {}
         self._by_workflow: dict[str, list[int]] = {}            # workflow -> its records' positions
         self._messages_by_workflow: dict[str, list[Envelope]] = {}  # workflow -> its messages
@@ -54,8 +60,8 @@ class Trace:
         `workflow`: the correlation id of the message the record is about, for the index.
         """
         if workflow is not None:
-            self._by_workflow[workflow].append(len(self._records))
-        self._records.append(TraceRecord(time, kind, service, message_id, attempt, detail))
+            self._by_workflow[workflow].append(len(self._rows))
+        self._rows.append((time, kind, service, message_id, attempt, detail))
 
     def remember(self, envelope: Envelope) -> None:
         """A new message: keep it, so records can name it and causality can be followed."""
@@ -68,19 +74,19 @@ class Trace:
 
     # -- reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._rows)
 
     def __iter__(self) -> Iterator[TraceRecord]:
-        return iter(self._records)
+        return map(_record, self._rows)
 
     def since(self, index: int) -> list[TraceRecord]:
         """Records from position `index` on (for readers that follow a growing trace)."""
-        return self._records[index:]
+        return [_record(row) for row in self._rows[index:]]
 
     @property
     def records(self) -> list[TraceRecord]:
         """Every record so far, as a list."""
-        return list(self._records)
+        return [_record(row) for row in self._rows]
 
     def where(self, *, kind: str | None = None, service: str | None = None,
               correlation_id: str | None = None, event_type: str | None = None,
@@ -92,7 +98,7 @@ class Trace:
             raise ValueError(f"no trace record kind {', '.join(map(repr, unknown))}; the kinds "
                              f"are: {', '.join(words.TRACE_KINDS)}.{did_you_mean(unknown[0], words.TRACE_KINDS)}")
         records = (self.for_correlation(correlation_id) if correlation_id is not None
-                   else self._records)
+                   else self)
         return [record for record in records
                 if (kinds is None or record.kind in kinds)
                 and (service is None or record.service == service)
@@ -105,7 +111,7 @@ class Trace:
 
     def for_correlation(self, correlation_id: str) -> list[TraceRecord]:
         """One workflow's records, in order. Cost: that workflow's records only."""
-        return [self._records[i] for i in self._by_workflow.get(correlation_id, ())]
+        return [_record(self._rows[i]) for i in self._by_workflow.get(correlation_id, ())]
 
     def count_of(self, correlation_id: str) -> int:
         """How many records one workflow has."""
@@ -113,7 +119,7 @@ class Trace:
 
     def indexed(self, correlation_id: str) -> list[tuple[int, TraceRecord]]:
         """One workflow's records with their positions in the whole trace."""
-        return [(i, self._records[i]) for i in self._by_workflow.get(correlation_id, ())]
+        return [(i, _record(self._rows[i])) for i in self._by_workflow.get(correlation_id, ())]
 
     def for_service(self, service: str) -> list[TraceRecord]:
         return self.where(service=service)
@@ -153,4 +159,4 @@ class Trace:
     def dump(self) -> str:
         """The whole trace as text, a line per record (a long one goes on, indented, on the next
         lines); the determinism tests compare this."""
-        return "\n".join(str(record) for record in self._records)
+        return "\n".join(str(record) for record in self)
