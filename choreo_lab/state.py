@@ -103,7 +103,8 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     reached: its own copies of the values it read, and the values it put in. Every other
     key is read from the committed dict, `original`, when asked for - and copied then - so
     the committed state is never handed out. `deleted` holds the committed keys the handler
-    removed. A handler that reads three orders of ten thousand holds three.
+    removed (a key put back since comes last, as in a dict). A handler that reads three
+    orders of ten thousand holds three.
 
     `fresh`: it came out of a reshaped list (see `WorkingList`), so all of it is saved.
     """
@@ -132,13 +133,15 @@ class WorkingDict(dict):  # type: ignore[type-arg]
         return dict.__contains__(self, key) or (key in self.original and key not in self.deleted)
 
     def __len__(self) -> int:
-        added = sum(1 for key in dict.keys(self) if key not in self.original)
-        return len(self.original) - len(self.deleted) + added
+        return len(self.original) - len(self.deleted) + len(self._added())
 
     def _keys(self) -> list[Any]:
         """Its keys: the committed ones still there, in order, then the ones the handler added."""
-        kept = [key for key in self.original if key not in self.deleted]
-        return kept + [key for key in dict.keys(self) if key not in self.original]
+        return [key for key in self.original if key not in self.deleted] + self._added()
+
+    def _added(self) -> list[Any]:
+        """The keys the handler put in that the committed dict lacks (or that it removed first)."""
+        return [key for key in dict.keys(self) if key not in self.original or key in self.deleted]
 
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
@@ -193,7 +196,6 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     # -- changing -----------------------------------------------------------------------
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)
-        self.deleted.pop(key, None)
 
     def __delitem__(self, key: Any) -> None:
         if key not in self:
@@ -239,24 +241,45 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 class WorkingList(list):  # type: ignore[type-arg]
     """A list of the state as one handler call sees it: a copy whose items are copied when read.
 
+    Appending needs no copy. Until the handler reads the list in some other way, it holds
+    only what was appended, and the committed items stay where they are (`loaded` is
+    False); the first read copies them in, in front. So appending to a ledger of ten
+    thousand entries costs one entry. Positions always count the committed items too.
+
     `changed` holds the positions the handler set or that were copied for it. Once items
     move (insert, remove, sort, ...) positions say nothing any more: the list is `reshaped`,
     every item it hands out is copied, and all of it is saved.
     """
 
-    __slots__ = ("original", "changed", "reshaped")
+    __slots__ = ("original", "loaded", "changed", "reshaped")
 
     def __init__(self, original: list[Any], fresh: bool = False) -> None:
-        super().__init__(original)
+        super().__init__()
         self.original = original
+        self.loaded = False
         self.changed: set[int] = set()
         self.reshaped = fresh
 
+    def load(self) -> WorkingList:
+        """Copy the committed items in, in front of what was appended (once). Returns itself."""
+        if not self.loaded:
+            self.loaded = True
+            list.__setitem__(self, slice(0, 0), self.original)
+        return self
+
+    def item(self, position: int) -> Any:
+        """The item at `position` as it stands, without copying it or loading the list."""
+        return list.__getitem__(self, position if self.loaded else position - len(self.original))
+
+    def __len__(self) -> int:
+        return list.__len__(self) + (0 if self.loaded else len(self.original))
+
+    # -- reading: each item read is the handler's own copy ----------------------------------
     def __getitem__(self, index: SupportsIndex | slice) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         position = self._position(index)
-        value = list.__getitem__(self, position)
+        value = list.__getitem__(self.load(), position)
         if position in self.changed and not self.reshaped:
             return value
         own = _working(value, self.reshaped)
@@ -281,7 +304,26 @@ class WorkingList(list):  # type: ignore[type-arg]
     def __reversed__(self) -> Iterator[Any]:
         return (self[i] for i in range(len(self) - 1, -1, -1))
 
+    def copy(self) -> list[Any]:
+        return list(self)
+
+    def __add__(self, other: Any) -> list[Any]:
+        return [*self, *other] if isinstance(other, list) else NotImplemented
+
+    def __radd__(self, other: Any) -> list[Any]:
+        return [*other, *self] if isinstance(other, list) else NotImplemented
+
+    def __mul__(self, times: Any) -> list[Any]:
+        return list(self) * times
+
+    __rmul__ = __mul__
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        return list, (list(self),)  # copied or pickled, it is a plain list of its items
+
+    # -- changing -----------------------------------------------------------------------
     def __setitem__(self, index: Any, value: Any) -> None:
+        self.load()
         if isinstance(index, slice):
             list.__setitem__(self, index, value)
             self.reshaped = True
@@ -313,23 +355,41 @@ class WorkingList(list):  # type: ignore[type-arg]
         self.changed.discard(position)
         return value
 
-    def _reshape(name: str):  # type: ignore[misc]  # noqa: N805 - builds the methods below
+    def _loading(name: str, reshapes: bool = False):  # type: ignore[misc]  # noqa: N805
+        """The list's own method `name`, on the loaded list (and marking it reshaped)."""
         method = getattr(list, name)
 
-        def reshaping(self: WorkingList, *args: Any, **kwargs: Any) -> Any:
-            self.reshaped = True
+        def loaded_first(self: WorkingList, *args: Any, **kwargs: Any) -> Any:
+            for working in (self, *args):
+                if type(working) is WorkingList:  # compared with another: both as they stand
+                    working.load()
+            if reshapes:
+                self.reshaped = True
             return method(self, *args, **kwargs)
-        reshaping.__name__ = name
-        return reshaping
+        loaded_first.__name__ = name
+        return loaded_first
 
-    insert = _reshape("insert")
-    remove = _reshape("remove")
-    sort = _reshape("sort")
-    reverse = _reshape("reverse")
-    clear = _reshape("clear")
-    __delitem__ = _reshape("__delitem__")
-    __imul__ = _reshape("__imul__")
-    del _reshape
+    # reading without handing anything out: compared, searched, shown as they stand
+    __contains__ = _loading("__contains__")
+    __eq__ = _loading("__eq__")
+    __ne__ = _loading("__ne__")
+    __lt__ = _loading("__lt__")
+    __le__ = _loading("__le__")
+    __gt__ = _loading("__gt__")
+    __ge__ = _loading("__ge__")
+    __repr__ = _loading("__repr__")
+    index = _loading("index")
+    count = _loading("count")
+    # moving items: positions say nothing any more
+    insert = _loading("insert", reshapes=True)
+    remove = _loading("remove", reshapes=True)
+    sort = _loading("sort", reshapes=True)
+    reverse = _loading("reverse", reshapes=True)
+    clear = _loading("clear", reshapes=True)
+    __delitem__ = _loading("__delitem__", reshapes=True)
+    __imul__ = _loading("__imul__", reshapes=True)
+    del _loading
+    __hash__ = None  # type: ignore[assignment]  # a list: not hashable
 
 
 class StateChanges(NamedTuple):
@@ -418,7 +478,8 @@ def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]
         where = f"{path}[{key!r}]"
         if key not in working.original:
             _check(key, f"{path} key {key!r}", service, seen)
-        in_place = key in working.original and getattr(value, "original", None) is working.original[key]
+        in_place = (key in working.original and key not in working.deleted
+                    and getattr(value, "original", None) is working.original[key])
         if type(value) is WorkingDict and not value.fresh and in_place:
             _claim(value, where, service, seen)  # the same dict, changed in place
             inside[key] = _changes(value, where, service, seen)
@@ -435,9 +496,9 @@ def _list_changes(working: WorkingList, path: str, service: str,
     """The changes of one working list whose items stayed in place (set, appended, popped
     from the end): positions past the original's end are added, earlier ones replaced."""
     kept = min(len(working), len(working.original))
-    replaced = {index: _saved(list.__getitem__(working, index), f"{path}[{index}]", service, seen)
+    replaced = {index: _saved(working.item(index), f"{path}[{index}]", service, seen)
                 for index in sorted(working.changed) if index < kept}
-    added = [_saved(list.__getitem__(working, index), f"{path}[{index}]", service, seen)
+    added = [_saved(working.item(index), f"{path}[{index}]", service, seen)
              for index in range(kept, len(working))]
     return ListChanges(kept, replaced, added)
 
@@ -451,6 +512,8 @@ def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
     _claim(value, path, service, seen)
     if type(value) is WorkingDict and not value.fresh:  # moved here from another place
         return _applied(value.original, _changes(value, path, service, seen))
+    if type(value) is WorkingList:
+        value.load()  # moved here from another place, or all of it is saved: every item counts
     if type(value) is WorkingList and not value.reshaped:
         plain = list.copy(value)
         for index in sorted(value.changed):

@@ -25,7 +25,8 @@ state = st.dictionaries(st.sampled_from(KEYS), plain, max_size=3)
 # an operation: a path of keys/indexes to walk, then what to do at the end
 step = st.tuples(st.lists(st.one_of(st.sampled_from(KEYS), st.integers(-2, 2)), max_size=3),
                  st.sampled_from(("set", "append", "pop", "del", "insert", "sort", "read",
-                                  "values", "setdefault", "update", "reverse", "clear")),
+                                  "values", "setdefault", "update", "reverse", "clear",
+                                  "copy-then-change", "len", "in", "extend")),
                  plain)
 
 
@@ -42,6 +43,18 @@ def walk(container, path):
     return container
 
 
+def change_first(copied):
+    """Change the first container in a shallow copy: it is shared with the list or dict copied."""
+    items = list(copied.values()) if isinstance(copied, dict) else list(copied)
+    for item in items:
+        if isinstance(item, dict):
+            item["c"] = "changed"
+            return
+        if isinstance(item, list):
+            item.append("changed")
+            return
+
+
 def apply(container, path, action, value):
     """Do one operation; errors (a missing key, an empty pop) are part of the sequence too."""
     target = walk(container, path)
@@ -54,7 +67,9 @@ def apply(container, path, action, value):
              "read": lambda: target.get(key), "values": lambda: list(target.values()),
              "setdefault": lambda: target.setdefault(key, copy.deepcopy(value)),
              "update": lambda: target.update({key: copy.deepcopy(value)}),
-             "clear": target.clear}.get(action, lambda: target.get(key))()
+             "clear": target.clear, "len": lambda: len(target), "in": lambda: key in target,
+             "copy-then-change": lambda: change_first(target.copy())}.get(
+                 action, lambda: target.get(key))()
         else:
             index = key if isinstance(key, int) else 0
             {"set": lambda: target.__setitem__(index, copy.deepcopy(value)),
@@ -63,7 +78,10 @@ def apply(container, path, action, value):
              "insert": lambda: target.insert(index, copy.deepcopy(value)),
              "sort": lambda: target.sort(key=repr), "reverse": target.reverse,
              "read": lambda: target[index], "values": lambda: list(target),
-             "clear": target.clear}.get(action, lambda: target[index])()
+             "clear": target.clear, "len": lambda: len(target), "in": lambda: value in target,
+             "extend": lambda: target.extend([copy.deepcopy(value), copy.deepcopy(value)]),
+             "copy-then-change": lambda: change_first(
+                 (target + []) if index % 2 else target.copy())}.get(action, lambda: target[index])()
     except (KeyError, IndexError):
         pass
 

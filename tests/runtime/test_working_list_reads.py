@@ -1,0 +1,93 @@
+"""A list a handler has only appended to holds just what it appended, and reads like the whole.
+
+`ctx.state["ledger"].append(entry)` must not copy a ledger of ten thousand entries; but any
+way of reading the list afterwards - Python's own functions included, which read a list's
+items directly - must see the committed items in front of the appended ones, exactly as a
+deep copy would, and must never hand out a committed item.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import json
+import pickle
+
+import pytest
+
+from choreo_lab.state import WorkingDict, WorkingList, commit_changes, state_changes
+
+COMMITTED = ["b", "a", "c"]
+APPENDED = ["e", "d"]
+
+READS = {
+    "len": len, "bool": bool, "list": list, "tuple": tuple, "sorted": sorted, "set": set,
+    "reversed": lambda xs: list(reversed(xs)), "slice": lambda xs: xs[1:4], "index -1": lambda xs: xs[-1],
+    "json": json.dumps, "join": "-".join, "repr": repr, "str": str, "max": max,
+    "unpack": lambda xs: [*xs], "star-call": lambda xs: (lambda *args: args)(*xs),
+    "enumerate": lambda xs: list(enumerate(xs)), "zip": lambda xs: list(zip(xs, xs)),
+    "Counter": collections.Counter, "in": lambda xs: ("a" in xs, "d" in xs, "z" in xs),
+    "index": lambda xs: xs.index("c"), "count": lambda xs: xs.count("a"),
+    "eq": lambda xs: xs == ["b", "a", "c", "e", "d"], "eq reflected": lambda xs: ["b"] == xs,
+    "lt": lambda xs: xs < ["c"], "add": lambda xs: xs + ["f"], "radd": lambda xs: ["f"] + xs,
+    "mul": lambda xs: xs * 2, "rmul": lambda xs: 2 * xs, "copy": lambda xs: xs.copy(),
+    "copy.copy": lambda xs: list(copy.copy(xs)), "deepcopy": lambda xs: list(copy.deepcopy(xs)),
+    "pickle": lambda xs: list(pickle.loads(pickle.dumps(xs))),
+    "extend a list": lambda xs: [0, *[]] + [] if False else _extended(xs),
+    "slice-assign a list": lambda xs: _slice_assigned(xs),
+}
+
+
+def _extended(xs):
+    plain = [0]
+    plain.extend(xs)
+    return plain
+
+
+def _slice_assigned(xs):
+    plain = [0, 1]
+    plain[1:1] = xs
+    return plain
+
+
+def appended_to() -> WorkingList:
+    working = WorkingList(list(COMMITTED))
+    for item in APPENDED:
+        working.append(item)
+    return working
+
+
+@pytest.mark.parametrize("read", sorted(READS))
+def test_a_list_only_appended_to_reads_like_the_whole_list(read):
+    expected = READS[read](COMMITTED + APPENDED)
+    assert READS[read](appended_to()) == expected
+
+
+def test_appending_copies_nothing_and_the_commit_extends_the_committed_list():
+    ledger = [{"n": n} for n in range(10_000)]
+    committed = {"ledger": ledger}
+    working = WorkingDict(committed)
+    working["ledger"].append({"n": "new"})
+    assert list.__len__(dict.__getitem__(working, "ledger")) == 1  # holds what it appended
+    commit_changes(committed, state_changes(working, "payment"))
+    assert committed["ledger"] is ledger and len(ledger) == 10_001 and ledger[-1] == {"n": "new"}
+
+
+def test_reading_after_appending_hands_out_copies_never_the_committed_items():
+    committed = {"ledger": [{"kind": "charge"}]}
+    working = WorkingDict(committed)
+    working["ledger"].append({"kind": "refund"})
+    for leaked in (working["ledger"].copy()[0], (working["ledger"] + [])[0],
+                   (working["ledger"] * 1)[0], ([] + working["ledger"])[0]):
+        leaked["kind"] = "changed"
+    assert committed == {"ledger": [{"kind": "charge"}]}
+    saved = state_changes(working, "payment")
+    commit_changes(committed, saved)
+    assert committed["ledger"] == [{"kind": "changed"}, {"kind": "refund"}]
+
+
+def test_two_lists_compare_as_they_stand():
+    one, other = WorkingList([1, 2]), WorkingList([1, 2])
+    one.append(3)
+    other.append(3)
+    assert one == other and not one != other and one <= other
