@@ -18,6 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from . import vocabulary as words
 from .display import WIDTH, Rendering
 from .simulation import Simulation
 from .story import WorkflowStory, workflow_status
@@ -198,8 +199,9 @@ def _causal_rows(story: WorkflowStory, limit: int | None = None) -> list[tuple[i
     them, the messages it caused. Kills and restarts go before the first later record.
 
     `limit`: only the first `limit` rows are needed. A message and its consequences stay in
-    their workflow, so workflows are read one at a time, as their first message comes up,
-    until there are enough rows: showing the start of a long run costs what is shown.
+    their workflow, so workflows are read (and their rows ordered) one at a time, as their
+    first message comes up, until there are enough rows; the run's other messages are only
+    passed over. Showing the start of a long run reads what is shown.
     """
     chosen = set(story.workflows)
     read: dict[str, _WorkflowRecords] = {}
@@ -261,7 +263,7 @@ def _with_service_records(rows: list[tuple[int, int, TraceRecord]],
     `rows` may be only the first rows of the log: a service record whose place is further
     on is left out, as it would not be among them.
     """
-    if all(record.message_id is not None for record in story.trace):
+    if not story.service_records and not story.trace.of_kinds(words.RELAY_CRASH):
         return [(depth, record) for _, depth, record in rows]  # nothing to place
     happened = [index for index, record in story.records if record.message_id is not None]
     position_of = {at: position for position, (at, _, _) in enumerate(rows)}

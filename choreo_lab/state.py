@@ -241,45 +241,29 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 class WorkingList(list):  # type: ignore[type-arg]
     """A list of the state as one handler call sees it: a copy whose items are copied when read.
 
-    Appending needs no copy. Until the handler reads the list in some other way, it holds
-    only what was appended, and the committed items stay where they are (`loaded` is
-    False); the first read copies them in, in front. So appending to a ledger of ten
-    thousand entries costs one entry. Positions always count the committed items too.
+    It holds the committed items themselves until the handler reads one, so Python's own
+    functions that work on a list's items directly (heapq, for one) see the whole list, and
+    it is saved whole. What such a function hands out is that item itself: change an item
+    through the list (`queue[0]["due"] = ...`), not through what heapq returned.
 
     `changed` holds the positions the handler set or that were copied for it. Once items
     move (insert, remove, sort, ...) positions say nothing any more: the list is `reshaped`,
     every item it hands out is copied, and all of it is saved.
     """
 
-    __slots__ = ("original", "loaded", "changed", "reshaped")
+    __slots__ = ("changed", "reshaped")
 
     def __init__(self, original: list[Any], fresh: bool = False) -> None:
-        super().__init__()
-        self.original = original
-        self.loaded = False
+        super().__init__(original)
         self.changed: set[int] = set()
         self.reshaped = fresh
-
-    def load(self) -> WorkingList:
-        """Copy the committed items in, in front of what was appended (once). Returns itself."""
-        if not self.loaded:
-            self.loaded = True
-            list.__setitem__(self, slice(0, 0), self.original)
-        return self
-
-    def item(self, position: int) -> Any:
-        """The item at `position` as it stands, without copying it or loading the list."""
-        return list.__getitem__(self, position if self.loaded else position - len(self.original))
-
-    def __len__(self) -> int:
-        return list.__len__(self) + (0 if self.loaded else len(self.original))
 
     # -- reading: each item read is the handler's own copy ----------------------------------
     def __getitem__(self, index: SupportsIndex | slice) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         position = self._position(index)
-        value = list.__getitem__(self.load(), position)
+        value = list.__getitem__(self, position)
         if position in self.changed and not self.reshaped:
             return value
         own = _working(value, self.reshaped)
@@ -298,12 +282,16 @@ class WorkingList(list):  # type: ignore[type-arg]
             raise IndexError("list index out of range")
         return position
 
-    def __iter__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self)))
+    def __iter__(self) -> Iterator[Any]:  # like a list's: items appended meanwhile come too
+        position = 0
+        while position < len(self):
+            yield self[position]
+            position += 1
 
     def __reversed__(self) -> Iterator[Any]:
         return (self[i] for i in range(len(self) - 1, -1, -1))
 
+    # -- new lists of its items: of the handler's copies, never of committed items ---------
     def copy(self) -> list[Any]:
         return list(self)
 
@@ -323,7 +311,6 @@ class WorkingList(list):  # type: ignore[type-arg]
 
     # -- changing -----------------------------------------------------------------------
     def __setitem__(self, index: Any, value: Any) -> None:
-        self.load()
         if isinstance(index, slice):
             list.__setitem__(self, index, value)
             self.reshaped = True
@@ -355,64 +342,39 @@ class WorkingList(list):  # type: ignore[type-arg]
         self.changed.discard(position)
         return value
 
-    def _loading(name: str, reshapes: bool = False):  # type: ignore[misc]  # noqa: N805
-        """The list's own method `name`, on the loaded list (and marking it reshaped)."""
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        own = list(self)  # a sort key sees the handler's copies, never committed items
+        self.reshaped = True
+        list.__setitem__(self, slice(None), sorted(own, key=key, reverse=reverse))
+
+    def _reshape(name: str):  # type: ignore[misc]  # noqa: N805 - builds the methods below
         method = getattr(list, name)
 
-        def loaded_first(self: WorkingList, *args: Any, **kwargs: Any) -> Any:
-            for working in (self, *args):
-                if type(working) is WorkingList:  # compared with another: both as they stand
-                    working.load()
-            if reshapes:
-                self.reshaped = True
+        def reshaping(self: WorkingList, *args: Any, **kwargs: Any) -> Any:
+            self.reshaped = True
             return method(self, *args, **kwargs)
-        loaded_first.__name__ = name
-        return loaded_first
+        reshaping.__name__ = name
+        return reshaping
 
-    # reading without handing anything out: compared, searched, shown as they stand
-    __contains__ = _loading("__contains__")
-    __eq__ = _loading("__eq__")
-    __ne__ = _loading("__ne__")
-    __lt__ = _loading("__lt__")
-    __le__ = _loading("__le__")
-    __gt__ = _loading("__gt__")
-    __ge__ = _loading("__ge__")
-    __repr__ = _loading("__repr__")
-    index = _loading("index")
-    count = _loading("count")
-    # moving items: positions say nothing any more
-    insert = _loading("insert", reshapes=True)
-    remove = _loading("remove", reshapes=True)
-    sort = _loading("sort", reshapes=True)
-    reverse = _loading("reverse", reshapes=True)
-    clear = _loading("clear", reshapes=True)
-    __delitem__ = _loading("__delitem__", reshapes=True)
-    __imul__ = _loading("__imul__", reshapes=True)
-    del _loading
-    __hash__ = None  # type: ignore[assignment]  # a list: not hashable
+    insert = _reshape("insert")
+    remove = _reshape("remove")
+    reverse = _reshape("reverse")
+    clear = _reshape("clear")
+    __delitem__ = _reshape("__delitem__")
+    __imul__ = _reshape("__imul__")
+    del _reshape
 
 
 class StateChanges(NamedTuple):
     """What one handler call changed in one dict of the committed state, checked and copied.
 
     `put`: keys and their new plain values; `removed`: keys that went; `inside`: for the
-    dicts and lists it changed in place, their own changes. `commit_changes` applies them.
+    dicts it changed in place, their own changes. `commit_changes` applies them.
     """
 
     put: dict[Any, Any]
     removed: list[Any]
-    inside: dict[Any, StateChanges | ListChanges]
-
-
-class ListChanges(NamedTuple):
-    """What one handler call changed in one list of the committed state, checked and copied:
-    its first `kept` items stay, with new plain values at the positions in `replaced`, and
-    `added` follows them. (A list whose items moved is saved whole instead, see `WorkingList`.)
-    """
-
-    kept: int
-    replaced: dict[int, Any]
-    added: list[Any]
+    inside: dict[Any, StateChanges]
 
 
 def state_changes(working: WorkingDict, service: str) -> StateChanges:
@@ -427,17 +389,8 @@ def state_changes(working: WorkingDict, service: str) -> StateChanges:
     return _changes(working, "state", service, seen)
 
 
-def commit_changes(committed: Any, changes: StateChanges | ListChanges) -> None:
-    """Apply `changes` to the committed state (a dict of it, or a list), in place.
-
-    Cost: what changed - appending to a ledger of ten thousand entries writes one.
-    """
-    if isinstance(changes, ListChanges):
-        del committed[changes.kept:]
-        for index, value in changes.replaced.items():
-            committed[index] = value
-        committed.extend(changes.added)
-        return
+def commit_changes(committed: dict[str, Any], changes: StateChanges) -> None:
+    """Apply `changes` to the committed state, in place. Cost: what changed."""
     for key in changes.removed:
         del committed[key]
     committed.update(changes.put)
@@ -454,12 +407,7 @@ def saved_state(working: WorkingDict, service: str) -> dict[str, Any]:
     return _applied(working.original, state_changes(working, service))
 
 
-def _applied(original: Any, changes: StateChanges | ListChanges) -> Any:
-    if isinstance(changes, ListChanges):
-        items = original[:changes.kept]
-        for index, value in changes.replaced.items():
-            items[index] = value
-        return items + changes.added
+def _applied(original: dict[Any, Any], changes: StateChanges) -> dict[Any, Any]:
     plain = original.copy()
     for key in changes.removed:
         del plain[key]
@@ -479,28 +427,13 @@ def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]
         if key not in working.original:
             _check(key, f"{path} key {key!r}", service, seen)
         in_place = (key in working.original and key not in working.deleted
-                    and getattr(value, "original", None) is working.original[key])
-        if type(value) is WorkingDict and not value.fresh and in_place:
+                    and type(value) is WorkingDict and value.original is working.original[key])
+        if in_place and not value.fresh:
             _claim(value, where, service, seen)  # the same dict, changed in place
             inside[key] = _changes(value, where, service, seen)
-        elif type(value) is WorkingList and not value.reshaped and in_place:
-            _claim(value, where, service, seen)  # the same list, set or appended to
-            inside[key] = _list_changes(value, where, service, seen)
         else:
             put[key] = _saved(value, where, service, seen)
     return StateChanges(put, list(working.deleted), inside)
-
-
-def _list_changes(working: WorkingList, path: str, service: str,
-                  seen: dict[int, str]) -> ListChanges:
-    """The changes of one working list whose items stayed in place (set, appended, popped
-    from the end): positions past the original's end are added, earlier ones replaced."""
-    kept = min(len(working), len(working.original))
-    replaced = {index: _saved(working.item(index), f"{path}[{index}]", service, seen)
-                for index in sorted(working.changed) if index < kept}
-    added = [_saved(working.item(index), f"{path}[{index}]", service, seen)
-             for index in range(kept, len(working))]
-    return ListChanges(kept, replaced, added)
 
 
 def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
@@ -512,8 +445,6 @@ def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
     _claim(value, path, service, seen)
     if type(value) is WorkingDict and not value.fresh:  # moved here from another place
         return _applied(value.original, _changes(value, path, service, seen))
-    if type(value) is WorkingList:
-        value.load()  # moved here from another place, or all of it is saved: every item counts
     if type(value) is WorkingList and not value.reshaped:
         plain = list.copy(value)
         for index in sorted(value.changed):

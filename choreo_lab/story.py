@@ -23,8 +23,8 @@ def workflow_status(sim: Simulation, workflow: str) -> str:
     A workflow is completed or compensated once an event declaring that outcome was
     published in it (the latest one counts). Until then it is compensating if a failure or
     compensation event was published, and running otherwise - unless nothing about it is
-    left to deliver (no message in flight, waiting or due, no timer, no row waiting for a
-    relay): then it is stuck.
+    left to deliver (no message in flight, waiting or due, no timer, no commit that its
+    service's relay has yet to run after): then it is stuck.
     A workflow waiting for a service that is down is still running: it moves on restart.
     Cost: the workflow's own messages.
     """
@@ -99,7 +99,8 @@ class WorkflowStory:
 
     @property
     def record_count(self) -> int:
-        """How many `records` there are (counted from the trace's index, none read)."""
+        """How many `records` there are: the workflows' records counted from the trace's
+        index (not read), plus the service records."""
         return sum(self.trace.count_of(w) for w in self.workflows) + len(self.service_records)
 
     @cached_property
@@ -161,7 +162,7 @@ class WorkflowStory:
     def service_records(self) -> list[tuple[int, TraceRecord]]:
         """Kills, restarts, pauses of the services involved, while the workflows were running."""
         if self.everything:
-            return [(i, r) for i, r in enumerate(self.trace) if r.kind in _SERVICE_KINDS]
+            return self.trace.of_kinds(*_SERVICE_KINDS)
         if not self.own_records:
             return []
         first, last = self.own_records[0][0], self.own_records[-1][0]

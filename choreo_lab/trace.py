@@ -113,6 +113,12 @@ class Trace:
         """One workflow's records, in order. Cost: that workflow's records only."""
         return [_record(self._rows[i]) for i in self._by_workflow.get(correlation_id, ())]
 
+    def of_kinds(self, *kinds: str) -> list[tuple[int, TraceRecord]]:
+        """The records of these kinds with their positions, in order (one pass over the run,
+        making only the records asked for)."""
+        wanted = set(kinds)
+        return [(i, _record(row)) for i, row in enumerate(self._rows) if row[1] in wanted]
+
     def count_of(self, correlation_id: str) -> int:
         """How many records one workflow has."""
         return len(self._by_workflow.get(correlation_id, ()))

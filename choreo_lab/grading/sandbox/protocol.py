@@ -119,7 +119,7 @@ class _Encoder:
             return {"dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                              for k, v in entries]}
         if kind is WorkingList:
-            return {"list": [self.encode(item, depth + 1) for item in list.__iter__(value.load())]}
+            return {"list": [self.encode(item, depth + 1) for item in list.__iter__(value)]}
         for tag, sequence in _SEQUENCES.items():
             if kind is sequence:
                 return {tag: [self.encode(item, depth + 1) for item in value]}
