@@ -49,9 +49,7 @@ class Trace:
         self.messages: dict[str, Envelope] = {}
         self._by_workflow: dict[str, list[int]] = {}            # workflow -> its records' positions
         self._messages_by_workflow: dict[str, list[Envelope]] = {}  # workflow -> its messages
-        #: message id -> the ids of the messages it caused (tuples: a run keeps tens of
-        #: thousands, and Python's cycle collector need not walk tuples of text)
-        self._children: dict[str, tuple[str, ...]] = {}
+        self._children: dict[str, list[str]] = {}  # message id -> the messages it caused
 
     def add(self, time: int, kind: str, service: str, message_id: str | None = None,
             attempt: int = 0, detail: str = "", workflow: str | None = None) -> None:
@@ -69,8 +67,7 @@ class Trace:
         self._by_workflow.setdefault(envelope.correlation_id, [])
         self._messages_by_workflow.setdefault(envelope.correlation_id, []).append(envelope)
         if envelope.causation_id:
-            cause = envelope.causation_id
-            self._children[cause] = (*self._children.get(cause, ()), envelope.message_id)
+            self._children.setdefault(envelope.causation_id, []).append(envelope.message_id)
 
     # -- reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -153,7 +150,7 @@ class Trace:
 
     def children(self, message_id: str) -> list[Envelope]:
         """The messages produced by handlers of this one (or by its timers), in publication order."""
-        return [self.messages[m] for m in self._children.get(message_id, ())]
+        return [self.messages[m] for m in self._children.get(message_id, [])]
 
     def causal_chain(self, message_id: str) -> list[Envelope]:
         """From the first cause down to this message."""

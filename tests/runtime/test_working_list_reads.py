@@ -20,6 +20,7 @@ from choreo_lab.state import WorkingDict, WorkingList, commit_changes, state_cha
 COMMITTED = ["b", "a", "c"]
 APPENDED = ["e", "d"]
 
+
 def _extended(xs):
     plain = [0]
     plain.extend(xs)
