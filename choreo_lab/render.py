@@ -132,19 +132,35 @@ def _state_parts(state: dict[str, Any], max_rows: int) -> list[RenderableType]:
 
 
 def _as_table(title: str, value: Any, max_rows: int) -> Table | None:
-    """A table for a non-empty dict (by key) or list of dicts; None for anything else."""
+    """A table for a non-empty dict (by key) or list of dicts; None for anything else.
+
+    A dict of dicts has a row per key; a dict of lists of dicts (a ledger per order, say) a
+    row per entry, under its key; a list of dicts a row per dict.
+    """
     if isinstance(value, dict) and value:
         rows = list(value.items())
         if all(isinstance(item, dict) for _, item in rows):
-            columns = list(dict.fromkeys(column for _, item in rows for column in item))
-            cells = [[show(key)] + [show(item.get(c, "")) for c in columns] for key, item in rows]
-            return _table(title, ["key", *columns], cells, max_rows)
+            return _records_table(title, rows, max_rows)
+        if all(_is_records(item) for _, item in rows) and any(item for _, item in rows):
+            return _records_table(title, [(key, e) for key, item in rows for e in item], max_rows)
         return _table(title, ["key", "value"], [[show(k), show(v)] for k, v in rows], max_rows)
-    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+    if _is_records(value) and value:
         columns = list(dict.fromkeys(column for item in value for column in item))
         cells = [[show(item.get(c, "")) for c in columns] for item in value]
         return _table(title, columns, cells, max_rows)
     return None
+
+
+def _is_records(value: Any) -> bool:
+    """A list of dicts: records that share (some) fields."""
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _records_table(title: str, rows: list[tuple[Any, dict[str, Any]]], max_rows: int) -> Table:
+    """A table of keyed records: the key, then one column per field any record has."""
+    columns = list(dict.fromkeys(column for _, item in rows for column in item))
+    cells = [[show(key)] + [show(item.get(c, "")) for c in columns] for key, item in rows]
+    return _table(title, ["key", *columns], cells, max_rows)
 
 
 def _table(title: str, columns: list[str], cells: list[list[str]], max_rows: int) -> Table:

@@ -181,8 +181,7 @@ def expect_cleared_and_shipped(run: FraudRun, order_id: str) -> None:
         run.fail(f"{order_id} was charged ({charged_by} was published) {said}, not after the "
                  f"fraud check's {expected}: the money moved before the fraud check answered.",
                  WAIT_HINTS[run.design], order_id)
-    charges = [e for e in payment_ledger(run.sim) if e.get("order_id") == order_id
-               and e.get("kind") == "charge"]
+    charges = run.ledger(order_id, "charge")
     if len(charges) != 1:
         run.fail(f"{order_id} was charged {plural(len(charges), 'time')}; expected once.",
                  WAIT_HINTS[run.design], order_id)
@@ -198,8 +197,7 @@ def expect_stopped(run: FraudRun, order_id: str) -> None:
                  "and the fraud check did not answer FraudSuspected.",
                  "compare the order's customer with the suspects your factory was given.",
                  order_id)
-    charges = [e for e in payment_ledger(run.sim) if e.get("order_id") == order_id
-               and e.get("kind") == "charge"]
+    charges = run.ledger(order_id, "charge")
     if charges or run.published("ChargePayment", order_id):
         run.fail(f"{order_id} was placed by a suspect, and payment was asked to charge it "
                  f"({plural(len(charges), 'charge')} in the ledger): the money moved before, "
@@ -274,11 +272,12 @@ def fraud_invariants(suspects: Sequence[str]) -> Callable[[Simulation], Iterator
     """This exercise's rules: no payment for a suspect's order, one verdict per order."""
     def no_payment_for_a_suspect_and_one_verdict(sim: Simulation) -> Iterator[Violation]:
         suspected = suspects_of(sim, suspects)
-        for entry in payment_ledger(sim):
-            if entry.get("kind") == "charge" and entry.get("order_id") in suspected:
-                yield Violation("no payment for a suspect", entry["order_id"],
-                                f"payment charged {entry['order_id']}, an order of "
-                                f"{suspected[entry['order_id']]}, who is on the watch list")
+        ledger = payment_ledger(sim)
+        for order_id, customer in suspected.items():
+            if any(entry["kind"] == "charge" for entry in ledger.get(order_id, [])):
+                yield Violation("no payment for a suspect", order_id,
+                                f"payment charged {order_id}, an order of {customer}, who is on "
+                                "the watch list")
         verdicts: dict[str, int] = {}
         for event_type in VERDICTS:
             for envelope in sim.topics.get(event_type, []):

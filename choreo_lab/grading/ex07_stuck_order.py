@@ -87,16 +87,16 @@ def ship(event: Any, ctx: Context) -> list[Event]:
 
 def reserve(event: Any, ctx: Context) -> list[Event]:
     """Reserve without counting stock (these shops have plenty), recorded in a ledger."""
-    ctx.state.setdefault("ledger", []).append({"order_id": event.order_id, "kind": "reserve",
-                                               "item": event.item, "quantity": event.quantity})
+    ctx.state.setdefault("ledger", {}).setdefault(event.order_id, []).append(
+        {"kind": "reserve", "item": event.item, "quantity": event.quantity})
     return [InventoryReserved(order_id=event.order_id, item=event.item, quantity=event.quantity,
                               address=event.address)]
 
 
 def charge(event: Any, ctx: Context) -> list[Event]:
     """Charge the card, recorded in a ledger."""
-    ctx.state.setdefault("ledger", []).append({"order_id": event.order_id, "kind": "charge",
-                                               "amount": event.amount})
+    ctx.state.setdefault("ledger", {}).setdefault(event.order_id, []).append(
+        {"kind": "charge", "amount": event.amount})
     return [PaymentCompleted(order_id=event.order_id, item=event.item, quantity=event.quantity,
                              amount=event.amount, address=event.address)]
 

@@ -99,13 +99,13 @@ def services_before_compensation() -> tuple[Service, Service]:
     """
     payment = Service("payment", {
         "charges": {"o-2": 99, "o-3": 60}, "refunds": {},
-        "ledger": [{"order_id": "o-2", "kind": "charge", "amount": 99, "at": 1},
-                   {"order_id": "o-3", "kind": "charge", "amount": 60, "at": 1}]})
+        "ledger": {"o-2": [{"kind": "charge", "amount": 99, "at": 1}],
+                   "o-3": [{"kind": "charge", "amount": 60, "at": 1}]}})
     inventory = Service("inventory", {
         "stock": {**STOCK, "lamp": STOCK["lamp"] - 2}, "received": dict(STOCK),
         "reservations": {"o-3": {"item": "lamp", "quantity": 2}}, "released": {},
         "out_of_stock": {"o-2": "unicorn"},
-        "ledger": [{"order_id": "o-3", "kind": "reserve", "item": "lamp", "quantity": 2, "at": 2}]})
+        "ledger": {"o-3": [{"kind": "reserve", "item": "lamp", "quantity": 2, "at": 2}]}})
     return payment, inventory
 
 
@@ -187,7 +187,7 @@ def try_reminder(make_reminder_service: Callable[[], Service]) -> None:
 def payment_without_its_charge_step() -> Service:
     """The choreography's payment as the exercise hands it over: its data, no handlers yet."""
     return Service("payment", {"declined_customers": list(DECLINED_CUSTOMERS), "charges": {},
-                               "refunds": {}, "declined": {}, "ledger": []})
+                               "refunds": {}, "declined": {}, "ledger": {}})
 
 
 def order_service_with(*placed: OrderPlaced) -> Service:

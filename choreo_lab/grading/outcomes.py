@@ -23,8 +23,8 @@ def expect_charged_once(run: SagaRun, order_id: str, hint: str = LEDGER_HINT) ->
         return
     if not charges:
         run.fail(f"Order {order_id} was never charged (the ledger has no charge for it).",
-                 "append {'order_id': ..., 'kind': 'charge', 'amount': ...} to "
-                 "ctx.state['ledger'] when you charge.", order_id)
+                 "when you charge, add {'kind': 'charge', 'amount': ..., 'at': ctx.now} to the "
+                 "order's list, ctx.state['ledger'].setdefault(order_id, []).", order_id)
     repeats = [*run.fault_records("duplicate", "payment", order_id),
                *run.fault_records("crash", "payment", order_id)]
     cause = ""

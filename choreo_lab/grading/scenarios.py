@@ -62,11 +62,16 @@ class SagaRun:
     def ledger(self, order_id: str, kind: str) -> list[dict[str, Any]]:
         """The payment ledger's entries of `kind` ("charge" or "refund") for `order_id`."""
         ledger = self.sim.state("payment").get("ledger")
-        if not isinstance(ledger, list):
-            self.fail("The payment service's state has no `ledger` list any more: append "
-                      "every charge and refund to ctx.state['ledger'].")
-        return [entry for entry in ledger if isinstance(entry, dict)
-                and entry.get("order_id") == order_id and entry.get("kind") == kind]
+        if not isinstance(ledger, dict):
+            self.fail("The payment service's state has no `ledger` dict any more: it keeps a "
+                      "list per order - ctx.state['ledger'].setdefault(order_id, [])"
+                      ".append({'kind': 'charge', 'amount': ..., 'at': ctx.now}).")
+        entries = ledger.get(order_id, [])
+        if not isinstance(entries, list):
+            self.fail(f"The payment ledger holds {type(entries).__name__} for {order_id}, not a "
+                      "list: keep each order's charges and refunds as a list of entries, "
+                      "ctx.state['ledger'].setdefault(order_id, []).append({...}).")
+        return [entry for entry in entries if isinstance(entry, dict) and entry.get("kind") == kind]
 
     def amount(self, order_id: str, kind: str) -> Any:
         """The total amount of the ledger's `kind` entries ("charge" or "refund") for `order_id`."""

@@ -28,8 +28,8 @@ def charge(event: OrderPlaced, ctx: Context) -> list[Event]:
         state.setdefault("declined", {})[event.order_id] = event.customer
         return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
     state["charges"][event.order_id] = event.amount
-    state["ledger"].append({"order_id": event.order_id, "kind": "charge",
-                            "amount": event.amount, "at": ctx.now})
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "charge", "amount": event.amount, "at": ctx.now})
     return [PaymentCompleted(order_id=event.order_id, item=event.item, quantity=event.quantity,
                              amount=event.amount, address=event.address)]
 
@@ -41,15 +41,15 @@ def refund(event: OutOfStock | ShipmentFailed, ctx: Context) -> list[Event]:
     if charged is None or event.order_id in state["refunds"]:
         return []
     state["refunds"][event.order_id] = charged
-    state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
-                            "at": ctx.now})
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "refund", "amount": charged, "at": ctx.now})
     return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 
 
 def payment_that_charges_twice() -> Service:
     """A payment service whose charge handler is not idempotent: a redelivery charges again."""
     payment = Service("payment", {"declined_customers": list(DECLINED_CUSTOMERS), "charges": {},
-                                  "refunds": {}, "ledger": []})
+                                  "refunds": {}, "ledger": {}})
     payment.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))(charge)
     payment.handles(OutOfStock, publishes=(PaymentRefunded,))(refund)
     payment.handles(ShipmentFailed, publishes=(PaymentRefunded,))(refund)
@@ -67,8 +67,8 @@ def payment_that_refunds_twice() -> Service:
             return []
         # BUG: no check of state["refunds"]: every delivery of the failure refunds once more
         state["refunds"][event.order_id] = charged
-        state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
-                                "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "refund", "amount": charged, "at": ctx.now})
         return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 
     for event_type in (OutOfStock, ShipmentFailed):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from choreo_lab import Delay, Drop, Duplicate, Kill, Pause, Reorder, Restart, Resume
+from choreo_lab.consistency import InvariantError
 from choreo_lab.examples.orders.invariants import (
     ORDER_INVARIANTS,
     at_most_one_charge,
@@ -49,8 +50,8 @@ def only(violations) -> object:
 
 
 def test_a_second_charge_in_the_ledger_breaks_at_most_one_charge(sim):
-    ledger = sim.state("payment")["ledger"]
-    ledger.append(dict(ledger[0], at=40))
+    entries = sim.state("payment")["ledger"]["shipped"]
+    entries.append(dict(entries[0], at=40))
     violation = only(at_most_one_charge(sim))
     assert (violation.invariant, violation.subject, violation.kind) == (
         "at most one charge", "shipped", "safety")
@@ -59,8 +60,7 @@ def test_a_second_charge_in_the_ledger_breaks_at_most_one_charge(sim):
 
 
 def test_a_refund_of_an_order_never_charged_breaks_no_refund_without_charge(sim):
-    sim.state("payment")["ledger"].append(
-        {"order_id": "declined", "kind": "refund", "amount": 12, "at": 9})
+    sim.state("payment")["ledger"]["declined"] = [{"kind": "refund", "amount": 12, "at": 9}]
     violations = list(no_refund_without_charge(sim))
     assert [(v.invariant, v.subject) for v in violations] == [
         ("no refund without a charge", "declined")]
@@ -68,16 +68,16 @@ def test_a_refund_of_an_order_never_charged_breaks_no_refund_without_charge(sim)
 
 
 def test_refunding_more_than_was_charged_breaks_no_refund_without_charge(sim):
-    ledger = sim.state("payment")["ledger"]
-    refund = next(e for e in ledger if e["order_id"] == "no-stock" and e["kind"] == "refund")
+    entries = sim.state("payment")["ledger"]["no-stock"]
+    refund = next(e for e in entries if e["kind"] == "refund")
     refund["amount"] += 1
     assert only(no_refund_without_charge(sim)).subject == "no-stock"
 
 
 def test_a_second_reservation_breaks_at_most_one_reservation(sim):
     inventory = sim.state("inventory")
-    first = next(e for e in inventory["ledger"] if e["order_id"] == "shipped")
-    inventory["ledger"].append(dict(first, at=50))
+    first = inventory["ledger"]["shipped"][0]
+    inventory["ledger"]["shipped"].append(dict(first, at=50))
     inventory["stock"]["book"] -= first["quantity"]  # keep stock conserved: only this breaks
     violation = only(at_most_one_reservation(sim))
     assert violation.subject == "shipped"
@@ -86,17 +86,15 @@ def test_a_second_reservation_breaks_at_most_one_reservation(sim):
 
 
 def test_a_release_without_a_reservation_breaks_at_most_one_reservation(sim):
-    sim.state("inventory")["ledger"].append(
-        {"order_id": "declined", "kind": "release", "item": "book", "quantity": 1, "at": 9})
+    sim.state("inventory")["ledger"]["declined"] = [
+        {"kind": "release", "item": "book", "quantity": 1, "at": 9}]
     sim.state("inventory")["stock"]["book"] += 1
     assert only(at_most_one_reservation(sim)).subject == "declined"
 
 
 def test_a_refund_before_its_charge_breaks_compensation_after_its_action(sim):
-    ledger = sim.state("payment")["ledger"]
-    entries = [e for e in ledger if e["order_id"] == "no-ship"]
-    first, second = ledger.index(entries[0]), ledger.index(entries[1])
-    ledger[first], ledger[second] = ledger[second], ledger[first]
+    entries = sim.state("payment")["ledger"]["no-ship"]
+    entries.reverse()
     violation = only(compensation_after_action(sim))
     assert violation.subject == "no-ship"
     assert "payment's ledger shows a refund of no-ship before its charge" in violation.explanation
@@ -105,8 +103,7 @@ def test_a_refund_before_its_charge_breaks_compensation_after_its_action(sim):
 
 
 def test_a_release_before_its_reservation_breaks_compensation_after_its_action(sim):
-    ledger = sim.state("inventory")["ledger"]
-    ledger.reverse()
+    sim.state("inventory")["ledger"]["no-ship"].reverse()
     violation = only(compensation_after_action(sim))
     assert "inventory's ledger shows a release of no-ship before its reserve" in (
         violation.explanation)
@@ -129,8 +126,8 @@ def test_a_shipped_order_without_a_shipment_is_not_settled(sim):
 
 
 def test_a_cancelled_order_still_charged_is_not_settled(sim):
-    ledger = sim.state("payment")["ledger"]
-    ledger.remove(next(e for e in ledger if e["order_id"] == "no-stock" and e["kind"] == "refund"))
+    entries = sim.state("payment")["ledger"]["no-stock"]
+    entries.remove(next(e for e in entries if e["kind"] == "refund"))
     violation = only(finished_orders_are_settled(sim))
     assert violation.subject == "no-stock"
     assert violation.explanation.startswith("the order service says 'cancelled', but payment "
@@ -139,8 +136,8 @@ def test_a_cancelled_order_still_charged_is_not_settled(sim):
 
 
 def test_a_cancelled_order_still_holding_stock_is_not_settled(sim):
-    ledger = sim.state("inventory")["ledger"]
-    ledger.remove(next(e for e in ledger if e["kind"] == "release"))
+    entries = sim.state("inventory")["ledger"]["no-ship"]
+    entries.remove(next(e for e in entries if e["kind"] == "release"))
     sim.state("inventory")["stock"]["lamp"] -= 1
     violation = only(finished_orders_are_settled(sim))
     assert "inventory still holds 1 reservation(s) of its stock" in violation.explanation
@@ -153,10 +150,20 @@ def test_a_fact_the_order_service_never_learned_is_a_disagreement(sim):
         violation.explanation)
 
 
+@pytest.mark.parametrize("service, ledger, shown", [
+    ("payment", [{"order_id": "o-1", "kind": "charge", "amount": 5}], "list [{'order_id'"),
+    ("inventory", {"o-1": {"kind": "reserve", "item": "book", "quantity": 1}}, "dict {'kind'")])
+def test_a_ledger_not_kept_per_order_is_named_with_how_to_keep_it(sim, service, ledger, shown):
+    sim.state(service)["ledger"] = ledger
+    with pytest.raises(InvariantError) as raised:
+        order_oracle().check(sim)
+    assert f"{service}'s ledger holds {shown}" in str(raised.value)
+    assert "keep it per order: ctx.state['ledger'].setdefault(order_id, [])" in str(raised.value)
+
+
 def test_the_oracle_reports_every_hand_made_break_at_once_and_is_then_not_consistent(sim):
     sim.state("inventory")["stock"]["kettle"] -= 1
-    sim.state("payment")["ledger"].append(
-        {"order_id": "declined", "kind": "refund", "amount": 5, "at": 9})
+    sim.state("payment")["ledger"]["declined"] = [{"kind": "refund", "amount": 5, "at": 9}]
     report = order_oracle().check(sim)
     assert not report.consistent and not report.converged
     assert [v.invariant for v in report.violations] == [

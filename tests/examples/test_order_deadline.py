@@ -43,7 +43,7 @@ def test_no_payment_answer_in_time_cancels_the_order_and_the_late_charge_is_refu
     cancelled = sim.topics["OrderCancelled"]
     assert [(e.published_at, e.event.reason) for e in cancelled] == [
         (DEADLINE + 2, "no payment answer in 30 s")]  # set at t=1, handled 1 ms after firing: once
-    assert [e["kind"] for e in sim.state("payment")["ledger"]] == ["charge", "refund"]
+    assert [e["kind"] for e in sim.state("payment")["ledger"]["o-1"]] == ["charge", "refund"]
     assert sim.state("inventory")["stock"]["lamp"] == 3 and not sim.state("shipping")["shipments"]
     assert where_is(sim, "o-1").verdict == ("compensated: no payment answer in time; "
                                             "charged 30, refunded 30")

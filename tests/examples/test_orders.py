@@ -26,9 +26,9 @@ def run_one(**order: object) -> tuple:
 def test_a_normal_order_ends_shipped_paid_once_and_reserved_once():
     sim, record = run_one(customer="ada", item="kettle", quantity=2, address="1 Main St")
     assert record["status"] == "shipped"
-    assert sim.state("payment")["ledger"] == [
-        {"order_id": "o-1", "kind": "charge", "amount": 2 * PRICES["kettle"], "at": 2}]
-    assert [e["kind"] for e in sim.state("inventory")["ledger"]] == ["reserve"]
+    assert sim.state("payment")["ledger"] == {
+        "o-1": [{"kind": "charge", "amount": 2 * PRICES["kettle"], "at": 2}]}
+    assert [e["kind"] for e in sim.state("inventory")["ledger"]["o-1"]] == ["reserve"]
     assert sim.state("inventory")["stock"]["kettle"] == STOCK["kettle"] - 2
     assert sim.state("shipping")["shipments"]["o-1"]["tracking"] == "trk-o-1"
     assert workflow_status(sim, "o-1") == "completed"
@@ -38,8 +38,8 @@ def test_a_declined_card_cancels_the_order_with_nothing_charged_or_reserved():
     sim, record = run_one(customer="mallory", item="lamp")
     assert record["status"] == "cancelled"
     assert record["facts"] == ["declined"]
-    assert sim.state("payment")["ledger"] == []
-    assert sim.state("inventory")["ledger"] == []
+    assert sim.state("payment")["ledger"] == {}
+    assert sim.state("inventory")["ledger"] == {}
     assert sim.state("inventory")["stock"] == STOCK
     assert workflow_status(sim, "o-1") == "compensated"
 
@@ -47,10 +47,10 @@ def test_a_declined_card_cancels_the_order_with_nothing_charged_or_reserved():
 def test_an_out_of_stock_order_is_refunded_then_cancelled():
     sim, record = run_one(item="unicorn", quantity=1)
     assert record["status"] == "cancelled"
-    assert [(e["kind"], e["amount"]) for e in sim.state("payment")["ledger"]] == [
+    assert [(e["kind"], e["amount"]) for e in sim.state("payment")["ledger"]["o-1"]] == [
         ("charge", PRICES["unicorn"]), ("refund", PRICES["unicorn"])]
     assert sim.state("inventory")["out_of_stock"] == {"o-1": "unicorn"}
-    assert sim.state("inventory")["ledger"] == []
+    assert sim.state("inventory")["ledger"] == {}
     assert workflow_status(sim, "o-1") == "compensated"
 
 
@@ -59,8 +59,8 @@ def test_an_unshippable_order_is_refunded_its_stock_released_then_cancelled():
     assert record["status"] == "cancelled"
     assert sorted(record["facts"]) == ["paid", "refunded", "released", "reserved",
                                        "shipment_failed"]
-    assert [e["kind"] for e in sim.state("payment")["ledger"]] == ["charge", "refund"]
-    assert [e["kind"] for e in sim.state("inventory")["ledger"]] == ["reserve", "release"]
+    assert [e["kind"] for e in sim.state("payment")["ledger"]["o-1"]] == ["charge", "refund"]
+    assert [e["kind"] for e in sim.state("inventory")["ledger"]["o-1"]] == ["reserve", "release"]
     assert sim.state("inventory")["stock"]["lamp"] == STOCK["lamp"]
     assert "o-1" not in sim.state("shipping")["shipments"]
     assert workflow_status(sim, "o-1") == "compensated"
@@ -82,7 +82,7 @@ def test_inventory_stock_plus_what_is_held_equals_what_was_received():
     sim.run_until_idle()
     inventory = sim.state("inventory")
     held: dict[str, int] = {}
-    for entry in inventory["ledger"]:
+    for entry in (e for entries in inventory["ledger"].values() for e in entries):
         held[entry["item"]] = held.get(entry["item"], 0) + (
             entry["quantity"] if entry["kind"] == "reserve" else -entry["quantity"])
     for item, received in inventory["received"].items():

@@ -127,8 +127,8 @@ def add_compensations(payment, inventory):
 def refund_payment(event, ctx):
     amount = ctx.state["charges"].get(event.order_id, 0)
     ctx.state["refunds"][event.order_id] = amount
-    ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": amount,
-                                "at": ctx.now})
+    ctx.state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "refund", "amount": amount, "at": ctx.now})
     return [PaymentRefunded(order_id=event.order_id, amount=amount)]
 ''',
     "release_stock": '''
@@ -138,8 +138,8 @@ def release_stock(event, ctx):
         return []
     state["stock"][event.item] = state["stock"].get(event.item, 0) + event.quantity
     state["released"][event.order_id] = {"item": event.item, "quantity": event.quantity}
-    state["ledger"].append({"order_id": event.order_id, "kind": "release", "at": ctx.now,
-                            "item": event.item, "quantity": event.quantity})
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "release", "at": ctx.now, "item": event.item, "quantity": event.quantity})
     return [InventoryReleased(order_id=event.order_id, item=event.item, quantity=event.quantity)]
 '''}, {"refunds an order that was out of stock": "was never refunded",
        "refunds once when a failure event is delivered twice": "",
@@ -158,8 +158,8 @@ def refund_payment(event, ctx):
     if charged is None:
         return []
     ctx.state["refunds"][event.order_id] = charged
-    ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
-                                "at": ctx.now})
+    ctx.state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "refund", "amount": charged, "at": ctx.now})
     return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 '''}, {"refunds once when a failure event is delivered twice": "was refunded 2 times",
        "refunds once when OutOfStock is delivered twice": "do nothing for a repeat"})
@@ -178,8 +178,8 @@ def refund_payment(event, ctx):
     if charged is None:
         return []
     ctx.state["refunds"][event.order_id] = charged
-    ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund", "amount": charged,
-                                "at": ctx.now})
+    ctx.state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "refund", "amount": charged, "at": ctx.now})
     return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 '''}, {"refunds once when OutOfStock is delivered twice": "do nothing for a repeat",
        "refunds a failed shipment while inventory is down": "not on InventoryReleased",
@@ -200,8 +200,8 @@ def release_stock(event, ctx):
         return []
     state["stock"][event.item] = state["stock"].get(event.item, 0) + event.quantity
     state["released"][event.order_id] = {"item": event.item, "quantity": event.quantity}
-    state["ledger"].append({"order_id": event.order_id, "kind": "release", "at": ctx.now,
-                            "item": event.item, "quantity": event.quantity})
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "release", "at": ctx.now, "item": event.item, "quantity": event.quantity})
     return [InventoryReleased(order_id=event.order_id, item=event.item, quantity=event.quantity)]
 '''}, {"leaves the stock alone for an order that was out of stock": "nothing was reserved",
        "leaves the stock alone when nothing was reserved, and releases once": "",
@@ -221,13 +221,13 @@ def add_compensations(payment, inventory):
     "refund_payment": '''
 def refund_payment(event, ctx):
     ledger = ctx.state["ledger"]
-    mine = [entry for entry in ledger if entry["order_id"] == event.order_id]
+    mine = ledger.get(event.order_id, [])
     charged = sum(e["amount"] for e in mine if e["kind"] == "charge")
     refunded = sum(e["amount"] for e in mine if e["kind"] == "refund")
     if charged == 0 or refunded:
         return None
     ctx.state["refunds"][event.order_id] = charged
-    ledger.append(dict(order_id=event.order_id, kind="refund", amount=charged, at=ctx.now))
+    ledger.setdefault(event.order_id, []).append(dict(kind="refund", amount=charged, at=ctx.now))
     return PaymentRefunded(order_id=event.order_id, amount=charged)
 ''',
     "release_stock": '''
@@ -239,15 +239,15 @@ def release_stock(event, ctx):
     item, quantity = reserved["item"], reserved["quantity"]
     state["stock"][item] = state["stock"][item] + quantity
     state["released"][event.order_id] = {"item": item, "quantity": quantity}
-    state["ledger"].append({"order_id": event.order_id, "kind": "release", "item": item,
-                            "quantity": quantity, "at": ctx.now})
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "release", "item": item, "quantity": quantity, "at": ctx.now})
     return InventoryReleased(order_id=event.order_id, item=item, quantity=quantity)
 '''})
 
 # -- exercise 3 ---------------------------------------------------------------------------------
 PAYMENT = '''
 def make_payment_service():
-    payment = Service("payment", {{"charges": {{}}, "refunds": {{}}, "declined": {{}}, "ledger": [],
+    payment = Service("payment", {{"charges": {{}}, "refunds": {{}}, "declined": {{}}, "ledger": {{}},
                                   "inbox": {{}}}})
 
     @payment.handles(OrderPlaced)
@@ -269,8 +269,8 @@ DECLINE = '''
 '''
 CHARGE = '''
         ctx.state["charges"][event.order_id] = event.amount
-        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "charge",
-                                    "amount": event.amount, "at": ctx.now})
+        ctx.state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "charge", "amount": event.amount, "at": ctx.now})
         return [PaymentCompleted(order_id=event.order_id, item=event.item, quantity=event.quantity,
                                  amount=event.amount, address=event.address)]
 '''
@@ -280,8 +280,8 @@ GOOD_REFUND = '''
             return []
         if event.order_id not in ctx.state["refunds"]:
             ctx.state["refunds"][event.order_id] = charged
-            ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund",
-                                        "amount": charged, "at": ctx.now})
+            ctx.state["ledger"].setdefault(event.order_id, []).append(
+                {"kind": "refund", "amount": charged, "at": ctx.now})
         return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 '''
 NAIVE_REFUND = '''
@@ -289,8 +289,8 @@ NAIVE_REFUND = '''
         if charged is None:
             return []
         ctx.state["refunds"][event.order_id] = charged
-        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund",
-                                    "amount": charged, "at": ctx.now})
+        ctx.state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "refund", "amount": charged, "at": ctx.now})
         return [PaymentRefunded(order_id=event.order_id, amount=charged)]
 '''
 SKIP_SILENTLY = '''
@@ -341,7 +341,7 @@ NON_IDEMPOTENT_REFUND = Variant("refunds again on a repeated failure event", "ex
 INBOX_BY_MESSAGE_ID = Variant("an inbox keyed by message id, replaying stored answers",
                               "ex03-idempotent-payment", {"payment_service": '''
 def make_payment_service():
-    payment = Service("payment", {"charges": {}, "refunds": {}, "declined": {}, "ledger": [],
+    payment = Service("payment", {"charges": {}, "refunds": {}, "declined": {}, "ledger": {},
                                   "inbox": {}})
 
     def once(decide):
@@ -361,8 +361,8 @@ def make_payment_service():
             ctx.state["declined"][event.order_id] = event.customer
             return [PaymentDeclined(order_id=event.order_id, reason="declined")]
         ctx.state["charges"][event.order_id] = event.amount
-        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "charge",
-                                    "amount": event.amount, "at": ctx.now})
+        ctx.state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "charge", "amount": event.amount, "at": ctx.now})
         return [PaymentCompleted(**event.model_dump(exclude={"customer"}))]
 
     def refund_payment(event, ctx):
@@ -370,8 +370,8 @@ def make_payment_service():
         if amount is None or event.order_id in ctx.state["refunds"]:
             return []
         ctx.state["refunds"][event.order_id] = amount
-        ctx.state["ledger"].append({"order_id": event.order_id, "kind": "refund",
-                                    "amount": amount, "at": ctx.now})
+        ctx.state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "refund", "amount": amount, "at": ctx.now})
         return [PaymentRefunded(order_id=event.order_id, amount=amount)]
 
     payment.handles(OrderPlaced)(once(charge_card))
@@ -383,6 +383,36 @@ EVENTS = {cls.__name__: cls for cls in (PaymentCompleted, PaymentDeclined, Payme
 '''}, {"charges once when the same order is published again, as a new message":
         "Key your inbox by what must not happen twice"})
 
+
+ONE_LEDGER_LIST = Variant("right, but keeps the ledger as one list for the whole shop",
+                          "ex03-idempotent-payment", payment(DECLINE + '''
+        if event.order_id not in ctx.state["charges"]:
+            ctx.state["charges"][event.order_id] = event.amount
+            ctx.state["ledger"] = [*ctx.state["ledger"], {"order_id": event.order_id,
+                                   "kind": "charge", "amount": event.amount, "at": ctx.now}]
+        return [PaymentCompleted(order_id=event.order_id, item=event.item, quantity=event.quantity,
+                                 amount=event.amount, address=event.address)]
+''', '''
+        charged = ctx.state["charges"].get(event.order_id)
+        if charged is None:
+            return []
+        if event.order_id not in ctx.state["refunds"]:
+            ctx.state["refunds"][event.order_id] = charged
+            ctx.state["ledger"] = [*ctx.state["ledger"], {"order_id": event.order_id,
+                                   "kind": "refund", "amount": charged, "at": ctx.now}]
+        return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+'''), {**{title: "has no `ledger` dict any more: it keeps a list per order" for title in (
+    "charges once when OrderPlaced is delivered twice (a lost ack)",
+    "charges once when the service crashes after committing, before the ack",
+    "charges once when the same order is published again, as a new message",
+    "charges once per order in a batch with lost acks, drops and delays",
+    "refunds once when OutOfStock is delivered twice",
+    "refunds once when ShipmentFailed comes again, and never refunds a declined order",
+    "completes an order after a crash between the charge and its publish (outbox off)")},
+    **{title: "payment's ledger holds list" for title in (
+        "recovers from such crashes at any message of a batch",
+        "keeps every invariant over 60 seeded fault schedules",
+        "keeps every invariant over 120 more seeded fault schedules")}})
 
 
 # -- exercise 5 ---------------------------------------------------------------------------------
@@ -446,7 +476,7 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
-         TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
+         ONE_LEDGER_LIST, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402

@@ -15,8 +15,8 @@ CHARGE_BODY = '''
             state["declined"][event.order_id] = event.customer
             return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
         state["charges"][event.order_id] = event.amount
-        state["ledger"].append({"order_id": event.order_id, "kind": "charge",
-                                "amount": event.amount, "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "charge", "amount": event.amount, "at": ctx.now})
         return [PaymentCompleted(order_id=event.order_id, item=event.item,
                                  quantity=event.quantity, amount=event.amount,
                                  address=event.address)]
@@ -194,8 +194,8 @@ def charge(state, event, now):
         state["declined"][event.order_id] = event.customer
         return PaymentDeclined(order_id=event.order_id, reason="card declined")
     state["charges"][event.order_id] = event.amount
-    state["ledger"].append({"order_id": event.order_id, "kind": "charge",
-                            "amount": event.amount, "at": now})
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "charge", "amount": event.amount, "at": now})
     return PaymentCompleted(**{k: v for k, v in event.model_dump().items() if k != "customer"})
 
 

@@ -53,7 +53,7 @@ FIXED_WITH_A_SUCCESS = Variant("answers a success for an item it does not keep",
 def make_inventory_service(stock):
     inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
                                       "reservations": {}, "released": {}, "out_of_stock": {},
-                                      "ledger": []})
+                                      "ledger": {}})
 
     @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
     def reserve_stock(event, ctx):
@@ -66,8 +66,8 @@ def make_inventory_service(stock):
         if event.item in state["stock"]:
             state["stock"][event.item] -= event.quantity
             state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
-            state["ledger"].append({"order_id": event.order_id, "kind": "reserve",
-                                    "item": event.item, "quantity": event.quantity, "at": ctx.now})
+            state["ledger"].setdefault(event.order_id, []).append(
+                {"kind": "reserve", "item": event.item, "quantity": event.quantity, "at": ctx.now})
         return [InventoryReserved(order_id=event.order_id, item=event.item,
                                   quantity=event.quantity, address=event.address)]
 
@@ -107,7 +107,7 @@ def diagnose(case):
 def make_inventory_service(stock):
     inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
                                       "reservations": {}, "released": {}, "out_of_stock": {},
-                                      "ledger": []})
+                                      "ledger": {}})
 
     @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
     def reserve_stock(event, ctx):
@@ -122,8 +122,8 @@ def make_inventory_service(stock):
             return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
         state["stock"][event.item] = available - event.quantity
         state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
-        state["ledger"].append({"order_id": event.order_id, "kind": "reserve", "item": event.item,
-                                "quantity": event.quantity, "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "reserve", "item": event.item, "quantity": event.quantity, "at": ctx.now})
         return [InventoryReserved(order_id=event.order_id, item=event.item,
                                   quantity=event.quantity, address=event.address)]
 
@@ -135,9 +135,9 @@ def make_inventory_service(stock):
             return []
         state["stock"][reservation["item"]] += reservation["quantity"]
         state["released"][event.order_id] = dict(reservation)
-        state["ledger"].append({"order_id": event.order_id, "kind": "release",
-                                "item": reservation["item"], "quantity": reservation["quantity"],
-                                "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "release", "item": reservation["item"], "quantity": reservation["quantity"],
+             "at": ctx.now})
         return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
                                   quantity=reservation["quantity"])]
 

@@ -26,9 +26,9 @@ def four_orders(**options) -> Simulation:
     return sim
 
 
-def row(text: str, first_cell: str) -> list[str]:
-    """The cells of the first table row starting with `first_cell`."""
-    return rows(text, first_cell)[0]
+def row(text: str, first_cell: str, nth: int = 1) -> list[str]:
+    """The cells of the first (or `nth`) table row starting with `first_cell`."""
+    return rows(text, first_cell)[nth - 1]
 
 
 def rows(text: str, first_cell: str) -> list[list[str]]:
@@ -89,7 +89,21 @@ def test_flat_dicts_lists_and_lists_of_dicts_are_all_readable():
     text = str(state_tables(four_orders(), ["payment"]))
     assert "declined_customers: mallory" in text
     assert row(text, "o-1") == ["o-1", "12"]                        # charges: key | value
-    assert ["o-2", "charge", "99", "2"] in rows(text, "o-2")          # the ledger, a list of dicts
+    assert ["o-2", "charge", "99", "2"] in rows(text, "o-2")  # the ledger: per order, its entries
+
+
+def test_records_kept_per_key_get_a_row_each_under_their_key():
+    books = Service("library", {"log": [{"op": "lend", "book": "b-1"}],
+                                "loans": {"b-1": [{"who": "ada", "day": 1}, {"who": "bo", "day": 4}],
+                                          "b-2": []},
+                                "shelves": {"a": [], "b": []}})
+    text = str(state_tables(Simulation([books], seed=1)))
+    assert row(text, "op") == ["op", "book"] and row(text, "lend") == ["lend", "b-1"]
+    assert row(text, "key") == ["key", "who", "day"]
+    assert rows(text, "b-1") == [["b-1", "ada", "1"], ["b-1", "bo", "4"]]
+    assert "b-2" not in text                           # no entries yet: no row
+    assert row(text, "key", 2) == ["key", "value"]     # nothing kept anywhere: key | value
+    assert rows(text, "a") == [["a"]]
 
 
 def test_the_status_of_each_service_is_in_its_panel_title():

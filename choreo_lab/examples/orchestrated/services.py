@@ -118,7 +118,7 @@ def make_orchestrator() -> Service:
 # -- the participants: each handles the orchestrator's commands, and knows nothing else ----------
 def make_payment_participant(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Service:
     payment = Service("payment", {"declined_customers": list(declined), "charges": {},
-                                  "refunds": {}, "declined": {}, "ledger": []})
+                                  "refunds": {}, "declined": {}, "ledger": {}})
 
     @payment.handles(ChargePayment, publishes=(PaymentCharged, PaymentDeclined))
     def charge_card(command: ChargePayment, ctx: Context) -> list[Event]:
@@ -129,8 +129,8 @@ def make_payment_participant(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> 
             state["declined"][command.order_id] = command.customer
             return [PaymentDeclined(order_id=command.order_id, reason="card declined")]
         state["charges"][command.order_id] = command.amount
-        state["ledger"].append({"order_id": command.order_id, "kind": "charge",
-                                "amount": command.amount, "at": ctx.now})
+        state["ledger"].setdefault(command.order_id, []).append(
+            {"kind": "charge", "amount": command.amount, "at": ctx.now})
         return [PaymentCharged(order_id=command.order_id, amount=command.amount)]
 
     @payment.handles(RefundPayment, publishes=(PaymentRefunded,))
@@ -144,7 +144,7 @@ def make_inventory_participant(stock: dict[str, int] | None = None) -> Service:
     initial = dict(STOCK if stock is None else stock)
     inventory = Service("inventory", {"stock": dict(initial), "received": dict(initial),
                                       "reservations": {}, "released": {}, "out_of_stock": {},
-                                      "ledger": []})
+                                      "ledger": {}})
 
     @inventory.handles(ReserveStock, publishes=(StockReserved, OutOfStock))
     def reserve_stock(command: ReserveStock, ctx: Context) -> list[Event]:
@@ -158,8 +158,9 @@ def make_inventory_participant(stock: dict[str, int] | None = None) -> Service:
         state["stock"][command.item] -= command.quantity
         state["reservations"][command.order_id] = {"item": command.item,
                                                    "quantity": command.quantity}
-        state["ledger"].append({"order_id": command.order_id, "kind": "reserve",
-                                "item": command.item, "quantity": command.quantity, "at": ctx.now})
+        state["ledger"].setdefault(command.order_id, []).append(
+            {"kind": "reserve", "item": command.item, "quantity": command.quantity,
+             "at": ctx.now})
         return [StockReserved(order_id=command.order_id, item=command.item,
                               quantity=command.quantity)]
 
@@ -171,9 +172,9 @@ def make_inventory_participant(stock: dict[str, int] | None = None) -> Service:
             return []
         state["stock"][reservation["item"]] += reservation["quantity"]
         state["released"][command.order_id] = dict(reservation)
-        state["ledger"].append({"order_id": command.order_id, "kind": "release",
-                                "item": reservation["item"], "quantity": reservation["quantity"],
-                                "at": ctx.now})
+        state["ledger"].setdefault(command.order_id, []).append(
+            {"kind": "release", "item": reservation["item"],
+             "quantity": reservation["quantity"], "at": ctx.now})
         return [InventoryReleased(order_id=command.order_id, item=reservation["item"],
                                   quantity=reservation["quantity"])]
 

@@ -32,7 +32,7 @@ from ...simulation import Simulation
 from ...story import workflow_status
 from .records import (
     FACT_EVENTS,
-    entries_by_order,
+    Ledger,
     inventory_ledger,
     order_messages,
     payment_ledger,
@@ -76,7 +76,7 @@ def when(entries: list[dict[str, Any]], kind: str) -> str:
 # -- safety: at every moment ----------------------------------------------------------------------
 def at_most_one_charge(sim: Simulation) -> Iterator[Violation]:
     """Payment's ledger holds at most one charge per order (a redelivery must not charge again)."""
-    for order_id, entries in entries_by_order(payment_ledger(sim)).items():
+    for order_id, entries in payment_ledger(sim).items():
         charges = count(entries, "charge")
         if charges > 1:
             yield Violation(
@@ -88,7 +88,7 @@ def at_most_one_charge(sim: Simulation) -> Iterator[Violation]:
 
 def no_refund_without_charge(sim: Simulation) -> Iterator[Violation]:
     """Payment never refunds an order more than it charged it."""
-    for order_id, entries in entries_by_order(payment_ledger(sim)).items():
+    for order_id, entries in payment_ledger(sim).items():
         charged, refunded = total(entries, "charge"), total(entries, "refund")
         if count(entries, "refund") > count(entries, "charge") or refunded > charged:
             yield Violation(
@@ -101,7 +101,7 @@ def no_refund_without_charge(sim: Simulation) -> Iterator[Violation]:
 
 def at_most_one_reservation(sim: Simulation) -> Iterator[Violation]:
     """Inventory reserves stock for an order at most once, and releases at most what it reserved."""
-    for order_id, entries in entries_by_order(inventory_ledger(sim)).items():
+    for order_id, entries in inventory_ledger(sim).items():
         reserves, releases = count(entries, "reserve"), count(entries, "release")
         if reserves > 1 or releases > reserves:
             yield Violation(
@@ -120,10 +120,10 @@ def compensation_after_action(sim: Simulation) -> Iterator[Violation]:
                                   ("InventoryReserved", "InventoryReleased"))
 
 
-def undone_before_done(sim: Simulation, ledger: list[dict[str, Any]], service: str, action: str,
+def undone_before_done(sim: Simulation, ledger: Ledger, service: str, action: str,
                        compensation: str, event_types: tuple[str, ...]) -> Iterator[Violation]:
     """Orders whose ledger shows the compensation before the action it undoes."""
-    for order_id, entries in entries_by_order(ledger).items():
+    for order_id, entries in ledger.items():
         kinds = [entry["kind"] for entry in entries]
         # a compensation with no action at all is the business of the invariants above
         if action in kinds and compensation in kinds and (
@@ -141,7 +141,7 @@ def stock_is_conserved(sim: Simulation) -> Iterator[Violation]:
     if "received" not in state:
         return  # a learner's inventory without a goods-in record: nothing to compare with
     held: dict[str, int] = {}
-    for entry in inventory_ledger(sim):
+    for entry in (e for entries in inventory_ledger(sim).values() for e in entries):
         sign = 1 if entry["kind"] == "reserve" else -1
         held[entry["item"]] = held.get(entry["item"], 0) + sign * entry["quantity"]
     for item, received in state["received"].items():
@@ -157,7 +157,7 @@ def stock_is_conserved(sim: Simulation) -> Iterator[Violation]:
 def amounts_match(sim: Simulation) -> Iterator[Violation]:
     """Payment charges the order's amount, and a refund gives back exactly what was charged."""
     orders = service_state(sim, "order").get("orders", {})
-    for order_id, entries in entries_by_order(payment_ledger(sim)).items():
+    for order_id, entries in payment_ledger(sim).items():
         charged = [e["amount"] for e in entries if e["kind"] == "charge"]
         refunded = [e["amount"] for e in entries if e["kind"] == "refund"]
         price = orders.get(order_id, {}).get("amount")
@@ -181,8 +181,7 @@ def amounts_match(sim: Simulation) -> Iterator[Violation]:
 def finished_orders_are_settled(sim: Simulation) -> Iterator[Violation]:
     """A finished order is shipped and paid once, or cancelled with all undone; and all agree."""
     orders = service_state(sim, "order").get("orders", {})
-    payments = entries_by_order(payment_ledger(sim))
-    stock = entries_by_order(inventory_ledger(sim))
+    payments, stock = payment_ledger(sim), inventory_ledger(sim)
     shipments = service_state(sim, "shipping").get("shipments", {})
     for order_id, record in orders.items():
         if record["status"] not in FINISHED:

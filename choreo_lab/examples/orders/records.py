@@ -1,7 +1,7 @@
 """Reading one order back out of the services' own states: no service holds a whole order.
 
-Payment and inventory keep ledgers; a learner's own service may keep only its dicts, so
-each reader falls back to those.
+Payment and inventory keep ledgers, per order; a learner's own service may keep only its
+dicts, so each reader falls back to those.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from ...envelope import Envelope
 from ...simulation import Simulation
+from ...text import describe_value
 
 #: fact (in the order service's words) -> (the service that records it, the event that reports it)
 FACT_EVENTS: dict[str, tuple[str, str]] = {
@@ -25,41 +26,53 @@ def service_state(sim: Simulation, name: str) -> dict[str, Any]:
     return sim.state(name) if name in sim.services else {}
 
 
-def payment_ledger(sim: Simulation) -> list[dict[str, Any]]:
-    """Payment's charges and refunds, in the order they were committed.
+#: A ledger: per order id, what the service did for that order, oldest first
+#: (e.g. ``{"o-1": [{"kind": "charge", "amount": 30, "at": 2}]}``).
+Ledger = dict[str, list[dict[str, Any]]]
+
+
+def payment_ledger(sim: Simulation) -> Ledger:
+    """Payment's charges and refunds per order, each order's in the order they were committed.
 
     A payment service without a ``ledger`` (a learner's own) is read from its ``charges``
     and ``refunds`` dicts instead; a second charge of the same order cannot show there.
     """
     state = service_state(sim, "payment")
     if "ledger" in state:
-        return state["ledger"]
-    return ([{"order_id": o, "kind": "charge", "amount": a, "at": None}
-             for o, a in state.get("charges", {}).items()]
-            + [{"order_id": o, "kind": "refund", "amount": a, "at": None}
-               for o, a in state.get("refunds", {}).items()])
+        return checked_ledger(state["ledger"], "payment")
+    return from_records({"charge": {o: {"amount": a} for o, a in state.get("charges", {}).items()},
+                         "refund": {o: {"amount": a} for o, a in state.get("refunds", {}).items()}})
 
 
-def inventory_ledger(sim: Simulation) -> list[dict[str, Any]]:
-    """Inventory's reservations and releases, in the order they were committed.
+def inventory_ledger(sim: Simulation) -> Ledger:
+    """Inventory's reservations and releases per order, each order's in the order committed.
 
     An inventory without a ``ledger`` is read from its ``reservations`` and ``released`` dicts.
     """
     state = service_state(sim, "inventory")
     if "ledger" in state:
-        return state["ledger"]
-    return ([{"order_id": o, "kind": "reserve", "at": None, **r}
-             for o, r in state.get("reservations", {}).items()]
-            + [{"order_id": o, "kind": "release", "at": None, **r}
-               for o, r in state.get("released", {}).items()])
+        return checked_ledger(state["ledger"], "inventory")
+    return from_records({"reserve": state.get("reservations", {}),
+                         "release": state.get("released", {})})
 
 
-def entries_by_order(ledger: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Ledger entries grouped per order id, each group in ledger order."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for entry in ledger:
-        grouped.setdefault(entry["order_id"], []).append(entry)
-    return grouped
+def checked_ledger(ledger: Any, service: str) -> Ledger:
+    """`ledger` if it is kept per order, else a TypeError that says how to keep it."""
+    if isinstance(ledger, dict) and all(isinstance(entries, list) for entries in ledger.values()):
+        return ledger
+    wrong = next((entries for entries in ledger.values() if not isinstance(entries, list)),
+                 None) if isinstance(ledger, dict) else ledger
+    raise TypeError(f"{service}'s ledger holds {describe_value(wrong, 30)}; keep it per order: "
+                    "ctx.state['ledger'].setdefault(order_id, []).append(entry)")
+
+
+def from_records(records: dict[str, dict[str, dict[str, Any]]]) -> Ledger:
+    """A ledger pieced together from per-kind records ``{kind: {order_id: details}}``."""
+    ledger: Ledger = {}
+    for kind, by_order in records.items():
+        for order_id, details in by_order.items():
+            ledger.setdefault(order_id, []).append({"kind": kind, **details, "at": None})
+    return ledger
 
 
 def recorded_facts(sim: Simulation, order_id: str, *,
@@ -68,12 +81,12 @@ def recorded_facts(sim: Simulation, order_id: str, *,
     """What payment, inventory and shipping each recorded about one order, as order facts.
 
     `payments` and `stock_moves`: the order's own ledger entries, when the caller has them
-    already (see `entries_by_order`); otherwise both ledgers are read once more.
+    already; otherwise they are read from both ledgers.
     """
     if payments is None:
-        payments = [e for e in payment_ledger(sim) if e["order_id"] == order_id]
+        payments = payment_ledger(sim).get(order_id, [])
     if stock_moves is None:
-        stock_moves = [e for e in inventory_ledger(sim) if e["order_id"] == order_id]
+        stock_moves = inventory_ledger(sim).get(order_id, [])
     payment = [e["kind"] for e in payments]
     inventory = [e["kind"] for e in stock_moves]
     stock, shipping = service_state(sim, "inventory"), service_state(sim, "shipping")

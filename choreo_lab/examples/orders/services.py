@@ -11,8 +11,9 @@ follows every event to keep the customer's view, and announces OrderCancelled on
 compensations it waits for have happened.
 
 Every handler is idempotent by order id, so duplicates and redeliveries change nothing.
-Payment and inventory keep a ``ledger`` of what they did (charge / refund, reserve /
-release), which the invariants count.
+Payment and inventory keep a ``ledger`` of what they did for each order (charge / refund,
+reserve / release), oldest first, which the invariants count:
+``{"o-1": [{"kind": "charge", "amount": 30, "at": 2}, {"kind": "refund", ...}]}``.
 """
 
 from __future__ import annotations
@@ -133,14 +134,14 @@ def refund(ctx: Context, order_id: str) -> list[Event]:
     if charged is None or order_id in state["refunds"]:
         return []  # nothing to refund, or refunded already
     state["refunds"][order_id] = charged
-    state["ledger"].append({"order_id": order_id, "kind": "refund", "amount": charged,
-                            "at": ctx.now})
+    state["ledger"].setdefault(order_id, []).append(
+        {"kind": "refund", "amount": charged, "at": ctx.now})
     return [PaymentRefunded(order_id=order_id, amount=charged)]
 
 
 def make_payment_service(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Service:
     payment = Service("payment", {"declined_customers": list(declined), "charges": {},
-                                  "refunds": {}, "declined": {}, "ledger": []})
+                                  "refunds": {}, "declined": {}, "ledger": {}})
 
     @payment.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))
     def charge_card(event: OrderPlaced, ctx: Context) -> list[Event]:
@@ -151,8 +152,8 @@ def make_payment_service(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Serv
             state["declined"][event.order_id] = event.customer
             return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
         state["charges"][event.order_id] = event.amount
-        state["ledger"].append({"order_id": event.order_id, "kind": "charge",
-                                "amount": event.amount, "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "charge", "amount": event.amount, "at": ctx.now})
         return [PaymentCompleted(order_id=event.order_id, item=event.item,
                                  quantity=event.quantity, amount=event.amount,
                                  address=event.address)]
@@ -170,7 +171,7 @@ def make_payment_service(declined: tuple[str, ...] = DECLINED_CUSTOMERS) -> Serv
 
 # -- inventory: reserves and releases stock ---------------------------------------------------
 def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
-    """Inventory keeps stock per item and a ledger of every reservation and release.
+    """Inventory keeps stock per item and a ledger, per order, of its reservation and release.
 
     ``received`` is what came into the warehouse; at every moment
     ``stock + reserved - released == received`` per item (stock is conserved).
@@ -178,7 +179,7 @@ def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
     initial = dict(STOCK if stock is None else stock)
     inventory = Service("inventory", {"stock": dict(initial), "received": dict(initial),
                                       "reservations": {}, "released": {}, "out_of_stock": {},
-                                      "ledger": []})
+                                      "ledger": {}})
 
     @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
     def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
@@ -190,8 +191,8 @@ def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
             return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
         state["stock"][event.item] -= event.quantity
         state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
-        state["ledger"].append({"order_id": event.order_id, "kind": "reserve", "item": event.item,
-                                "quantity": event.quantity, "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "reserve", "item": event.item, "quantity": event.quantity, "at": ctx.now})
         return [InventoryReserved(order_id=event.order_id, item=event.item,
                                   quantity=event.quantity, address=event.address)]
 
@@ -203,9 +204,9 @@ def make_inventory_service(stock: dict[str, int] | None = None) -> Service:
             return []
         state["stock"][reservation["item"]] += reservation["quantity"]
         state["released"][event.order_id] = dict(reservation)
-        state["ledger"].append({"order_id": event.order_id, "kind": "release",
-                                "item": reservation["item"], "quantity": reservation["quantity"],
-                                "at": ctx.now})
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "release", "item": reservation["item"],
+             "quantity": reservation["quantity"], "at": ctx.now})
         return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
                                   quantity=reservation["quantity"])]
 
