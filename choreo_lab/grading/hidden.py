@@ -17,6 +17,8 @@ from .tasks import Check, Task, exercises
 
 ENVIRONMENT = "CHOREO_LAB_HIDDEN_CHECKS"
 RELATIVE = Path("solutions") / "hidden_checks"
+#: The package name the hidden checks' modules are loaded under.
+PACKAGE = "choreo_lab_hidden_checks"
 
 
 class HiddenChecksMissing(FileNotFoundError):
@@ -41,7 +43,7 @@ def load_hidden(folder: Path) -> dict[str, tuple[Check, ...]]:
     """Task name -> its hidden checks, from every ``*.py`` file in `folder`."""
     found: dict[str, tuple[Check, ...]] = {}
     for path in sorted(folder.glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"choreo_lab_hidden_checks.{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(f"{PACKAGE}.{path.stem}", path)
         if spec is None or spec.loader is None:
             continue
         module = importlib.util.module_from_spec(spec)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+from ..consistency import InvariantError
 from .learner import Learner, LearnerGone, describe_error, learner_location
 from .results import CheckResult, TaskResult
 from .safety import LearnerTimeout, captured_output, time_limit
@@ -63,6 +64,8 @@ def judge_check(check: Check, learner: LearnerFactory, budget: float,
             message = "Your code recursed too deeply (a function that calls itself forever?)."
         except MemoryError:
             message = "Your code ran out of memory (a list or string that keeps growing?)."
+        except InvariantError as error:  # an invariant could not read what the services kept
+            message = f"The consistency oracle could not check the run: {error}."
         except Exception as error:  # noqa: BLE001 - learner code failed in a way no check foresaw
             where = learner_location(error)
             message = (f"Checking stopped with an error: {describe_error(error)}"

@@ -121,7 +121,8 @@ def try_compensations(add_compensations: Callable[[Service, Service], None]) -> 
         sim = run_alone([payment, inventory], failures)
         if sim is not None:
             print_answers(sim, ["payment", "inventory"])
-            print("ledger:", sim.state("payment")["ledger"])
+            print("payment's ledger:", sim.state("payment").get("ledger"))
+            print("inventory's ledger:", sim.state("inventory").get("ledger"))
             print("lamps on the shelf:", sim.state("inventory")["stock"]["lamp"])
 
 

@@ -19,6 +19,7 @@ from ..events import Event
 from ..text import describe_error, describe_value
 from ..context import Context
 from ..service import Service
+from .hidden import PACKAGE as HIDDEN_CHECKS
 from .tasks import Failed
 
 _LIBRARY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,9 +52,13 @@ class HandlerError:
 
 
 def learner_location(error: BaseException) -> str:
-    """'line 7 in reserve_stock: stock[item] -= 1', the deepest frame outside choreo_lab."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if not os.path.abspath(frame.filename).startswith(_LIBRARY)]
+    """'line 7 in reserve_stock: stock[item] -= 1', the deepest frame of the learner's code:
+    outside choreo_lab, and not in the hidden checks (they are the grader's, kept elsewhere)."""
+    steps = list(traceback.walk_tb(error.__traceback__))
+    summaries = traceback.StackSummary.extract(iter(steps))
+    frames = [summary for (frame, _), summary in zip(steps, summaries)
+              if not os.path.abspath(summary.filename).startswith(_LIBRARY)
+              and not str(frame.f_globals.get("__name__", "")).startswith(HIDDEN_CHECKS + ".")]
     if not frames:
         return ""
     frame = frames[-1]

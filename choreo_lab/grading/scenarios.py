@@ -19,7 +19,7 @@ from ..story import workflow_status
 from ..faults import AnyFault, FaultPlan
 from ..service import Service
 from ..simulation import Simulation
-from ..text import shorten
+from ..text import describe_value, shorten
 from ..trace import Trace
 from .feedback import explain, plural
 from .learner import Learner
@@ -63,9 +63,11 @@ class SagaRun:
         """The payment ledger's entries of `kind` ("charge" or "refund") for `order_id`."""
         ledger = self.sim.state("payment").get("ledger")
         if not isinstance(ledger, dict):
-            self.fail("The payment service's state has no `ledger` dict any more: it keeps a "
-                      "list per order - ctx.state['ledger'].setdefault(order_id, [])"
-                      ".append({'kind': 'charge', 'amount': ..., 'at': ctx.now}).")
+            found = ("The payment service's state has no `ledger`" if ledger is None else
+                     f"The payment service's `ledger` is {describe_value(ledger, 30)}, not a dict")
+            self.fail(f"{found}: keep a list of entries per order - ctx.state['ledger']"
+                      ".setdefault(order_id, []).append({'kind': 'charge', 'amount': ..., "
+                      "'at': ctx.now}).")
         entries = ledger.get(order_id, [])
         if not isinstance(entries, list):
             self.fail(f"The payment ledger holds {type(entries).__name__} for {order_id}, not a "

@@ -151,14 +151,17 @@ def test_a_fact_the_order_service_never_learned_is_a_disagreement(sim):
 
 
 @pytest.mark.parametrize("service, ledger, shown", [
-    ("payment", [{"order_id": "o-1", "kind": "charge", "amount": 5}], "list [{'order_id'"),
-    ("inventory", {"o-1": {"kind": "reserve", "item": "book", "quantity": 1}}, "dict {'kind'")])
+    ("payment", [{"order_id": "o-1", "kind": "charge", "amount": 5}], "is list [{'order_id'"),
+    ("inventory", {"o-1": {"kind": "reserve", "item": "book", "quantity": 1}},
+     "holds dict {'kind': 'reserve'")])
 def test_a_ledger_not_kept_per_order_is_named_with_how_to_keep_it(sim, service, ledger, shown):
     sim.state(service)["ledger"] = ledger
     with pytest.raises(InvariantError) as raised:
         order_oracle().check(sim)
-    assert f"{service}'s ledger holds {shown}" in str(raised.value)
-    assert "keep it per order: ctx.state['ledger'].setdefault(order_id, [])" in str(raised.value)
+    assert f"{service}'s ledger {shown}" in str(raised.value)
+    assert str(raised.value).endswith("; keep a list of entries per order: "
+                                      "ctx.state['ledger'].setdefault(order_id, []).append(entry)")
+    assert (" for o-1;" in str(raised.value)) == (service == "inventory")
 
 
 def test_the_oracle_reports_every_hand_made_break_at_once_and_is_then_not_consistent(sim):

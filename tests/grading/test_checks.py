@@ -209,3 +209,31 @@ def test_tasks_have_unique_names_and_positive_points() -> None:
     tasks = [task for group in exercises().values() for task in group]
     assert len({task.name for task in tasks}) == len(tasks)
     assert all(isinstance(task, Task) and task.max_points > 0 for task in tasks)
+
+
+def test_an_error_inside_a_hidden_check_names_no_line_of_it() -> None:
+    from choreo_lab.grading.hidden import PACKAGE
+    from choreo_lab.grading.judge import judge_check
+    from choreo_lab.grading.tasks import Check
+
+    hidden: dict = {"__name__": f"{PACKAGE}.ex99"}
+    exec("def secret_check(learner):\n    return {}['the hidden answer']\n", hidden)
+    mine: dict = {"__name__": "__main__"}
+    exec("def my_check(learner):\n    return {}['my key']\n", mine)
+    said = {name: judge_check(Check(name, 1, code[name]), lambda _: NotebookLearner({}), 5).message
+            for name, code in (("secret_check", hidden), ("my_check", mine))}
+    assert said["secret_check"] == "Checking stopped with an error: KeyError: 'the hidden answer'."
+    assert said["my_check"].endswith("KeyError: 'my key' (line 2 in my_check).")
+
+
+def test_an_invariant_that_cannot_read_the_state_is_named_as_the_oracle_s_failure() -> None:
+    from choreo_lab.consistency import InvariantError
+    from choreo_lab.grading.judge import judge_check
+    from choreo_lab.grading.tasks import Check
+
+    def oracle_check(learner):
+        raise InvariantError("invariant at_most_one_charge() raised TypeError: payment's ledger "
+                             "is list []")
+    message = judge_check(Check("t", 1, oracle_check), lambda _: NotebookLearner({}), 5).message
+    assert message == ("The consistency oracle could not check the run: invariant "
+                       "at_most_one_charge() raised TypeError: payment's ledger is list [].")

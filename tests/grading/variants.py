@@ -401,7 +401,7 @@ ONE_LEDGER_LIST = Variant("right, but keeps the ledger as one list for the whole
             ctx.state["ledger"] = [*ctx.state["ledger"], {"order_id": event.order_id,
                                    "kind": "refund", "amount": charged, "at": ctx.now}]
         return [PaymentRefunded(order_id=event.order_id, amount=charged)]
-'''), {**{title: "has no `ledger` dict any more: it keeps a list per order" for title in (
+'''), {**{title: "`ledger` is list [{'order_id'" for title in (
     "charges once when OrderPlaced is delivered twice (a lost ack)",
     "charges once when the service crashes after committing, before the ack",
     "charges once when the same order is published again, as a new message",
@@ -409,7 +409,8 @@ ONE_LEDGER_LIST = Variant("right, but keeps the ledger as one list for the whole
     "refunds once when OutOfStock is delivered twice",
     "refunds once when ShipmentFailed comes again, and never refunds a declined order",
     "completes an order after a crash between the charge and its publish (outbox off)")},
-    **{title: "payment's ledger holds list" for title in (
+    **{title: "could not check the run: invariant at_most_one_charge() raised TypeError: "
+              "payment's ledger is list" for title in (
         "recovers from such crashes at any message of a batch",
         "keeps every invariant over 60 seeded fault schedules",
         "keeps every invariant over 120 more seeded fault schedules")}})

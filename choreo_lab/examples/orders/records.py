@@ -58,11 +58,14 @@ def inventory_ledger(sim: Simulation) -> Ledger:
 
 def checked_ledger(ledger: Any, service: str) -> Ledger:
     """`ledger` if it is kept per order, else a TypeError that says how to keep it."""
-    if isinstance(ledger, dict) and all(isinstance(entries, list) for entries in ledger.values()):
-        return ledger
-    wrong = next((entries for entries in ledger.values() if not isinstance(entries, list)),
-                 None) if isinstance(ledger, dict) else ledger
-    raise TypeError(f"{service}'s ledger holds {describe_value(wrong, 30)}; keep it per order: "
+    if not isinstance(ledger, dict):
+        wrong = f"is {describe_value(ledger, 30)}"
+    else:
+        order_id = next((o for o, entries in ledger.items() if not isinstance(entries, list)), None)
+        if order_id is None:
+            return ledger
+        wrong = f"holds {describe_value(ledger[order_id], 30)} for {order_id}"
+    raise TypeError(f"{service}'s ledger {wrong}; keep a list of entries per order: "
                     "ctx.state['ledger'].setdefault(order_id, []).append(entry)")
 
 
