@@ -135,14 +135,16 @@ def _as_table(title: str, value: Any, max_rows: int) -> Table | None:
     """A table for a non-empty dict (by key) or list of dicts; None for anything else.
 
     A dict of dicts has a row per key; a dict of lists of dicts (a ledger per order, say) a
-    row per entry, under its key; a list of dicts a row per dict.
+    row per entry, under its key (a key with no entries yet, one empty row); a list of dicts
+    a row per dict.
     """
     if isinstance(value, dict) and value:
         rows = list(value.items())
         if all(isinstance(item, dict) for _, item in rows):
             return _records_table(title, rows, max_rows)
         if all(_is_records(item) for _, item in rows) and any(item for _, item in rows):
-            return _records_table(title, [(key, e) for key, item in rows for e in item], max_rows)
+            return _records_table(title, [(key, entry) for key, item in rows
+                                          for entry in (item or [{}])], max_rows)
         return _table(title, ["key", "value"], [[show(k), show(v)] for k, v in rows], max_rows)
     if _is_records(value) and value:
         columns = list(dict.fromkeys(column for item in value for column in item))

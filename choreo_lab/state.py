@@ -193,6 +193,9 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 
     __hash__ = None  # type: ignore[assignment]  # a dict: not hashable
 
+    def __getattr__(self, name: str) -> Any:  # only for what a dict lacks: a dict's error
+        raise AttributeError(f"'dict' object has no attribute {name!r}", name=name, obj=self)
+
     # -- changing -----------------------------------------------------------------------
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)
@@ -308,6 +311,9 @@ class WorkingList(list):  # type: ignore[type-arg]
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         return list, (list(self),)  # copied or pickled, it is a plain list of its items
+
+    def __getattr__(self, name: str) -> Any:  # only for what a list lacks: a list's error
+        raise AttributeError(f"'list' object has no attribute {name!r}", name=name, obj=self)
 
     # -- changing -----------------------------------------------------------------------
     def __setitem__(self, index: Any, value: Any) -> None:

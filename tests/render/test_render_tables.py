@@ -101,7 +101,7 @@ def test_records_kept_per_key_get_a_row_each_under_their_key():
     assert row(text, "op") == ["op", "book"] and row(text, "lend") == ["lend", "b-1"]
     assert row(text, "key") == ["key", "who", "day"]
     assert rows(text, "b-1") == [["b-1", "ada", "1"], ["b-1", "bo", "4"]]
-    assert "b-2" not in text                           # no entries yet: no row
+    assert rows(text, "b-2") == [["b-2"]]              # no entries yet: an empty row
     assert row(text, "key", 2) == ["key", "value"]     # nothing kept anywhere: key | value
     assert rows(text, "a") == [["a"]]
 

@@ -82,3 +82,16 @@ def test_two_lists_compare_as_they_stand():
     one.append(3)
     other.append(3)
     assert one == other and not one != other and one <= other
+
+
+@pytest.mark.parametrize("plain, working", [({"o-1": []}, WorkingDict({"o-1": []})),
+                                            (["a"], WorkingList(["a"]))])
+def test_a_missing_method_is_named_as_a_plain_dict_or_list_names_it(plain, working):
+    errors = []
+    for value in (plain, working):
+        with pytest.raises(AttributeError) as raised:
+            value.add("x")  # e.g. a dict used as a list, or a list as a set
+        errors.append((str(raised.value), raised.value.name))
+    assert errors[0] == errors[1] == (f"'{type(plain).__name__}' object has no attribute 'add'",
+                                      "add")
+    assert not hasattr(working, "_repr_html_") and hasattr(working, "copy")

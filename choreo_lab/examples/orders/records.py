@@ -30,51 +30,74 @@ def service_state(sim: Simulation, name: str) -> dict[str, Any]:
 #: (e.g. ``{"o-1": [{"kind": "charge", "amount": 30, "at": 2}]}``).
 Ledger = dict[str, list[dict[str, Any]]]
 
+#: What an entry of each service's ledger holds (besides "at", when it happened), and one.
+ENTRY_FIELDS = {"payment": ("kind", "amount"), "inventory": ("kind", "item", "quantity")}
+ENTRY_EXAMPLES = {"payment": "{'kind': 'charge', 'amount': 30, 'at': ctx.now}",
+                  "inventory": "{'kind': 'reserve', 'item': 'lamp', 'quantity': 1, 'at': ctx.now}"}
 
-def payment_ledger(sim: Simulation) -> Ledger:
+
+def payment_ledger(sim: Simulation, order_id: str | None = None) -> Ledger:
     """Payment's charges and refunds per order, each order's in the order they were committed.
 
+    `order_id`: read (and check) only that order's entries, for a reader of one order.
     A payment service without a ``ledger`` (a learner's own) is read from its ``charges``
     and ``refunds`` dicts instead; a second charge of the same order cannot show there.
     """
     state = service_state(sim, "payment")
     if "ledger" in state:
-        return checked_ledger(state["ledger"], "payment")
+        return checked_ledger(state["ledger"], "payment", order_id)
     return from_records({"charge": {o: {"amount": a} for o, a in state.get("charges", {}).items()},
-                         "refund": {o: {"amount": a} for o, a in state.get("refunds", {}).items()}})
+                         "refund": {o: {"amount": a} for o, a in state.get("refunds", {}).items()}},
+                        order_id)
 
 
-def inventory_ledger(sim: Simulation) -> Ledger:
+def inventory_ledger(sim: Simulation, order_id: str | None = None) -> Ledger:
     """Inventory's reservations and releases per order, each order's in the order committed.
 
-    An inventory without a ``ledger`` is read from its ``reservations`` and ``released`` dicts.
+    `order_id` as for `payment_ledger`. An inventory without a ``ledger`` is read from its
+    ``reservations`` and ``released`` dicts.
     """
     state = service_state(sim, "inventory")
     if "ledger" in state:
-        return checked_ledger(state["ledger"], "inventory")
+        return checked_ledger(state["ledger"], "inventory", order_id)
     return from_records({"reserve": state.get("reservations", {}),
-                         "release": state.get("released", {})})
+                         "release": state.get("released", {})}, order_id)
 
 
-def checked_ledger(ledger: Any, service: str) -> Ledger:
-    """`ledger` if it is kept per order, else a TypeError that says how to keep it."""
+def checked_ledger(ledger: Any, service: str, order_id: str | None = None) -> Ledger:
+    """`ledger` (or only `order_id`'s part) if it is kept as a ledger is, else a TypeError
+    that says what is wrong and how to keep it."""
     if not isinstance(ledger, dict):
-        wrong = f"is {describe_value(ledger, 30)}"
-    else:
-        order_id = next((o for o, entries in ledger.items() if not isinstance(entries, list)), None)
-        if order_id is None:
-            return ledger
-        wrong = f"holds {describe_value(ledger[order_id], 30)} for {order_id}"
-    raise TypeError(f"{service}'s ledger {wrong}; keep a list of entries per order: "
-                    "ctx.state['ledger'].setdefault(order_id, []).append(entry)")
+        raise _misshapen(service, f"is {describe_value(ledger, 30)}")
+    if order_id is not None:
+        ledger = {order_id: ledger[order_id]} if order_id in ledger else {}
+    fields = ENTRY_FIELDS[service]
+    for order, entries in ledger.items():
+        if not isinstance(entries, list):
+            raise _misshapen(service, f"holds {describe_value(entries, 30)} for {order}")
+        for entry in entries:
+            missing = [f for f in fields if f not in entry] if isinstance(entry, dict) else fields
+            if missing:
+                raise TypeError(f"{service}'s ledger entry {describe_value(entry, 30)} of {order} "
+                                f"has no {missing[0]!r}; an entry is like "
+                                f"{ENTRY_EXAMPLES[service]}")
+    return ledger
 
 
-def from_records(records: dict[str, dict[str, dict[str, Any]]]) -> Ledger:
-    """A ledger pieced together from per-kind records ``{kind: {order_id: details}}``."""
+def _misshapen(service: str, wrong: str) -> TypeError:
+    return TypeError(f"{service}'s ledger {wrong}; keep a list of entries per order: "
+                     "ctx.state['ledger'].setdefault(order_id, []).append(entry)")
+
+
+def from_records(records: dict[str, dict[str, dict[str, Any]]],
+                 order_id: str | None = None) -> Ledger:
+    """A ledger pieced together from per-kind records ``{kind: {order_id: details}}``
+    (only `order_id`'s entries, if given)."""
     ledger: Ledger = {}
     for kind, by_order in records.items():
-        for order_id, details in by_order.items():
-            ledger.setdefault(order_id, []).append({"kind": kind, **details, "at": None})
+        for order, details in by_order.items():
+            if order_id is None or order == order_id:
+                ledger.setdefault(order, []).append({"kind": kind, "at": None, **details})
     return ledger
 
 
@@ -87,9 +110,9 @@ def recorded_facts(sim: Simulation, order_id: str, *,
     already; otherwise they are read from both ledgers.
     """
     if payments is None:
-        payments = payment_ledger(sim).get(order_id, [])
+        payments = payment_ledger(sim, order_id).get(order_id, [])
     if stock_moves is None:
-        stock_moves = inventory_ledger(sim).get(order_id, [])
+        stock_moves = inventory_ledger(sim, order_id).get(order_id, [])
     payment = [e["kind"] for e in payments]
     inventory = [e["kind"] for e in stock_moves]
     stock, shipping = service_state(sim, "inventory"), service_state(sim, "shipping")

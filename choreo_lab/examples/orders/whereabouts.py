@@ -94,7 +94,7 @@ def describe_payment(sim: Simulation, order_id: str, facts: list[str]) -> str:
     """e.g. "charged 30 at t=2, refunded 30 at t=9"."""
     words = {"charge": "charged", "refund": "refunded"}
     said = [f"{words[e['kind']]} {e['amount']}{at(e)}"
-            for e in payment_ledger(sim).get(order_id, [])]
+            for e in payment_ledger(sim, order_id).get(order_id, [])]
     if "declined" in facts:
         said.append("declined the card")
     return ", ".join(said) or "nothing yet"
@@ -104,7 +104,7 @@ def describe_inventory(sim: Simulation, order_id: str, facts: list[str]) -> str:
     """e.g. "reserved 1 x lamp at t=3, released 1 x lamp at t=8"."""
     words = {"reserve": "reserved", "release": "released"}
     said = [f"{words[e['kind']]} {e['quantity']} x {e['item']}{at(e)}"
-            for e in inventory_ledger(sim).get(order_id, [])]
+            for e in inventory_ledger(sim, order_id).get(order_id, [])]
     if "out_of_stock" in facts:
         said.append("out of stock")
     return ", ".join(said) or "nothing yet"
@@ -176,7 +176,7 @@ def verdict(sim: Simulation, order_id: str, status: str, messages: list[Envelope
         return f"stuck: {why_stuck(sim, order_id, messages)}"
     if status not in words.OUTCOMES:
         return f"{status}, waiting: {waiting[0]}" if waiting else f"{status}: on its way"
-    payments = payment_ledger(sim).get(order_id, [])
+    payments = payment_ledger(sim, order_id).get(order_id, [])
     charged = sum(e["amount"] for e in payments if e["kind"] == "charge")
     refunded = sum(e["amount"] for e in payments if e["kind"] == "refund")
     charges = sum(1 for e in payments if e["kind"] == "charge")
