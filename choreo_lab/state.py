@@ -6,9 +6,9 @@ lets the runtime give every handler call a copy it may change freely, and keep t
 service's committed state apart from everything else.
 
 The copy is made as the handler reads: `ctx.state` is a `WorkingDict`, and each value
-inside it is copied the first time the handler reaches it. A handler that touches three
-orders of ten thousand copies three orders, not ten thousand, so a handler call costs what
-it touches. `state_changes` turns what the handler left into checked plain data, and
+inside it is copied the first time the handler reaches it - a dict as another `WorkingDict`,
+a list as a plain list of copies of its items. A handler that touches three orders of ten
+thousand copies three orders, not ten thousand, so a handler call costs what it touches. `state_changes` turns what the handler left into checked plain data, and
 `commit_changes` writes it into the committed state; if the handler raises, the copy is
 simply dropped.
 """
@@ -16,7 +16,7 @@ simply dropped.
 from __future__ import annotations
 
 from collections.abc import Iterator, KeysView
-from typing import Any, NamedTuple, SupportsIndex
+from typing import Any, NamedTuple
 
 from .errors import InvalidState
 from .events import Message
@@ -24,6 +24,7 @@ from .text import describe_value
 
 #: Values that need no copying: immutable, and unable to hold anything mutable.
 _ATOMIC = (str, int, float, bool, type(None), bytes, Message)
+_PLAIN_ATOMIC = frozenset(_ATOMIC[:-1])  # the same, without the many kinds of event
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
@@ -84,16 +85,33 @@ def copy_state(value: Any) -> Any:
 
 
 # -- the handler's working copy, made as it reads ----------------------------------------------
-def _working(value: Any, fresh: bool = False) -> Any:
+def _working(value: Any) -> Any:
     """What the handler gets when it reads `value`, a value of the committed state."""
     kind = type(value)
     if kind is dict:
-        return WorkingDict(value, fresh)
+        return WorkingDict(value)
     if kind is list:
-        return WorkingList(value, fresh)
+        return _working_list(value)
     if kind is set or (kind is tuple and not all(isinstance(i, _ATOMIC) for i in value)):
         return copy_state(value)  # small, and changed rarely: copied whole
     return value  # immutable
+
+
+def _working_list(committed: list[Any]) -> list[Any]:
+    """A plain list holding, for each committed item, what reading the item gives.
+
+    Made whole when the handler first reaches the list, so that whatever reaches its items -
+    the handler, or Python's own functions that work on a list's storage directly, such as
+    heapq - finds the handler's copies, never a committed item. Cost: the list's length.
+    """
+    if _all_plain_atomic(committed):
+        return list(committed)  # text and numbers: nothing to copy
+    return [_working(item) for item in committed]
+
+
+def _all_plain_atomic(items: list[Any]) -> bool:
+    """Only text, numbers, bools, bytes and None (a check at C speed, for long lists)."""
+    return set(map(type, items)) <= _PLAIN_ATOMIC
 
 
 class WorkingDict(dict):  # type: ignore[type-arg]
@@ -105,17 +123,14 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     the committed state is never handed out. `deleted` holds the committed keys the handler
     removed (a key put back since comes last, as in a dict). A handler that reads three
     orders of ten thousand holds three.
-
-    `fresh`: it came out of a reshaped list (see `WorkingList`), so all of it is saved.
     """
 
-    __slots__ = ("original", "deleted", "fresh")
+    __slots__ = ("original", "deleted")
 
-    def __init__(self, original: dict[Any, Any], fresh: bool = False) -> None:
+    def __init__(self, original: dict[Any, Any]) -> None:
         super().__init__()
         self.original = original
         self.deleted: dict[Any, None] = {}  # committed keys the handler removed
-        self.fresh = fresh
 
     # -- reading: each value read is the handler's own copy -------------------------------
     def __getitem__(self, key: Any) -> Any:
@@ -124,7 +139,7 @@ class WorkingDict(dict):  # type: ignore[type-arg]
         if key in self.deleted or key not in self.original:
             raise KeyError(key)
         value = self.original[key]
-        own = _working(value, self.fresh)
+        own = _working(value)
         if own is not value:  # a container: keep the copy, so the next read sees its changes
             dict.__setitem__(self, key, own)
         return own
@@ -196,6 +211,9 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     def __getattr__(self, name: str) -> Any:  # only for what a dict lacks: a dict's error
         raise AttributeError(f"'dict' object has no attribute {name!r}", name=name, obj=self)
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return dict, (self.copy(),)  # copied or pickled, it is a plain dict of its items
+
     # -- changing -----------------------------------------------------------------------
     def __setitem__(self, key: Any, value: Any) -> None:
         dict.__setitem__(self, key, value)
@@ -239,136 +257,6 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     def clear(self) -> None:
         for key in self._keys():
             del self[key]
-
-
-class WorkingList(list):  # type: ignore[type-arg]
-    """A list of the state as one handler call sees it: a copy whose items are copied when read.
-
-    It holds the committed items themselves until the handler reads one, so Python's own
-    functions that work on a list's items directly (heapq, for one) see the whole list, and
-    it is saved whole. What such a function hands out is that item itself: change an item
-    through the list (`queue[0]["due"] = ...`), not through what heapq returned.
-
-    `changed` holds the positions the handler set or that were copied for it. Once items
-    move (insert, remove, sort, ...) positions say nothing any more: the list is `reshaped`,
-    every item it hands out is copied, and all of it is saved.
-    """
-
-    __slots__ = ("changed", "reshaped")
-
-    def __init__(self, original: list[Any], fresh: bool = False) -> None:
-        super().__init__(original)
-        self.changed: set[int] = set()
-        self.reshaped = fresh
-
-    # -- reading: each item read is the handler's own copy ----------------------------------
-    def __getitem__(self, index: SupportsIndex | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        position = self._position(index)
-        value = list.__getitem__(self, position)
-        if position in self.changed and not self.reshaped:
-            return value
-        own = _working(value, self.reshaped)
-        if own is not value:
-            list.__setitem__(self, position, own)
-            self.changed.add(position)
-        return own
-
-    def _position(self, index: SupportsIndex) -> int:
-        """`index` counted from the front (a list's own IndexError if it is out of range)."""
-        if not hasattr(index, "__index__"):
-            raise TypeError(f"list indices must be integers or slices, not {type(index).__name__}")
-        position = index.__index__()
-        position = position + len(self) if position < 0 else position
-        if not 0 <= position < len(self):
-            raise IndexError("list index out of range")
-        return position
-
-    def __iter__(self) -> Iterator[Any]:  # like a list's: items appended meanwhile come too
-        position = 0
-        while position < len(self):
-            yield self[position]
-            position += 1
-
-    def __reversed__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self) - 1, -1, -1))
-
-    # -- new lists of its items: of the handler's copies, never of committed items ---------
-    def copy(self) -> list[Any]:
-        return list(self)
-
-    def __add__(self, other: Any) -> list[Any]:
-        return [*self, *other] if isinstance(other, list) else NotImplemented
-
-    def __radd__(self, other: Any) -> list[Any]:
-        return [*other, *self] if isinstance(other, list) else NotImplemented
-
-    def __mul__(self, times: Any) -> list[Any]:
-        return list(self) * times
-
-    __rmul__ = __mul__
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
-        return list, (list(self),)  # copied or pickled, it is a plain list of its items
-
-    def __getattr__(self, name: str) -> Any:  # only for what a list lacks: a list's error
-        raise AttributeError(f"'list' object has no attribute {name!r}", name=name, obj=self)
-
-    # -- changing -----------------------------------------------------------------------
-    def __setitem__(self, index: Any, value: Any) -> None:
-        if isinstance(index, slice):
-            list.__setitem__(self, index, value)
-            self.reshaped = True
-        else:
-            position = self._position(index)
-            list.__setitem__(self, position, value)
-            self.changed.add(position)
-
-    def append(self, value: Any) -> None:
-        list.append(self, value)
-        self.changed.add(len(self) - 1)
-
-    def extend(self, values: Any) -> None:
-        for value in list(values):
-            self.append(value)
-
-    def __iadd__(self, values: Any) -> WorkingList:  # type: ignore[override]
-        self.extend(values)
-        return self
-
-    def pop(self, index: SupportsIndex = -1) -> Any:
-        if not self:
-            raise IndexError("pop from empty list")
-        position = self._position(index)
-        value = self[position]
-        if position != len(self) - 1:
-            self.reshaped = True
-        list.pop(self, position)
-        self.changed.discard(position)
-        return value
-
-    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
-        own = list(self)  # a sort key sees the handler's copies, never committed items
-        self.reshaped = True
-        list.__setitem__(self, slice(None), sorted(own, key=key, reverse=reverse))
-
-    def _reshape(name: str):  # type: ignore[misc]  # noqa: N805 - builds the methods below
-        method = getattr(list, name)
-
-        def reshaping(self: WorkingList, *args: Any, **kwargs: Any) -> Any:
-            self.reshaped = True
-            return method(self, *args, **kwargs)
-        reshaping.__name__ = name
-        return reshaping
-
-    insert = _reshape("insert")
-    remove = _reshape("remove")
-    reverse = _reshape("reverse")
-    clear = _reshape("clear")
-    __delitem__ = _reshape("__delitem__")
-    __imul__ = _reshape("__imul__")
-    del _reshape
 
 
 class StateChanges(NamedTuple):
@@ -434,7 +322,7 @@ def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]
             _check(key, f"{path} key {key!r}", service, seen)
         in_place = (key in working.original and key not in working.deleted
                     and type(value) is WorkingDict and value.original is working.original[key])
-        if in_place and not value.fresh:
+        if in_place:
             _claim(value, where, service, seen)  # the same dict, changed in place
             inside[key] = _changes(value, where, service, seen)
         else:
@@ -446,22 +334,18 @@ def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
     """`value` as new plain data: a working copy by what changed, anything else checked and copied."""
     if isinstance(value, _ATOMIC):
         return value
-    if type(value) not in (*_CONTAINERS, WorkingDict, WorkingList):
+    if type(value) not in (*_CONTAINERS, WorkingDict):
         _check(value, path, service, seen)  # raises: not something a state can keep
     _claim(value, path, service, seen)
-    if type(value) is WorkingDict and not value.fresh:  # moved here from another place
+    if type(value) is WorkingDict:  # a working copy, perhaps moved here from another place
         return _applied(value.original, _changes(value, path, service, seen))
-    if type(value) is WorkingList and not value.reshaped:
-        plain = list.copy(value)
-        for index in sorted(value.changed):
-            plain[index] = _saved(plain[index], f"{path}[{index}]", service, seen)
-        return plain
-    if isinstance(value, dict):  # a dict the handler made, or all of a fresh copy
-        entries = value.peek_items() if type(value) is WorkingDict else list(dict.items(value))
-        for key, _ in entries:
+    if type(value) is dict:  # a dict the handler made
+        for key in value:
             _check(key, f"{path} key {key!r}", service, seen)
-        return {key: _saved(item, f"{path}[{key!r}]", service, seen) for key, item in entries}
-    items = [_saved(item, f"{path}[{index}]", service, seen)
-             for index, item in enumerate(list.__iter__(value) if isinstance(value, list)
-                                          else value)]
-    return items if isinstance(value, list) else type(value)(items)
+        return {key: _saved(item, f"{path}[{key!r}]", service, seen)
+                for key, item in value.items()}
+    if type(value) is list and _all_plain_atomic(value):
+        return list(value)  # text and numbers, however they got there
+    items = [item if isinstance(item, _ATOMIC) else _saved(item, f"{path}[{index}]", service, seen)
+             for index, item in enumerate(value)]
+    return items if type(value) is list else type(value)(items)

@@ -2,8 +2,8 @@
 
 After `ctx.state["ledger"].append(entry)`, any way of reading the list - Python's own
 functions included, some of which read a list's items directly - sees the committed items
-in front of the appended ones, exactly as a deep copy would; and a new list made from it
-(a copy, a sum, a product) holds the handler's copies, never a committed item.
+in front of the appended ones, exactly as a deep copy would; and nothing reached through
+it (a copy, a sum, a product, what heapq hands out) is a committed item.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pickle
 
 import pytest
 
-from choreo_lab.state import WorkingDict, WorkingList, commit_changes, state_changes
+from choreo_lab.state import WorkingDict, commit_changes, state_changes
 
 COMMITTED = ["b", "a", "c"]
 APPENDED = ["e", "d"]
@@ -51,8 +51,13 @@ READS = {
 }
 
 
-def appended_to() -> WorkingList:
-    working = WorkingList(list(COMMITTED))
+def read_list(committed: list) -> list:
+    """The list as a handler reads it from its state."""
+    return WorkingDict({"xs": committed})["xs"]
+
+
+def appended_to() -> list:
+    working = read_list(list(COMMITTED))
     for item in APPENDED:
         working.append(item)
     return working
@@ -78,14 +83,14 @@ def test_reading_after_appending_hands_out_copies_never_the_committed_items():
 
 
 def test_two_lists_compare_as_they_stand():
-    one, other = WorkingList([1, 2]), WorkingList([1, 2])
+    one, other = read_list([1, 2]), read_list([1, 2])
     one.append(3)
     other.append(3)
     assert one == other and not one != other and one <= other
 
 
 @pytest.mark.parametrize("plain, working", [({"o-1": []}, WorkingDict({"o-1": []})),
-                                            (["a"], WorkingList(["a"]))])
+                                            (["a"], read_list(["a"]))])
 def test_a_missing_method_is_named_as_a_plain_dict_or_list_names_it(plain, working):
     errors = []
     for value in (plain, working):
@@ -95,3 +100,54 @@ def test_a_missing_method_is_named_as_a_plain_dict_or_list_names_it(plain, worki
     assert errors[0] == errors[1] == (f"'{type(plain).__name__}' object has no attribute 'add'",
                                       "add")
     assert not hasattr(working, "_repr_html_") and hasattr(working, "copy")
+
+
+def test_what_heapq_hands_out_is_the_handlers_own_never_a_committed_item():
+    import heapq
+
+    committed = {"queue": [[1, "a"], [5, "b"]]}
+    working = WorkingDict(committed)
+    first = heapq.heappop(working["queue"])  # taken off the list's storage directly
+    first[0] = 99
+    assert committed == {"queue": [[1, "a"], [5, "b"]]}
+
+
+def test_items_heapq_moved_are_committed_as_plain_values_where_they_now_stand():
+    import heapq
+
+    committed = {"queue": [[1, "a"], [5, "b"], [9, "c"]]}
+    working = WorkingDict(committed)
+    queue = working["queue"]
+    queue[2][0] = 0                      # changed through the list, then moved by heapq
+    heapq.heapify(queue)
+    heapq.heappush(queue, [3, "d"])      # pushed on the list's storage directly
+    commit_changes(committed, state_changes(working, "svc"))
+    assert committed == {"queue": [[0, "c"], [3, "d"], [1, "a"], [5, "b"]]}
+    assert all(type(item) is list for item in committed["queue"])
+
+
+def test_what_heapq_pushes_is_checked_as_any_value_put_in():
+    import heapq
+
+    from choreo_lab.errors import InvalidState
+
+    working = WorkingDict({"queue": [(1, "a")]})
+    heapq.heappush(working["queue"], (2, object()))
+    with pytest.raises(InvalidState, match=r"state\['queue'\]\[1\]\[1\] is object"):
+        state_changes(working, "svc")
+
+
+def test_a_state_dict_copies_and_pickles_as_the_plain_dict_it_stands_for():
+    committed = {"ledger": {"o-1": [{"kind": "charge", "amount": 3}]}, "seen": ["m1"]}
+    working = WorkingDict(committed)
+    working["ledger"]["o-1"].append({"kind": "refund", "amount": 3})
+    expected = {"ledger": {"o-1": [{"kind": "charge", "amount": 3}, {"kind": "refund", "amount": 3}]},
+                "seen": ["m1"]}
+    for copied in (copy.deepcopy(working), pickle.loads(pickle.dumps(working)),
+                   copy.deepcopy(working["ledger"]["o-1"])):
+        assert type(copied) in (dict, list)
+        assert copied == (expected if type(copied) is dict else expected["ledger"]["o-1"])
+        assert "Working" not in repr(pickle.dumps(copied))
+    shallow = copy.copy(working["ledger"])
+    assert type(shallow) is dict and shallow == expected["ledger"]
+    assert committed["ledger"]["o-1"] == [{"kind": "charge", "amount": 3}]

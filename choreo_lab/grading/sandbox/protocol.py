@@ -16,7 +16,7 @@ import struct
 import time
 from typing import Any
 
-from ...state import WorkingDict, WorkingList
+from ...state import WorkingDict
 
 #: The largest frame either side accepts (a state or an event bigger than this is refused).
 MAX_FRAME = 4_000_000
@@ -118,8 +118,6 @@ class _Encoder:
             entries = value.peek_items() if kind is WorkingDict else dict.items(value)
             return {"dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                              for k, v in entries]}
-        if kind is WorkingList:
-            return {"list": [self.encode(item, depth + 1) for item in list.__iter__(value)]}
         for tag, sequence in _SEQUENCES.items():
             if kind is sequence:
                 return {tag: [self.encode(item, depth + 1) for item in value]}
