@@ -8,9 +8,9 @@ service's committed state apart from everything else.
 The copy is made as the handler reads: `ctx.state` is a `WorkingDict`, and each value
 inside it is copied the first time the handler reaches it - a dict as another `WorkingDict`,
 a list as a plain list of copies of its items. A handler that touches three orders of ten
-thousand copies three orders, not ten thousand, so a handler call costs what it touches. `state_changes` turns what the handler left into checked plain data, and
-`commit_changes` writes it into the committed state; if the handler raises, the copy is
-simply dropped.
+thousand copies three orders, not ten thousand, so a handler call costs what it touches.
+`state_changes` turns what the handler left into checked plain data, and `commit_changes`
+writes it into the committed state; if the handler raises, the copy is simply dropped.
 """
 
 from __future__ import annotations
