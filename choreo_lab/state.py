@@ -15,17 +15,22 @@ writes it into the committed state; if the handler raises, the copy is simply dr
 
 from __future__ import annotations
 
-from collections.abc import Iterator, KeysView
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from typing import Any, NamedTuple
 
 from .errors import InvalidState
 from .events import Message
 from .text import describe_value
 
-#: Values that need no copying: immutable, and unable to hold anything mutable.
-_ATOMIC = (str, int, float, bool, type(None), bytes, Message)
-_PLAIN_ATOMIC = frozenset(_ATOMIC[:-1])  # the same, without the many kinds of event
+#: Values that need no copying: immutable, and unable to hold anything mutable - these
+#: types exactly (a subclass of str can carry attributes), and events.
+_PLAIN_ATOMIC = frozenset((str, int, float, bool, type(None), bytes))
 _CONTAINERS = (dict, list, tuple, set, frozenset)
+_IMMUTABLE_CONTAINERS = (tuple, frozenset)  # may be shared: `("pending", 0)` is one object
+
+
+def _atomic(value: object) -> bool:
+    return type(value) in _PLAIN_ATOMIC or isinstance(value, Message)
 
 
 # -- checking and copying plain state --------------------------------------------------------
@@ -42,7 +47,7 @@ def check_state(state: object, service: str) -> dict[str, Any]:
 
 
 def _check(value: object, path: str, service: str, seen: dict[int, str]) -> None:
-    if isinstance(value, _ATOMIC):
+    if _atomic(value):
         return
     if type(value) not in _CONTAINERS:
         raise InvalidState(f"service {service!r}: {path} is {describe_value(value)}, which a "
@@ -59,7 +64,9 @@ def _check(value: object, path: str, service: str, seen: dict[int, str]) -> None
 
 
 def _claim(container: object, path: str, service: str, seen: dict[int, str]) -> None:
-    """Note where a container is kept; one already kept elsewhere is refused."""
+    """Note where a mutable container is kept; one already kept elsewhere is refused."""
+    if type(container) in _IMMUTABLE_CONTAINERS:
+        return  # what it holds is claimed on its own
     if id(container) in seen:
         kind = next(k for k in _CONTAINERS if isinstance(container, k)).__name__
         raise InvalidState(f"service {service!r}: {path} is the same "
@@ -92,7 +99,7 @@ def _working(value: Any) -> Any:
         return WorkingDict(value)
     if kind is list:
         return _working_list(value)
-    if kind is set or (kind is tuple and not all(isinstance(i, _ATOMIC) for i in value)):
+    if kind is set or (kind is tuple and not all(_atomic(i) for i in value)):
         return copy_state(value)  # small, and changed rarely: copied whole
     return value  # immutable
 
@@ -114,6 +121,11 @@ def _all_plain_atomic(items: list[Any]) -> bool:
     return set(map(type, items)) <= _PLAIN_ATOMIC
 
 
+#: A key a working dict keeps in itself while it stands for a non-empty dict: C code that
+#: finds a dict subclass empty inside (json's encoder) writes {} without asking for its items.
+_NOT_EMPTY = object()
+
+
 class WorkingDict(dict):  # type: ignore[type-arg]
     """A dict of the state as one handler call sees it: a copy, made as the handler reads.
 
@@ -131,6 +143,8 @@ class WorkingDict(dict):  # type: ignore[type-arg]
         super().__init__()
         self.original = original
         self.deleted: dict[Any, None] = {}  # committed keys the handler removed
+        if original:
+            dict.__setitem__(self, _NOT_EMPTY, None)
 
     # -- reading: each value read is the handler's own copy -------------------------------
     def __getitem__(self, key: Any) -> Any:
@@ -156,7 +170,7 @@ class WorkingDict(dict):  # type: ignore[type-arg]
 
     def _added(self) -> list[Any]:
         """The keys the handler put in that the committed dict lacks (or that it removed first)."""
-        return [key for key in dict.keys(self) if key not in self.original or key in self.deleted]
+        return [key for key in self.changed if key not in self.original or key in self.deleted]
 
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
@@ -170,11 +184,11 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     def keys(self) -> KeysView[Any]:  # type: ignore[override]
         return KeysView(self)
 
-    def values(self) -> list[Any]:  # type: ignore[override]
-        return [self[key] for key in self._keys()]
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        return ValuesView(self)
 
-    def items(self) -> list[tuple[Any, Any]]:  # type: ignore[override]
-        return [(key, self[key]) for key in self._keys()]
+    def items(self) -> ItemsView[Any, Any]:  # type: ignore[override]
+        return ItemsView(self)
 
     def copy(self) -> dict[Any, Any]:
         return dict(self.items())
@@ -189,7 +203,7 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     @property
     def changed(self) -> list[Any]:
         """The keys the handler reached (read as a container, or put in), in that order."""
-        return list(dict.keys(self))
+        return [key for key in dict.keys(self) if key is not _NOT_EMPTY]
 
     def peek_items(self) -> list[tuple[Any, Any]]:
         """Its (key, value) pairs as they stand, copying nothing: only for reading."""
@@ -200,8 +214,8 @@ class WorkingDict(dict):  # type: ignore[type-arg]
     def __repr__(self) -> str:
         return repr(dict(self.peek_items()))
 
-    def __eq__(self, other: object) -> bool:
-        return dict(self.peek_items()) == other
+    def __eq__(self, other: object) -> bool:  # `other` sees the handler's copies, as a dict's would
+        return dict(self.items()) == other
 
     def __ne__(self, other: object) -> bool:
         return not self == other
@@ -315,7 +329,7 @@ def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]
     """The changes of one working dict that stands for the committed dict `working.original`."""
     put: dict[Any, Any] = {}
     inside: dict[Any, StateChanges] = {}
-    for key in dict.keys(working):  # what the handler reached, in the order it did
+    for key in working.changed:  # what the handler reached, in the order it did
         value = dict.__getitem__(working, key)
         where = f"{path}[{key!r}]"
         if key not in working.original:
@@ -332,7 +346,7 @@ def _changes(working: WorkingDict, path: str, service: str, seen: dict[int, str]
 
 def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
     """`value` as new plain data: a working copy by what changed, anything else checked and copied."""
-    if isinstance(value, _ATOMIC):
+    if _atomic(value):
         return value
     if type(value) not in (*_CONTAINERS, WorkingDict):
         _check(value, path, service, seen)  # raises: not something a state can keep
@@ -346,6 +360,6 @@ def _saved(value: Any, path: str, service: str, seen: dict[int, str]) -> Any:
                 for key, item in value.items()}
     if type(value) is list and _all_plain_atomic(value):
         return list(value)  # text and numbers, however they got there
-    items = [item if isinstance(item, _ATOMIC) else _saved(item, f"{path}[{index}]", service, seen)
+    items = [item if _atomic(item) else _saved(item, f"{path}[{index}]", service, seen)
              for index, item in enumerate(value)]
     return items if type(value) is list else type(value)(items)

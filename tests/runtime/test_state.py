@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from choreo_lab import Context, Event, InvalidState, Service, Simulation
+from choreo_lab.state import check_state
 
 
 class OrderPlaced(Event):
@@ -73,3 +74,25 @@ def test_a_correct_handler_after_a_refused_one_works_as_usual():
     sim.run_until_idle()
     assert sim.state("payment")["charges"] == {"o-2": 12, "o-3": 30}
     assert [letter.envelope.event.order_id for letter in sim.dead_letters] == ["o-1"]
+
+
+def test_one_tuple_in_two_places_is_a_value_not_a_shared_object():
+    from choreo_lab.state import WorkingDict, commit_changes, state_changes
+
+    committed = {"orders": {}}
+    working = WorkingDict(committed)
+    for order_id in ("o-1", "o-2"):
+        working["orders"][order_id] = ("pending", 0)  # one constant tuple object, twice
+    working["empty"], working["none"] = (), ()
+    commit_changes(committed, state_changes(working, "svc"))
+    assert check_state(committed, "svc")["orders"] == {"o-1": ("pending", 0), "o-2": ("pending", 0)}
+
+
+def test_a_subclass_of_text_is_not_plain_data():
+    class Tag(str):
+        pass
+
+    tag = Tag("x")
+    tag.box = []  # it can carry what a plain str cannot
+    with pytest.raises(InvalidState, match=r"state\['tag'\] is Tag 'x', which a service cannot keep"):
+        check_state({"tag": tag}, "svc")

@@ -151,3 +151,32 @@ def test_a_state_dict_copies_and_pickles_as_the_plain_dict_it_stands_for():
     shallow = copy.copy(working["ledger"])
     assert type(shallow) is dict and shallow == expected["ledger"]
     assert committed["ledger"]["o-1"] == [{"kind": "charge", "amount": 3}]
+
+
+def test_json_writes_a_state_dict_whole_even_before_anything_is_read():
+    committed = {"charges": {"o-1": 5}, "ledger": {"o-1": [{"kind": "charge"}]}, "none": {}}
+    working = WorkingDict(committed)
+    assert json.dumps(working) == json.dumps(committed)
+    assert json.dumps(working["ledger"]["o-1"]) == '[{"kind": "charge"}]'
+    working.clear()
+    assert json.dumps(working) == "{}"
+
+
+def test_items_and_values_are_views_as_a_dicts_are():
+    committed = {"a": 1, "b": {"x": 2}}
+    working = WorkingDict(committed)
+    items, values = working.items(), working.values()
+    working["c"] = 3
+    assert items == {"a": 1, "b": {"x": 2}, "c": 3}.items() and len(values) == 3
+    assert items & {("a", 1)} == {("a", 1)} and list(values)[1] == {"x": 2}
+
+
+def test_what_a_comparison_hands_the_other_side_is_the_handlers_copy():
+    class Grabs:
+        def __eq__(self, other):
+            other["stolen"] = True
+            return False
+
+    committed = {"charges": {"o-1": 5}}
+    assert not WorkingDict(committed) == {"charges": Grabs()}
+    assert committed == {"charges": {"o-1": 5}}
