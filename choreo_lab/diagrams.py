@@ -476,8 +476,11 @@ def _check_services(services: Iterable[Service]) -> list[Service]:
     return chosen
 
 
+DIRECTIONS = ("TB", "LR")
+
+
 def topology(services: Iterable[Service], *, outside: str = "outside",
-             hide: Iterable[str] = ()) -> Diagram:
+             hide: Iterable[str] = (), direction: str = "TB") -> Diagram:
     """Who publishes which event and who reacts to it, as a Mermaid flowchart.
 
     Read from the handlers (what each handles and declares it `publishes`), not from a run.
@@ -487,7 +490,13 @@ def topology(services: Iterable[Service], *, outside: str = "outside",
     `hide` names services that follow along: for them, the arrows into handlers that publish
     nothing (a handler that only updates the service's own view) are not drawn. Their
     handlers that publish something, and what they publish, stay in the diagram.
+
+    `direction`: "TB" draws the flow top to bottom, "LR" left to right (for a star, such as
+    an orchestrator with many messages, which is wide drawn top to bottom).
     """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"topology(direction=...) is 'TB' (top to bottom) or 'LR' (left to "
+                         f"right); got {direction!r}")
     chosen = _check_services(services)
     hidden = _check_hidden(chosen, hide)
     event_types = _event_types(chosen)
@@ -508,7 +517,7 @@ def topology(services: Iterable[Service], *, outside: str = "outside",
         title += " (red: failures, orange: compensations)"
     if hidden:
         title += f"; {', '.join(hidden)}: only the reactions that publish"
-    chart = FlowChart(_yaml_title(title), nodes, [edge for edge, _ in edges], orientation="TB")
+    chart = FlowChart(_yaml_title(title), nodes, [edge for edge, _ in edges], orientation=direction)
     classes = {"service": [node.id_ for node in service_nodes.values()],
                "event": [n.id_ for name, n in event_nodes.items() if name not in roles],
                "failure": [n.id_ for name, n in event_nodes.items()

@@ -159,3 +159,17 @@ def test_hide_accepts_one_name_and_leaves_other_services_alone():
 def test_hide_with_an_unknown_service_says_which_names_exist():
     with pytest.raises(ValueError, match=r"no service is named 'ordr'.*order, payment"):
         topology(order_services(), hide=["ordr"])
+
+
+# -- direction=: a star (an orchestrator's many messages) reads better left to right ------------
+def test_direction_lays_the_flow_out_left_to_right_and_keeps_every_edge():
+    down = topology(order_services(), outside="customer")
+    across = topology(order_services(), outside="customer", direction="LR")
+    assert "flowchart TB" in down.source and "flowchart TB" not in across.source
+    assert "flowchart LR" in across.source
+    assert parse_flowchart(across.source).edge_labels() == ORDER_SAGA_EDGES
+
+
+def test_an_unknown_direction_says_which_ones_there_are():
+    with pytest.raises(ValueError, match=r"'TB' \(top to bottom\) or 'LR'.*got 'down'"):
+        topology(order_services(), direction="down")
