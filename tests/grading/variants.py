@@ -244,6 +244,27 @@ def release_stock(event, ctx):
     return InventoryReleased(order_id=event.order_id, item=item, quantity=quantity)
 '''})
 
+# A refund on every delivery, and a handler on payment's own PaymentRefunded that erases the
+# second refund from the ledger afterwards: the customer was still paid twice.
+REFUNDS_TWICE_THEN_ERASES = Variant("refunds on every delivery, then erases the repeat",
+                                    "ex02-compensations", {
+    **REFUNDS_TWICE.cells,
+    "add_compensations": '''
+def add_compensations(payment, inventory):
+    payment.handles(OutOfStock, publishes=(PaymentRefunded,))(refund_payment)
+    payment.handles(ShipmentFailed, publishes=(PaymentRefunded,))(refund_payment)
+    inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))(release_stock)
+
+    @payment.handles(PaymentRefunded)
+    def tidy_ledger(event, ctx):
+        entries = ctx.state["ledger"].get(event.order_id, [])
+        refunds = [e for e in entries if e["kind"] == "refund"]
+        entries[:] = [e for e in entries if e["kind"] != "refund"] + refunds[:1]
+        return []
+'''}, {title: "payment's ledger took an entry back" for title in (
+    "refunds once when a failure event is delivered twice",
+    "refunds once when OutOfStock is delivered twice")})
+
 # -- exercise 3 ---------------------------------------------------------------------------------
 PAYMENT = '''
 def make_payment_service():
@@ -384,6 +405,24 @@ EVENTS = {cls.__name__: cls for cls in (PaymentCompleted, PaymentDeclined, Payme
         "Key your inbox by what must not happen twice"})
 
 
+# Charges and refunds on every delivery, and a relay that keeps only the first charge and the
+# first refund of each order in the ledger once they are committed.
+TIDYING_RELAY = '''
+    @payment.relay(every=1)
+    def tidy(ctx):
+        for entries in ctx.state["ledger"].values():
+            kinds = set()
+            entries[:] = [e for e in entries if e["kind"] not in kinds and not kinds.add(e["kind"])]
+'''
+NAIVE_THEN_TIDIED = Variant("charges on every delivery, then a relay erases the repeats",
+                            "ex03-idempotent-payment", {"payment_service": payment(
+    DECLINE + CHARGE, NAIVE_REFUND)["payment_service"].replace(
+        "\n    return payment", TIDYING_RELAY + "\n    return payment")},
+    {title: "payment's ledger took an entry back" for title in (
+        *NON_IDEMPOTENT_CHARGE.expected_failures,
+        "refunds once when OutOfStock is delivered twice",
+        "refunds once when ShipmentFailed comes again, and never refunds a declined order")})
+
 ONE_LEDGER_LIST = Variant("right, but keeps the ledger as one list for the whole shop",
                           "ex03-idempotent-payment", payment(DECLINE + '''
         if event.order_id not in ctx.state["charges"]:
@@ -477,7 +516,7 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
-         ONE_LEDGER_LIST, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
+         ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402

@@ -1,0 +1,67 @@
+"""The ledgers are audited as they are written: an entry once committed is never taken back."""
+
+from __future__ import annotations
+
+from choreo_lab import Event, Service
+from choreo_lab.faults import Duplicate
+from choreo_lab.grading.audit import AuditedSimulation
+
+
+class Charge(Event):
+    order_id: str
+
+
+class Charged(Event):
+    order_id: str
+
+
+def payment(after_charge: str) -> Service:
+    """A payment service that charges on every delivery, and then does `after_charge` when it
+    hears its own Charged: "nothing", "erase" (drops the repeats) or "edit" (halves them)."""
+    service = Service("payment", {"ledger": {}})
+
+    @service.handles(Charge, publishes=(Charged,))
+    def charge(event: Charge, ctx) -> list[Event]:
+        ctx.state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "charge", "amount": 10, "at": ctx.now})
+        return [Charged(order_id=event.order_id)]
+
+    @service.handles(Charged)
+    def tidy(event: Charged, ctx) -> None:
+        entries = ctx.state["ledger"][event.order_id]
+        if after_charge == "erase":
+            del entries[1:]
+        elif after_charge == "edit" and len(entries) > 1:
+            entries[1]["amount"] = 0
+
+    return service
+
+
+def run(after_charge: str) -> AuditedSimulation:
+    sim = AuditedSimulation([payment(after_charge)], seed=1,
+                            faults=[Duplicate(service="payment", event_type="Charge", times=1)])
+    sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    return sim
+
+
+def test_a_ledger_that_only_grows_passes_the_audit() -> None:
+    sim = run("nothing")
+    assert len(sim.state("payment")["ledger"]["o-1"]) == 2  # charged twice: the checks say so
+    assert sim.problem is None
+
+
+def test_an_entry_removed_in_the_same_step_as_it_was_added_is_found() -> None:
+    # The repeat's Charged waits for the key of the redelivered Charge, so the erasing handler
+    # runs in the very step that committed the second charge.
+    sim = run("erase")
+    assert sim.state("payment")["ledger"]["o-1"] == [{"kind": "charge", "amount": 10, "at": 1}]
+    assert sim.problem is not None and sim.subject == "o-1"
+    assert "payment's ledger took an entry back: o-1's dict {'kind': 'charge', 'amount': 10, " \
+           "'at': 31} is gone at t=31, while payment handled m" in sim.problem
+
+
+def test_an_entry_changed_afterwards_is_found() -> None:
+    sim = run("edit")
+    assert sim.problem is not None
+    assert "is changed to dict {'kind': 'charge', 'amount': 0" in sim.problem
