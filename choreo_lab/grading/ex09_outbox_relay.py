@@ -224,9 +224,13 @@ def keeps_the_answer_through_a_crash_after_the_write(learner: Learner) -> None:
 
 
 def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORDERS[:2]) -> None:
-    """Orders one after the other; between them the check clears the outbox, as a relay would."""
+    """Orders one after the other; between them the check clears the outbox, as a relay would.
+
+    First the same run twice: its rows must have the same ids both times (see `expect_same_rows_again`).
+    """
     shipping = relay_off(learner_shipping(learner))
     run = saga(learner, shipping, orders[:1])
+    expect_same_rows_again(run, saga(learner, shipping, orders[:1]), orders[0]["order_id"])
     seen: dict[str, str] = {}
     for position, placed in enumerate(orders):
         if position:
@@ -246,6 +250,23 @@ def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORD
                          "a repeat.", REUSED_HINT, placed["order_id"])
             seen[row_id] = placed["order_id"]
         rows.clear()  # as if a relay had sent them
+
+
+def expect_same_rows_again(run: SagaRun, again: SagaRun, order_id: str) -> None:
+    """The same run twice, from the same start, must name the same rows.
+
+    Everything in a run follows from its seed except what a handler keeps in the memory of
+    its process (a counter, a clock, a random number): that is what a restart loses. A row
+    named from it gets another id when its message comes again after a restart, so the
+    broker cannot tell the answer is a repeat, or drops a new answer that reuses an old id.
+    """
+    first, second = sorted(map(str, rows_of(run))), sorted(map(str, rows_of(again)))
+    if first != second:
+        run.fail(f"The same order run twice from the same start got rows named differently: "
+                 f"{', '.join(first)} the first time, {', '.join(second)} the second. A row id "
+                 "taken from the process's memory (a counter, a clock, a random number) is not "
+                 "the same when the message comes again after a restart.", REUSED_HINT,
+                 order_id)
 
 
 REUSED_HINT = ("name a row after what it answers, e.g. f'{ctx.message_id}/"

@@ -30,6 +30,18 @@ COUNTED_ROW_IDS = Variant("names rows by counting the table", "ex09-outbox-relay
      "names each row for good across four more orders": "never after a count",
      CHAOS: "dropped it as a repeat", MORE_CHAOS: "dropped it as a repeat"})
 
+# Never repeats in one process, so no run of one process can see the bug; a restart would
+# start the count again. The same run twice gives other ids the second time.
+COUNTER_ROW_IDS = Variant("names rows by a counter in the process's memory", "ex09-outbox-relay", {
+    "keep_in_outbox": '''
+import itertools
+ROWS = itertools.count(1)
+
+def keep_in_outbox(ctx, event):
+    ctx.state["outbox"][f"row-{next(ROWS)}"] = as_row(event, ctx.message_id)
+'''}, {"names each row for good: no answer reuses the id of a row already sent": "named differently",
+       "names each row for good across four more orders": "process's memory"})
+
 DELETES_BEFORE_PUBLISHING = Variant("deletes each row before publishing it", "ex09-outbox-relay", {
     "send_outbox": RELAY.format(body='''    for row_id, row in list(ctx.state["outbox"].items()):
         del ctx.state["outbox"][row_id]
@@ -71,6 +83,6 @@ MARKS_ROWS_SENT = Variant("a correct outbox and relay that mark rows sent", "ex0
             ctx.publish(event_of(row), message_id=row_id, cause=row["cause"])
             sent.append(row_id)''')})
 
-WRONG_EX09 = (DUAL_WRITE, COUNTED_ROW_IDS, DELETES_BEFORE_PUBLISHING, FRESH_MESSAGE_IDS, NO_CAUSE,
+WRONG_EX09 = (DUAL_WRITE, COUNTED_ROW_IDS, COUNTER_ROW_IDS, DELETES_BEFORE_PUBLISHING, FRESH_MESSAGE_IDS, NO_CAUSE,
               NEVER_MARKS_SENT)
 CORRECT_EX09 = (MARKS_ROWS_SENT,)
