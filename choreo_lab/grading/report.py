@@ -97,12 +97,11 @@ def score_table(report: dict[str, Any]) -> Table:
     """
     table = Table(title="choreo-lab grades", show_lines=False, title_justify="left")
     table.add_column("Student", overflow="fold")
-    longest = max((len(name_of(v)) for v in report["notebooks"]), default=10)
-    table.add_column("Submission", overflow="fold", min_width=min(longest, 48))
+    table.add_column("Submission", overflow="fold")
     table.add_column("Exercise")
     table.add_column("Tasks")
     table.add_column("Score", justify="right")
-    table.add_column("Notes", overflow="fold", min_width=20)
+    table.add_column("Notes", overflow="fold")
     for verdict in report["notebooks"]:
         tasks = Text()
         for index, task in enumerate(verdict["tasks"]):
@@ -178,6 +177,10 @@ def failures(report: dict[str, Any], details: bool) -> RenderableType:
         if not failed:
             continue
         lines.append(Text(name_of(verdict), style="bold"))
+        if len({check["message"] for _, check in failed}) == 1 and verdict["status"] != "graded":
+            lines.append(Text(f"  every check ({len(failed)}): "
+                              + first_paragraph(failed[0][1]["message"]), style="red"))
+            continue
         for task, check in failed:
             hidden = " [hidden]" if check["hidden"] else ""
             lines.append(Text(f"  {task}: {check['title']}{hidden} (-{check['points']:g})",

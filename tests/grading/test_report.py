@@ -269,7 +269,7 @@ def test_the_table_shows_paths_from_the_folder_given_and_folds_notes_at_spaces()
             "so every check that needs it failed")
     text = rendered(report_of(verdict_for("/very/long/class/folder/alice/ex01-inventory.ipynb",
                                           student="alice", submission="alice/ex01-inventory.ipynb",
-                                          problems=[long])), width=100)
+                                          problems=[long])), width=120)
     assert "/very/long" not in text and "alice/ex01-inventory.ipynb" in text
     words = set(long.replace(",", " ").split())
     for line in text.splitlines():
