@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from . import __version__
 
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "and resource limits), run every check (hidden ones too) where its grade "
                     "cell stands, print a table of scores and write a JSON report, and beside it "
                     "a CSV of grades for a learning platform (same name, .csv; columns "
-                    "student, exercise, score, max; one row per graded notebook). "
+                    "student, exercise, score, max; one row per graded notebook). The exercise "
+                    "is the notebook's own (its metadata or grade cells), else the exNN anywhere "
+                    "in its file name. Exits 1 if a submission could not be graded. "
                     + STUDENT_RULE)
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="a notebook, or a folder searched for *.ipynb")
@@ -75,14 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show each failed check's whole feedback, not just its first line")
     grade.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                        help="notebooks graded at once (default: %(default)s)")
-    grade.add_argument("--cell-timeout", type=float, default=30.0,
-                       help="seconds a notebook cell may run before it is interrupted")
-    grade.add_argument("--timeout", type=float, default=300.0,
-                       help="seconds one notebook may take in all before grading it stops")
-    grade.add_argument("--check-budget", type=float, default=10.0,
-                       help="seconds one check may run the learner's code")
+    grade.add_argument("--cell-timeout", type=seconds, default=30.0,
+                       help="seconds a notebook cell may run before it is interrupted "
+                            "(default: %(default)g)")
+    grade.add_argument("--timeout", type=seconds, default=300.0,
+                       help="seconds one notebook may take in all before grading it stops "
+                            "(default: %(default)g)")
+    grade.add_argument("--check-budget", type=seconds, default=10.0,
+                       help="seconds one check may run the learner's code (default: %(default)g)")
     grade.add_argument("--hidden", type=Path, default=None, metavar="DIR",
-                       help="the hidden checks (default: solutions/hidden_checks of the course)")
+                       help="the folder of hidden checks; it must hold them (default: "
+                            "solutions/hidden_checks of the course)")
     grade.set_defaults(run=run_grade)
 
     generate = commands.add_parser(
@@ -153,10 +159,16 @@ def run_lab(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    """`choreo-lab grade`: grade the notebooks, show the table, write the JSON report."""
-    from .grading.batch import find_files, grade_all, read_all, summary
+    """`choreo-lab grade`: grade the notebooks, show the table, write the JSON report and CSV.
+
+    Every argument is checked before the first notebook runs; the table (or the JSON) is
+    printed before the files are written. Exits 1 if a submission could not be graded.
+    """
+    from rich.markup import escape
+
+    from .grading.batch import find_files, grade_all, hidden_checks, read_all, summary
     from .grading.hidden import ENVIRONMENT, HiddenChecksMissing, graded_exercises, hidden_folder
-    from .grading.report import show, write_csv
+    from .grading.report import closing_lines, show, ungraded, write_csv
     from .grading.worker import Limits
 
     err = Console(stderr=True)
@@ -164,24 +176,26 @@ def run_grade(args: argparse.Namespace) -> int:
         err.print(f"[red]--jobs must be at least 1, got {args.jobs}[/red]")
         return 2
     grades = args.report.with_suffix(".csv")
-    if grades == args.report:
-        err.print(f"[red]--report {args.report} ends in .csv, the name of the grades CSV "
-                  f"written beside the JSON report: name the report *.json[/red]")
+    problem = report_problem(args.report, grades)
+    if problem:
+        err.print(Text(problem, style="red"), soft_wrap=True)
         return 2
     try:
         if args.hidden is not None:
-            os.environ[ENVIRONMENT] = str(args.hidden.resolve())
-        hidden = hidden_folder()
+            hidden = args.hidden.resolve()
+            tasks = hidden_checks(hidden)
+        else:
+            hidden = hidden_folder()
+            tasks = graded_exercises(hidden)
         os.environ[ENVIRONMENT] = str(hidden)
-        tasks = graded_exercises(hidden)
         notebooks, skipped = find_files(args.paths)
     except (FileNotFoundError, HiddenChecksMissing) as error:
-        err.print(f"[red]{error}[/red]")
+        err.print(Text(str(error), style="red"), soft_wrap=True)
         return 2
     if not notebooks:
-        err.print("[red]no notebooks (*.ipynb) found in "
-                  + ", ".join(str(p) for p in args.paths) + "[/red]")
+        err.print(Text(no_notebooks(args.paths), style="red"), soft_wrap=True)
         return 2
+    args.report.parent.mkdir(parents=True, exist_ok=True)
     submissions = read_all(notebooks)
     limits = Limits(args.cell_timeout, args.timeout, args.check_budget)
     hide = [str(path.resolve()) for path in args.paths] + [str(hidden), str(hidden.parent)]
@@ -190,19 +204,66 @@ def run_grade(args: argparse.Namespace) -> int:
         bar = progress.add_task("", total=len(submissions))
 
         def advance(path: Path, verdict: dict[str, Any]) -> None:
-            progress.update(bar, advance=1, description=f"{path} {verdict['score']:g}/"
-                                                        f"{verdict['max_score']:g}")
+            progress.update(bar, advance=1, description=escape(
+                f"{verdict['submission']} {verdict['score']:g}/{verdict['max_score']:g}"))
 
         report = summary(grade_all(submissions, tasks, limits, hide, args.jobs, advance), skipped)
     text = json.dumps(report, indent=2)
-    args.report.write_text(text + "\n", "utf-8")
-    write_csv(report, grades)
     if args.json:
         print(text)
+        for line in closing_lines(report):
+            err.print(line)
     else:
         show(report, Console(), details=args.details)
-        err.print(f"report written to {args.report}, grades to {grades}")
-    return 0
+    try:
+        args.report.write_text(text + "\n", "utf-8")
+        write_csv(report, grades)
+    except OSError as error:
+        err.print(Text(f"could not write the report: {error}. The grades are above"
+                       + (" (the JSON on stdout)" if args.json else "")
+                       + "; give another --report and grade again.", style="red"))
+        return 2
+    err.print(Text(f"report written to {args.report}, grades to {grades}"))
+    return 1 if ungraded(report) else 0
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0, or a message saying so."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number: give a number of seconds above 0") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not allowed: give a number of seconds above 0")
+    return number
+
+
+def report_problem(report: Path, grades: Path) -> str:
+    """What is wrong with --report (and the CSV beside it), checked before grading; "" if fine."""
+    if grades == report:
+        return (f"--report {report} ends in .csv, the name of the grades CSV written beside "
+                "the JSON report: name the report *.json")
+    for path in (report, grades):
+        if path.is_dir():
+            return (f"--report {report}: {path} is a folder. Give a file name, such as "
+                    f"{report / 'grading-report.json'}")
+    parent = next((p for p in report.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"--report {report}: {parent} is a file, not a folder"
+    if parent is not None and not os.access(parent, os.W_OK):
+        return f"--report {report}: cannot write in {parent}; give another --report"
+    return ""
+
+
+def no_notebooks(paths: list[Path]) -> str:
+    """Why nothing given is a notebook to grade, with what to give instead."""
+    files = [path for path in paths if not path.is_dir()]
+    if len(files) == len(paths):
+        return (", ".join(map(str, files)) + (" is not a notebook (.ipynb)" if len(files) == 1
+                                              else " are not notebooks (.ipynb)")
+                + ": give notebooks, or folders holding them")
+    return "no notebooks (*.ipynb) found in " + ", ".join(map(str, paths))
 
 
 def run_exercises(args: argparse.Namespace) -> int:

@@ -25,12 +25,22 @@ from typing import Any
 
 from .sandbox.containment import Containment
 from .tasks import Task
-from .worker import Limits, exercise_of, failed_tasks
+from .hidden import HiddenChecksMissing, graded_exercises
+from .report import name_key, shown_path, student_of
+from .worker import Limits, NotReadable, exercise_in_name, exercise_of, failed_tasks, read_notebook
 
 #: The largest notebook file graded (larger ones are reported, not read).
 MAX_NOTEBOOK_BYTES = 20 << 20
 #: Seconds a worker gets beyond the whole-notebook limit before it is stopped.
 WORKER_MARGIN = 60.0
+
+
+@dataclass(frozen=True)
+class Found:
+    """A notebook to grade, and the file or folder given that it was found through."""
+
+    path: Path
+    given: Path
 
 
 @dataclass(frozen=True)
@@ -40,11 +50,16 @@ class Submission:
     path: Path
     text: str | None        # None: it could not be read
     problem: str = ""       # why it could not be read
+    given: Path | None = None  # the file or folder given that it was found through
 
 
-def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]]]:
-    """The notebooks to grade, and every other file found with the reason it is skipped."""
-    notebooks: list[Path] = []
+def find_files(paths: Iterable[Path]) -> tuple[list[Found], list[dict[str, str]]]:
+    """The notebooks to grade, and every other file found with the reason it is skipped.
+
+    A file found twice (given twice, or by two spellings of its path, or in a folder and by
+    name) is graded once, as it was first found.
+    """
+    notebooks: dict[Path, Found] = {}
     skipped: list[dict[str, str]] = []
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -54,10 +69,11 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[dict[str, str]]]
         for file in found:
             reason = skip_reason(file)
             if reason:
-                skipped.append({"path": str(file), "reason": reason})
+                skipped.append({"path": str(file), "submission": shown_path(file, path),
+                                "reason": reason})
             else:
-                notebooks.append(file)
-    return list(dict.fromkeys(notebooks)), skipped
+                notebooks.setdefault(file.resolve(), Found(file, path))
+    return list(notebooks.values()), skipped
 
 
 def skip_reason(file: Path) -> str:
@@ -73,19 +89,44 @@ def skip_reason(file: Path) -> str:
     return ""
 
 
-def read_all(notebooks: list[Path]) -> list[Submission]:
-    """Every notebook's text, read now (before any submission runs)."""
-    submissions = []
-    for path in notebooks:
-        try:
-            size = path.stat().st_size
-            if size > MAX_NOTEBOOK_BYTES:
-                submissions.append(Submission(path, None, f"too large to grade ({size:,} bytes)"))
-                continue
-            submissions.append(Submission(path, path.read_bytes().decode("utf-8")))
-        except (OSError, UnicodeDecodeError) as error:
-            submissions.append(Submission(path, None, f"not a readable notebook: {error}"[:300]))
-    return submissions
+def read_all(notebooks: list[Found]) -> list[Submission]:
+    """Every notebook's text, read now (before any submission runs).
+
+    A file that is not a notebook (empty, not JSON, not nbformat 4) is told here, and never
+    goes to a worker.
+    """
+    return [read_one(found.path, found.given) for found in notebooks]
+
+
+def read_one(path: Path, given: Path) -> Submission:
+    """One notebook's text, or why it cannot be graded."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            return Submission(path, None, f"too large to grade ({size:,} bytes)", given)
+        text = path.read_bytes().decode("utf-8")
+        read_notebook(text)
+    except (OSError, UnicodeDecodeError, NotReadable) as error:
+        return Submission(path, None, f"not a readable notebook: {error}"[:300], given)
+    return Submission(path, text, "", given)
+
+
+def hidden_checks(folder: Path) -> dict[str, list[Task]]:
+    """Every exercise's tasks with the hidden checks of `folder` (given with --hidden).
+
+    `HiddenChecksMissing` if `folder` is not a folder holding every task's hidden checks.
+    """
+    if not folder.is_dir():
+        raise HiddenChecksMissing(f"--hidden {folder}: no such folder" if not folder.exists()
+                                  else f"--hidden {folder} is a file: give the folder of the "
+                                       "hidden checks (solutions/hidden_checks)")
+    try:
+        return graded_exercises(folder)
+    except Exception as error:  # noqa: BLE001 - whatever the folder holds, say so plainly
+        raise HiddenChecksMissing(
+            f"--hidden {folder} does not hold the hidden checks this version of choreo-lab "
+            f"grades with ({type(error).__name__}: {error}). Give the course's "
+            "solutions/hidden_checks, or leave --hidden out to use it.") from None
 
 
 def grade_all(submissions: list[Submission], tasks: dict[str, list[Task]], limits: Limits,
@@ -97,7 +138,7 @@ def grade_all(submissions: list[Submission], tasks: dict[str, list[Task]], limit
     def one(submission: Submission) -> dict[str, Any]:
         raw = (grade_in_worker(submission, limits, hide, workers) if submission.text is not None
                else {"status": "error", "problems": [submission.problem]})
-        verdict = rebuilt(raw, submission.path, tasks)
+        verdict = rebuilt(raw, submission.path, tasks, submission.given)
         if progress is not None:
             progress(submission.path, verdict)
         return verdict
@@ -140,11 +181,14 @@ def grade_in_worker(submission: Submission, limits: Limits, hide: list[str],
             "the grading worker stopped without a verdict" + (f": {last[0][:200]}" if last else "")]}
 
 
-def rebuilt(raw: dict[str, Any], path: Path, tasks: dict[str, list[Task]]) -> dict[str, Any]:
+def rebuilt(raw: dict[str, Any], path: Path, tasks: dict[str, list[Task]],
+            given: Path | None = None) -> dict[str, Any]:
     """The verdict made again from the grader's own checks; nothing is taken on trust.
 
     Each of our checks takes the score reported for it only if it is a finite number in
-    [0, points]; anything else, or a check with no result, scores 0.
+    [0, points]; anything else, or a check with no result, scores 0. The student is told
+    from the path (found through `given`, by default the notebook itself); warnings say what
+    an instructor should check: a file name naming another student or another exercise.
     """
     exercise = raw.get("exercise") if raw.get("exercise") in tasks else exercise_of(None, str(path))
     own = tasks.get(exercise or "", [])
@@ -160,7 +204,14 @@ def rebuilt(raw: dict[str, Any], path: Path, tasks: dict[str, list[Task]]) -> di
             continue
         results.append(rebuilt_task(task, entry))
     status = raw.get("status") if raw.get("status") in ("graded", "error") else "error"
-    return {"path": str(path), "exercise": exercise, "status": status,
+    given = path if given is None else given
+    student, note = student_of(path, given)
+    warnings = [note] if note else []
+    named = exercise_in_name(path.name)
+    if exercise and named and named != exercise[:4]:
+        warnings.append(f"the file name says {named}, the notebook is {exercise[:4]}")
+    return {"path": str(path), "student": student, "submission": shown_path(path, given),
+            "exercise": exercise, "status": status, "warnings": warnings,
             "score": sum(t["score"] for t in results),
             "max_score": sum(task.max_points for task in own), "tasks": results,
             "problems": problems,
@@ -198,7 +249,20 @@ def strings(value: Any, count: int, length: int) -> list[str]:
 
 
 def summary(verdicts: list[dict[str, Any]], skipped: list[dict[str, str]]) -> dict[str, Any]:
-    """The machine-readable report: every notebook's verdict, the skipped files, the totals."""
+    """The machine-readable report: every notebook's verdict, the skipped files, the totals.
+
+    Two rows for one student and exercise are warned of in both rows.
+    """
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for verdict in verdicts:
+        if verdict.get("student") and verdict["exercise"]:
+            rows.setdefault((name_key(verdict["student"]), verdict["exercise"]), []).append(verdict)
+    for (_, exercise), same in rows.items():
+        if len(same) > 1:
+            for verdict in same:
+                verdict.setdefault("warnings", []).append(
+                    f"{same[0]['student']} has {len(same)} submissions of {exercise}: "
+                    + ", ".join(v.get("submission") or v["path"] for v in same))
     return {"notebooks": verdicts, "skipped": skipped,
             "files": len(verdicts) + len(skipped),
             "score": sum(v["score"] for v in verdicts),

@@ -15,22 +15,68 @@ from .feedback import plural
 
 
 #: How the student is told from a notebook's path, as `choreo-lab grade --help` explains it.
-STUDENT_RULE = ("The student is the part of the file name before its exercise number and a "
-                "- or _ (alice-ex01-inventory.ipynb or alice_ex01.ipynb: alice); if nothing "
-                "comes before it, the name of the folder holding the notebook "
-                "(submissions/alice/ex01-inventory.ipynb: alice).")
+STUDENT_RULE = ("The student is the folder a notebook was found in, below the folder given "
+                "(submissions/alice/ex01-inventory.ipynb and submissions/alice/week1/ex01.ipynb: "
+                "alice), whatever the file is named. A notebook directly in the folder given, or "
+                "given by name, is credited to the part of its file name before its exercise "
+                "number, separated by ' - ', '-', '_' or '.' (alice-ex01-inventory.ipynb, "
+                "'Alice Smith - ex01.ipynb', alice_ex01.ipynb, alice.ex01.ipynb); a notebook given "
+                "by name without one, to the folder holding it. With no name found, the student "
+                "is left empty and the table says so.")
 
 #: The columns of the grades CSV, one row per graded notebook.
 CSV_COLUMNS = ("student", "exercise", "score", "max")
+#: A student's name in a file name: what comes before its exercise number and a separator.
+STUDENT_IN_NAME = re.compile(r"^(.*?)[\s._-]*(?<![A-Za-z0-9])ex\d\d(?!\d)", re.IGNORECASE)
+#: How a spreadsheet tells a formula: a cell starting with one of these is quoted in the CSV.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def student_of(path: str) -> str:
-    """Whose notebook `path` is, by STUDENT_RULE: the file name's prefix, else its folder."""
-    file = Path(path)
-    prefix = re.match(r"(.+?)[-_]ex\d+", file.stem)
-    if prefix and not re.match(r"ex\d+", file.stem):
-        return prefix.group(1)
-    return file.resolve().parent.name
+def student_in_name(name: str) -> str:
+    """The student a file name gives before its exercise number ("" if none)."""
+    found = STUDENT_IN_NAME.match(Path(name).name)
+    return found.group(1).strip(" -_.") if found else ""
+
+
+def student_of(path: Path, given: Path) -> tuple[str, str]:
+    """Whose notebook `path` is, by STUDENT_RULE, found through `given`; and a note, if any.
+
+    The note says the file name names someone else than the student's folder, or that no
+    name was found ("" when there is nothing to say).
+    """
+    named = student_in_name(path.name)
+    if path == given:  # given by name: its file name, else the folder holding it
+        return named or path.resolve().parent.name, ""
+    inside = path.relative_to(given).parts
+    if len(inside) > 1:
+        folder = inside[0]
+        if named and same_name(named, folder):
+            return folder, ""
+        return folder, f"the file name says {named}, the folder {folder}" if named else ""
+    if named:
+        return named, ""
+    return "", ("no student name: put the notebook in a folder named after the student, or "
+                "name it student-ex01-....ipynb")
+
+
+def same_name(one: str, other: str) -> bool:
+    """Whether two spellings name the same student (case, spaces and separators aside)."""
+    return name_key(one) == name_key(other)
+
+
+def name_key(name: str) -> str:
+    """A student's name without case, spaces or separators ("Bob Jones", "bob_jones": bobjones)."""
+    return re.sub(r"[\W_]+", "", name).casefold()
+
+
+def shown_path(path: Path, given: Path) -> str:
+    """How the table names a notebook: from the folder given, or its file name if given by name."""
+    return path.name if path == given else path.relative_to(given).as_posix()
+
+
+def csv_cell(value: str) -> str:
+    """`value` as a CSV cell no spreadsheet runs as a formula (a leading ' if it could be one)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def write_csv(report: dict[str, Any], path: Path) -> None:
@@ -39,13 +85,18 @@ def write_csv(report: dict[str, Any], path: Path) -> None:
         writer = csv.writer(file)
         writer.writerow(CSV_COLUMNS)
         for verdict in report["notebooks"]:
-            writer.writerow([student_of(verdict["path"]), verdict["exercise"] or "",
+            writer.writerow([csv_cell(verdict.get("student") or ""),
+                             csv_cell(verdict["exercise"] or ""),
                              f"{verdict['score']:g}", f"{verdict['max_score']:g}"])
 
 
 def score_table(report: dict[str, Any]) -> Table:
-    """One row per notebook: exercise, score per task, total, and trouble running it."""
+    """One row per notebook: who, which file, exercise, score per task, total, and notes.
+
+    Every cell is a Text, never markup: paths, names and messages come from the learners.
+    """
     table = Table(title="choreo-lab grades", show_lines=False, title_justify="left")
+    table.add_column("Student", overflow="fold")
     table.add_column("Submission", overflow="fold")
     table.add_column("Exercise")
     table.add_column("Tasks")
@@ -58,21 +109,62 @@ def score_table(report: dict[str, Any]) -> Table:
                 "yellow" if task["score"] else "red")
             tasks.append(("\n" if index else "") + f"{task['task']} ")
             tasks.append(f"{task['score']:g}/{task['max_score']:g}", style=style)
-        notes = "; ".join(verdict["problems"][:2])
-        table.add_row(verdict["path"], verdict["exercise"] or "?", tasks,
-                      f"{verdict['score']:g}/{verdict['max_score']:g}",
-                      Text(notes, style="red" if verdict["status"] != "graded" else "dim"))
+        table.add_row(Text(verdict.get("student") or "?"),
+                      Text(verdict.get("submission") or verdict["path"]),
+                      Text(verdict["exercise"] or "?"), tasks,
+                      Text(f"{verdict['score']:g}/{verdict['max_score']:g}"), notes(verdict))
     table.add_section()
     count, skipped = len(report["notebooks"]), len(report.get("skipped", []))
-    table.add_row(plural(count, "notebook") + (f" ({plural(skipped, 'other file')} skipped)"
-                                               if skipped else ""), "", "",
+    table.add_row("", plural(count, "notebook") + (f" ({plural(skipped, 'other file')} skipped)"
+                                                   if skipped else ""), "", "",
                   f"{report['score']:g}/{report['max_score']:g}", "")
     return table
 
 
+def notes(verdict: dict[str, Any]) -> Text:
+    """The Notes cell: warnings about names first (yellow), then the first two problems."""
+    cell = Text()
+    warned = verdict.get("warnings", [])
+    if warned:
+        cell.append("; ".join(warned), style="yellow")
+    problems = verdict["problems"][:2] + ([f"(+{len(verdict['problems']) - 2} more)"]
+                                          if len(verdict["problems"]) > 2 else [])
+    if problems:
+        cell.append(("; " if warned else "") + "; ".join(problems),
+                    style="red" if verdict["status"] != "graded" else "dim")
+    return cell
+
+
+def ungraded(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The submissions that could not be graded (unreadable, unknown exercise, stopped)."""
+    return [verdict for verdict in report["notebooks"] if verdict["status"] != "graded"]
+
+
+def closing_lines(report: dict[str, Any]) -> list[Text]:
+    """What an instructor must look at: submissions not graded, and warnings about names."""
+    lines: list[Text] = []
+    failed = ungraded(report)
+    if failed:
+        lines.append(Text(f"{plural(len(failed), 'submission')} could not be graded (0 points "
+                          "each, counted in the total): fix or ask for these, then grade them "
+                          "again", style="bold red"))
+        lines.extend(Text(f"  {name_of(v)}: {v['problems'][0] if v['problems'] else 'no verdict'}")
+                     for v in failed)
+    warned = [(v, w) for v in report["notebooks"] for w in v.get("warnings", [])]
+    if warned:
+        lines.append(Text(f"Warnings ({len(warned)}): check who is credited", style="bold yellow"))
+        lines.extend(Text(f"  {name_of(v)}: {w}") for v, w in warned)
+    return lines
+
+
+def name_of(verdict: dict[str, Any]) -> str:
+    """A submission as the table names it."""
+    return verdict.get("submission") or verdict["path"]
+
+
 def skipped_files(report: dict[str, Any]) -> RenderableType:
     """Every file found in a submitted folder that was not graded, with the reason."""
-    return Group(*(Text(f"  {entry['path']}: {entry['reason']}")
+    return Group(*(Text(f"  {entry.get('submission') or entry['path']}: {entry['reason']}")
                    for entry in report.get("skipped", [])))
 
 
@@ -84,7 +176,11 @@ def failures(report: dict[str, Any], details: bool) -> RenderableType:
                   if not check["passed"]]
         if not failed:
             continue
-        lines.append(Text(verdict["path"], style="bold"))
+        lines.append(Text(name_of(verdict), style="bold"))
+        if len({check["message"] for _, check in failed}) == 1 and verdict["status"] != "graded":
+            lines.append(Text(f"  every check ({len(failed)}): "
+                              + first_paragraph(failed[0][1]["message"]), style="red"))
+            continue
         for task, check in failed:
             hidden = " [hidden]" if check["hidden"] else ""
             lines.append(Text(f"  {task}: {check['title']}{hidden} (-{check['points']:g})",
@@ -107,7 +203,7 @@ def first_paragraph(message: str) -> str:
 
 
 def show(report: dict[str, Any], console: Console, *, details: bool = False) -> None:
-    """Print the score table and the failed checks."""
+    """Print the score table, the failed checks, then what could not be graded and warnings."""
     console.print(score_table(report))
     if report.get("skipped"):
         console.print(Text("Skipped files", style="bold underline"))
@@ -118,3 +214,5 @@ def show(report: dict[str, Any], console: Console, *, details: bool = False) -> 
                                               " (what went wrong; --details adds hints and traces)"),
                            style="bold underline"))
         console.print(failures(report, details))
+    for line in closing_lines(report):
+        console.print(line)

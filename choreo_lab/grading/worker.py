@@ -13,6 +13,7 @@ the end. The sandbox, and everything it started, is ended before the verdict is 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from .tasks import Task, exercises
 
 #: Cell problems kept per notebook (the first ones; the count of the rest is given).
 PROBLEMS_KEPT = 8
+#: An exercise number in a file name: ex01 anywhere, not inside a word or a longer number.
+EXERCISE_IN_NAME = re.compile(r"(?<![A-Za-z0-9])ex\d\d(?!\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def read_notebook(text: str) -> dict[str, Any]:
     Read without nbformat (whose import alone takes a second per worker); only the fields
     grading uses are checked.
     """
+    if not text.strip():
+        raise NotReadable("the file is empty")
     try:
         notebook = json.loads(text)
     except ValueError as error:
@@ -87,8 +92,22 @@ def exercise_of(notebook: dict[str, Any] | None, name: str) -> str | None:
         for exercise, tasks in known.items():
             if any(f"check_{task.name}" in grade_ids for task in tasks):
                 return exercise
-    stem = PurePath(name).name
-    return next((exercise for exercise in known if stem.startswith(exercise[:4])), None)
+    number = exercise_in_name(name)
+    return next((exercise for exercise in known if exercise[:4] == number), None)
+
+
+def exercise_in_name(name: str) -> str | None:
+    """The exercise number a file name gives, anywhere in it ("ex03"), or None."""
+    found = EXERCISE_IN_NAME.search(PurePath(name).name)
+    return found.group(0).lower() if found else None
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a space, with "..." if anything was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 3]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "..."
 
 
 def failed_tasks(tasks: list[Task], message: str) -> list[dict[str, Any]]:
@@ -161,8 +180,8 @@ class NotebookRun:
             self.problems.append(f"cell {number}: {gone}")
             return
         if reply.get("status") == "error":
-            self.problems.append(f"cell {number} raised {str(reply.get('ename'))[:60]}: "
-                                 f"{str(reply.get('evalue', ''))[:120]}")
+            self.problems.append(f"cell {number} raised {shortened(str(reply.get('ename')), 60)}: "
+                                 f"{shortened(str(reply.get('evalue', '')), 120)}")
 
     def check(self, task: Task) -> None:
         if self.left() <= 0:
@@ -220,7 +239,7 @@ def grade_submission(name: str, text: str, limits: Limits, hide: list[str]) -> d
     if exercise is None:
         return verdict | {"status": "error", "problems": [
             "cannot tell which exercise this is (no choreo_lab metadata, no known grade ids, "
-            "and the file name does not start with ex01, ex02, ...)"]}
+            "and no ex01, ex02, ... in the file name)"]}
     tasks = graded_exercises()[exercise]
     verdict |= {"exercise": exercise, "max_score": sum(task.max_points for task in tasks)}
     with Sandbox(PurePath(name).name, text, hide=hide) as sandbox:

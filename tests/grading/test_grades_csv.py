@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from choreo_lab.grading.report import CSV_COLUMNS, student_of
+from choreo_lab.grading.report import CSV_COLUMNS
 
 from .conftest import ROOT, grade_command, submission
-
-
-@pytest.mark.parametrize(("path", "student"), [
-    ("submissions/alice/ex01-inventory.ipynb", "alice"),
-    ("submissions/bob-ex01-inventory.ipynb", "bob"),
-    ("carol_ex02.ipynb", "carol"),
-    ("submissions/max-exam-ex03-idempotent-payment.ipynb", "max-exam"),
-    ("submissions/dan/homework.ipynb", "dan"),
-])
-def test_the_student_comes_from_the_file_name_else_its_folder(path: str, student: str) -> None:
-    assert student_of(path) == student
 
 
 def test_grading_two_submissions_writes_one_csv_row_for_each(tmp_path: Path) -> None:

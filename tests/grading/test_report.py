@@ -1,0 +1,279 @@
+"""What an instructor sees of a grading run: who is credited, the table, the CSV, the exit
+status, and the command's refusals of bad arguments before anything is graded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from rich.console import Console
+
+from choreo_lab.cli import build_parser, main
+from choreo_lab.grading.batch import find_files, rebuilt
+from choreo_lab.grading.hidden import ENVIRONMENT, graded_exercises
+from choreo_lab.grading.report import show, student_of, write_csv
+from choreo_lab.grading.worker import exercise_of, read_notebook
+
+from .conftest import ROOT, SOLUTIONS, flat, grade_command
+
+
+@pytest.fixture
+def hidden_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command sets $CHOREO_LAB_HIDDEN_CHECKS; put it back after the test."""
+    monkeypatch.setenv(ENVIRONMENT, str(SOLUTIONS / "hidden_checks"))
+
+
+def verdict_for(path: str, exercise: str | None = "ex01-inventory", score: float = 0.0,
+                **more: Any) -> dict[str, Any]:
+    return {"path": path, "exercise": exercise, "status": "graded", "score": score,
+            "max_score": 7.0, "tasks": [], "problems": [], "student": "", "submission": path,
+            "warnings": []} | more
+
+
+def rendered(report: dict[str, Any], width: int = 100) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    show(report, console)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def report_of(*verdicts: dict[str, Any]) -> dict[str, Any]:
+    return {"notebooks": list(verdicts), "skipped": [], "files": len(verdicts),
+            "score": sum(v["score"] for v in verdicts),
+            "max_score": sum(v["max_score"] for v in verdicts)}
+
+
+# -- 1. the report path is checked before grading --------------------------------------------
+def test_a_report_that_is_a_folder_is_refused_before_grading(tmp_path: Path, capsys,
+                                                             hidden_env) -> None:
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    (tmp_path / "out").mkdir()
+    assert main(["grade", str(tmp_path / "ex01-inventory.ipynb"),
+                 "--report", str(tmp_path / "out")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert "is a folder" in err and "grading-report.json" in err
+
+
+def test_a_report_in_a_missing_folder_gets_its_folder(tmp_path: Path, capsys, hidden_env) -> None:
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    report = tmp_path / "new" / "deeper" / "grades.json"
+    main(["grade", str(tmp_path / "ex01-inventory.ipynb"), "--report", str(report)])
+    assert json.loads(report.read_text())["notebooks"][0]["exercise"] == "ex01-inventory"
+    assert report.with_suffix(".csv").is_file()
+
+
+# -- 2. paths are text, never rich markup -----------------------------------------------------
+def test_a_path_that_looks_like_markup_is_shown_as_it_is(tmp_path: Path) -> None:
+    folder = tmp_path / "class" / "["
+    folder.mkdir(parents=True)
+    (folder / "oops]-ex03-idempotent-payment.ipynb").write_text("{ not json")
+    done = subprocess.run([sys.executable, "-m", "choreo_lab.cli", "grade", str(tmp_path / "class"),
+                           "--report", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "MarkupError" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert "oops]" in done.stdout
+    assert (tmp_path / "r.json").is_file()
+
+
+def test_learner_text_in_the_table_is_not_markup() -> None:
+    text = rendered(report_of(verdict_for("[/x]/[bold]-ex01.ipynb", submission="[bold]-ex01.ipynb",
+                                          student="[bold]", problems=["cell 2 raised [/red]"])))
+    assert "[bold]-ex01.ipynb" in text and "[/red]" in text
+
+
+# -- 3. who is credited ------------------------------------------------------------------------
+@pytest.mark.parametrize(("path", "given", "student"), [
+    ("submissions/alice/ex01-inventory.ipynb", "submissions", "alice"),
+    ("submissions/alice/week1/ex01-inventory.ipynb", "submissions", "alice"),
+    ("submissions/bob/alice-ex03-idempotent-payment.ipynb", "submissions", "bob"),
+    ("submissions/bob-ex01-inventory.ipynb", "submissions", "bob"),
+    ("submissions/carol_ex02.ipynb", "submissions", "carol"),
+    ("submissions/max-exam-ex03-idempotent-payment.ipynb", "submissions", "max-exam"),
+    ("submissions/Bob Jones - ex01-inventory.ipynb", "submissions", "Bob Jones"),
+    ("submissions/dan.ex01.ipynb", "submissions", "dan"),
+    ("submissions/ex01-inventory (1).ipynb", "submissions", ""),
+    ("submissions/ex01-inventory.ipynb", "submissions", ""),
+    ("submissions/dan/homework.ipynb", "submissions/dan/homework.ipynb", "dan"),
+    ("submissions/erin-ex01-inventory.ipynb", "submissions/erin-ex01-inventory.ipynb", "erin"),
+])
+def test_a_student_folder_wins_else_the_file_name_before_its_exercise(
+        path: str, given: str, student: str) -> None:
+    assert student_of(Path(path), Path(given))[0] == student
+
+
+def test_a_file_name_that_disagrees_with_its_folder_is_noted() -> None:
+    name, note = student_of(Path("submissions/bob/alice-ex03-idempotent-payment.ipynb"),
+                            Path("submissions"))
+    assert name == "bob" and note == "the file name says alice, the folder bob"
+    assert student_of(Path("submissions/ex01-inventory.ipynb"), Path("submissions"))[1] == (
+        "no student name: put the notebook in a folder named after the student, or name it "
+        "student-ex01-....ipynb")
+
+
+def test_the_same_file_given_twice_or_spelled_two_ways_is_graded_once(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    (tmp_path / "alice").mkdir()
+    notebook = tmp_path / "alice" / "ex01-inventory.ipynb"
+    notebook.write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    found, _ = find_files([tmp_path, Path("alice/ex01-inventory.ipynb"), notebook,
+                           Path("alice/../alice/ex01-inventory.ipynb")])
+    assert [f.path.resolve() for f in found] == [notebook]
+    assert found[0].given == tmp_path  # credited as found in the class folder
+
+
+def test_the_table_has_a_student_column_and_warns_of_two_rows_for_one_student() -> None:
+    from choreo_lab.grading.batch import summary
+    report = summary([verdict_for("/c/bob/ex01-inventory.ipynb", student="bob",
+                                  submission="bob/ex01-inventory.ipynb"),
+                      verdict_for("/c/bob/ex01-copy-inventory.ipynb", student="bob",
+                                  submission="bob/ex01-copy-inventory.ipynb")], [])
+    text = flat(rendered(report, width=160))
+    assert "Student" in text and "bob" in text
+    assert all(any("bob has 2 submissions of ex01-inventory" in w for w in v["warnings"])
+               for v in report["notebooks"])
+    assert "Warnings" in text and "bob has 2 submissions of ex01-inventory" in text
+
+
+# -- 4. CSV cells are never formulas -----------------------------------------------------------
+def test_a_csv_cell_that_starts_like_a_formula_is_quoted(tmp_path: Path) -> None:
+    report = report_of(verdict_for('=HYPERLINK("http:--x")-ex03.ipynb',
+                                   student='=HYPERLINK("http:--x")'),
+                       verdict_for("+1-ex01.ipynb", student="+1"),
+                       verdict_for("@a-ex01.ipynb", student="@a"),
+                       verdict_for("-a-ex01.ipynb", student="-a"))
+    write_csv(report, tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as file:
+        students = [row["student"] for row in csv.DictReader(file)]
+    assert students == ["'=HYPERLINK(\"http:--x\")", "'+1", "'@a", "'-a"]
+
+
+# -- 5. a notebook that cannot be read ---------------------------------------------------------
+def test_unreadable_notebooks_score_zero_of_their_exercise_and_fail_the_run(tmp_path: Path) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "jack-ex03-idempotent-payment.ipynb").write_text("{ not json")
+    (folder / "kim-ex01-inventory.ipynb").write_text("")
+    (folder / "lee-ex02-compensations.ipynb").write_text('{"cells": 5}')
+    report = tmp_path / "r.json"
+    done = subprocess.run(grade_command([folder], report), capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 1, done.stderr
+    tasks = graded_exercises(SOLUTIONS / "hidden_checks")
+    verdicts = {Path(v["path"]).name.split("-")[0]: v for v in json.loads(report.read_text())[
+        "notebooks"]}
+    for student, exercise in (("jack", "ex03-idempotent-payment"), ("kim", "ex01-inventory"),
+                              ("lee", "ex02-compensations")):
+        entry = verdicts[student]
+        assert entry["exercise"] == exercise and entry["score"] == 0
+        assert entry["max_score"] == sum(t.max_points for t in tasks[exercise]) > 0
+    assert "the file is empty" in verdicts["kim"]["problems"][0]
+    total = json.loads(report.read_text())["max_score"]
+    assert total == sum(v["max_score"] for v in verdicts.values())
+    assert "3 submissions could not be graded" in flat(done.stderr)
+    with report.with_suffix(".csv").open(newline="", encoding="utf-8") as file:
+        assert all(row["exercise"] and float(row["max"]) > 0 for row in csv.DictReader(file))
+
+
+def test_an_empty_file_is_said_to_be_empty() -> None:
+    from choreo_lab.grading.worker import NotReadable
+    with pytest.raises(NotReadable, match="the file is empty"):
+        read_notebook("  \n")
+
+
+# -- 6. and 7. the exercise and the file name -------------------------------------------------
+@pytest.mark.parametrize(("name", "exercise"), [
+    ("oscar-ex01-inventory.ipynb", "ex01-inventory"),
+    ("Bob Jones - ex03.ipynb", "ex03-idempotent-payment"),
+    ("dan.ex02.ipynb", "ex02-compensations"),
+    ("ex09-outbox-relay (1).ipynb", "ex09-outbox-relay"),
+    ("max-exam.ipynb", None),
+])
+def test_the_exercise_is_found_anywhere_in_the_file_name(name: str, exercise: str | None) -> None:
+    assert exercise_of(None, name) == exercise
+
+
+def test_a_stripped_correct_notebook_is_graded_as_the_exercise_its_name_says() -> None:
+    notebook = nbformat.read(SOLUTIONS / "ex01-inventory.ipynb", as_version=4)
+    notebook.metadata = {}
+    for cell in notebook.cells:
+        cell.metadata = {}
+    read = read_notebook(nbformat.writes(notebook))
+    assert exercise_of(read, "submissions/oscar-ex01-inventory.ipynb") == "ex01-inventory"
+
+
+def test_a_file_name_that_names_another_exercise_is_noted() -> None:
+    tasks = graded_exercises(SOLUTIONS / "hidden_checks")
+    verdict = rebuilt({"exercise": "ex01-inventory", "status": "graded", "tasks": []},
+                      Path("class/carol/ex09-outbox-relay.ipynb"), tasks)
+    assert verdict["exercise"] == "ex01-inventory"
+    assert "the file name says ex09, the notebook is ex01" in verdict["warnings"]
+
+
+# -- 8. --hidden -----------------------------------------------------------------------------
+def test_hidden_checks_that_are_not_there_are_an_error_not_a_fallback(
+        tmp_path: Path, capsys, hidden_env) -> None:
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    report = str(tmp_path / "r.json")
+    assert main(["grade", str(tmp_path), "--report", report,
+                 "--hidden", str(tmp_path / "nonexist")]) == 2
+    assert "no such folder" in flat(capsys.readouterr().err)
+    (tmp_path / "empty").mkdir()
+    assert main(["grade", str(tmp_path / "ex01-inventory.ipynb"), "--report", report,
+                 "--hidden", str(tmp_path / "empty")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert "does not hold the hidden checks" in err and "Traceback" not in err
+    assert not Path(report).exists()
+
+
+# -- 9. limits ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("option", ["--timeout", "--cell-timeout", "--check-budget"])
+@pytest.mark.parametrize("value", ["-5", "0", "soon"])
+def test_a_time_limit_must_be_a_positive_number(option: str, value: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["grade", "x.ipynb", option, value])
+    assert exit_.value.code == 2
+    assert "give a number of seconds above 0" in capsys.readouterr().err
+
+
+def test_grade_help_shows_the_default_limits(capsys) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["grade", "--help"])
+    text = flat(capsys.readouterr().out)
+    for default in ("(default: 30)", "(default: 300)", "(default: 10)"):
+        assert default in text
+
+
+# -- 10. .gitignore ----------------------------------------------------------------------------
+def test_the_default_reports_are_ignored_by_git() -> None:
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "grading-report.json" in ignored and "grading-report.csv" in ignored
+
+
+# -- 11. a file that is not a notebook ---------------------------------------------------------
+def test_grading_a_file_that_is_not_a_notebook_says_so(tmp_path: Path, capsys, hidden_env) -> None:
+    (tmp_path / "notes.txt").write_text("my answers")
+    assert main(["grade", str(tmp_path / "notes.txt"), "--report", str(tmp_path / "r.json")]) == 2
+    assert f"{tmp_path / 'notes.txt'} is not a notebook (.ipynb)" in flat(capsys.readouterr().err)
+
+
+# -- 12. the table reads well -------------------------------------------------------------------
+def test_the_table_shows_paths_from_the_folder_given_and_folds_notes_at_spaces() -> None:
+    long = ("cell 4 raised NameError: name 'make_inventory_service' is not defined, "
+            "so every check that needs it failed")
+    text = rendered(report_of(verdict_for("/very/long/class/folder/alice/ex01-inventory.ipynb",
+                                          student="alice", submission="alice/ex01-inventory.ipynb",
+                                          problems=[long])), width=120)
+    assert "/very/long" not in text and "alice/ex01-inventory.ipynb" in text
+    words = set(long.replace(",", " ").split())
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split("│")]
+        notes = cells[-2] if len(cells) > 2 else ""
+        for word in notes.replace(",", " ").split():
+            assert word in words or not set(word) & set("abcdefghijklmnopqrstuvwxyz_'"), word
