@@ -136,3 +136,17 @@ def test_every_process_a_submission_starts_ends_with_it(tmp_path: Path) -> None:
     assert box.containment.members() == set()
     with pytest.raises(SandboxGone):
         run(box, "x = 1")
+
+
+@pytest.fixture
+def fresh() -> Iterator[Sandbox]:
+    """A sandbox of its own (one worker has one sandbox: closing another ends this one too)."""
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    yield box
+    box.close()
+
+
+def test_the_sandbox_runs_the_graders_own_copy_of_the_package(fresh: Sandbox) -> None:
+    import choreo_lab
+    assert value(fresh, "__import__('choreo_lab').__file__") == repr(choreo_lab.__file__)

@@ -26,6 +26,11 @@ from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeou
 #: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
 START_TIMEOUT = 60.0
 INTERRUPT_GRACE = 3.0
+#: How the sandbox starts: the package the grader itself imported comes first on its path
+#: (``-I`` ignores PYTHONPATH, and an editable install elsewhere would win otherwise).
+BOOT = ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
+        "runpy.run_module('choreo_lab.grading.sandbox.server', run_name='__main__', "
+        "alter_sys=True)")
 
 
 class SandboxGone(Exception):
@@ -76,7 +81,7 @@ class Sandbox:
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "choreo_lab.grading.sandbox.server",
+            [sys.executable, "-I", "-c", BOOT, str(Path(package_paths()["package"]).parent),
              str(requests_read), str(replies_write)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             pass_fds=(requests_read, replies_write), start_new_session=True, cwd="/",
