@@ -150,3 +150,99 @@ def fresh() -> Iterator[Sandbox]:
 def test_the_sandbox_runs_the_graders_own_copy_of_the_package(fresh: Sandbox) -> None:
     import choreo_lab
     assert value(fresh, "__import__('choreo_lab').__file__") == repr(choreo_lab.__file__)
+
+
+# -- what one sandbox could leave for another -----------------------------------------------------
+def world_writable_folders() -> list[str]:
+    """Folders on the host anyone may write to (outside the temp folders that become private)."""
+    found = {"/run/lock", "/var/lock"}
+    for top in ("/run", "/var", "/dev", "/var/lib", "/var/cache"):
+        try:
+            entries = [os.path.join(top, name) for name in os.listdir(top)]
+        except OSError:
+            continue
+        found.update(path for path in entries if os.path.isdir(path)
+                     and os.stat(path).st_mode & 0o002)
+    private = ("/tmp", "/var/tmp", "/dev/shm")
+    return sorted(path for path in found if os.path.isdir(path)
+                  and os.path.realpath(path) not in private)
+
+
+@as_root
+def test_nothing_outside_its_private_temp_folders_can_be_written() -> None:
+    folders = world_writable_folders()
+    assert "/run/lock" in folders or not os.path.isdir("/run/lock")
+    name = f".cl-share-{os.getpid()}.py"
+    everywhere = [*folders, "/", "/etc", "/usr", "/tmp", "/var/tmp", "/dev/shm"]
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    try:
+        written = value(box, f"[f for f in {[*folders, '/', '/etc', '/usr']!r} if not "
+                             f"__import__('subprocess').run(['touch', f + '/{name}']).returncode]")
+        reply = run(box, f"for f in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+                         f"    open(f + '/{name}', 'w').write('answer = 42')")
+    finally:
+        box.close()
+        left = sorted({os.path.realpath(os.path.join(f, name)) for f in everywhere
+                       if os.path.exists(os.path.join(f, name))})
+        for path in left:
+            os.unlink(path)
+    assert written == "[]"
+    assert reply["status"] == "ok"
+    assert left == [], "a file the sandbox wrote stayed on the host"
+    following = Sandbox("x.ipynb", "{}", hide=[])
+    following.start()
+    try:
+        assert value(following, f"[f for f in ('/tmp', '/var/tmp', '/dev/shm') "
+                                f"if __import__('os').path.exists(f + '/{name}')]") == "[]"
+    finally:
+        following.close()
+
+
+WITHOUT_MOUNT_SETATTR = """
+import os, sys
+from choreo_lab.grading.sandbox import confine
+confine._call(confine._libc().unshare(confine.CLONE_NEWNS), "unshare")
+confine.mount(None, "/", None, confine.MS_REC | confine.MS_PRIVATE)
+confine.mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
+confine.remount_each_read_only(["/tmp"])
+for folder in sys.argv[1:]:
+    try:
+        open(os.path.join(folder, ".cl-probe"), "w").close()
+        print(folder)
+    except OSError:
+        pass
+"""
+
+
+@as_root
+def test_without_mount_setattr_every_mount_is_remounted_read_only_on_its_own() -> None:
+    import subprocess
+    import sys
+    folders = ["/tmp", "/", "/etc", *world_writable_folders()]
+    done = subprocess.run([sys.executable, "-c", WITHOUT_MOUNT_SETATTR, *folders],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["/tmp"]
+
+
+# -- network and IPC -----------------------------------------------------------------------------
+@as_root
+def test_a_listener_on_the_hosts_loopback_cannot_be_reached(fresh: Sandbox) -> None:
+    import socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        reply = run(fresh, f"__import__('socket').create_connection(('127.0.0.1', {port}), "
+                             "timeout=2).sendall(b'give me the solution')")
+    assert reply["status"] == "error" and reply["ename"] in (
+        "OSError", "ConnectionRefusedError", "TimeoutError")
+
+
+@as_root
+def test_the_sandbox_has_network_and_ipc_namespaces_of_its_own(fresh: Sandbox) -> None:
+    for kind in ("net", "ipc"):
+        inside = value(fresh, f"__import__('os').readlink('/proc/self/ns/{kind}')")
+        assert inside != repr(os.readlink(f"/proc/self/ns/{kind}")), kind
