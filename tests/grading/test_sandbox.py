@@ -246,3 +246,29 @@ def test_the_sandbox_has_network_and_ipc_namespaces_of_its_own(fresh: Sandbox) -
     for kind in ("net", "ipc"):
         inside = value(fresh, f"__import__('os').readlink('/proc/self/ns/{kind}')")
         assert inside != repr(os.readlink(f"/proc/self/ns/{kind}")), kind
+
+
+# -- a flood on the channel ---------------------------------------------------------------------
+FLOOD = '''
+import os, struct, sys, time
+frame = b'{"id":0}'
+frame = struct.pack(">I", len(frame)) + frame
+end = time.monotonic() + 6
+while time.monotonic() < end:
+    os.write(int(sys.argv[-1]), frame * 64)
+'''
+
+
+def test_a_cell_that_floods_the_channel_with_stale_replies_is_stopped_in_time() -> None:
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(SandboxGone, match="answer no request"):
+            run(box, FLOOD, timeout=1)
+        assert time.monotonic() - started < 4
+        assert box.containment.members() == set()
+        with pytest.raises(SandboxGone):
+            run(box, "x = 1")
+    finally:
+        box.close()

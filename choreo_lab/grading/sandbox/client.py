@@ -26,6 +26,11 @@ from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeou
 #: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
 START_TIMEOUT = 60.0
 INTERRUPT_GRACE = 3.0
+#: Replies to earlier requests skipped while waiting for one (the server sends at most one
+#: per request, so only a request that ran out of time leaves one behind).
+MAX_STALE_REPLIES = 16
+FLOODED = ("the notebook's code wrote messages to the grader's channel that answer no request, "
+           "so the kernel was stopped")
 #: How the sandbox starts: the package the grader itself imported comes first on its path
 #: (``-I`` ignores PYTHONPATH, and an editable install elsewhere would win otherwise).
 BOOT = ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
@@ -39,6 +44,10 @@ class SandboxGone(Exception):
 
 class SandboxTimeout(Exception):
     """A request ran out of time; the sandbox was interrupted (and is still usable)."""
+
+
+class ChannelFlooded(ProtocolError):
+    """More replies to earlier requests than the sandbox ever sends: code wrote to the pipe."""
 
 
 def package_paths() -> dict[str, str]:
@@ -166,6 +175,9 @@ class Sandbox:
             reply = self._reply(number, max(0.0, timeout))
         except ProtocolTimeout:
             return self._interrupted(number)
+        except ChannelFlooded:
+            self._end(FLOODED)
+            raise SandboxGone(self.gone) from None
         except ProtocolClosed:
             self._end(self._death())
             raise SandboxGone(self.gone) from None
@@ -176,19 +188,34 @@ class Sandbox:
         return reply
 
     def _reply(self, number: int, timeout: float) -> dict[str, Any]:
+        """The reply to request `number`, within `timeout` however many frames come first.
+
+        A reply to an earlier request (one that ran out of time) is skipped, up to
+        `MAX_STALE_REPLIES`; more is the learner's code writing to the channel, and ends it.
+        """
         deadline = time.monotonic() + timeout
+        stale = 0
         while True:
-            reply = self.reader.read(max(0.0, deadline - time.monotonic()))
+            left = deadline - time.monotonic()
+            if left <= 0:  # checked on every frame: a flood of them must not outlast it
+                raise ProtocolTimeout()
+            reply = self.reader.read(left)
             if reply.get("id") == number:
                 return reply
-            if not isinstance(reply.get("id"), int) or reply["id"] > number:
+            if type(reply.get("id")) is not int or reply["id"] > number:
                 raise ProtocolError(f"a reply to request {reply.get('id')!r}, not {number}")
+            stale += 1
+            if stale > MAX_STALE_REPLIES:
+                raise ChannelFlooded()
 
     def _interrupted(self, number: int) -> dict[str, Any]:
         """Interrupt the request that ran out of time; end the sandbox if it does not stop."""
         try:
             os.kill(self.process.pid, signal.SIGINT)
             reply = self._reply(number, INTERRUPT_GRACE)
+        except ChannelFlooded:
+            self._end(FLOODED)
+            raise SandboxGone(self.gone) from None
         except (ProtocolError, ProtocolTimeout, OSError, ProcessLookupError):
             self._end("it ran out of time and did not stop when interrupted, so the kernel "
                       "was stopped")
