@@ -272,3 +272,37 @@ def test_a_cell_that_floods_the_channel_with_stale_replies_is_stopped_in_time() 
             run(box, "x = 1")
     finally:
         box.close()
+
+
+# -- memory for the sandbox as a whole ------------------------------------------------------------
+HOLD = ("import sys, time\nblock = b'x' * int(sys.argv[1])\nprint('held', flush=True)\n"
+        "time.sleep(60)")
+
+
+@as_root
+def test_the_sandboxs_cgroup_limits_the_memory_of_all_its_processes_together() -> None:
+    limit = 256 << 20
+    box = Sandbox("x.ipynb", "{}", hide=[], memory=limit)
+    box.start()
+    try:
+        group = box.containment.memory_cgroup
+        if group is None:
+            pytest.skip("no writable cgroup with a memory controller here")
+        if (group / "memory.max").exists():  # cgroup v2
+            assert (group / "memory.max").read_text().strip() == str(limit)
+            if (group / "memory.swap.max").exists():
+                assert (group / "memory.swap.max").read_text().strip() == "0"
+        else:  # cgroup v1
+            assert int((group / "memory.limit_in_bytes").read_text()) == limit
+            if (group / "memory.memsw.limit_in_bytes").exists():
+                assert int((group / "memory.memsw.limit_in_bytes").read_text()) == limit
+        assert str(box.process.pid) in (group / "cgroup.procs").read_text().split()
+        alive = value(box, "(lambda subprocess, sys, time: ("
+                           f"children := [subprocess.Popen([sys.executable, '-c', {HOLD!r}, "
+                           f"str({int(limit * 0.6)})], stdout=subprocess.PIPE) for _ in range(2)], "
+                           "[child.stdout.readline() for child in children], time.sleep(1), "
+                           "[child.poll() is None for child in children])[-1])("
+                           "__import__('subprocess'), __import__('sys'), __import__('time'))")
+        assert alive != "[True, True]", "two children of 0.6 times the limit both lived"
+    finally:
+        box.close()

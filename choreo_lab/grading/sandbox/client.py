@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from .containment import Containment, become_subreaper, make_cgroup, sandbox_uid
+from .containment import Containment, become_subreaper, limit_memory, make_cgroup, sandbox_uid
 from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeout, write_frame
 
 #: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
@@ -87,6 +87,8 @@ class Sandbox:
         """Start the sandbox and wait until it is confined and ready (or raise SandboxGone)."""
         self.containment.end_all()  # a stale process of a previous worker with this pid
         self.containment.cgroup = make_cgroup(os.getpid(), self.processes)
+        self.containment.memory_cgroup = limit_memory(self.containment.cgroup, os.getpid(),
+                                                      self.memory)
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         self.process = subprocess.Popen(
@@ -110,8 +112,13 @@ class Sandbox:
         if uid is None:
             self.notes.append("not run as root: the sandbox shares the grader's user and sees "
                               "its files (limits, process tracking and the pipe still hold)")
-        group = self.containment.cgroup
+        group, memory = self.containment.cgroup, self.containment.memory_cgroup
+        if uid is not None and memory is None:
+            self.notes.append("no memory cgroup here: memory is limited for each process of "
+                              "the sandbox, not for all of them together")
         return {"uid": uid, "cgroup_procs": str(group / "cgroup.procs") if group else None,
+                "memory_cgroup_procs": str(memory / "cgroup.procs")
+                if memory is not None and memory != group else None,
                 "hide": [paths["examples"], paths["grading"], *self.hide],
                 "read_only": [paths["package"], paths["prefix"], paths["base_prefix"]],
                 "reach": [paths["package"], paths["prefix"], paths["base_prefix"],

@@ -3,7 +3,8 @@
 As root (the grader's usual case) the sandbox process:
 
 1. joins its own cgroup, if the grader made one (so every process it starts is counted
-   and can be ended together);
+   and can be ended together), and its memory cgroup where that is another (cgroup v1): the
+   memory of all its processes together is capped, not only each one's address space;
 2. moves into namespaces of its own: a network namespace with only a loopback that is down
    (nothing to connect to, not even the host's 127.0.0.1), an IPC namespace (no System V
    shared memory or message queues in common with anyone), and a mount namespace: fresh,
@@ -53,6 +54,7 @@ class Plan:
 
     uid: int | None                      # the unprivileged user to become (None: stay)
     cgroup_procs: str | None             # the cgroup's `cgroup.procs` file to join
+    memory_cgroup_procs: str | None = None  # the memory cgroup's, where that is another (v1)
     hide: tuple[str, ...] = ()           # folders and files the submission must not see
     read_only: tuple[str, ...] = ()      # folders it may read but never write
     reach: tuple[str, ...] = ()          # folders it must be able to read (Python, the venv)
@@ -91,8 +93,9 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 def confine(plan: Plan) -> None:
     """Apply `plan` to this process (as root: all of it; otherwise the limits only)."""
-    if plan.cgroup_procs:
-        Path(plan.cgroup_procs).write_text(str(os.getpid()))
+    for procs in (plan.cgroup_procs, plan.memory_cgroup_procs):
+        if procs:
+            Path(procs).write_text(str(os.getpid()))
     if plan.uid is not None:
         private_mounts(plan)
     os.makedirs(plan.scratch, exist_ok=True)
