@@ -110,8 +110,9 @@ class Sandbox:
         paths = package_paths()
         uid = self.containment.uid
         if uid is None:
-            self.notes.append("not run as root: the sandbox shares the grader's user and sees "
-                              "its files (limits, process tracking and the pipe still hold)")
+            self.notes.append("not run as root: the sandbox shares the grader's user, its files "
+                              "and its network (limits, process tracking and the pipe still "
+                              "hold)")
         group, memory = self.containment.cgroup, self.containment.memory_cgroup
         if uid is not None and memory is None:
             self.notes.append("no memory cgroup here: memory is limited for each process of "
