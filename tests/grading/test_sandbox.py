@@ -136,3 +136,173 @@ def test_every_process_a_submission_starts_ends_with_it(tmp_path: Path) -> None:
     assert box.containment.members() == set()
     with pytest.raises(SandboxGone):
         run(box, "x = 1")
+
+
+@pytest.fixture
+def fresh() -> Iterator[Sandbox]:
+    """A sandbox of its own (one worker has one sandbox: closing another ends this one too)."""
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    yield box
+    box.close()
+
+
+def test_the_sandbox_runs_the_graders_own_copy_of_the_package(fresh: Sandbox) -> None:
+    import choreo_lab
+    assert value(fresh, "__import__('choreo_lab').__file__") == repr(choreo_lab.__file__)
+
+
+# -- what one sandbox could leave for another -----------------------------------------------------
+def world_writable_folders() -> list[str]:
+    """Folders on the host anyone may write to (outside the temp folders that become private)."""
+    found = {"/run/lock", "/var/lock"}
+    for top in ("/run", "/var", "/dev", "/var/lib", "/var/cache"):
+        try:
+            entries = [os.path.join(top, name) for name in os.listdir(top)]
+        except OSError:
+            continue
+        found.update(path for path in entries if os.path.isdir(path)
+                     and os.stat(path).st_mode & 0o002)
+    private = ("/tmp", "/var/tmp", "/dev/shm")
+    return sorted(path for path in found if os.path.isdir(path)
+                  and os.path.realpath(path) not in private)
+
+
+@as_root
+def test_nothing_outside_its_private_temp_folders_can_be_written() -> None:
+    folders = world_writable_folders()
+    assert "/run/lock" in folders or not os.path.isdir("/run/lock")
+    name = f".cl-share-{os.getpid()}.py"
+    everywhere = [*folders, "/", "/etc", "/usr", "/tmp", "/var/tmp", "/dev/shm"]
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    try:
+        written = value(box, f"[f for f in {[*folders, '/', '/etc', '/usr']!r} if not "
+                             f"__import__('subprocess').run(['touch', f + '/{name}']).returncode]")
+        reply = run(box, f"for f in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+                         f"    open(f + '/{name}', 'w').write('answer = 42')")
+    finally:
+        box.close()
+        left = sorted({os.path.realpath(os.path.join(f, name)) for f in everywhere
+                       if os.path.exists(os.path.join(f, name))})
+        for path in left:
+            os.unlink(path)
+    assert written == "[]"
+    assert reply["status"] == "ok"
+    assert left == [], "a file the sandbox wrote stayed on the host"
+    following = Sandbox("x.ipynb", "{}", hide=[])
+    following.start()
+    try:
+        assert value(following, f"[f for f in ('/tmp', '/var/tmp', '/dev/shm') "
+                                f"if __import__('os').path.exists(f + '/{name}')]") == "[]"
+    finally:
+        following.close()
+
+
+WITHOUT_MOUNT_SETATTR = """
+import os, sys
+from choreo_lab.grading.sandbox import confine
+confine._call(confine._libc().unshare(confine.CLONE_NEWNS), "unshare")
+confine.mount(None, "/", None, confine.MS_REC | confine.MS_PRIVATE)
+confine.mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
+confine.remount_each_read_only(["/tmp"])
+for folder in sys.argv[1:]:
+    try:
+        open(os.path.join(folder, ".cl-probe"), "w").close()
+        print(folder)
+    except OSError:
+        pass
+"""
+
+
+@as_root
+def test_without_mount_setattr_every_mount_is_remounted_read_only_on_its_own() -> None:
+    import subprocess
+    import sys
+    folders = ["/tmp", "/", "/etc", *world_writable_folders()]
+    done = subprocess.run([sys.executable, "-c", WITHOUT_MOUNT_SETATTR, *folders],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["/tmp"]
+
+
+# -- network and IPC -----------------------------------------------------------------------------
+@as_root
+def test_a_listener_on_the_hosts_loopback_cannot_be_reached(fresh: Sandbox) -> None:
+    import socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        reply = run(fresh, f"__import__('socket').create_connection(('127.0.0.1', {port}), "
+                             "timeout=2).sendall(b'give me the solution')")
+    assert reply["status"] == "error" and reply["ename"] in (
+        "OSError", "ConnectionRefusedError", "TimeoutError")
+
+
+@as_root
+def test_the_sandbox_has_network_and_ipc_namespaces_of_its_own(fresh: Sandbox) -> None:
+    for kind in ("net", "ipc"):
+        inside = value(fresh, f"__import__('os').readlink('/proc/self/ns/{kind}')")
+        assert inside != repr(os.readlink(f"/proc/self/ns/{kind}")), kind
+
+
+# -- a flood on the channel ---------------------------------------------------------------------
+FLOOD = '''
+import os, struct, sys, time
+frame = b'{"id":0}'
+frame = struct.pack(">I", len(frame)) + frame
+end = time.monotonic() + 6
+while time.monotonic() < end:
+    os.write(int(sys.argv[-1]), frame * 64)
+'''
+
+
+def test_a_cell_that_floods_the_channel_with_stale_replies_is_stopped_in_time() -> None:
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(SandboxGone, match="answer no request"):
+            run(box, FLOOD, timeout=1)
+        assert time.monotonic() - started < 4
+        assert box.containment.members() == set()
+        with pytest.raises(SandboxGone):
+            run(box, "x = 1")
+    finally:
+        box.close()
+
+
+# -- memory for the sandbox as a whole ------------------------------------------------------------
+HOLD = ("import sys, time\nblock = b'x' * int(sys.argv[1])\nprint('held', flush=True)\n"
+        "time.sleep(60)")
+
+
+@as_root
+def test_the_sandboxs_cgroup_limits_the_memory_of_all_its_processes_together() -> None:
+    limit = 256 << 20
+    box = Sandbox("x.ipynb", "{}", hide=[], memory=limit)
+    box.start()
+    try:
+        group = box.containment.memory_cgroup
+        if group is None:
+            pytest.skip("no writable cgroup with a memory controller here")
+        if (group / "memory.max").exists():  # cgroup v2
+            assert (group / "memory.max").read_text().strip() == str(limit)
+            if (group / "memory.swap.max").exists():
+                assert (group / "memory.swap.max").read_text().strip() == "0"
+        else:  # cgroup v1
+            assert int((group / "memory.limit_in_bytes").read_text()) == limit
+            if (group / "memory.memsw.limit_in_bytes").exists():
+                assert int((group / "memory.memsw.limit_in_bytes").read_text()) == limit
+        assert str(box.process.pid) in (group / "cgroup.procs").read_text().split()
+        alive = value(box, "(lambda subprocess, sys, time: ("
+                           f"children := [subprocess.Popen([sys.executable, '-c', {HOLD!r}, "
+                           f"str({int(limit * 0.6)})], stdout=subprocess.PIPE) for _ in range(2)], "
+                           "[child.stdout.readline() for child in children], time.sleep(1), "
+                           "[child.poll() is None for child in children])[-1])("
+                           "__import__('subprocess'), __import__('sys'), __import__('time'))")
+        assert alive != "[True, True]", "two children of 0.6 times the limit both lived"
+    finally:
+        box.close()

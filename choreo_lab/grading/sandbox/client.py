@@ -20,12 +20,22 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from .containment import Containment, become_subreaper, make_cgroup, sandbox_uid
+from .containment import Containment, become_subreaper, limit_memory, make_cgroup, sandbox_uid
 from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeout, write_frame
 
 #: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
 START_TIMEOUT = 60.0
 INTERRUPT_GRACE = 3.0
+#: Replies to earlier requests skipped while waiting for one (the server sends at most one
+#: per request, so only a request that ran out of time leaves one behind).
+MAX_STALE_REPLIES = 16
+FLOODED = ("the notebook's code wrote messages to the grader's channel that answer no request, "
+           "so the kernel was stopped")
+#: How the sandbox starts: the package the grader itself imported comes first on its path
+#: (``-I`` ignores PYTHONPATH, and an editable install elsewhere would win otherwise).
+BOOT = ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
+        "runpy.run_module('choreo_lab.grading.sandbox.server', run_name='__main__', "
+        "alter_sys=True)")
 
 
 class SandboxGone(Exception):
@@ -34,6 +44,10 @@ class SandboxGone(Exception):
 
 class SandboxTimeout(Exception):
     """A request ran out of time; the sandbox was interrupted (and is still usable)."""
+
+
+class ChannelFlooded(ProtocolError):
+    """More replies to earlier requests than the sandbox ever sends: code wrote to the pipe."""
 
 
 def package_paths() -> dict[str, str]:
@@ -73,10 +87,12 @@ class Sandbox:
         """Start the sandbox and wait until it is confined and ready (or raise SandboxGone)."""
         self.containment.end_all()  # a stale process of a previous worker with this pid
         self.containment.cgroup = make_cgroup(os.getpid(), self.processes)
+        self.containment.memory_cgroup = limit_memory(self.containment.cgroup, os.getpid(),
+                                                      self.memory)
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "choreo_lab.grading.sandbox.server",
+            [sys.executable, "-I", "-c", BOOT, str(Path(package_paths()["package"]).parent),
              str(requests_read), str(replies_write)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             pass_fds=(requests_read, replies_write), start_new_session=True, cwd="/",
@@ -94,10 +110,16 @@ class Sandbox:
         paths = package_paths()
         uid = self.containment.uid
         if uid is None:
-            self.notes.append("not run as root: the sandbox shares the grader's user and sees "
-                              "its files (limits, process tracking and the pipe still hold)")
-        group = self.containment.cgroup
+            self.notes.append("not run as root: the sandbox shares the grader's user, its files "
+                              "and its network (limits, process tracking and the pipe still "
+                              "hold)")
+        group, memory = self.containment.cgroup, self.containment.memory_cgroup
+        if uid is not None and memory is None:
+            self.notes.append("no memory cgroup here: memory is limited for each process of "
+                              "the sandbox, not for all of them together")
         return {"uid": uid, "cgroup_procs": str(group / "cgroup.procs") if group else None,
+                "memory_cgroup_procs": str(memory / "cgroup.procs")
+                if memory is not None and memory != group else None,
                 "hide": [paths["examples"], paths["grading"], *self.hide],
                 "read_only": [paths["package"], paths["prefix"], paths["base_prefix"]],
                 "reach": [paths["package"], paths["prefix"], paths["base_prefix"],
@@ -161,6 +183,9 @@ class Sandbox:
             reply = self._reply(number, max(0.0, timeout))
         except ProtocolTimeout:
             return self._interrupted(number)
+        except ChannelFlooded:
+            self._end(FLOODED)
+            raise SandboxGone(self.gone) from None
         except ProtocolClosed:
             self._end(self._death())
             raise SandboxGone(self.gone) from None
@@ -171,19 +196,34 @@ class Sandbox:
         return reply
 
     def _reply(self, number: int, timeout: float) -> dict[str, Any]:
+        """The reply to request `number`, within `timeout` however many frames come first.
+
+        A reply to an earlier request (one that ran out of time) is skipped, up to
+        `MAX_STALE_REPLIES`; more is the learner's code writing to the channel, and ends it.
+        """
         deadline = time.monotonic() + timeout
+        stale = 0
         while True:
-            reply = self.reader.read(max(0.0, deadline - time.monotonic()))
+            left = deadline - time.monotonic()
+            if left <= 0:  # checked on every frame: a flood of them must not outlast it
+                raise ProtocolTimeout()
+            reply = self.reader.read(left)
             if reply.get("id") == number:
                 return reply
-            if not isinstance(reply.get("id"), int) or reply["id"] > number:
+            if type(reply.get("id")) is not int or reply["id"] > number:
                 raise ProtocolError(f"a reply to request {reply.get('id')!r}, not {number}")
+            stale += 1
+            if stale > MAX_STALE_REPLIES:
+                raise ChannelFlooded()
 
     def _interrupted(self, number: int) -> dict[str, Any]:
         """Interrupt the request that ran out of time; end the sandbox if it does not stop."""
         try:
             os.kill(self.process.pid, signal.SIGINT)
             reply = self._reply(number, INTERRUPT_GRACE)
+        except ChannelFlooded:
+            self._end(FLOODED)
+            raise SandboxGone(self.gone) from None
         except (ProtocolError, ProtocolTimeout, OSError, ProcessLookupError):
             self._end("it ran out of time and did not stop when interrupted, so the kernel "
                       "was stopped")

@@ -3,13 +3,18 @@
 As root (the grader's usual case) the sandbox process:
 
 1. joins its own cgroup, if the grader made one (so every process it starts is counted
-   and can be ended together);
-2. moves into a private mount namespace: fresh, empty ``/tmp``, ``/var/tmp`` and ``/dev/shm``
-   (nothing written there outlives it); every top-level folder that is not the system's
-   (``/work``, ``/home``, ``/root``, ...) covered by an empty mount, except the paths it must
-   read (Python, the venv, the package), which stay reachable even where they live in a
-   private home folder; the reference code and every submission folder covered too, the
-   package read-only;
+   and can be ended together), and its memory cgroup where that is another (cgroup v1): the
+   memory of all its processes together is capped, not only each one's address space;
+2. moves into namespaces of its own: a network namespace with only a loopback that is down
+   (nothing to connect to, not even the host's 127.0.0.1), an IPC namespace (no System V
+   shared memory or message queues in common with anyone), and a mount namespace: fresh,
+   empty ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (nothing written there outlives it); every
+   top-level folder that is not the system's (``/work``, ``/home``, ``/root``, ...) covered
+   by an empty mount, except the paths it must read (Python, the venv, the package), which
+   stay reachable even where they live in a private home folder; the reference code and
+   every submission folder covered too; and then every mount read-only but those three
+   private temp folders, so no ``/run/lock`` or other folder anyone may write on the host
+   carries a file from one submission to the next;
 3. takes resource limits: address space, processes, CPU time, file size, open files;
 4. drops to its own unprivileged user (a uid no other process has; no groups) with
    ``no_new_privs`` set, so no setuid program can give root back.
@@ -20,16 +25,23 @@ Without root, only the limits apply; the grader reports that the sandbox is weak
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
+import re
 import resource
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-CLONE_NEWNS = 0x00020000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 32, 4096, 8192, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 MNT_DETACH = 2
+#: mount_setattr(2) (Linux 5.12; the same number on every architecture) and its flags.
+SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 0x1
+#: The per-mount flags a read-only remount keeps (mountinfo's names for them).
+MOUNT_FLAGS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
+               "relatime": 1 << 21}
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 #: Top-level folders the sandbox keeps seeing: the system. Everything else at / is covered.
 SYSTEM_FOLDERS = frozenset({"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
@@ -42,6 +54,7 @@ class Plan:
 
     uid: int | None                      # the unprivileged user to become (None: stay)
     cgroup_procs: str | None             # the cgroup's `cgroup.procs` file to join
+    memory_cgroup_procs: str | None = None  # the memory cgroup's, where that is another (v1)
     hide: tuple[str, ...] = ()           # folders and files the submission must not see
     read_only: tuple[str, ...] = ()      # folders it may read but never write
     reach: tuple[str, ...] = ()          # folders it must be able to read (Python, the venv)
@@ -80,8 +93,9 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 def confine(plan: Plan) -> None:
     """Apply `plan` to this process (as root: all of it; otherwise the limits only)."""
-    if plan.cgroup_procs:
-        Path(plan.cgroup_procs).write_text(str(os.getpid()))
+    for procs in (plan.cgroup_procs, plan.memory_cgroup_procs):
+        if procs:
+            Path(procs).write_text(str(os.getpid()))
     if plan.uid is not None:
         private_mounts(plan)
     os.makedirs(plan.scratch, exist_ok=True)
@@ -94,8 +108,9 @@ def confine(plan: Plan) -> None:
 
 
 def private_mounts(plan: Plan) -> None:
-    """A mount namespace of our own: private temp folders, reference code hidden, package read-only."""
-    _call(_libc().unshare(CLONE_NEWNS), "unshare")
+    """Namespaces of our own: no network, no shared IPC; private temp folders, reference code
+    hidden, and nothing but the private temp folders writable."""
+    _call(_libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     stage_root = f"/run/choreo-lab-stage-{os.getpid()}"  # on the host only as an empty folder
     os.makedirs(stage_root, exist_ok=True)
@@ -114,6 +129,58 @@ def private_mounts(plan: Plan) -> None:
             mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
     for path in plan.hide:
         hide(path)
+    read_only_except([folder for folder in PRIVATE_TMP if os.path.isdir(folder)])
+
+
+class MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def read_only_except(writable: list[str]) -> None:
+    """Make every mount of this namespace read-only, except the mounts at `writable`.
+
+    One recursive mount_setattr(2) where the kernel has it; otherwise each mount in
+    /proc/self/mountinfo is remounted read-only on its own, keeping its nosuid, nodev, ...
+    """
+    libc = _libc()
+    attr = MountAttr(attr_set=MOUNT_ATTR_RDONLY)
+    result = libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr),
+                          ctypes.sizeof(attr))
+    if result == 0:
+        writable_again = MountAttr(attr_clr=MOUNT_ATTR_RDONLY)
+        for path in writable:
+            _call(libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), 0,
+                               ctypes.byref(writable_again), ctypes.sizeof(writable_again)),
+                  f"mount_setattr {path}")
+        return
+    if ctypes.get_errno() != errno.ENOSYS:
+        _call(result, "mount_setattr /")
+    remount_each_read_only(writable)
+
+
+def remount_each_read_only(writable: list[str]) -> None:
+    """Without mount_setattr(2): remount each mount but those at `writable` read-only."""
+    for target, options in mounts():
+        if target in writable:
+            continue
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY
+        flags |= sum(MOUNT_FLAGS.get(option, 0) for option in options)
+        try:
+            mount(None, target, None, flags)
+        except OSError as error:  # a mount covered by a later one, so out of reach
+            if error.errno not in (errno.ENOENT, errno.EINVAL):
+                raise
+
+
+def mounts() -> list[tuple[str, set[str]]]:
+    """Each mount of this namespace: where it is and its per-mount options."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+        found.append((target, set(fields[5].split(","))))
+    return found
 
 
 def hide(path: str) -> None:

@@ -7,7 +7,9 @@ process that renamed itself cannot escape:
   grading worker's pid, which no other live process can share), so "every process of that
   uid" is exactly what the submission started;
 - by **cgroup**: where the cgroup file system is writable, the sandbox joins a pids cgroup
-  of its own (with a cap on its processes), and the cgroup lists every process in it;
+  of its own (with a cap on its processes), and the cgroup lists every process in it; where
+  the memory controller is there too, the same cgroup (v2) or a memory cgroup of its own (v1)
+  caps the memory of all its processes together, with no swap;
 - by **descent and session**: the worker is a child subreaper, so orphans of the sandbox
   are re-parented to it instead of escaping to init; its descendants and every process in
   the sandbox's session are found by scanning /proc.
@@ -29,6 +31,7 @@ PR_SET_CHILD_SUBREAPER = 36
 UID_BASE = 1_500_000_000
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 CGROUP_PREFIX = "choreo-lab-sandbox-"
+MEMORY_ROOT_V1 = Path("/sys/fs/cgroup/memory")
 
 
 def become_subreaper() -> bool:
@@ -59,6 +62,53 @@ def make_cgroup(worker_pid: int, max_processes: int) -> Path | None:
             continue
         return group
     return None
+
+
+def limit_memory(group: Path | None, worker_pid: int, memory: int) -> Path | None:
+    """Cap the memory of the whole sandbox at `memory` bytes, with no swap.
+
+    On cgroup v2 in `group` itself (the pids cgroup), where its memory controller is
+    enabled; on cgroup v1 in a memory cgroup of its own, which the sandbox joins too.
+    Returns the cgroup that holds the cap, or None where no memory controller is writable.
+    """
+    if group is not None and (group / "memory.max").exists():
+        try:
+            (group / "memory.max").write_text(str(memory))
+            if (group / "memory.swap.max").exists():
+                (group / "memory.swap.max").write_text("0")
+            return group
+        except OSError:
+            pass
+    if not (MEMORY_ROOT_V1 / "memory.limit_in_bytes").exists() or not os.access(
+            MEMORY_ROOT_V1, os.W_OK):
+        return None
+    group = MEMORY_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    swap = group / "memory.memsw.limit_in_bytes"  # memory and swap together (if accounted)
+    try:
+        group.mkdir(exist_ok=True)
+        if swap.exists():  # never below the memory limit: raised first, lowered after
+            _try_write(swap, str(memory))
+        (group / "memory.limit_in_bytes").write_text(str(memory))
+        if swap.exists():
+            swap.write_text(str(memory))
+        else:
+            _try_write(group / "memory.swappiness", "0")
+    except OSError:
+        return None
+    return group
+
+
+def _try_write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError:
+        pass
+
+
+def memory_cgroup_of(worker_pid: int) -> Path | None:
+    """The v1 memory cgroup `limit_memory` made for this worker, if it exists."""
+    group = MEMORY_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    return group if group.is_dir() else None
 
 
 def cgroup_of(worker_pid: int) -> Path | None:
@@ -106,23 +156,28 @@ def processes() -> list[ProcessInfo]:
 
 @dataclass
 class Containment:
-    """How one worker's sandbox is tracked: its uid, its cgroup, its first process."""
+    """How one worker's sandbox is tracked: its uid, its cgroups, its first process."""
 
     worker_pid: int
     uid: int | None
     cgroup: Path | None
     leader: int | None = None   # the sandbox's first process (the leader of its session)
+    memory_cgroup: Path | None = None  # the cgroup capping its memory (v2: `cgroup` itself)
 
     @classmethod
     def for_worker(cls, worker_pid: int) -> Containment:
         """What the parent can find of a worker's sandbox after the worker itself is gone."""
-        return cls(worker_pid, sandbox_uid(worker_pid), cgroup_of(worker_pid))
+        return cls(worker_pid, sandbox_uid(worker_pid), cgroup_of(worker_pid),
+                   memory_cgroup=memory_cgroup_of(worker_pid))
+
+    def cgroups(self) -> list[Path]:
+        return list(dict.fromkeys(g for g in (self.cgroup, self.memory_cgroup) if g is not None))
 
     def members(self) -> set[int]:
         """Every live process that belongs to the sandbox."""
         found: set[int] = set()
-        if self.cgroup is not None:
-            found |= {int(pid) for pid in _text(self.cgroup / "cgroup.procs").split()}
+        for group in self.cgroups():
+            found |= {int(pid) for pid in _text(group / "cgroup.procs").split()}
         table = processes()
         children: dict[int, list[int]] = {}
         for info in table:
@@ -165,9 +220,9 @@ class Containment:
                 return False
             time.sleep(0.01)
         reap_children()
-        if self.cgroup is not None:
+        for group in self.cgroups():
             try:
-                self.cgroup.rmdir()
+                group.rmdir()
             except OSError:
                 pass
         return True

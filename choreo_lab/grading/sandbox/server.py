@@ -1,8 +1,9 @@
 """The sandbox process: runs one submission's cells and answers calls of its code.
 
-Started by the grader as ``python -I -m choreo_lab.grading.sandbox.server IN OUT`` with two
-pipes (requests on fd IN, replies on fd OUT). Its first frame is the setup: how to confine the
-process (`confine.Plan`) and the notebook. Then, one request at a time:
+Started by the grader (``python -I -c client.BOOT PACKAGE_PARENT IN OUT``: this module, run from
+the grader's own copy of the package) with two pipes (requests on fd IN, replies on fd OUT).
+Its first frame is the setup: how to confine the process (`confine.Plan`) and the notebook.
+Then, one request at a time:
 
 - ``run_cell``: run one code cell of the notebook in an IPython shell (output is counted
   and dropped; the grader keeps none of it);
