@@ -31,7 +31,7 @@ from ..text import describe_error, describe_value, plural
 from . import render
 from .cards import ServiceCard
 from .chaos_knobs import chaos_plan, inject_chaos
-from .controls import Controls
+from .controls import SPEEDS, Controls
 from .snapshot import (
     ConsistencyOracle,
     LagHistory,
@@ -76,6 +76,9 @@ class Dashboard:
       than one instance).
     - `views`: panel title -> function of the simulation returning what to show (a chart,
       HTML, text), redrawn when virtual time moves (see `dashboard.views`).
+    - `speeds`: the play speeds offered, (label, virtual ms per tick) pairs, 4 ticks a
+      second (default `controls.SPEEDS`, 1 to 100 ms a tick); a slow system can offer
+      minutes a tick.
 
     Display it as the last line of a cell. Every control is also a method (`kill`, `step`,
     `run_until_idle`, `set_chaos`, ...), so a notebook or a test can drive it without clicks;
@@ -87,7 +90,8 @@ class Dashboard:
                  oracle: ConsistencyOracle | None = None, workflows: WorkflowStatuses | None = None,
                  actions: Mapping[str, Action] | None = None, scalable: Iterable[str] | None = None,
                  views: Mapping[str, View] | None = None,
-                 title: str = "choreo-lab dashboard") -> None:
+                 title: str = "choreo-lab dashboard",
+                 speeds: Iterable[tuple[str, int]] | None = None) -> None:
         if isinstance(system, Simulation) or not callable(system) or not takes_two(system):
             raise TypeError("Dashboard takes a function that builds the simulation from a seed "
                             "and a fault plan (Reset calls it again), e.g. Dashboard(lambda "
@@ -103,7 +107,11 @@ class Dashboard:
         self.problems: list[str] = []
         self.last_action = ""
         self.cards: dict[str, ServiceCard] = {}
-        self.controls = Controls(self.actions, seed)
+        chosen = SPEEDS if speeds is None else tuple((str(label), ms) for label, ms in speeds)
+        if not chosen or any(type(ms) is not int or ms < 1 for _, ms in chosen):
+            raise ValueError("speeds are (label, virtual ms per tick) pairs with whole ms >= 1, "
+                             f"e.g. [('1 min per tick', 60_000)]; got {speeds!r}")
+        self.controls = Controls(self.actions, seed, chosen)
         self.views = [ViewPanel(name, view) for name, view in (views or {}).items()]
         self.controls.root.children = (*self.controls.root.children,
                                        *(panel.box for panel in self.views))
@@ -297,7 +305,7 @@ class Dashboard:
         return self.controls.play_button.value
 
     def _on_play(self, change: Any) -> None:
-        self.controls.play_button.description = "⏸ Pause" if change["new"] else "▶ Play"
+        self.controls.play_button.description = "Pause" if change["new"] else "▶ Play"
 
     def _on_clock(self, change: Any) -> None:
         # the clock's stop button rewinds it (no tick then); a late tick after a stop is ignored

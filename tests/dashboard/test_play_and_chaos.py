@@ -18,7 +18,7 @@ def dash():
 def test_the_play_button_starts_and_stops_the_clock(dash):
     dash.controls.play_button.value = True
     assert dash.controls.clock.playing and dash.playing
-    assert dash.controls.play_button.description == "⏸ Pause"
+    assert dash.controls.play_button.description == "Pause"
     dash.controls.play_button.value = False
     assert not dash.controls.clock.playing
     assert dash.controls.play_button.description == "▶ Play"
