@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-from ..errors import UnknownService
+from ..errors import RunawayError, UnknownService
 from ..faults import FaultPlan
 from ..simulation import Simulation
 from ..story import declared_outcomes, workflow_status
@@ -266,11 +266,56 @@ class Dashboard:
         """Advance virtual time by `ms`, delivering everything due until then."""
         if not isinstance(ms, int) or ms < 0:
             raise ValueError(f"run_for takes a number of virtual ms >= 0, got {ms!r}")
-        self._do(f"ran for {ms} ms", lambda sim: sim.run_for(ms))
+        self._do(f"ran for {ms} ms", lambda sim: self._sampled_run_for(sim, ms))
 
     def run_until_idle(self) -> None:
         """Deliver until nothing is scheduled (messages for a stopped service keep waiting)."""
-        self._do("ran until idle", lambda sim: sim.run_until_idle())
+        self._do("ran until idle", self._sampled_run_until_idle)
+
+    def _samplers(self) -> list[Any]:
+        """The views sampled while the simulation runs (see `dashboard.views`)."""
+        return [panel.view for panel in self.views
+                if callable(getattr(panel.view, "sample", None)) and getattr(panel.view, "every", 0)]
+
+    def _sampled_run_for(self, sim: Simulation, ms: int) -> None:
+        samplers = self._samplers()
+        if not samplers:
+            return sim.run_for(ms)
+        every, end = min(view.every for view in samplers), sim.now + ms
+        for view in samplers:
+            view.sample(sim)
+        while sim.now < end:
+            sim.run_for(min(every, end - sim.now))
+            for view in samplers:
+                view.sample(sim)
+        return None
+
+    def _sampled_run_until_idle(self, sim: Simulation, max_steps: int = 1_000_000) -> None:
+        samplers = self._samplers()
+        if not samplers:
+            return sim.run_until_idle()
+        every, last, steps = min(view.every for view in samplers), sim.now, 0
+        for view in samplers:
+            view.sample(sim)
+        while not sim.idle:
+            # the agenda's next due time (the simulation's own; read, never changed): a quiet
+            # stretch longer than `every` is crossed in slices, so ages are sampled as they grow
+            if sim._agenda.next_time() - sim.now > every:
+                sim.run_for(every)  # nothing is due in it
+            else:
+                sim.step()
+                steps += 1
+            if sim.now - last >= every:
+                last = sim.now
+                for view in samplers:
+                    view.sample(sim)
+            if steps >= max_steps and not sim.idle:
+                raise RunawayError(f"run_until_idle stopped after {max_steps} steps without the "
+                                   "system settling; it may be retrying forever or growing. "
+                                   "Look at the end of sim.trace.")
+        for view in samplers:
+            view.sample(sim)
+        return None
 
     def tick(self) -> None:
         """One play tick: run for the chosen speed's virtual ms; stop playing once nothing is
