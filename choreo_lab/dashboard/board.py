@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-from ..errors import UnknownService
+from ..errors import RunawayError, UnknownService
 from ..faults import FaultPlan
 from ..simulation import Simulation
 from ..story import declared_outcomes, workflow_status
@@ -31,7 +31,7 @@ from ..text import describe_error, describe_value, plural
 from . import render
 from .cards import ServiceCard
 from .chaos_knobs import chaos_plan, inject_chaos
-from .controls import Controls
+from .controls import SPEEDS, Controls
 from .snapshot import (
     ConsistencyOracle,
     LagHistory,
@@ -76,6 +76,9 @@ class Dashboard:
       than one instance).
     - `views`: panel title -> function of the simulation returning what to show (a chart,
       HTML, text), redrawn when virtual time moves (see `dashboard.views`).
+    - `speeds`: the play speeds offered, (label, virtual ms per tick) pairs, 4 ticks a
+      second (default `controls.SPEEDS`, 1 to 100 ms a tick); a slow system can offer
+      minutes a tick.
 
     Display it as the last line of a cell. Every control is also a method (`kill`, `step`,
     `run_until_idle`, `set_chaos`, ...), so a notebook or a test can drive it without clicks;
@@ -87,7 +90,8 @@ class Dashboard:
                  oracle: ConsistencyOracle | None = None, workflows: WorkflowStatuses | None = None,
                  actions: Mapping[str, Action] | None = None, scalable: Iterable[str] | None = None,
                  views: Mapping[str, View] | None = None,
-                 title: str = "choreo-lab dashboard") -> None:
+                 title: str = "choreo-lab dashboard",
+                 speeds: Iterable[tuple[str, int]] | None = None) -> None:
         if isinstance(system, Simulation) or not callable(system) or not takes_two(system):
             raise TypeError("Dashboard takes a function that builds the simulation from a seed "
                             "and a fault plan (Reset calls it again), e.g. Dashboard(lambda "
@@ -103,7 +107,11 @@ class Dashboard:
         self.problems: list[str] = []
         self.last_action = ""
         self.cards: dict[str, ServiceCard] = {}
-        self.controls = Controls(self.actions, seed)
+        chosen = SPEEDS if speeds is None else tuple((str(label), ms) for label, ms in speeds)
+        if not chosen or any(type(ms) is not int or ms < 1 for _, ms in chosen):
+            raise ValueError("speeds are (label, virtual ms per tick) pairs with whole ms >= 1, "
+                             f"e.g. [('1 min per tick', 60_000)]; got {speeds!r}")
+        self.controls = Controls(self.actions, seed, chosen)
         self.views = [ViewPanel(name, view) for name, view in (views or {}).items()]
         self.controls.root.children = (*self.controls.root.children,
                                        *(panel.box for panel in self.views))
@@ -258,11 +266,56 @@ class Dashboard:
         """Advance virtual time by `ms`, delivering everything due until then."""
         if not isinstance(ms, int) or ms < 0:
             raise ValueError(f"run_for takes a number of virtual ms >= 0, got {ms!r}")
-        self._do(f"ran for {ms} ms", lambda sim: sim.run_for(ms))
+        self._do(f"ran for {ms} ms", lambda sim: self._sampled_run_for(sim, ms))
 
     def run_until_idle(self) -> None:
         """Deliver until nothing is scheduled (messages for a stopped service keep waiting)."""
-        self._do("ran until idle", lambda sim: sim.run_until_idle())
+        self._do("ran until idle", self._sampled_run_until_idle)
+
+    def _samplers(self) -> list[Any]:
+        """The views sampled while the simulation runs (see `dashboard.views`)."""
+        return [panel.view for panel in self.views
+                if callable(getattr(panel.view, "sample", None)) and getattr(panel.view, "every", 0)]
+
+    def _sampled_run_for(self, sim: Simulation, ms: int) -> None:
+        samplers = self._samplers()
+        if not samplers:
+            return sim.run_for(ms)
+        every, end = min(view.every for view in samplers), sim.now + ms
+        for view in samplers:
+            view.sample(sim)
+        while sim.now < end:
+            sim.run_for(min(every, end - sim.now))
+            for view in samplers:
+                view.sample(sim)
+        return None
+
+    def _sampled_run_until_idle(self, sim: Simulation, max_steps: int = 1_000_000) -> None:
+        samplers = self._samplers()
+        if not samplers:
+            return sim.run_until_idle()
+        every, last, steps = min(view.every for view in samplers), sim.now, 0
+        for view in samplers:
+            view.sample(sim)
+        while not sim.idle:
+            # the agenda's next due time (the simulation's own; read, never changed): a quiet
+            # stretch longer than `every` is crossed in slices, so ages are sampled as they grow
+            if sim._agenda.next_time() - sim.now > every:
+                sim.run_for(every)  # nothing is due in it
+            else:
+                sim.step()
+                steps += 1
+            if sim.now - last >= every:
+                last = sim.now
+                for view in samplers:
+                    view.sample(sim)
+            if steps >= max_steps and not sim.idle:
+                raise RunawayError(f"run_until_idle stopped after {max_steps} steps without the "
+                                   "system settling; it may be retrying forever or growing. "
+                                   "Look at the end of sim.trace.")
+        for view in samplers:
+            view.sample(sim)
+        return None
 
     def tick(self) -> None:
         """One play tick: run for the chosen speed's virtual ms; stop playing once nothing is
@@ -297,7 +350,7 @@ class Dashboard:
         return self.controls.play_button.value
 
     def _on_play(self, change: Any) -> None:
-        self.controls.play_button.description = "⏸ Pause" if change["new"] else "▶ Play"
+        self.controls.play_button.description = "Pause" if change["new"] else "▶ Play"
 
     def _on_clock(self, change: Any) -> None:
         # the clock's stop button rewinds it (no tick then); a late tick after a stop is ignored

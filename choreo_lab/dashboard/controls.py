@@ -47,7 +47,8 @@ def heading(text: str, width: str = "auto") -> widgets.HTML:
 class Controls:
     """Every widget of the dashboard except the service cards, laid out in `root`."""
 
-    def __init__(self, action_labels: Iterable[str], seed: int) -> None:
+    def __init__(self, action_labels: Iterable[str], seed: int,
+                 speeds: tuple[tuple[str, int], ...] = SPEEDS) -> None:
         self.header = widgets.HTML()
         self.problem_banner = widgets.HTML()
         self.clear_problems_button = button("Clear", width="70px")
@@ -55,7 +56,7 @@ class Controls:
                                         layout=hidden())
         self.cards_box = widgets.HBox(layout=wrapping())
         self.action_buttons = {label: button(label) for label in action_labels}
-        self._run_controls()
+        self._run_controls(speeds)
         self._chaos_and_start_controls(seed)
         self.lamp = widgets.HTML()
         self.sagas = widgets.HTML()
@@ -75,7 +76,7 @@ class Controls:
                            (self.timer_list, "timers")):
             part.add_class(f"choreo-{name}")
 
-    def _run_controls(self) -> None:
+    def _run_controls(self, speeds: tuple[tuple[str, int], ...]) -> None:
         self.step_button = button("Step", "Do the next scheduled thing (a delivery, an ack, "
                                           "a fault)")
         self.run_button = button("Run for", "Advance virtual time by the ms in the box")
@@ -85,7 +86,8 @@ class Controls:
         self.play_button = widgets.ToggleButton(value=False, description="▶ Play",
                                                 layout=widgets.Layout(width="auto"),
                                                 tooltip="Run continuously; click again to pause")
-        self.speed = widgets.Dropdown(options=SPEEDS, value=5, description="speed",
+        default = 5 if any(ms == 5 for _, ms in speeds) else speeds[0][1]
+        self.speed = widgets.Dropdown(options=speeds, value=default, description="speed",
                                       tooltip="Virtual ms each play tick runs (4 ticks a second)",
                                       layout=widgets.Layout(width="270px"))
         # The clock drives play mode from the browser: see the docstring of `board`.

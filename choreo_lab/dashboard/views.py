@@ -7,6 +7,10 @@ its PNG), an object with ``_repr_html_``, or anything else (shown as text). The 
 calls it at each refresh in which virtual time has moved, so a paused simulation costs
 nothing. A view that raises is reported in the dashboard's problem banner, like a learner's
 handler; the rest of the dashboard goes on.
+
+A view that also has `sample(sim)` and `every` (virtual ms) is sampled while the dashboard
+runs: Run for and Play run in slices of `every` ms, Run until idle samples each time a step
+moves the clock `every` ms or more. So a chart follows virtual time, not the redraws.
 """
 
 from __future__ import annotations
@@ -54,17 +58,28 @@ class ViewPanel:
 
 
 class BacklogAgeView:
-    """A view: the groups' oldest waiting message's age and backlog, sampled at each refresh.
+    """A view: the groups' oldest waiting message's age and backlog, sampled every `every`
+    virtual ms while the dashboard runs (and at each refresh); the axes start at 0.
 
     The samples start again when the dashboard is reset (a new simulation).
     """
 
-    def __init__(self, groups: Sequence[str], *, keep: int = 400) -> None:
-        self.groups, self.keep = tuple(groups), keep
+    def __init__(self, groups: Sequence[str], *, every: int = 10_000, keep: int = 400) -> None:
+        if type(every) is not int or every < 1:
+            raise ValueError(f"every is whole virtual ms >= 1, got {every!r}")
+        self.groups, self.every, self.keep = tuple(groups), every, keep
         self.sim: Simulation | None = None
         self.samples: list[tuple[int, dict[str, tuple[int, int, int]]]] = []
 
     def __call__(self, sim: Simulation) -> Chart:
+        self.sample(sim)
+        chart = backlog_age_chart(self.series())
+        for axes in chart.figure.axes:  # counts and ages: 0 is the floor, and 1 a useful top
+            axes.set_ylim(bottom=0, top=max(1.0, axes.get_ylim()[1]))
+        return chart
+
+    def sample(self, sim: Simulation) -> None:
+        """Record the groups' backlog, oldest age and instances now (one per virtual time)."""
         if sim is not self.sim:
             self.sim, self.samples = sim, []
         stats = sim.stats()
@@ -74,7 +89,6 @@ class BacklogAgeView:
             self.samples[-1] = (sim.now, sample)
         else:
             self.samples = [*self.samples, (sim.now, sample)][-self.keep:]
-        return backlog_age_chart(self.series())
 
     def series(self) -> BacklogSeries:
         """The samples so far, as `lag.backlog_age_over_time` would have returned them."""

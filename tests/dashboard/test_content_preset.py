@@ -78,3 +78,23 @@ def test_deploying_the_decoder_is_a_finished_workflow_not_a_stuck_one():
     click(dash, "Deploy decoder 2")
     dash.run_until_idle()
     assert workflow_statuses(dash.sim) == {"operations": "completed"}
+
+
+def test_the_content_dashboard_plays_in_minutes_since_a_transcode_takes_three():
+    dash = content_dashboard(seed=7)
+    assert dash.controls.speed.value == 60_000
+    assert TRANSCODE_TIME in [ms for _, ms in dash.controls.speed.options]
+    click(dash, "Upload a video")
+    dash.play()
+    for value in range(1, 5):          # four ticks: one real second, four virtual minutes
+        dash.controls.clock.value = value
+    assert dash.sim.state("publishing")["live"]["v-1"]["version"] == 1
+
+
+def test_deploying_the_decoder_is_no_workflow_in_the_table():
+    dash = content_dashboard(seed=7)
+    click(dash, "Upload a video")
+    dash.act("Deploy decoder 2")
+    dash.run_until_idle()
+    assert dict(dash.snapshot.workflows) == {"v-1": "completed"}
+    assert "operations" not in dash.controls.sagas.value

@@ -18,7 +18,7 @@ def dash():
 def test_the_play_button_starts_and_stops_the_clock(dash):
     dash.controls.play_button.value = True
     assert dash.controls.clock.playing and dash.playing
-    assert dash.controls.play_button.description == "⏸ Pause"
+    assert dash.controls.play_button.description == "Pause"
     dash.controls.play_button.value = False
     assert not dash.controls.clock.playing
     assert dash.controls.play_button.description == "▶ Play"
@@ -132,3 +132,18 @@ def test_when_play_stops_it_names_the_stopped_service_messages_wait_for(dash):
     assert not dash.playing
     assert ("nothing is scheduled; inventory is down with 1 waiting (Restart / Resume it, "
             "then Play again)") in text(dash.controls.header)
+
+
+def test_a_dashboard_offers_the_play_speeds_it_is_given():
+    from choreo_lab import Service, Simulation
+    from choreo_lab.dashboard import Dashboard
+
+    def system(seed, faults):
+        return Simulation([Service("a")], seed=seed, faults=faults)
+
+    dash = Dashboard(system, speeds=[("1 min per tick", 60_000), ("1 h per tick", 3_600_000)])
+    assert dash.controls.speed.options == (("1 min per tick", 60_000),
+                                           ("1 h per tick", 3_600_000))
+    assert dash.controls.speed.value == 60_000
+    with pytest.raises(ValueError, match="speeds are"):
+        Dashboard(system, speeds=[("never", 0)])

@@ -90,3 +90,17 @@ def test_the_content_dashboard_shows_transcodings_backlog_age_growing_and_fallin
     dash.run_until_idle()
     assert panel.view.series().ages["transcoding"][-1] == 0
     assert bytes(panel.image.value).startswith(b"\x89PNG")
+
+
+def test_the_backlog_chart_samples_in_virtual_time_while_the_dashboard_runs():
+    dash = content_dashboard(seed=7)
+    panel, = dash.views
+    click(dash, "Upload a video", times=3)
+    dash.run_until_idle()                    # one click, many samples: one each 10 s or more
+    times = panel.view.series().times
+    assert len(times) > 10 and times[-1] == dash.sim.now
+    assert max(panel.view.series().backlogs["transcoding"]) >= 2
+    dash.reset(seed=7)
+    click(dash, "Upload a video")
+    dash.run_for(60_000)
+    assert panel.view.series().times[-6:] == (10_000, 20_000, 30_000, 40_000, 50_000, 60_000)

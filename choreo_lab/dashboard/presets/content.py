@@ -18,6 +18,16 @@ from ..views import BacklogAgeView
 UPLOADS: dict[str, str] = {"Upload a video": "", "Upload a flagged video": "flagged-",
                            "Upload a corrupt video": "corrupt-"}
 
+#: play speeds in minutes (one transcode is 3 virtual minutes; 4 ticks a second)
+SPEEDS: tuple[tuple[str, int], ...] = (("10 s per tick", 10_000), ("1 min per tick", 60_000),
+                                       ("3 min per tick", 180_000))
+
+
+def item_statuses(sim: Simulation) -> dict[str, str]:
+    """Each uploaded item's status; operations' messages (Deploy decoder 2) are no workflow."""
+    items = set(content.content_ids(sim))
+    return {item: status for item, status in workflow_statuses(sim).items() if item in items}
+
 
 class ContentDashboard(Dashboard):
     """The dashboard over the publishing pipeline. `transcoders`: instances to start with;
@@ -37,9 +47,11 @@ class ContentDashboard(Dashboard):
         actions["Deploy decoder 2"] = content.upgrade_decoder
         super().__init__(system, seed=seed,
                          oracle=oracle if oracle is not None else content.content_oracle(),
-                         workflows=workflow_statuses, actions=actions, scalable=["transcoding"],
+                         workflows=item_statuses, actions=actions, scalable=["transcoding"],
                          views={"Transcoding: backlog and its age": BacklogAgeView(["transcoding"])},
-                         title="Content publishing: moderation, slow transcoding, publishing")
+                         title="Content publishing: moderation, slow transcoding, publishing",
+                         speeds=SPEEDS)
+        self.controls.speed.value = 60_000  # a video is transcoded in three ticks
 
     def upload(self, kind: str = "video") -> str:
         """Upload a new item (v-1, v-2, ...): ``kind`` is "video", "flagged" or "corrupt"."""

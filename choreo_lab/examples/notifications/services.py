@@ -135,7 +135,7 @@ def make_sms_service() -> Service:
     """SMS keeps every member and texts each one a welcome: the naive late consumer.
 
     Added with ``start="beginning"`` it rebuilds its members from the whole log - and texts
-    every user who ever signed up, months late. (Notebook 07 shows the alternatives.)
+    every user who ever signed up, months late. (Notebook 08 shows the alternatives.)
     """
     sms = Service("sms", {"members": {}})
 
