@@ -41,8 +41,8 @@ _OUTCOMES = ("ack", "nack", "crash", "abandon", "drop", "duplicate", "dead-lette
 _SERVICE_WORDS = {"kill": "killed", "restart": "restarted", "pause": "paused",
                   "resume": "resumed", "scale": "scaled"}
 _TIMER_KINDS = (words.TIMER_SET, words.TIMER_FIRE, words.TIMER_CANCEL)
-_TIMER_WORDS = {words.TIMER_SET: "⏰ timer set", words.TIMER_FIRE: "⏰ timer fired",
-                words.TIMER_CANCEL: "⏰ timer cancelled"}
+_TIMER_WORDS = {words.TIMER_SET: "timer set", words.TIMER_FIRE: "timer fired",
+                words.TIMER_CANCEL: "timer cancelled"}
 #: a timer-set record's detail, as the simulation writes it: "<name> at t=<due>: <event>"
 _TIMER_SET = re.compile(r"^(?P<name>.*) at t=(?P<due>\d+): (?P<event>[^(]+)")
 
@@ -84,16 +84,17 @@ def _identifier(name: str, taken: Iterable[str] = ()) -> str:
 
 
 def timer_note(record: TraceRecord) -> str:
-    """A timer record in words: "⏰ set day-3/u-1: CampaignStepDue in 3 d", "⏰ day-3/u-1 fired"."""
+    """A timer record in words: "timer set day-3/u-1: CampaignStepDue in 3 d",
+    "timer day-3/u-1 fired", "timer cancelled day-3/u-1"."""
     if record.kind == words.TIMER_SET:
         found = _TIMER_SET.match(record.detail)
         if found is None:
-            return f"⏰ set {record.detail}"
+            return f"timer set {record.detail}"
         due = int(found["due"])
-        return f"⏰ set {found['name']}: {found['event']} in {duration_text(due - record.time)}"
+        return f"timer set {found['name']}: {found['event']} in {duration_text(due - record.time)}"
     if record.kind == words.TIMER_FIRE:
-        return f"⏰ {record.detail} fired"
-    return f"⏰ cancelled {record.detail.partition(' (')[0]}"
+        return f"timer {record.detail} fired"
+    return f"timer cancelled {record.detail.partition(' (')[0]}"
 
 
 def _yaml_title(text: str) -> str:
@@ -169,7 +170,7 @@ class _Drawing:
         for timer in self.story.pending_timers:
             now = self.story.sim.now if self.story.sim is not None else timer.due
             self.add_note(items, timer.service, self.label(
-                timer.origin, f"⏰ pending: {timer.name}, due in {duration_text(timer.due - now)}"),
+                timer.origin, f"timer pending: {timer.name}, due in {duration_text(timer.due - now)}"),
                 "aside")
         return self.shade_compensations(items)
 

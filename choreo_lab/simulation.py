@@ -938,6 +938,10 @@ class Simulation:
                                    "system settling; it may be retrying forever or growing. "
                                    "Look at the end of sim.trace, or pass a larger max_steps.")
 
+    def next_due(self) -> int | None:
+        """When the next scheduled step is due (virtual ms), or None if nothing is scheduled."""
+        return self._agenda.next_time() if self._agenda else None
+
     @property
     def idle(self) -> bool:
         """Nothing scheduled (there may still be a backlog for a service that is down)."""

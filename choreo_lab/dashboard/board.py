@@ -297,10 +297,10 @@ class Dashboard:
         every, last, steps = min(view.every for view in samplers), sim.now, 0
         for view in samplers:
             view.sample(sim)
-        while not sim.idle:
-            # the agenda's next due time (the simulation's own; read, never changed): a quiet
-            # stretch longer than `every` is crossed in slices, so ages are sampled as they grow
-            if sim._agenda.next_time() - sim.now > every:
+        while (due := sim.next_due()) is not None:
+            # a quiet stretch longer than `every` is crossed in slices, so ages are sampled as
+            # they grow
+            if due - sim.now > every:
                 sim.run_for(every)  # nothing is due in it
             else:
                 sim.step()

@@ -46,6 +46,15 @@ def test_step_does_the_next_scheduled_thing_and_moves_time_to_it():
     assert sim.step() is False and sim.idle
 
 
+def test_next_due_says_when_the_next_step_is_due_without_taking_it():
+    sim = Simulation([box_office()], latency=7)
+    assert sim.next_due() is None
+    sell(sim, "1A")
+    assert sim.next_due() == 7 and sim.now == 0 and sim.next_due() == 7
+    sim.run_until_idle()
+    assert sim.next_due() is None
+
+
 def test_run_for_does_only_what_is_due_and_ends_exactly_at_the_deadline():
     sim = Simulation([box_office()], latency=10)
     sell(sim, "1A")
