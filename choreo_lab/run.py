@@ -36,6 +36,10 @@ from .errors import UnknownService
 from .events import Message
 from .examples.catalog import WORKFLOWS, Workflow, workflow
 from .service import Service
+from .text import did_you_mean
+
+#: How many ids an error message lists before "..."
+FIRST_FEW = 5
 
 
 class Requests:
@@ -200,6 +204,8 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
         sim = chosen.system(args.seed, FaultPlan(faults=tuple(faults)))
         started = chosen.start(sim, count, args.seed)
         sim.run_until_idle()
+        if args.follow is not None:
+            _check_follow(args.follow, chosen.name, started, sim.trace.has_workflow)
         followed = chosen.explain(sim, args.follow) if args.follow is not None else None
     except (ChoreoError, ValueError, SystemExit) as error:  # nothing printed yet
         err.print(f"[red]{error}[/red]")
@@ -216,6 +222,17 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
     if args.states:
         out.print(state_tables(sim))
     return 0
+
+
+def _check_follow(wanted: str, name: str, started: list[str],
+                  in_trace: Callable[[str], bool]) -> None:
+    """Refuse a --follow id the run did not start, naming the first few it did."""
+    if wanted in started or in_trace(wanted):
+        return
+    shown = ", ".join(started[:FIRST_FEW]) + (f", ... ({len(started)} in all)"
+                                               if len(started) > FIRST_FEW else "")
+    raise ValueError(f"--follow {wanted}: no workflow {wanted!r} in this {name} run; its ids: "
+                     f"{shown or '(none)'}.{did_you_mean(wanted, started)}")
 
 
 def _check_actions(actions: list[Action], services: list[Service]) -> None:

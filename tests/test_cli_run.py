@@ -31,3 +31,19 @@ def test_the_order_saga_as_processes_survives_a_kill_and_a_restart(capsys):
     out = capsys.readouterr().out
     assert "requests placed: 40" in out and "invariants: all hold; dead letters: 0" in out
     assert "kill payment" in out and "restart payment" in out
+
+
+@pytest.mark.parametrize("workflow, given, near", [("orders", "o-99", None),
+                                                  ("orders-orchestrated", "o-99", None),
+                                                  ("content", "o-1", "v-1"),
+                                                  ("notifications", "o-1", "u-1")])
+def test_an_unknown_follow_id_is_refused_before_any_report_naming_the_ids(capsys, workflow,
+                                                                         given, near):
+    code = main(["run", workflow, "--count", "8", "--follow", given])
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert code == 2 and captured.out == ""
+    assert f"--follow {given}: no workflow {given!r} in this {workflow} run; its ids:" in err
+    assert "(8 in all)" in err and "Traceback" not in err
+    if near is not None:
+        assert f"Did you mean {near!r}?" in err
