@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -47,3 +51,64 @@ def test_an_unknown_follow_id_is_refused_before_any_report_naming_the_ids(capsys
     assert "(8 in all)" in err and "Traceback" not in err
     if near is not None:
         assert f"Did you mean {near!r}?" in err
+
+
+def choreo_lab_command(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`choreo-lab ...` in a process of its own: what a user sees, noise at exit included."""
+    return subprocess.run([sys.executable, "-m", "choreo_lab.cli", *args], capture_output=True,
+                          text=True, timeout=timeout,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+
+
+def test_a_workflow_that_needs_timers_is_refused_on_nats_naming_the_missing_feature(capsys):
+    assert main(["run", "notifications", "--backend", "nats", "--count", "5"]) == 2
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert captured.out == ""
+    assert "notifications needs timers" in err and "the NATS backend has none" in err
+    assert "choreo-lab run notifications" in err and "(in memory)" in err
+
+
+@pytest.mark.nats
+@pytest.mark.skipif(missing_pieces() is not None, reason=f"NATS backend: {missing_pieces()}")
+def test_the_content_pipeline_runs_on_nats_with_its_slow_transcoder(capsys):
+    assert main(["run", "content", "--backend", "nats", "--count", "4", "--no-live"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "requests placed: 6 (for 4 workflows)" in out  # items edited: two uploads each
+    assert "invariants: 1 of 5 checked, all hold; dead letters: 0" in out
+    assert "not checked here (they read the trace" in out and "newest_version_is_live" in out
+
+
+@pytest.mark.nats
+@pytest.mark.skipif(missing_pieces() is not None, reason=f"NATS backend: {missing_pieces()}")
+def test_the_orchestrated_orders_run_on_nats(capsys):
+    assert main(["run", "orders-orchestrated", "--backend", "nats", "--count", "10",
+                 "--no-live"]) == 0
+    assert "invariants: all hold; dead letters: 0" in capsys.readouterr().out
+
+
+@pytest.mark.nats
+@pytest.mark.skipif(missing_pieces() is not None, reason=f"NATS backend: {missing_pieces()}")
+def test_a_runtime_that_fails_to_start_leaves_no_asyncio_noise_behind():
+    script = ("from choreo_lab.nats import NatsRuntime, services_from\n"
+              "try:\n"
+              "    NatsRuntime(services_from('choreo_lab.examples.content:content_services'),"
+              " ack_wait=1000)\n"
+              "except ValueError as error:\n"
+              "    print('refused:', error)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert "refused: service 'transcoding'" in done.stdout
+    assert done.stderr == ""
+
+
+@pytest.mark.nats
+@pytest.mark.skipif(missing_pieces() is not None, reason=f"NATS backend: {missing_pieces()}")
+def test_a_server_nobody_listens_at_is_given_up_on_in_seconds_with_one_line():
+    started = time.monotonic()
+    done = choreo_lab_command("run", "orders", "--backend", "nats", "--count", "3",
+                              "--server", "nats://127.0.0.1:1", "--no-live")
+    assert time.monotonic() - started < 20
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("cannot connect to nats://127.0.0.1:1: connection refused; "
+                                   "start a server there or leave out --server")
