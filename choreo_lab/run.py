@@ -24,7 +24,7 @@ import argparse
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -32,6 +32,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
+from .consistency import ConsistencyReport
 from .errors import UnknownService
 from .events import Message
 from .examples.catalog import WORKFLOWS, Workflow, workflow
@@ -260,6 +261,7 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
     from .errors import ChoreoError
     from .faults import FaultPlan, Kill, Restart
     from .render import event_log, state_tables, workflow_table
+    from .text import duration_text
 
     out, err = Console(), Console(stderr=True)
     try:
@@ -276,8 +278,8 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
     except (ChoreoError, ValueError, SystemExit) as error:  # nothing printed yet
         err.print(f"[red]{error}[/red]")
         return 2
-    out.print(workflow_table(sim, started, max_rows=40))
-    out.print(chosen.oracle().check(sim).explain())
+    out.print(workflow_table(sim, started, max_rows=40, times=duration_text))
+    out.print(consistency_text(chosen.oracle().check(sim)), soft_wrap=True)
     if followed is not None:
         out.print(followed)
         out.print(event_log(sim, args.follow))
@@ -288,6 +290,26 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
     if args.states:
         out.print(state_tables(sim))
     return 0
+
+
+def consistency_text(found: ConsistencyReport) -> str:
+    """The consistency report for the terminal: its times as durations ("7 d", "24 min"),
+    the time of a long run beside its ms (explain() keeps ms, which notebooks show)."""
+    from .text import duration_text, fit
+
+    without_times = replace(found, time_to_consistency={}, overall_time_to_consistency=None)
+    lines = without_times.explain().splitlines()
+    if found.now >= 60_000:
+        lines[0] = lines[0].replace(f"t={found.now}:", f"t={found.now} "
+                                    f"({duration_text(found.now)}):", 1)
+    settled = {w: t for w, t in found.time_to_consistency.items() if t is not None}
+    if settled:
+        lines.append(fit("  time to consistency: " + ", ".join(
+            f"{w} {duration_text(t)}" for w, t in settled.items())))
+    if found.overall_time_to_consistency is not None:
+        lines.append(f"  overall: consistent {duration_text(found.overall_time_to_consistency)}"
+                     " after the first workflow started")
+    return "\n".join(lines)
 
 
 def _check_follow(wanted: str, name: str, started: list[str],

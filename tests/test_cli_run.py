@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -112,3 +113,24 @@ def test_a_server_nobody_listens_at_is_given_up_on_in_seconds_with_one_line():
     assert done.returncode == 2
     assert done.stderr.strip() == ("cannot connect to nats://127.0.0.1:1: connection refused; "
                                    "start a server there or leave out --server")
+
+
+def test_long_times_read_as_durations_and_the_log_stays_in_columns(capsys):
+    assert main(["run", "notifications", "--count", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "time to consistency: u-1 7 d, u-2 13 ms, u-3 7 d" in out
+    assert "overall: consistent 7 d after the first workflow started" in out
+    assert re.search(r"t=6048000\d\d \(7 d\): converged", out)
+    assert "│ 7 d " in out and "│ 604800019 │" not in out  # the workflows' "at t=" column
+    lines = out.splitlines()
+    header = next(line for line in lines if line.strip().startswith("t  what"))
+    end = header.index("t  what") + 1  # where the t column ends
+    rows = [line for line in lines[lines.index(header) + 1:] if line[:end].strip().isdigit()]
+    assert any(len(row[:end].strip()) == 9 for row in rows)
+    assert all(row[end - 1].isdigit() and row[end:end + 2] == "  " for row in rows)
+
+
+def test_a_content_run_shows_its_minutes_as_minutes(capsys):
+    assert main(["run", "content", "--count", "3"]) == 0
+    out = capsys.readouterr().out
+    assert " min" in out and not re.search(r"\d{6,} ms", out)
