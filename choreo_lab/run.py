@@ -99,21 +99,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", metavar="URL",
                         help="nats: a running nats-server (comma-separated for a cluster); "
                              "default: start one")
-    parser.add_argument("--rate", type=float, default=100.0,
-                        help="nats: requests placed per second (default: 100)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="nats: seconds to wait for the system to settle at the end")
+    parser.add_argument("--rate", type=float, default=None,
+                        help=f"nats: requests placed per second (default: {RATE:g})")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help=f"nats: seconds to wait for the system to settle at the end "
+                             f"(default: {TIMEOUT:g})")
     parser.add_argument("--no-live", action="store_true",
                         help="nats: print the table at the end only (for logs and CI)")
+
+
+#: The NATS backend's defaults for --rate (requests a second) and --timeout (seconds).
+RATE, TIMEOUT = 100.0, 120.0
+#: The options each backend alone reads, with the value that means "not given".
+ONLY_FOR = {"nats": {"server": None, "rate": None, "timeout": None, "no_live": False},
+            "memory": {"follow": None, "states": False}}
 
 
 def main(args: argparse.Namespace) -> int:
     chosen = workflow(args.workflow)
     actions = sorted([*args.kill, *args.restart], key=lambda action: action.at)
+    misplaced = _misplaced(args)
+    if misplaced:
+        return _refuse(misplaced)
     if args.backend == "memory":
         return run_in_memory(chosen, args.count or 5, args, actions)
     args.count = args.count or 200
+    args.rate = RATE if args.rate is None else args.rate
+    args.timeout = TIMEOUT if args.timeout is None else args.timeout
     return run_on_nats(chosen, args, actions, Console())
+
+
+def _misplaced(args: argparse.Namespace) -> str | None:
+    """What is wrong when an option of the other backend is given (it would do nothing)."""
+    other = "memory" if args.backend == "nats" else "nats"
+    given = [f"--{name.replace('_', '-')}" for name, unset in ONLY_FOR[other].items()
+             if getattr(args, name) != unset]
+    if not given:
+        return None
+    is_are = "is" if len(given) == 1 else "are"
+    if other == "nats":
+        return (f"{' and '.join(given)} {is_are} for --backend nats, and the simulation "
+                f"ignores {'it' if len(given) == 1 else 'them'}: add --backend nats, or leave "
+                f"{'it' if len(given) == 1 else 'them'} out")
+    return (f"{' and '.join(given)} {is_are} for the simulation (--backend memory) only: "
+            f"leave {'it' if len(given) == 1 else 'them'} out, or leave out --backend nats")
 
 
 def run_on_nats(chosen: Workflow, args: argparse.Namespace, actions: list[Action],

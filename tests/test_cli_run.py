@@ -134,3 +134,15 @@ def test_a_content_run_shows_its_minutes_as_minutes(capsys):
     assert main(["run", "content", "--count", "3"]) == 0
     out = capsys.readouterr().out
     assert " min" in out and not re.search(r"\d{6,} ms", out)
+
+
+@pytest.mark.parametrize("given, wrong", [
+    (["--server", "nats://127.0.0.1:4222"], "--server is for --backend nats"),
+    (["--rate", "50"], "--rate is for --backend nats"),
+    (["--server", "x", "--no-live"], "--server and --no-live are for --backend nats"),
+    (["--backend", "nats", "--follow", "o-1"], "--follow is for the simulation"),
+    (["--backend", "nats", "--states"], "--states is for the simulation")])
+def test_an_option_of_the_other_backend_is_refused_in_one_line(capsys, given, wrong):
+    assert main(["run", "orders", *given]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and wrong in captured.err and len(captured.err.splitlines()) == 1
