@@ -24,7 +24,7 @@ import argparse
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -63,16 +63,20 @@ class Action:
     kind: str
     service: str
     at: float
+    text: str = field(default="", compare=False)  # as typed, for messages: "payment@2s"
+
+    def __str__(self) -> str:
+        return f"--{self.kind} {self.text or f'{self.service}@{self.at:g}s'}"
 
 
 def parse_action(kind: str, text: str) -> Action:
-    """'payment@2s' (or @2.5, @1500ms) -> Action(kind, 'payment', 2.0)."""
+    """'payment@2s' (or @2.5, @1500ms) -> Action(kind, 'payment', 2.0, 'payment@2s')."""
     found = re.fullmatch(r"([A-Za-z0-9_-]+)@(\d+(?:\.\d+)?)(ms|s)?", text)
     if found is None:
         raise argparse.ArgumentTypeError(f"--{kind} takes SERVICE@TIME, e.g. payment@2s or "
                                          f"payment@1500ms; got {text!r}")
     service, number, unit = found.groups()
-    return Action(kind, service, float(number) / (1000 if unit == "ms" else 1))
+    return Action(kind, service, float(number) / (1000 if unit == "ms" else 1), text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -292,7 +296,7 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
     from .render import event_log, state_tables, workflow_table
     from .text import duration_text
 
-    out, err = Console(), Console(stderr=True)
+    out = Console()
     try:
         _check_actions(actions, chosen.services())
         faults = [(Kill if action.kind == "kill" else Restart)(service=action.service,
@@ -305,8 +309,7 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
             _check_follow(args.follow, chosen.name, started, sim.trace.has_workflow)
         followed = chosen.explain(sim, args.follow) if args.follow is not None else None
     except (ChoreoError, ValueError, SystemExit) as error:  # nothing printed yet
-        err.print(f"[red]{error}[/red]")
-        return 2
+        return _refuse(str(error))
     out.print(workflow_table(sim, started, max_rows=40, times=duration_text))
     out.print(consistency_text(chosen.oracle().check(sim)), soft_wrap=True)
     if followed is not None:
@@ -353,8 +356,17 @@ def _check_follow(wanted: str, name: str, started: list[str],
 
 
 def _check_actions(actions: list[Action], services: list[Service]) -> None:
+    """Refuse a kill or restart of a service the workflow lacks, or a restart before its
+    kill (`actions` in time order)."""
     names = [service.name for service in services]
     for action in actions:
         if action.service not in names:
             raise SystemExit(f"--{action.kind} {action.service}@...: "
                              f"{UnknownService(action.service, names)}")
+    for position, action in enumerate(actions):
+        earlier = [a for a in actions[:position] if a.service == action.service]
+        later = [a for a in actions[position + 1:] if a.service == action.service]
+        kills = [a for a in later if a.kind == "kill"]
+        if action.kind == "restart" and kills and not any(a.kind == "kill" for a in earlier):
+            raise SystemExit(f"{action} comes before {kills[0]}, so {action.service} would "
+                             "stay down: restart it later than the kill")

@@ -146,3 +146,13 @@ def test_an_option_of_the_other_backend_is_refused_in_one_line(capsys, given, wr
     assert main(["run", "orders", *given]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and wrong in captured.err and len(captured.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("backend", ["memory", "nats"])
+def test_a_restart_before_its_kill_is_refused_quoting_the_flags_as_typed(capsys, backend):
+    assert main(["run", "orders", "--backend", backend, "--restart", "payment@5s",
+                 "--kill", "payment@10s"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Restart(" not in captured.err
+    assert ("--restart payment@5s comes before --kill payment@10s, so payment would stay "
+            "down: restart it later than the kill") in " ".join(captured.err.split())
