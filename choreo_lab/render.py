@@ -179,12 +179,14 @@ def _table(title: str, columns: list[str], cells: list[list[str]], max_rows: int
 
 # -- the event log, each message under the one that caused it ----------------------------------
 def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
-              max_rows: int | None = 100) -> Rendering:
+              max_rows: int | None = 100,
+              more: str = "event_log(..., max_rows=None) shows all") -> Rendering:
     """The trace as a log: each message indented under the delivery that caused it.
 
     `workflows` picks correlation ids (None: all); kills and restarts of the services
     involved are shown where they happened. Kinds are coloured by outcome: ack green,
-    nack and crash red, dead-letter bold red, redelivery and duplicate yellow.
+    nack and crash red, dead-letter bold red, redelivery and duplicate yellow. `more`: how
+    to see the rows left out past `max_rows` (the terminal names its options).
     """
     story = WorkflowStory.of(run, workflows, required=False)
     rows = _causal_rows(story, max_rows)
@@ -206,8 +208,7 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
                    style=style)
         log.append(shorten(detail, detail_width).rstrip() + "\n", style=style)
     if len(shown) < total:
-        log.append(f"… {total - len(shown)} more rows (event_log(..., max_rows=None) "
-                   "shows all)\n", style="dim")
+        log.append(f"… {total - len(shown)} more rows ({more})\n", style="dim")
     log.rstrip()
     return Rendering(log)
 

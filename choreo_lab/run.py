@@ -100,6 +100,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="memory: follow one instance: in words, its log and its diagram")
     parser.add_argument("--states", action="store_true",
                         help="memory: also print every service's state")
+    rows = parser.add_mutually_exclusive_group()
+    rows.add_argument("--rows", type=at_least(1), default=None, metavar="N",
+                      help=f"memory: show the first N workflows and log rows "
+                           f"(default: {ROWS}; {FOLLOWED_ROWS} with --follow)")
+    rows.add_argument("--all-rows", action="store_true",
+                      help="memory: show every workflow and every log row")
     parser.add_argument("--server", metavar="URL",
                         help="nats: a running nats-server (comma-separated for a cluster); "
                              "default: start one")
@@ -116,7 +122,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 RATE, TIMEOUT = 100.0, 120.0
 #: The options each backend alone reads, with the value that means "not given".
 ONLY_FOR = {"nats": {"server": None, "rate": None, "timeout": None, "no_live": False},
-            "memory": {"follow": None, "states": False}}
+            "memory": {"follow": None, "states": False, "rows": None, "all_rows": False}}
+#: Workflows and log rows shown unless --rows or --all-rows says otherwise.
+ROWS = 40
+#: Log rows of a followed workflow shown unless --rows or --all-rows says otherwise.
+FOLLOWED_ROWS = 100
+#: What the end of a cut log says.
+MORE_ROWS = "--rows N or --all-rows shows more; --follow ID one workflow"
 
 
 def main(args: argparse.Namespace) -> int:
@@ -310,15 +322,17 @@ def run_in_memory(chosen: Workflow, count: int, args: argparse.Namespace,
         followed = chosen.explain(sim, args.follow) if args.follow is not None else None
     except (ChoreoError, ValueError, SystemExit) as error:  # nothing printed yet
         return _refuse(str(error))
-    out.print(workflow_table(sim, started, max_rows=40, times=duration_text))
+    rows = None if args.all_rows else args.rows or ROWS
+    out.print(workflow_table(sim, started, max_rows=rows, times=duration_text))
     out.print(consistency_text(chosen.oracle().check(sim)), soft_wrap=True)
     if followed is not None:
         out.print(followed)
-        out.print(event_log(sim, args.follow))
+        out.print(event_log(sim, args.follow, more="--rows N or --all-rows shows more",
+                            max_rows=None if args.all_rows else args.rows or FOLLOWED_ROWS))
         out.print("\nMermaid sequence diagram (paste into any Mermaid viewer):")
         print(sequence_diagram(sim, args.follow).source)
     else:
-        out.print(event_log(sim, max_rows=40))
+        out.print(event_log(sim, max_rows=rows, more=MORE_ROWS))
     if args.states:
         out.print(state_tables(sim))
     return 0

@@ -156,3 +156,16 @@ def test_a_restart_before_its_kill_is_refused_quoting_the_flags_as_typed(capsys,
     assert captured.out == "" and "Restart(" not in captured.err
     assert ("--restart payment@5s comes before --kill payment@10s, so payment would stay "
             "down: restart it later than the kill") in " ".join(captured.err.split())
+
+
+def test_a_long_log_ends_with_the_commands_way_to_see_more(capsys):
+    assert main(["run", "orders", "--count", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "max_rows=None" not in out
+    assert re.search(r"… \d+ more rows \(--rows N or --all-rows shows more; --follow ID one "
+                     r"workflow\)", out)
+    assert main(["run", "orders", "--count", "8", "--rows", "5"]) == 0
+    short = capsys.readouterr().out
+    assert "(3 more workflows not shown)" in short
+    assert main(["run", "orders", "--count", "8", "--all-rows"]) == 0
+    assert "more rows" not in capsys.readouterr().out
