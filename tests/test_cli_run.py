@@ -169,3 +169,13 @@ def test_a_long_log_ends_with_the_commands_way_to_see_more(capsys):
     assert "(3 more workflows not shown)" in short
     assert main(["run", "orders", "--count", "8", "--all-rows"]) == 0
     assert "more rows" not in capsys.readouterr().out
+
+
+def test_the_old_saga_command_points_to_run_orders(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["saga", "--count", "5"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'saga'" in err
+    assert err.rstrip().endswith("`choreo-lab saga` is now `choreo-lab run orders` "
+                                 "(`choreo-lab run --help` for its options)")
