@@ -186,6 +186,9 @@ def run_on_nats(chosen: Workflow, args: argparse.Namespace, actions: list[Action
     except NotQuiet as error:
         _refuse(str(error))
         return 1
+    except KeyboardInterrupt:  # the runtime has stopped its workers and server on the way out
+        _refuse("interrupted: the services' processes are stopped")
+        return 130
     except (ChoreoError, ValueError, SystemExit) as error:
         return _refuse(str(error))
 
@@ -247,6 +250,8 @@ def drive(console: Console, chosen: Workflow, runtime: Any, requests: Requests,
         live.update(final)
     if args.no_live:
         console.print(final)
+    elif not console.is_terminal:
+        console.line()  # off a terminal, Live leaves its last line open
     return report(console, chosen, runtime)
 
 
@@ -291,9 +296,12 @@ def report(console: Console, chosen: Workflow, runtime: Any) -> int:
         checked = f"{len(invariants) - len(unchecked)} of {len(invariants)} checked, {checked}"
     console.print(f"invariants: {checked}; dead letters: {len(letters)}")
     if unchecked:
-        console.print(f"  not checked here (they read the trace, and a real broker keeps none; "
-                      f"`choreo-lab run {chosen.name}` checks them in the simulation): "
-                      + ", ".join(unchecked))
+        from .text import fit
+
+        console.print(fit(f"  not checked here: {', '.join(unchecked)} (they read the trace, "
+                          f"which a real broker does not keep; `choreo-lab run {chosen.name}` "
+                          "checks them in the simulation)", width=console.width),
+                      soft_wrap=True, markup=False)
     for problem in broken[:10]:
         console.print(f"  {problem}", style="red", markup=False)
     return 1 if broken else 0

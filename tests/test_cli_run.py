@@ -77,7 +77,8 @@ def test_the_content_pipeline_runs_on_nats_with_its_slow_transcoder(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "requests placed: 6 (for 4 workflows)" in out  # items edited: two uploads each
     assert "invariants: 1 of 5 checked, all hold; dead letters: 0" in out
-    assert "not checked here (they read the trace" in out and "newest_version_is_live" in out
+    assert "not checked here: nothing_rejected_is_published," in out
+    assert "newest_version_is_live" in out and "(they read the trace" in out
 
 
 @pytest.mark.nats
