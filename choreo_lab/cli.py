@@ -24,7 +24,11 @@ DEFAULT_COURSE_FOLDER = "choreo-lab-course"
 def main(argv: list[str] | None = None) -> int:
     """Run one `choreo-lab` subcommand; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:
+        _point_to_the_new_command(sys.argv[1:] if argv is None else argv)
+        raise
     if args.command is None:
         parser.print_help()
         return 2
@@ -111,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_arguments(run)
     run.set_defaults(run=runner.main)
     return parser
+
+
+#: Commands of earlier versions -> the command that does it now.
+REPLACED = {"saga": "run orders"}
+
+
+def _point_to_the_new_command(argv: list[str]) -> None:
+    """After argparse refuses a command an earlier version had, say what replaced it."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command in REPLACED:
+        print(f"`choreo-lab {command}` is now `choreo-lab {REPLACED[command]}` "
+              f"(`choreo-lab {REPLACED[command].split()[0]} --help` for its options)",
+              file=sys.stderr)
 
 
 def at_least(minimum: int) -> Callable[[str], int]:

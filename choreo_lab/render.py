@@ -61,12 +61,14 @@ def show(value: Any, limit: int = MAX_CELL) -> str:
 # -- workflow status ---------------------------------------------------------------------------
 def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None, *,
                    status: Callable[[Simulation, str], str] = workflow_status,
-                   max_rows: int | None = None) -> Rendering:
+                   max_rows: int | None = None,
+                   times: Callable[[int], str] = str) -> Rendering:
     """One row per workflow: its status (by default from the events' declared roles), last
     event and its time, messages published and redeliveries.
 
     `max_rows`: show only the first rows of that many workflows (the caption still counts
-    every workflow's status).
+    every workflow's status). `times`: how a time reads (virtual ms as a number by default;
+    the terminal report passes `duration_text`).
     """
     story = WorkflowStory.of(sim, workflows, required=False)
     table = Table("workflow", "status", "last event", "at t=", "messages", "redeliveries",
@@ -77,7 +79,7 @@ def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None
         statuses[state] += 1
         if max_rows is None or row < max_rows:
             table.add_row(workflow, Text(state, style=STATUS_STYLES.get(state, "")),
-                          *_workflow_cells(sim.trace, workflow))
+                          *_workflow_cells(sim.trace, workflow, times))
     hidden = len(story.workflows) - len(table.rows)
     table.caption = "  ".join(f"{name}: {count}" for name, count in statuses.most_common())
     if hidden:
@@ -86,13 +88,14 @@ def workflow_table(sim: Simulation, workflows: str | Iterable[str] | None = None
     return Rendering(table)
 
 
-def _workflow_cells(trace: Trace, workflow: str) -> tuple[str, str, str, str]:
+def _workflow_cells(trace: Trace, workflow: str,
+                    times: Callable[[int], str] = str) -> tuple[str, str, str, str]:
     """Its last event, the time of its last record, its messages and its redeliveries."""
     last_event, last_time, messages, retries = "-", "-", 0, 0
     for record in trace.for_correlation(workflow):
         if record.message_id is None:
             continue
-        last_time = str(record.time)
+        last_time = times(record.time)
         if record.kind == "publish":
             envelope = trace.messages[record.message_id]
             last_event = f"{envelope.event_type} by {envelope.producer}"
@@ -176,12 +179,14 @@ def _table(title: str, columns: list[str], cells: list[list[str]], max_rows: int
 
 # -- the event log, each message under the one that caused it ----------------------------------
 def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = None, *,
-              max_rows: int | None = 100) -> Rendering:
+              max_rows: int | None = 100,
+              more: str = "event_log(..., max_rows=None) shows all") -> Rendering:
     """The trace as a log: each message indented under the delivery that caused it.
 
     `workflows` picks correlation ids (None: all); kills and restarts of the services
     involved are shown where they happened. Kinds are coloured by outcome: ack green,
-    nack and crash red, dead-letter bold red, redelivery and duplicate yellow.
+    nack and crash red, dead-letter bold red, redelivery and duplicate yellow. `more`: how
+    to see the rows left out past `max_rows` (the terminal names its options).
     """
     story = WorkflowStory.of(run, workflows, required=False)
     rows = _causal_rows(story, max_rows)
@@ -190,7 +195,7 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
     lines = [("t", Text("what"), "service", "message", "detail")]
     lines += [_log_cells(story, depth, record) for depth, record in shown]
     # A log is plain columns of text: much faster for rich to render than a Table.
-    widths = [min(max(len(line[n]) for line in lines), limit)
+    widths = [min(max(len(line[n]) for line in lines), limit or WIDTH)
               for n, limit in enumerate(_LOG_WIDTHS)]
     detail_width = max(WIDTH - sum(widths) - 2 * len(widths), 10)
     log = Text(no_wrap=True, overflow="ellipsis")
@@ -203,13 +208,14 @@ def event_log(run: Simulation | Trace, workflows: str | Iterable[str] | None = N
                    style=style)
         log.append(shorten(detail, detail_width).rstrip() + "\n", style=style)
     if len(shown) < total:
-        log.append(f"… {total - len(shown)} more rows (event_log(..., max_rows=None) "
-                   "shows all)\n", style="dim")
+        log.append(f"… {total - len(shown)} more rows ({more})\n", style="dim")
     log.rstrip()
     return Rendering(log)
 
 
-_LOG_WIDTHS = (7, 44, 14, 10)   # the widest t, what, service and message columns
+#: The widest what, service and message columns; t is as wide as its longest time (a
+#: week-long run's 9 digits), so the columns stay aligned.
+_LOG_WIDTHS = (None, 44, 14, 10)
 
 
 def _causal_rows(story: WorkflowStory, limit: int | None = None) -> list[tuple[int, TraceRecord]]:

@@ -77,4 +77,4 @@ def test_an_unknown_order_is_refused_before_any_report_is_printed(capsys):
     code, out, err = run(capsys, "--count", "3", "--follow", "o-99")
     assert code == 2
     assert out == ""
-    assert "no order 'o-99'" in err and "o-1, o-2, o-3" in err
+    assert "no workflow 'o-99'" in err and "o-1, o-2, o-3" in err

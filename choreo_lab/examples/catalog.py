@@ -28,6 +28,7 @@ class Workflow:
     - `oracle()`: its invariants.
     - `explain(sim, workflow_id)`: one instance in words (e.g. "where is my order?").
     - `system(seed, faults)`: a simulation of it (the dashboard's and the explorer's signature).
+    - `needs`: what a runtime must offer to run it (e.g. "timers"; see `Features`).
     """
 
     name: str
@@ -37,6 +38,7 @@ class Workflow:
     oracle: Callable[[], Oracle]
     explain: Callable[[Simulation, str], str]
     options: dict[str, int]  # Simulation settings that make the terminal run readable
+    needs: tuple[str, ...] = ()  # runtime features it cannot run without (`Features` names)
 
     def system(self, seed: int | str, faults: FaultPlan | None = None) -> Simulation:
         return Simulation(self.services(), seed=seed, faults=faults, **self.options)
@@ -65,7 +67,7 @@ def _notifications() -> Workflow:
     return Workflow("notifications", "the fan-out: email, analytics, crm and a timed campaign "
                     "each consume UserRegistered", notifications.notification_services, start,
                     notifications.notification_oracle, notifications.where_is_user,
-                    {"latency": 5, "jitter": 3})
+                    {"latency": 5, "jitter": 3}, needs=("timers",))
 
 
 def _content() -> Workflow:

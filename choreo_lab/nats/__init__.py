@@ -15,10 +15,10 @@ from .server import NatsCluster, NatsServer, NatsUnavailable, missing_pieces
 from .sources import ServiceSource, rebuildable, services_from, source_of
 
 #: Loaded on first use: they import nats-py, which is optional.
-_LAZY = {"NatsRuntime": "runtime", "NotQuiet": "runtime"}
+_LAZY = {"NatsRuntime": "runtime", "NatsUnreachable": "runtime", "NotQuiet": "runtime"}
 
 __all__ = ["NATS_FEATURES", "NatsCluster", "NatsRuntime", "NatsServer", "NatsUnavailable",
-           "NotQuiet",
+           "NatsUnreachable", "NotQuiet",
            "ServiceSource", "missing_pieces", "rebuildable", "services_from", "source_of"]
 
 

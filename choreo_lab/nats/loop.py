@@ -29,9 +29,22 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self) -> None:
-        """Stop the loop and its thread (after the coroutines given so far)."""
+        """Stop the loop and its thread: cancel what still runs on it (a client's reader,
+        pinger and flusher), so nothing is destroyed pending ("Task was destroyed...")."""
         if self.loop.is_running():
+            try:
+                self.run(_cancel_the_rest(), timeout=5)
+            except Exception:  # noqa: BLE001 - stopping is what matters
+                pass
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=5)
         if not self.loop.is_running() and not self.loop.is_closed():
             self.loop.close()
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel every other task on this loop and wait until they have ended."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)

@@ -21,6 +21,7 @@ after later ones of its key).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import shutil
 import tempfile
@@ -54,8 +55,52 @@ from .store import read_counters, read_state
 POLL = 0.02
 
 
+#: Seconds the runtime tries to reach its server(s) before giving up.
+CONNECT_WITHIN = 5.0
+
+
 class NotQuiet(ChoreoError, TimeoutError):
     """run_until_idle() ran out of (real) time with messages still waiting or in flight."""
+
+
+class NatsUnreachable(ChoreoError, ConnectionError):
+    """No server answered at the URL(s) given within `CONNECT_WITHIN` seconds."""
+
+    def __init__(self, servers: list[str], reason: str) -> None:
+        self.servers, self.reason = servers, reason
+        super().__init__(f"cannot connect to {', '.join(servers)}: {reason}; start a server "
+                         "there, or leave out server= to have the runtime start one")
+
+
+async def connect_within(servers: list[str], seconds: float) -> nats.NATS:
+    """A client connected to one of `servers`, or `NatsUnreachable` after `seconds`.
+
+    Once connected it reconnects for ever (a cluster fails over). Errors are kept, not
+    logged: nats-py logs a traceback for every refused attempt, dozens a second.
+    """
+    errors: list[BaseException] = []
+
+    async def keep(error: BaseException) -> None:
+        errors.append(error)
+
+    client = nats.NATS()
+    try:
+        await asyncio.wait_for(client.connect(servers=servers, name="choreo-lab runtime",
+                                              error_cb=keep, max_reconnect_attempts=-1,
+                                              reconnect_time_wait=0.2), seconds)
+    except asyncio.TimeoutError:
+        await client.close()
+        raise NatsUnreachable(servers, _reason(errors[-1] if errors else None)) from None
+    return client
+
+
+def _reason(error: BaseException | None) -> str:
+    """A refused connection in words ("connection refused"), else the error's own text."""
+    if error is None:
+        return "no answer"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    return str(error) or type(error).__name__
 
 
 class NatsRuntime:
@@ -99,15 +144,19 @@ class NatsRuntime:
         self._workflows = itertools.count(1)
         self._finalizer = weakref.finalize(self, _shutdown, self._processes, self._loop,
                                            self.server)
-        self._connect(replicas)
-        for service in services:
-            self._add_group(service, "now")
-        self._start(self.services)
+        self._nc: nats.NATS | None = None
+        try:
+            self._connect(replicas)
+            for service in services:
+                self._add_group(service, "now")
+            self._start(self.services)
+        except BaseException:
+            self.close()  # no workers, loop or server left behind, and no asyncio noise at exit
+            raise
 
     def _connect(self, replicas: int) -> None:
         async def connect() -> JetStream:
-            self._nc = await nats.connect(servers=self.servers, name="choreo-lab runtime",
-                                          max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+            self._nc = await connect_within(self.servers, CONNECT_WITHIN)
             jetstream = JetStream(self._nc.jetstream(timeout=2), self.names)
             await jetstream.create_streams(replicas)
             return jetstream
@@ -323,7 +372,8 @@ class NatsRuntime:
             return
         self._closed = True
         try:
-            self._call(self._nc.close(), timeout=10)
+            if self._nc is not None:
+                self._call(self._nc.close(), timeout=10)
         except Exception:  # noqa: BLE001 - closing what may already be gone
             pass
         self._finalizer()
