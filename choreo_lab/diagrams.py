@@ -222,7 +222,7 @@ class _Drawing:
     def delivery_arrow(self, envelope: Envelope, record: TraceRecord, late: str) -> Link:
         text = envelope.event_type
         if record.attempt > 1:
-            text += f" (attempt {record.attempt}, t={record.time})"
+            text += f" (again: attempt {record.attempt}, t={record.time} ms)"
         # Drawn as still in progress; its outcome record turns it into a plain or crossed arrow.
         return self.arrow(envelope.producer, record.service, ArrowTypes.SOLID_ASYNC,
                           self.label(envelope, text), f"({late})" if late else "")

@@ -104,7 +104,7 @@ def test_duplicate_drop_delay_and_redeliveries_are_visible():
     arrows = diagram.arrows
     assert (["payment"], "ack lost: it will come again") in diagram.notes
     assert ("payment", "--x", "order", "PaymentCompleted (lost)") in arrows
-    assert any(text.startswith("OrderPlaced (attempt 2, t=") for _, _, _, text in arrows)
+    assert any(text.startswith("OrderPlaced (again: attempt 2, t=") for _, _, _, text in arrows)
     assert ("payment", "->>", "inventory", "PaymentCompleted<br/>(delayed +5 ms)") in arrows
 
 
@@ -113,7 +113,7 @@ def test_a_crashing_handler_is_crossed_out_each_time_and_its_dead_letter_noted()
     to_shipping = [(kind, text) for _, kind, target, text in diagram.arrows if target == "shipping"]
     assert [kind for kind, _ in to_shipping] == ["-x", "-x", "-x"]
     assert [text.split(", t=")[0] for _, text in to_shipping] == [
-        "InventoryReserved", "InventoryReserved (attempt 2", "InventoryReserved (attempt 3"]
+        "InventoryReserved", "InventoryReserved (again: attempt 2", "InventoryReserved (again: attempt 3"]
     shipping_notes = [text for lanes, text in diagram.notes if lanes == ["shipping"]]
     assert shipping_notes == ["crashed before commit", "crashed before commit",
                               ("crashed before commit<br/>"
