@@ -210,8 +210,8 @@ def lamp(report: Any | None, services: Sequence[ServiceView], *, has_oracle: boo
         title = "CONSISTENT"
         text = "every workflow finished and every invariant holds"
     ttc = report.overall_time_to_consistency if report is not None else None
-    timing = (f"<br>time to consistency: <b>{ttc} ms</b> (virtual)" if ttc is not None
-              else "")
+    timing = (f"<br>time to consistency: <b>{duration_text(ttc)}</b> (virtual)"
+              if ttc is not None else "")
     return (f'<div class="choreo-lamp" data-lamp="{state}" style="{SMALL};'
             f'border:2px solid {colour};'
             f'border-radius:6px;padding:4px 8px">{dot(colour, 16)} <b style="color:{colour};'
@@ -247,8 +247,8 @@ def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, 
         if workflow in broken:  # what broke is in the lamp; its name is the badge's tooltip
             shown_status += (f' <span title="{escape(", ".join(broken[workflow]))}">'
                              f'{badge("broken", RED)}</span>')
-        rows.append((escape(workflow), shown_status,
-                     escape(last_events.get(workflow, "")), "" if ttc is None else f"{ttc} ms"))
+        rows.append((escape(workflow), shown_status, escape(last_events.get(workflow, "")),
+                     "" if ttc is None else duration_text(ttc)))
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
             if len(workflows) > shown else "")
     return (f'<div style="{SMALL}">{summary}</div>'

@@ -7,7 +7,7 @@ import pytest
 from choreo_lab.consistency import ConsistencyReport
 from choreo_lab.dashboard import Dashboard
 from choreo_lab.dashboard.presets import order_dashboard
-from choreo_lab.dashboard.render import workflow_table
+from choreo_lab.dashboard.render import lamp, workflow_table
 
 from .helpers import card_text, flaky_system, text
 
@@ -68,3 +68,10 @@ def test_a_status_word_the_dashboard_does_not_know_is_named_not_shown_silently()
 def test_a_learner_status_function_with_its_own_words_is_flagged():
     dash = Dashboard(flaky_system({"yes": False}), workflows=lambda sim: {"p-1": "shipped"})
     assert "'shipped' is not a status the dashboard knows" in text(dash.controls.sagas)
+
+
+def test_long_times_to_consistency_read_as_durations():
+    report = ConsistencyReport((), (), {"w-1": 287, "w-2": 1_440_022}, 604_800_035, quiescent=True)
+    shown = text(workflow_table((("w-1", "completed"), ("w-2", "completed")), {}, report))
+    assert "287 ms" in shown and "24 min" in shown and "1440022" not in shown
+    assert "time to consistency: 7 d" in text(lamp(report, []))
