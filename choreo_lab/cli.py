@@ -244,16 +244,22 @@ def run_grade(args: argparse.Namespace) -> int:
     return 1 if ungraded(report) else 0
 
 
-def seconds(text: str) -> float:
-    """An argparse type: a number of seconds above 0, or a message saying so."""
-    try:
-        number = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number: give a number of seconds above 0") from None
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not allowed: give a number of seconds above 0")
-    return number
+def above_zero(unit: str) -> Callable[[str], float]:
+    """An argparse type: a number of `unit` above 0, or a message saying so."""
+    def number_above_zero(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number: give a number of {unit} above 0") from None
+        if not number > 0 or number == float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"{text} is not allowed: give a number of {unit} above 0")
+        return number
+    return number_above_zero
+
+
+seconds = above_zero("seconds")
 
 
 def report_problem(report: Path, grades: Path) -> str:

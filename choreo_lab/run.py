@@ -80,7 +80,7 @@ def parse_action(kind: str, text: str) -> Action:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from .cli import at_least
+    from .cli import above_zero, at_least, seconds
 
     parser.add_argument("workflow", choices=sorted(WORKFLOWS), help="the workflow to run")
     parser.add_argument("--backend", choices=("memory", "nats"), default="memory",
@@ -109,9 +109,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", metavar="URL",
                         help="nats: a running nats-server (comma-separated for a cluster); "
                              "default: start one")
-    parser.add_argument("--rate", type=float, default=None,
+    parser.add_argument("--rate", type=above_zero("requests a second"), default=None,
                         help=f"nats: requests placed per second (default: {RATE:g})")
-    parser.add_argument("--timeout", type=float, default=None,
+    parser.add_argument("--timeout", type=seconds, default=None,
                         help=f"nats: seconds to wait for the system to settle at the end "
                              f"(default: {TIMEOUT:g})")
     parser.add_argument("--no-live", action="store_true",

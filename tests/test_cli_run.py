@@ -149,6 +149,16 @@ def test_an_option_of_the_other_backend_is_refused_in_one_line(capsys, given, wr
     assert captured.out == "" and wrong in captured.err and len(captured.err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("option, unit", [("--rate", "requests a second"),
+                                          ("--timeout", "seconds")])
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_rate_or_timeout_must_be_above_zero(capsys, option, unit, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "orders", "--backend", "nats", option, value])
+    assert exit_.value.code == 2
+    assert f"{value} is not allowed: give a number of {unit} above 0" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("backend", ["memory", "nats"])
 def test_a_restart_before_its_kill_is_refused_quoting_the_flags_as_typed(capsys, backend):
     assert main(["run", "orders", "--backend", backend, "--restart", "payment@5s",
