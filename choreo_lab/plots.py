@@ -19,6 +19,9 @@ from .lag import BacklogSeries, LagSeries
 
 #: One colour per line, in order; enough for a fan-out's groups.
 COLOURS = ("#1565c0", "#2e7d32", "#c62828", "#ef8f00", "#6a1b9a", "#00838f", "#757575")
+#: And one dash pattern per line, so that groups with the same lag stay visible on top of
+#: each other (a fan-out's consumers often keep pace together).
+LINE_STYLES = ("-", (0, (6, 3)), (0, (2, 2)), (0, (8, 3, 2, 3)))
 
 
 class Chart:
@@ -52,12 +55,13 @@ def lag_chart(series: LagSeries, *, title: str = "Consumer lag over virtual time
     times = [t / scale for t in series.times]
     for index, (group, lags) in enumerate(series.lags.items()):
         axes.step(times, lags, where="post", label=group, linewidth=2,
-                  color=COLOURS[index % len(COLOURS)])
+                  color=COLOURS[index % len(COLOURS)],
+                  linestyle=LINE_STYLES[index % len(LINE_STYLES)])
     axes.set_title(title)
     axes.set_xlabel(f"virtual time ({unit})")
     axes.set_ylabel("messages not yet acked")
     axes.grid(alpha=0.3)
-    axes.legend(loc="upper left", frameon=False)
+    axes.legend(loc="best", frameon=False)
     figure.tight_layout()
     return Chart(figure, f"{title}\n{series}")
 
