@@ -197,7 +197,9 @@ def generated_exercises(solutions: Path) -> dict[str, str]:
     """File name -> text of each student version made from the sources in `solutions`."""
     sources = sorted(solutions.glob("ex*.ipynb"))
     if not sources:
-        raise ExerciseSourceError(f"no exercise sources (ex*.ipynb) in {solutions}")
+        raise ExerciseSourceError(
+            f"no exercise sources (ex*.ipynb) in {solutions}: run it from the course repository, "
+            "or give the folder of the sources with --solutions DIR (and --exercises DIR)")
     import nbformat
     return {path.name: notebook_text(student_version(nbformat.read(path, as_version=4)))
             for path in sources}

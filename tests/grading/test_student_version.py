@@ -281,3 +281,11 @@ def test_checks_and_setup_are_locked_and_answers_stay_editable(exercise: str) ->
             assert metadata["nbgrader"]["checksum"] == checksum(cell)
             assert metadata["nbgrader"]["cell_type"] == cell.cell_type
     assert roles["check"] > 0 and roles["answer"] > 0
+
+
+def test_exercises_without_sources_says_where_it_looked_and_how_to_point_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["exercises", "--check", "--solutions", str(tmp_path)]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"no exercise sources (ex*.ipynb) in {tmp_path}" in err
+    assert "--solutions DIR" in err
