@@ -13,7 +13,7 @@ from typing import Any
 
 from ..envelope import Delivery
 from ..simulation import Simulation
-from ..state import StateChanges
+from ..state import StateChanges, copy_state
 from ..text import describe_value
 from .feedback import explain
 from .tasks import Failed
@@ -22,7 +22,7 @@ from .tasks import Failed
 LEDGER_KEEPERS = ("payment", "inventory")
 
 TAKEN_BACK_HINT = ("a ledger records what happened: add entries, never remove or change one. "
-               "To keep a repeat out, do not add it (remember which orders you handled).")
+                   "To keep a repeat out, do not add it (remember which orders you handled).")
 
 
 class AuditedSimulation(Simulation):
@@ -51,8 +51,15 @@ class AuditedSimulation(Simulation):
     def step(self) -> bool:
         stepped = super().step()
         for service in LEDGER_KEEPERS:
-            self._audit(service, f"while {service}'s relay ran")
+            if service in self.services and self.problem is None:
+                self._audit(service, self._outside_handlers(service))
         return stepped
+
+    def _outside_handlers(self, service: str) -> str:
+        """Who changed a ledger between commits: the service's relay, if it has one."""
+        if self.definition(service).outbox_relay is not None:
+            return f"while {service}'s relay ran"
+        return f"outside {service}'s handlers (by code that kept hold of its committed state)"
 
     def _audit(self, service: str, what_ran: str) -> None:
         if self.problem is not None or service not in LEDGER_KEEPERS or service not in self.services:
@@ -60,7 +67,9 @@ class AuditedSimulation(Simulation):
         ledger = self.state(service).get("ledger")
         if not isinstance(ledger, dict):
             return  # a ledger of another shape is named by the checks that read it
-        for order_id in {key for (name, key) in self._kept if name == service} | set(ledger):
+        seen_before = [key for (name, key) in self._kept if name == service]
+        # in a fixed order (not a set's), so that the same run reports the same entry
+        for order_id in dict.fromkeys([*seen_before, *ledger]):
             if self._taken_back(service, order_id, ledger.get(order_id, []), what_ran):
                 return
 
@@ -78,7 +87,7 @@ class AuditedSimulation(Simulation):
                                 f"{what_ran}.")
                 self.subject = order_id if isinstance(order_id, str) else None
                 return True
-        self._kept[(service, order_id)] = [_copied(entry) for entry in entries]
+        self._kept[(service, order_id)] = copy_state(entries)  # entries are plain data
         return False
 
 
@@ -90,7 +99,3 @@ def expect_ledgers_kept(sims: list[AuditedSimulation]) -> None:
         raise Failed(explain(f"In one of the chaos explorer's runs (seed {sim.seed}), "
                              f"{sim.problem}", TAKEN_BACK_HINT, sim.faults, []))
 
-
-def _copied(entry: Any) -> Any:
-    """A copy of a ledger entry to compare with later (entries are dicts of plain values)."""
-    return dict(entry) if isinstance(entry, dict) else entry

@@ -65,3 +65,25 @@ def test_an_entry_changed_afterwards_is_found() -> None:
     sim = run("edit")
     assert sim.problem is not None
     assert "is changed to dict {'kind': 'charge', 'amount': 0" in sim.problem
+
+
+def test_an_entry_changed_inside_a_nested_value_by_a_relay_is_found() -> None:
+    # A relay changes the committed state itself, in place: the audit must keep copies of
+    # what it saw all the way down, or it would compare the changed value with itself.
+    service = Service("payment", {"ledger": {}})
+
+    @service.handles(Charge)
+    def charge(event: Charge, ctx) -> None:
+        ctx.state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "charge", "amount": 10, "at": ctx.now, "card": {"last4": "4242"}})
+
+    @service.relay(every=1)
+    def tidy(ctx) -> None:
+        for entries in ctx.state["ledger"].values():
+            entries[0]["card"]["last4"] = "0000"
+
+    sim = AuditedSimulation([service], seed=1)
+    sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    assert sim.problem is not None and "'last4': '0000'" in sim.problem
+    assert "while payment's relay ran" in sim.problem
