@@ -1,14 +1,25 @@
-"""The ledgers, audited as they are written: an entry once committed is never taken back.
+"""The order saga's records, audited as they are written, not only at the end of a run.
 
-The outcome checks and the order oracle read the ledgers at the end of a run. A ledger
-records what happened, so a service only ever adds to it; one that charged an order twice
-and later removed the second charge (from another handler, or from a relay) would look
-right at the end. `AuditedSimulation` looks at the ledgers after every commit and every
-step, and remembers the first entry that went missing or changed, and what ran when it did.
+The outcome checks and the order oracle read the services' states when a run is over. Two
+things must hold at every moment, though, and a service that broke them and mended the
+damage later (from another handler, or from a relay) would look right at the end:
+
+- a ledger records what happened, so a service only ever adds to it (one that charged an
+  order twice and then removed the second charge still charged it twice);
+- the inventory's stock is conserved: on the shelf + reserved - released == received, per
+  item (one that took stock twice for an order and put the extra back later had refused
+  other orders meanwhile).
+
+`AuditedSimulation` checks both after every commit and every step, and remembers the first
+problem, and what ran when it appeared. A check that passed on how its runs ended still fails
+if one of its runs had such a problem (`audited_runs`, used by the judge): the check's own
+message, about the end of a run, comes first when both are wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from ..envelope import Delivery
@@ -21,20 +32,47 @@ from .tasks import Failed
 #: The services of the order saga that keep a ledger: {order_id: [entry, ...]} in "ledger".
 LEDGER_KEEPERS = ("payment", "inventory")
 
+STOCK_HINT = ("take stock from the shelf only with a reservation for the order in "
+              "state['reservations'] (once per order), and put back only what "
+              "state['released'] records.")
+
 TAKEN_BACK_HINT = ("a ledger records what happened: add entries, never remove or change one. "
                    "To keep a repeat out, do not add it (remember which orders you handled).")
 
 
+#: The problems the runs of the check now being judged found (see `audited_runs`).
+_collected: list[str] | None = None
+
+
+@contextlib.contextmanager
+def audited_runs() -> Iterator[list[str]]:
+    """Collect, as feedback, the first problem of each audited run made inside the block."""
+    global _collected
+    outer, _collected = _collected, []
+    try:
+        yield _collected
+    finally:
+        _collected = outer
+
+
+def expect_runs_kept_records(found: list[str]) -> None:
+    """Fail with the first problem the check's runs found (nothing if none)."""
+    if found:
+        raise Failed(found[0])
+
+
 class AuditedSimulation(Simulation):
     """A `Simulation` that checks, after every commit of a handler and after every step (a
-    relay's run is one), that no ledger entry was taken back.
+    relay's run is one), that no ledger entry was taken back and the stock adds up.
 
-    `problem` is the first one found (None while every ledger only grew), and `subject` the
-    order it is about. Cost per check: the service's ledger, a handful of entries in a run.
+    `problem` is the first problem found (None while there is none), `hint` how to avoid it
+    and `subject` the order it is about, if any. Cost per check: the two services' records,
+    a handful of entries in a check's run.
     """
 
     def __init__(self, *args: Any, **options: Any) -> None:
         self.problem: str | None = None
+        self.hint = ""  # how to keep what `problem` says
         self.subject: str | None = None
         self._kept: dict[tuple[str, Any], list[Any]] = {}  # (service, order) -> entries seen
         super().__init__(*args, **options)
@@ -55,6 +93,17 @@ class AuditedSimulation(Simulation):
                 self._audit(service, self._outside_handlers(service))
         return stepped
 
+    def _found(self, problem: str, hint: str, subject: str | None) -> None:
+        """Keep the run's first problem, and hand it, as feedback, to the check being judged."""
+        self.problem, self.hint, self.subject = problem, hint, subject
+        if _collected is not None:
+            from .scenarios import excerpt_heading, shown_records  # scenarios builds on this
+            excerpt = ([excerpt_heading(subject), *shown_records(self.trace, subject)[:15]]
+                       if subject is not None else [])
+            _collected.append(explain(
+                f"Each run ended as it should, but during one (simulation seed {self.seed}) "
+                f"{problem}", hint, self.faults, excerpt, "" if self.outbox else "outbox=False"))
+
     def _outside_handlers(self, service: str) -> str:
         """Who changed a ledger between commits: the service's relay, if it has one."""
         if self.definition(service).outbox_relay is not None:
@@ -64,6 +113,8 @@ class AuditedSimulation(Simulation):
     def _audit(self, service: str, what_ran: str) -> None:
         if self.problem is not None or service not in LEDGER_KEEPERS or service not in self.services:
             return
+        if service == "inventory":
+            self._check_stock(what_ran)
         ledger = self.state(service).get("ledger")
         if not isinstance(ledger, dict):
             return  # a ledger of another shape is named by the checks that read it
@@ -71,6 +122,21 @@ class AuditedSimulation(Simulation):
         # in a fixed order (not a set's), so that the same run reports the same entry
         for order_id in dict.fromkeys([*seen_before, *ledger]):
             if self._taken_back(service, order_id, ledger.get(order_id, []), what_ran):
+                return
+
+    def _check_stock(self, what_ran: str) -> None:
+        """Say the first item whose stock does not add up (the inventory's own words)."""
+        state = self.state("inventory")
+        held = held_stock(state)
+        if held is None:
+            return  # state of another shape: the checks that read it name that
+        for item, received in state["received"].items():
+            on_shelf = state["stock"].get(item, 0)
+            if on_shelf + held.get(item, 0) != received:
+                self._found(f"inventory's stock did not add up at t={self.now}, {what_ran}: "
+                            f"{on_shelf} x {item} on the shelf and {held.get(item, 0)} "
+                            f"reserved (and not released), but it had received {received}.",
+                            STOCK_HINT, None)
                 return
 
     def _taken_back(self, service: str, order_id: Any, entries: Any, what_ran: str) -> bool:
@@ -82,20 +148,28 @@ class AuditedSimulation(Simulation):
             if index >= len(entries) or entries[index] != entry:
                 now = (f"changed to {describe_value(entries[index], 80)}"
                        if index < len(entries) else "gone")
-                self.problem = (f"{service}'s ledger took an entry back: {order_id}'s "
-                                f"{describe_value(entry, 80)} is {now} at t={self.now}, "
-                                f"{what_ran}.")
-                self.subject = order_id if isinstance(order_id, str) else None
+                self._found(f"{service}'s ledger took an entry back: {order_id}'s "
+                            f"{describe_value(entry, 80)} was {now} at t={self.now}, "
+                            f"{what_ran}.", TAKEN_BACK_HINT,
+                            order_id if isinstance(order_id, str) else None)
                 return True
         self._kept[(service, order_id)] = copy_state(entries)  # entries are plain data
         return False
 
 
-def expect_ledgers_kept(sims: list[AuditedSimulation]) -> None:
-    """Fail if in any of `sims` (say, those a chaos exploration built) a ledger took an entry
-    back, naming the first such run's seed and faults."""
-    sim = next((sim for sim in sims if sim.problem is not None), None)
-    if sim is not None:
-        raise Failed(explain(f"In one of the chaos explorer's runs (seed {sim.seed}), "
-                             f"{sim.problem}", TAKEN_BACK_HINT, sim.faults, []))
+def held_stock(state: dict[str, Any]) -> dict[str, int] | None:
+    """Per item, the quantity reserved and not released, from an inventory's state; None if
+    the state has no `stock`, `received` and `reservations` of the saga's shape."""
+    parts = [state.get(key) for key in ("stock", "received", "reservations")]
+    released = state.get("released", {})
+    if not all(isinstance(part, dict) for part in (*parts, released)):
+        return None
+    held: dict[str, int] = {}
+    for records, sign in ((parts[2], 1), (released, -1)):
+        for record in records.values():
+            if not (isinstance(record, dict) and type(record.get("quantity")) is int):
+                return None
+            item = record.get("item")
+            held[item] = held.get(item, 0) + sign * record["quantity"]
+    return held
 

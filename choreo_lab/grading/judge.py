@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Callable
 
 from ..consistency import InvariantError
+from .audit import audited_runs, expect_runs_kept_records
 from .learner import Learner, LearnerGone, describe_error, learner_location
 from .results import CheckResult, TaskResult
 from .safety import LearnerTimeout, captured_output, time_limit
@@ -48,8 +49,10 @@ def judge_check(check: Check, learner: LearnerFactory, budget: float,
     code = learner(budget)
     with captured_output(OUTPUT_CAP) as printed:
         try:
-            with time_limit(budget) if timed else contextlib.nullcontext():
+            with time_limit(budget) if timed else contextlib.nullcontext(), \
+                    audited_runs() as problems:
                 check.run(code)
+                expect_runs_kept_records(problems)  # the end of each run was right: and during?
         except Failed as failure:
             message = str(failure)
         except LearnerTimeout:

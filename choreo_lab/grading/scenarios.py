@@ -21,7 +21,7 @@ from ..service import Service
 from ..simulation import Simulation
 from ..text import describe_value, shorten
 from ..trace import Trace
-from .audit import TAKEN_BACK_HINT, AuditedSimulation
+from .audit import AuditedSimulation
 from .feedback import explain, plural
 from .learner import Learner
 from .tasks import Failed
@@ -62,7 +62,6 @@ class SagaRun:
 
     def ledger(self, order_id: str, kind: str) -> list[dict[str, Any]]:
         """The payment ledger's entries of `kind` ("charge" or "refund") for `order_id`."""
-        self.expect_ledgers_kept()
         ledger = self.sim.state("payment").get("ledger")
         if not isinstance(ledger, dict):
             found = ("The payment service's state has no `ledger`" if ledger is None else
@@ -94,11 +93,6 @@ class SagaRun:
                 self.sim.trace.where(kind=kind, service=service, correlation_id=order_id)]
 
     # -- saying what is wrong ----------------------------------------------------------------
-    def expect_ledgers_kept(self) -> None:
-        """Fail if a ledger entry was removed or changed during the run (see `audit`)."""
-        if isinstance(self.sim, AuditedSimulation) and self.sim.problem is not None:
-            self.fail(self.sim.problem, TAKEN_BACK_HINT, self.sim.subject)
-
     def fail(self, what: str, hint: str = "", order_id: str | None = None) -> NoReturn:
         """Raise `Failed` with `what`, a `hint`, the fault plan and the order's trace."""
         options = "" if self.sim.outbox else "outbox=False"
@@ -172,7 +166,6 @@ def run_saga(learner: Learner, replacements: dict[str, Service], orders: Sequenc
     run = SagaRun(sim, orders, plan, learner, list(replacements))
     if check_errors:
         run.check_learner_errors()
-    run.expect_ledgers_kept()
     return run
 
 

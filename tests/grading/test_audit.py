@@ -58,13 +58,13 @@ def test_an_entry_removed_in_the_same_step_as_it_was_added_is_found() -> None:
     assert sim.state("payment")["ledger"]["o-1"] == [{"kind": "charge", "amount": 10, "at": 1}]
     assert sim.problem is not None and sim.subject == "o-1"
     assert "payment's ledger took an entry back: o-1's dict {'kind': 'charge', 'amount': 10, " \
-           "'at': 31} is gone at t=31, while payment handled m" in sim.problem
+           "'at': 31} was gone at t=31, while payment handled m" in sim.problem
 
 
 def test_an_entry_changed_afterwards_is_found() -> None:
     sim = run("edit")
     assert sim.problem is not None
-    assert "is changed to dict {'kind': 'charge', 'amount': 0" in sim.problem
+    assert "was changed to dict {'kind': 'charge', 'amount': 0" in sim.problem
 
 
 def test_an_entry_changed_inside_a_nested_value_by_a_relay_is_found() -> None:

@@ -75,6 +75,38 @@ RESERVES_TWICE = Variant("reserves again on a repeated message", "ex01-inventory
 '''), {"reserves once when PaymentCompleted is delivered twice": "reserved 2 books each time",
        "decides once after a crash, and for refused orders": "crashed after committing"})
 
+# Takes stock again for a repeat, then puts the extra back from a handler on its own answer:
+# the stock is right at the end, but other orders were refused meanwhile.
+RESERVES_TWICE_THEN_PUTS_BACK = Variant("reserves again on a repeat, then puts the extra back",
+                                        "ex01-inventory", {"inventory_service": '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "out_of_stock": {}, "taken": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event, ctx):
+        state = ctx.state
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["taken"].setdefault(event.order_id, []).append(event.quantity)
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    @inventory.handles(InventoryReserved)
+    def put_back_the_extra(event, ctx):
+        taken = ctx.state["taken"].get(event.order_id, [])
+        if len(taken) > 1:
+            ctx.state["stock"][event.item] += sum(taken[1:])
+            ctx.state["taken"][event.order_id] = taken[:1]
+
+    return inventory
+'''}, {title: "inventory's stock did not add up" for title in (
+    "reserves once when PaymentCompleted is delivered twice",
+    "decides once after a crash, and for refused orders")})
+
 INVENTORY_DIFFERENTLY = Variant("a correct inventory written differently", "ex01-inventory", {
     "inventory_service": '''
 def make_inventory_service(stock):
@@ -514,7 +546,7 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
      # the systematic explorer delays a confirmation past the timer at one of its sites
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
-WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
+WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
