@@ -16,8 +16,12 @@ from typing import Any
 from ..errors import ChoreoError
 
 
-class TraceNeeded(ChoreoError, LookupError):
-    """An invariant read what only a trace knows; a real broker keeps none."""
+class TraceNeeded(ChoreoError, AttributeError):
+    """An invariant read what only a trace knows; a real broker keeps none.
+
+    An AttributeError too, so that `hasattr(sim.trace, ...)` and `getattr(..., default)` in
+    an invariant written to do without a trace work as they would on any object.
+    """
 
 
 class NoTrace:
@@ -27,6 +31,8 @@ class NoTrace:
         return []
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and friends ask for these: a plain object's answer
+            raise AttributeError(name)
         raise TraceNeeded(f"trace.{name}: a real broker keeps no trace of the messages")
 
 

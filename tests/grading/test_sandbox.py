@@ -227,6 +227,47 @@ def test_without_mount_setattr_every_mount_is_remounted_read_only_on_its_own() -
     assert done.stdout.split() == ["/tmp"]
 
 
+REFUSED_MOUNT_SETATTR = """
+import ctypes, errno, os, sys
+from choreo_lab.grading.sandbox import confine
+libc = confine._libc()
+
+class Filtered:  # as a seccomp filter that does not know mount_setattr answers: EPERM
+    def __getattr__(self, name):
+        return getattr(libc, name)
+
+    def syscall(self, number, *args):
+        if number == confine.SYS_MOUNT_SETATTR:
+            ctypes.set_errno(errno.EPERM)
+            return -1
+        return libc.syscall(number, *args)
+
+confine._libc = Filtered
+confine._call(libc.unshare(confine.CLONE_NEWNS), "unshare")
+confine.mount(None, "/", None, confine.MS_REC | confine.MS_PRIVATE)
+confine.mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
+confine.read_only_except(["/tmp"])
+for folder in sys.argv[1:]:
+    try:
+        open(os.path.join(folder, ".cl-probe"), "w").close()
+        print(folder)
+    except OSError:
+        pass
+"""
+
+
+@as_root
+def test_a_mount_setattr_refused_by_a_filter_falls_back_to_remounting_each_mount() -> None:
+    import subprocess
+    import sys
+    folders = ["/tmp", "/", "/etc", *world_writable_folders()]
+    done = subprocess.run([sys.executable, "-c", REFUSED_MOUNT_SETATTR, *folders],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["/tmp"]
+
+
 # -- network and IPC -----------------------------------------------------------------------------
 @as_root
 def test_a_listener_on_the_hosts_loopback_cannot_be_reached(fresh: Sandbox) -> None:

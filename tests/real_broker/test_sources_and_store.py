@@ -75,3 +75,16 @@ def test_a_rolled_back_batch_leaves_the_state_as_last_committed(tmp_path):
     store.begin()
     assert store.state == {"sent": ["ada"]} == read_state(path)
     store.rollback()
+
+
+def test_a_snapshot_without_a_trace_answers_hasattr_getattr_and_copy_as_objects_do():
+    import copy
+
+    from choreo_lab.nats.snapshot import NoTrace, StateSnapshot, TraceNeeded
+
+    trace = NoTrace()
+    assert not hasattr(trace, "where")
+    assert getattr(trace, "records", None) is None
+    assert copy.deepcopy(StateSnapshot({"a": {"b": 1}})).states == {"a": {"b": 1}}
+    with pytest.raises(TraceNeeded, match="a real broker keeps no trace"):
+        trace.where(kind="publish")

@@ -154,7 +154,9 @@ def read_only_except(writable: list[str]) -> None:
                                ctypes.byref(writable_again), ctypes.sizeof(writable_again)),
                   f"mount_setattr {path}")
         return
-    if ctypes.get_errno() != errno.ENOSYS:
+    # ENOSYS: a kernel before 5.12; EPERM: a seccomp filter that does not know the call (as
+    # older container profiles answer for calls they do not list); EINVAL: no recursive flag
+    if ctypes.get_errno() not in (errno.ENOSYS, errno.EPERM, errno.EINVAL):
         _call(result, "mount_setattr /")
     remount_each_read_only(writable)
 
