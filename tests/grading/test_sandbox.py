@@ -347,3 +347,42 @@ def test_the_sandboxs_cgroup_limits_the_memory_of_all_its_processes_together() -
         assert alive != "[True, True]", "two children of 0.6 times the limit both lived"
     finally:
         box.close()
+
+
+# -- CPU for the sandbox as a whole ---------------------------------------------------------------
+BUSY = ("import time\nend = time.monotonic() + 2\nwhile time.monotonic() < end:\n    pass\n"
+        "print(time.process_time())")
+SPIN = (f"import subprocess, sys, time\nstarted = time.monotonic()\n"
+        f"children = [subprocess.Popen([sys.executable, '-c', {BUSY!r}], stdout=subprocess.PIPE) "
+        f"for _ in range(4)]\n"
+        "used = sum(float(child.communicate()[0]) for child in children)\n"
+        "wall = time.monotonic() - started\n")
+
+
+@as_root
+def test_the_sandboxs_cgroup_gives_all_its_processes_together_one_cpu(fresh: Sandbox) -> None:
+    group = fresh.containment.cpu_cgroup
+    if group is None:
+        pytest.skip("no writable cgroup with a cpu controller here")
+    if (group / "cpu.max").exists():  # cgroup v2
+        assert (group / "cpu.max").read_text().split() == ["100000", "100000"]
+    else:  # cgroup v1
+        assert int((group / "cpu.cfs_period_us").read_text()) == 100_000
+        assert int((group / "cpu.cfs_quota_us").read_text()) == 100_000
+    assert str(fresh.process.pid) in (group / "cgroup.procs").read_text().split()
+    assert run(fresh, SPIN, timeout=30)["status"] == "ok"
+    cpus = float(value(fresh, "used / wall"))
+    assert 0.3 < cpus < 1.5, f"4 busy processes used {cpus:.2f} CPUs"
+
+
+def test_without_a_cpu_controller_the_verdict_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import choreo_lab.grading.sandbox.client as client
+    monkeypatch.setattr(client, "limit_cpu", lambda *args, **kwargs: None)
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    try:
+        assert run(box, "x = 1")["status"] == "ok"
+    finally:
+        box.close()
+    if box.containment.uid is not None:
+        assert any("no cpu cgroup" in note and "--jobs 1" in note for note in box.notes)

@@ -20,7 +20,14 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from .containment import Containment, become_subreaper, limit_memory, make_cgroup, sandbox_uid
+from .containment import (
+    Containment,
+    become_subreaper,
+    limit_cpu,
+    limit_memory,
+    make_cgroup,
+    sandbox_uid,
+)
 from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeout, write_frame
 
 #: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
@@ -89,6 +96,7 @@ class Sandbox:
         self.containment.cgroup = make_cgroup(os.getpid(), self.processes)
         self.containment.memory_cgroup = limit_memory(self.containment.cgroup, os.getpid(),
                                                       self.memory)
+        self.containment.cpu_cgroup = limit_cpu(self.containment.cgroup, os.getpid())
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         self.process = subprocess.Popen(
@@ -114,12 +122,18 @@ class Sandbox:
                               "and its network (limits, process tracking and the pipe still "
                               "hold)")
         group, memory = self.containment.cgroup, self.containment.memory_cgroup
+        cpu = self.containment.cpu_cgroup
         if uid is not None and memory is None:
             self.notes.append("no memory cgroup here: memory is limited for each process of "
                               "the sandbox, not for all of them together")
-        return {"uid": uid, "cgroup_procs": str(group / "cgroup.procs") if group else None,
-                "memory_cgroup_procs": str(memory / "cgroup.procs")
-                if memory is not None and memory != group else None,
+        if uid is not None and cpu is None:
+            self.notes.append("no cpu cgroup here: the sandbox's processes together may use "
+                              "every CPU, so notebooks graded at the same time (--jobs) can "
+                              "run out of time; grade with --jobs 1 or enable the cpu "
+                              "controller")
+        return {"uid": uid, "cgroup_procs": _procs(group),
+                "memory_cgroup_procs": _procs(memory) if memory != group else None,
+                "cpu_cgroup_procs": _procs(cpu) if cpu != group else None,
                 "hide": [paths["examples"], paths["grading"], *self.hide],
                 "read_only": [paths["package"], paths["prefix"], paths["base_prefix"]],
                 "reach": [paths["package"], paths["prefix"], paths["base_prefix"],
@@ -251,6 +265,10 @@ class Sandbox:
             for name in refused[:20]:
                 if isinstance(name, str) and name[:120] not in self.refused:
                     self.refused.append(name[:120])
+
+
+def _procs(group: Path | None) -> str | None:
+    return str(group / "cgroup.procs") if group is not None else None
 
 
 def sandbox_environment() -> dict[str, str]:

@@ -3,8 +3,9 @@
 As root (the grader's usual case) the sandbox process:
 
 1. joins its own cgroup, if the grader made one (so every process it starts is counted
-   and can be ended together), and its memory cgroup where that is another (cgroup v1): the
-   memory of all its processes together is capped, not only each one's address space;
+   and can be ended together), and its memory and cpu cgroups where those are others
+   (cgroup v1): the memory of all its processes together is capped, not only each one's
+   address space, and all of them together get one CPU's worth of time;
 2. moves into namespaces of its own: a network namespace with only a loopback that is down
    (nothing to connect to, not even the host's 127.0.0.1), an IPC namespace (no System V
    shared memory or message queues in common with anyone), and a mount namespace: fresh,
@@ -55,6 +56,7 @@ class Plan:
     uid: int | None                      # the unprivileged user to become (None: stay)
     cgroup_procs: str | None             # the cgroup's `cgroup.procs` file to join
     memory_cgroup_procs: str | None = None  # the memory cgroup's, where that is another (v1)
+    cpu_cgroup_procs: str | None = None  # the cpu cgroup's, where that is another (v1)
     hide: tuple[str, ...] = ()           # folders and files the submission must not see
     read_only: tuple[str, ...] = ()      # folders it may read but never write
     reach: tuple[str, ...] = ()          # folders it must be able to read (Python, the venv)
@@ -93,7 +95,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int,
 
 def confine(plan: Plan) -> None:
     """Apply `plan` to this process (as root: all of it; otherwise the limits only)."""
-    for procs in (plan.cgroup_procs, plan.memory_cgroup_procs):
+    for procs in (plan.cgroup_procs, plan.memory_cgroup_procs, plan.cpu_cgroup_procs):
         if procs:
             Path(procs).write_text(str(os.getpid()))
     if plan.uid is not None:

@@ -9,7 +9,9 @@ process that renamed itself cannot escape:
 - by **cgroup**: where the cgroup file system is writable, the sandbox joins a pids cgroup
   of its own (with a cap on its processes), and the cgroup lists every process in it; where
   the memory controller is there too, the same cgroup (v2) or a memory cgroup of its own (v1)
-  caps the memory of all its processes together, with no swap;
+  caps the memory of all its processes together, with no swap; and where the cpu controller
+  is, the same cgroup (v2) or a cpu cgroup of its own (v1) gives all its processes together
+  one CPU's worth of time, so a submission's busy loops cannot starve another sandbox;
 - by **descent and session**: the worker is a child subreaper, so orphans of the sandbox
   are re-parented to it instead of escaping to init; its descendants and every process in
   the sandbox's session are found by scanning /proc.
@@ -32,6 +34,10 @@ UID_BASE = 1_500_000_000
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 CGROUP_PREFIX = "choreo-lab-sandbox-"
 MEMORY_ROOT_V1 = Path("/sys/fs/cgroup/memory")
+CPU_ROOT_V1 = Path("/sys/fs/cgroup/cpu")
+#: The CPU time a sandbox gets: `CPU_QUOTA` microseconds in every `CPU_PERIOD` (one CPU).
+CPU_PERIOD = 100_000
+CPU_QUOTA = 100_000
 
 
 def become_subreaper() -> bool:
@@ -98,6 +104,32 @@ def limit_memory(group: Path | None, worker_pid: int, memory: int) -> Path | Non
     return group
 
 
+def limit_cpu(group: Path | None, worker_pid: int, quota: int = CPU_QUOTA,
+              period: int = CPU_PERIOD) -> Path | None:
+    """Give the whole sandbox at most `quota` microseconds of CPU time in every `period`.
+
+    On cgroup v2 in `group` itself (cpu.max), where its cpu controller is enabled; on
+    cgroup v1 in a cpu cgroup of its own (cpu.cfs_quota_us), which the sandbox joins too.
+    Returns the cgroup that holds the quota, or None where no cpu controller is writable.
+    """
+    if group is not None and (group / "cpu.max").exists():
+        try:
+            (group / "cpu.max").write_text(f"{quota} {period}")
+            return group
+        except OSError:
+            pass
+    if not (CPU_ROOT_V1 / "cpu.cfs_quota_us").exists() or not os.access(CPU_ROOT_V1, os.W_OK):
+        return None
+    group = CPU_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    try:
+        group.mkdir(exist_ok=True)
+        (group / "cpu.cfs_period_us").write_text(str(period))
+        (group / "cpu.cfs_quota_us").write_text(str(quota))
+    except OSError:
+        return None
+    return group
+
+
 def _try_write(path: Path, text: str) -> None:
     try:
         path.write_text(text)
@@ -108,6 +140,12 @@ def _try_write(path: Path, text: str) -> None:
 def memory_cgroup_of(worker_pid: int) -> Path | None:
     """The v1 memory cgroup `limit_memory` made for this worker, if it exists."""
     group = MEMORY_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    return group if group.is_dir() else None
+
+
+def cpu_cgroup_of(worker_pid: int) -> Path | None:
+    """The v1 cpu cgroup `limit_cpu` made for this worker, if it exists."""
+    group = CPU_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
     return group if group.is_dir() else None
 
 
@@ -163,15 +201,18 @@ class Containment:
     cgroup: Path | None
     leader: int | None = None   # the sandbox's first process (the leader of its session)
     memory_cgroup: Path | None = None  # the cgroup capping its memory (v2: `cgroup` itself)
+    cpu_cgroup: Path | None = None     # the cgroup giving it its CPU time (v2: `cgroup` itself)
 
     @classmethod
     def for_worker(cls, worker_pid: int) -> Containment:
         """What the parent can find of a worker's sandbox after the worker itself is gone."""
         return cls(worker_pid, sandbox_uid(worker_pid), cgroup_of(worker_pid),
-                   memory_cgroup=memory_cgroup_of(worker_pid))
+                   memory_cgroup=memory_cgroup_of(worker_pid),
+                   cpu_cgroup=cpu_cgroup_of(worker_pid))
 
     def cgroups(self) -> list[Path]:
-        return list(dict.fromkeys(g for g in (self.cgroup, self.memory_cgroup) if g is not None))
+        return list(dict.fromkeys(g for g in (self.cgroup, self.memory_cgroup, self.cpu_cgroup)
+                                  if g is not None))
 
     def members(self) -> set[int]:
         """Every live process that belongs to the sandbox."""
