@@ -349,6 +349,27 @@ def test_the_sandboxs_cgroup_limits_the_memory_of_all_its_processes_together() -
         box.close()
 
 
+# -- memory stopped by the cgroup, said in words ----------------------------------------------------
+FILL = ("chunk = b'x' * (30 << 20)\n"  # 90 MB of files in the private /tmp (charged to the cgroup)
+        "for i in range(3):\n    open(f'/tmp/fill{i}', 'wb').write(chunk)\n"
+        "del chunk\nhold = bytearray(60 << 20)\nhold[::4096] = b'y' * len(hold[::4096])\n")
+
+
+@as_root
+def test_a_sandbox_stopped_for_its_memory_says_it_used_more_than_its_limit() -> None:
+    box = Sandbox("x.ipynb", "{}", hide=[], memory=128 << 20)
+    box.start()
+    try:
+        if box.containment.memory_cgroup is None:
+            pytest.skip("no writable cgroup with a memory controller here")
+        with pytest.raises(SandboxGone, match=r"used more than 128 MB of memory \(all its "
+                                              r"processes together, files in its /tmp included"):
+            run(box, FILL, timeout=30)
+        assert box.containment.members() == set()
+    finally:
+        box.close()
+
+
 # -- CPU for the sandbox as a whole ---------------------------------------------------------------
 BUSY = ("import time\nend = time.monotonic() + 2\nwhile time.monotonic() < end:\n    pass\n"
         "print(time.process_time())")

@@ -26,6 +26,7 @@ from .containment import (
     limit_cpu,
     limit_memory,
     make_cgroup,
+    memory_killed,
     sandbox_uid,
 )
 from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeout, write_frame
@@ -253,7 +254,10 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 code = None
         why = "the Python kernel died"
-        if code is not None and code < 0:
+        if memory_killed(self.containment.memory_cgroup):
+            why += (f": the notebook's code used more than {size(self.memory)} of memory (all "
+                    "its processes together, files in its /tmp included), so it was stopped")
+        elif code is not None and code < 0:
             why += f" (killed by signal {signal.Signals(-code).name})"
         elif code not in (None, 0):
             why += f" (exit status {code})"
@@ -269,6 +273,14 @@ class Sandbox:
 
 def _procs(group: Path | None) -> str | None:
     return str(group / "cgroup.procs") if group is not None else None
+
+
+def size(count: int) -> str:
+    """A number of bytes for a learner: "256 MB", "2 GB" (binary units, as the limits are)."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def sandbox_environment() -> dict[str, str]:

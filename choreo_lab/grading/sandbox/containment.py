@@ -130,6 +130,29 @@ def limit_cpu(group: Path | None, worker_pid: int, quota: int = CPU_QUOTA,
     return group
 
 
+def memory_killed(group: Path | None) -> bool:
+    """Whether the memory controller of `group` killed a process for going over its cap.
+
+    v2 and newer v1 kernels count the kills (memory.events, memory.oom_control); an older v1
+    only says the cap was reached (memory.failcnt, or the peak usage at the limit).
+    """
+    if group is None:
+        return False
+    for name in ("memory.events", "memory.oom_control"):
+        counts = dict(line.split()[:2] for line in _text(group / name).splitlines()
+                      if len(line.split()) >= 2)
+        if "oom_kill" in counts:
+            return counts["oom_kill"].isdigit() and int(counts["oom_kill"]) > 0
+    limit = _number(group / "memory.limit_in_bytes")
+    peak = _number(group / "memory.max_usage_in_bytes")
+    return _number(group / "memory.failcnt") > 0 or (limit > 0 and peak >= limit)
+
+
+def _number(path: Path) -> int:
+    text = _text(path).strip()
+    return int(text) if text.isdigit() else 0
+
+
 def _try_write(path: Path, text: str) -> None:
     try:
         path.write_text(text)
