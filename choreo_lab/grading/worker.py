@@ -201,9 +201,11 @@ class NotebookRun:
                                              timed=False).to_json()
 
     def gone_message(self) -> str:
-        return (f"{str(self.sandbox.gone)[:1].upper()}{str(self.sandbox.gone)[1:]} while running "
-                "this notebook, so nothing more could be checked. Does the code call "
-                "os._exit(), or crash the interpreter?")
+        gone = str(self.sandbox.gone)
+        advice = ("Keep less in memory at once." if self.sandbox.out_of_memory else
+                  "Does the code call os._exit(), or crash the interpreter?")
+        return (f"{gone[:1].upper()}{gone[1:]} while running this notebook, so nothing more "
+                f"could be checked. {advice}")
 
     def notebook_limit_message(self) -> str:
         return (f"Grading took longer than {self.limits.notebook_timeout:g} s (the whole-notebook "

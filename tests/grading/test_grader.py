@@ -132,3 +132,16 @@ def test_a_notebook_that_runs_past_the_whole_notebook_limit_is_stopped(tmp_path:
 def test_verdicts_come_in_the_order_of_the_notebooks(graded: dict) -> None:
     paths = [entry["path"] for entry in graded["report"]["notebooks"]]
     assert paths == sorted(paths)
+
+
+def test_a_notebook_stopped_for_its_memory_is_not_asked_about_os_exit() -> None:
+    from types import SimpleNamespace
+
+    from choreo_lab.grading.worker import NotebookRun
+    run = NotebookRun.__new__(NotebookRun)  # only its sandbox is read
+    for out_of_memory, advice in ((True, "Keep less in memory at once."),
+                                  (False, "Does the code call os._exit()")):
+        run.sandbox = SimpleNamespace(gone="the Python kernel died", out_of_memory=out_of_memory)
+        message = run.gone_message()
+        assert message.startswith("The Python kernel died while running this notebook")
+        assert advice in message and ("os._exit" in message) is not out_of_memory

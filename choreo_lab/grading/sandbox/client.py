@@ -82,6 +82,7 @@ class Sandbox:
         self.notebook_name, self.notebook_text = notebook_name, notebook_text
         self.hide, self.memory, self.processes, self.cpu = hide, memory, processes, cpu_seconds
         self.gone: str | None = None
+        self.out_of_memory = False  # it died because its memory cgroup killed it
         self.notes: list[str] = []
         self.refused: list[str] = []
         self.stderr_tail: deque[str] = deque(maxlen=5)
@@ -254,7 +255,8 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 code = None
         why = "the Python kernel died"
-        if memory_killed(self.containment.memory_cgroup):
+        self.out_of_memory = memory_killed(self.containment.memory_cgroup)
+        if self.out_of_memory:
             why += (f": the notebook's code used more than {size(self.memory)} of memory (all "
                     "its processes together, files in its /tmp included), so it was stopped")
         elif code is not None and code < 0:
