@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from rich.console import Console
 
-from choreo_lab.cli import build_parser, main
+from choreo_lab.cli import build_parser, main, sandbox_hides
 from choreo_lab.grading.batch import find_files, rebuilt
 from choreo_lab.grading.hidden import ENVIRONMENT, graded_exercises
 from choreo_lab.grading.report import show, student_of, write_csv
@@ -58,6 +58,17 @@ def test_a_report_that_is_a_folder_is_refused_before_grading(tmp_path: Path, cap
                  "--report", str(tmp_path / "out")]) == 2
     err = flat(capsys.readouterr().err)
     assert "is a folder" in err and "grading-report.json" in err
+
+
+def test_a_folder_in_the_way_of_the_grades_csv_is_named(tmp_path: Path, capsys,
+                                                        hidden_env) -> None:
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    (tmp_path / "x.csv").mkdir()
+    assert main(["grade", str(tmp_path / "ex01-inventory.ipynb"),
+                 "--report", str(tmp_path / "x.json")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert f"a folder named {tmp_path / 'x.csv'} is in the way of the grades CSV" in err
+    assert "grading-report.json" not in err
 
 
 def test_a_report_in_a_missing_folder_gets_its_folder(tmp_path: Path, capsys, hidden_env) -> None:
@@ -269,6 +280,31 @@ def test_hidden_checks_that_are_not_there_are_an_error_not_a_fallback(
     err = flat(capsys.readouterr().err)
     assert "does not hold the hidden checks" in err and "Traceback" not in err
     assert not Path(report).exists()
+
+
+def test_stale_default_hidden_checks_are_an_error_not_a_traceback(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    stale = tmp_path / "solutions" / "hidden_checks"
+    stale.mkdir(parents=True)
+    (stale / "ex01_inventory.py").write_text("raise ValueError('written for another version')\n")
+    monkeypatch.setenv(ENVIRONMENT, str(stale))
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    report = tmp_path / "r.json"
+    assert main(["grade", str(tmp_path / "ex01-inventory.ipynb"), "--report", str(report)]) == 2
+    err = flat(capsys.readouterr().err)
+    assert f"{stale} does not hold the hidden checks" in err and "--hidden DIR" in err
+    assert "ValueError: written for another version" in err and not report.exists()
+
+
+@pytest.mark.parametrize(("hidden", "hidden_too"), [
+    ("/course/solutions/hidden_checks", ["/course/solutions/hidden_checks", "/course/solutions"]),
+    ("/hidden_checks", ["/hidden_checks"]),
+    ("/srv/hidden_checks", ["/srv/hidden_checks"]),
+])
+def test_the_sandbox_hides_the_hidden_checks_and_solutions_never_the_root(
+        hidden: str, hidden_too: list[str]) -> None:
+    hide = sandbox_hides([Path("/class/subs")], Path(hidden))
+    assert hide == ["/class/subs", *hidden_too] and "/" not in hide
 
 
 # -- 9. limits ---------------------------------------------------------------------------------
