@@ -183,8 +183,8 @@ def run_grade(args: argparse.Namespace) -> int:
     """
     from rich.markup import escape
 
-    from .grading.batch import find_files, grade_all, hidden_checks, read_all, summary
-    from .grading.hidden import ENVIRONMENT, HiddenChecksMissing, graded_exercises, hidden_folder
+    from .grading.batch import find_files, grade_all, read_all, summary
+    from .grading.hidden import ENVIRONMENT, HiddenChecksMissing, hidden_folder
     from .grading.report import closing_lines, show, ungraded, write_csv
     from .grading.worker import Limits
 
@@ -198,12 +198,8 @@ def run_grade(args: argparse.Namespace) -> int:
         err.print(Text(problem, style="red"), soft_wrap=True)
         return 2
     try:
-        if args.hidden is not None:
-            hidden = args.hidden.resolve()
-            tasks = hidden_checks(hidden)
-        else:
-            hidden = hidden_folder()
-            tasks = graded_exercises(hidden)
+        hidden = args.hidden.resolve() if args.hidden is not None else hidden_folder()
+        tasks = checked_tasks(hidden, given=args.hidden is not None)
         os.environ[ENVIRONMENT] = str(hidden)
         notebooks, skipped = find_files(args.paths)
     except (FileNotFoundError, HiddenChecksMissing) as error:
@@ -215,7 +211,7 @@ def run_grade(args: argparse.Namespace) -> int:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     submissions = read_all(notebooks)
     limits = Limits(args.cell_timeout, args.timeout, args.check_budget)
-    hide = [str(path.resolve()) for path in args.paths] + [str(hidden), str(hidden.parent)]
+    hide = sandbox_hides(args.paths, hidden)
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as progress:
         bar = progress.add_task("", total=len(submissions))
@@ -244,6 +240,32 @@ def run_grade(args: argparse.Namespace) -> int:
     return 1 if ungraded(report) else 0
 
 
+def checked_tasks(folder: Path, *, given: bool) -> dict[str, Any]:
+    """Every exercise's tasks with the hidden checks of `folder`, given with --hidden or the
+    course's; `HiddenChecksMissing` saying what is wrong and what to do if they do not load."""
+    from .grading.batch import hidden_checks as checked
+    from .grading.hidden import HiddenChecksMissing, graded_exercises
+
+    if given:
+        return checked(folder)
+    try:
+        return graded_exercises(folder)
+    except Exception as error:  # noqa: BLE001 - whatever the folder holds, say so plainly
+        raise HiddenChecksMissing(
+            f"{folder} does not hold the hidden checks this version of choreo-lab grades with "
+            f"({type(error).__name__}: {error}). Update the course repository, or give the "
+            "right folder with --hidden DIR.") from None
+
+
+def sandbox_hides(paths: list[Path], hidden: Path) -> list[str]:
+    """What the sandbox hides from a submission: the folders graded, the hidden checks, and
+    the course's solutions/ holding them (never a parent such as / or /srv: that would hide
+    the system the notebook runs on)."""
+    hidden = hidden.resolve()
+    hide = [str(path.resolve()) for path in paths] + [str(hidden)]
+    return hide + ([str(hidden.parent)] if hidden.parent.name == "solutions" else [])
+
+
 def above_zero(unit: str) -> Callable[[str], float]:
     """An argparse type: a number of `unit` above 0, or a message saying so."""
     def number_above_zero(text: str) -> float:
@@ -267,10 +289,12 @@ def report_problem(report: Path, grades: Path) -> str:
     if grades == report:
         return (f"--report {report} ends in .csv, the name of the grades CSV written beside "
                 "the JSON report: name the report *.json")
-    for path in (report, grades):
-        if path.is_dir():
-            return (f"--report {report}: {path} is a folder. Give a file name, such as "
-                    f"{report / 'grading-report.json'}")
+    if report.is_dir():
+        return (f"--report {report}: {report} is a folder. Give a file name, such as "
+                f"{report / 'grading-report.json'}")
+    if grades.is_dir():
+        return (f"--report {report}: a folder named {grades} is in the way of the grades CSV "
+                "written beside the report; move it, or give another --report")
     parent = next((p for p in report.absolute().parents if p.exists()), None)
     if parent is not None and not parent.is_dir():
         return f"--report {report}: {parent} is a file, not a folder"

@@ -12,22 +12,27 @@ from rich.table import Table
 from rich.text import Text
 
 from .feedback import plural
+from .worker import EXERCISE_IN_NAME
 
 
 #: How the student is told from a notebook's path, as `choreo-lab grade --help` explains it.
-STUDENT_RULE = ("The student is the folder a notebook was found in, below the folder given "
-                "(submissions/alice/ex01-inventory.ipynb and submissions/alice/week1/ex01.ipynb: "
-                "alice), whatever the file is named. A notebook directly in the folder given, or "
-                "given by name, is credited to the part of its file name before its exercise "
-                "number, separated by ' - ', '-', '_' or '.' (alice-ex01-inventory.ipynb, "
-                "'Alice Smith - ex01.ipynb', alice_ex01.ipynb, alice.ex01.ipynb); a notebook given "
-                "by name without one, to the folder holding it. With no name found, the student "
-                "is left empty and the table says so.")
+#: It looks only at the notebook's folders, never at the path given, so grading the class
+#: folder, one student's folder or one notebook by name credits the same student.
+STUDENT_RULE = ("The student is the folder holding a notebook (submissions/alice/ex01.ipynb: "
+                "alice; submissions/week1/bob/ex01.ipynb: bob), whatever the path given; a folder "
+                "named after an exercise (ex01, ex01-inventory) names no one, so the one above "
+                "it is taken. A class folder, one holding folders of notebooks or notebooks of "
+                "several students by their file names, names no one either: its notebooks are "
+                "credited to the part of the file name before the exercise number, separated by "
+                "' - ', '-', '_' or '.' (alice-ex01-inventory.ipynb, 'Alice Smith - "
+                "ex01.ipynb', alice_ex01.ipynb, alice.ex01.ipynb). A file name naming someone "
+                "else than the student's folder is warned about; with no name found, the "
+                "student is left empty and the table says so.")
 
 #: The columns of the grades CSV, one row per graded notebook.
 CSV_COLUMNS = ("student", "exercise", "score", "max")
 #: A student's name in a file name: what comes before its exercise number and a separator.
-STUDENT_IN_NAME = re.compile(r"^(.*?)[\s._-]*(?<![A-Za-z0-9])ex\d\d(?!\d)", re.IGNORECASE)
+STUDENT_IN_NAME = re.compile(r"^(.*?)[\s._-]*" + EXERCISE_IN_NAME.pattern, re.IGNORECASE)
 #: How a spreadsheet tells a formula: a cell starting with one of these is quoted in the CSV.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,22 +46,59 @@ def student_in_name(name: str) -> str:
 def student_of(path: Path, given: Path) -> tuple[str, str]:
     """Whose notebook `path` is, by STUDENT_RULE, found through `given`; and a note, if any.
 
-    The note says the file name names someone else than the student's folder, or that no
-    name was found ("" when there is nothing to say).
+    The note says the file name names someone else than the student's folder, that the
+    notebook was credited by its file name in a folder below `given` shared by several
+    students, or that no name was found ("" when there is nothing to say).
     """
     named = student_in_name(path.name)
-    if path == given:  # given by name: its file name, else the folder holding it
-        return named or path.resolve().parent.name, ""
-    inside = path.relative_to(given).parts
-    if len(inside) > 1:
-        folder = inside[0]
-        if named and same_name(named, folder):
-            return folder, ""
-        return folder, f"the file name says {named}, the folder {folder}" if named else ""
-    if named:
-        return named, ""
-    return "", ("no student name: put the notebook in a folder named after the student, or "
-                "name it student-ex01-....ipynb")
+    folder = named_folder(path)
+    if folder is not None and not is_class_folder(folder):
+        if named and not same_name(named, folder.name):
+            return folder.name, f"the file name says {named}, the folder {folder.name}"
+        return folder.name, ""
+    if not named:
+        return "", ("no student name: put the notebook in a folder named after the student, or "
+                    "name it student-ex01-....ipynb")
+    if folder is not None and given.absolute() in folder.parents:
+        return named, (f"the folder {folder.name} holds the notebooks of several students: "
+                       "credited by the file name")
+    return named, ""
+
+
+def named_folder(path: Path) -> Path | None:
+    """The folder that may name the student: the nearest holding `path` not named after an
+    exercise (None if there is none)."""
+    for folder in path.absolute().parents:
+        if not folder.name:
+            return None
+        if not EXERCISE_IN_NAME.match(folder.name):
+            return folder
+    return None
+
+
+def is_class_folder(folder: Path) -> bool:
+    """Whether `folder` holds several students' work: folders of notebooks (not named after an
+    exercise), or notebooks whose file names (here or in its exercise folders) name several."""
+    names = set()
+    for entry in entries(folder):
+        if entry.suffix == ".ipynb" and not entry.is_dir():
+            names.add(name_key(student_in_name(entry.name)))
+        elif entry.is_dir() and not entry.name.startswith("."):
+            if not EXERCISE_IN_NAME.match(entry.name):
+                if any(entries(entry, "*.ipynb")):
+                    return True
+                continue
+            names.update(name_key(student_in_name(inner.name))
+                         for inner in entries(entry, "*.ipynb"))
+    return len(names - {""}) > 1
+
+
+def entries(folder: Path, pattern: str = "*") -> list[Path]:
+    """What `folder` holds matching `pattern` (nothing if it cannot be read)."""
+    try:
+        return list(folder.glob(pattern))
+    except OSError:
+        return []
 
 
 def same_name(one: str, other: str) -> bool:

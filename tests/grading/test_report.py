@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from rich.console import Console
 
-from choreo_lab.cli import build_parser, main
+from choreo_lab.cli import build_parser, main, sandbox_hides
 from choreo_lab.grading.batch import find_files, rebuilt
 from choreo_lab.grading.hidden import ENVIRONMENT, graded_exercises
 from choreo_lab.grading.report import show, student_of, write_csv
@@ -60,6 +60,17 @@ def test_a_report_that_is_a_folder_is_refused_before_grading(tmp_path: Path, cap
     assert "is a folder" in err and "grading-report.json" in err
 
 
+def test_a_folder_in_the_way_of_the_grades_csv_is_named(tmp_path: Path, capsys,
+                                                        hidden_env) -> None:
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    (tmp_path / "x.csv").mkdir()
+    assert main(["grade", str(tmp_path / "ex01-inventory.ipynb"),
+                 "--report", str(tmp_path / "x.json")]) == 2
+    err = flat(capsys.readouterr().err)
+    assert f"a folder named {tmp_path / 'x.csv'} is in the way of the grades CSV" in err
+    assert "grading-report.json" not in err
+
+
 def test_a_report_in_a_missing_folder_gets_its_folder(tmp_path: Path, capsys, hidden_env) -> None:
     (tmp_path / "ex01-inventory.ipynb").write_text("")
     report = tmp_path / "new" / "deeper" / "grades.json"
@@ -88,32 +99,71 @@ def test_learner_text_in_the_table_is_not_markup() -> None:
 
 
 # -- 3. who is credited ------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "given", "student"), [
-    ("submissions/alice/ex01-inventory.ipynb", "submissions", "alice"),
-    ("submissions/alice/week1/ex01-inventory.ipynb", "submissions", "alice"),
-    ("submissions/bob/alice-ex03-idempotent-payment.ipynb", "submissions", "bob"),
-    ("submissions/bob-ex01-inventory.ipynb", "submissions", "bob"),
-    ("submissions/carol_ex02.ipynb", "submissions", "carol"),
-    ("submissions/max-exam-ex03-idempotent-payment.ipynb", "submissions", "max-exam"),
-    ("submissions/Bob Jones - ex01-inventory.ipynb", "submissions", "Bob Jones"),
-    ("submissions/dan.ex01.ipynb", "submissions", "dan"),
-    ("submissions/ex01-inventory (1).ipynb", "submissions", ""),
-    ("submissions/ex01-inventory.ipynb", "submissions", ""),
-    ("submissions/dan/homework.ipynb", "submissions/dan/homework.ipynb", "dan"),
-    ("submissions/erin-ex01-inventory.ipynb", "submissions/erin-ex01-inventory.ipynb", "erin"),
+def notebooks_in(root: Path, *paths: str) -> None:
+    """Empty notebooks at `paths` below `root` (their folders made)."""
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("{}")
+
+
+@pytest.mark.parametrize(("path", "student"), [
+    ("alice/ex01-inventory.ipynb", "alice"),
+    ("bob/alice-ex03-idempotent-payment.ipynb", "bob"),
+    ("bob-ex01-inventory.ipynb", "bob"),
+    ("carol_ex02.ipynb", "carol"),
+    ("max-exam-ex03-idempotent-payment.ipynb", "max-exam"),
+    ("Bob Jones - ex01-inventory.ipynb", "Bob Jones"),
+    ("dan.ex01.ipynb", "dan"),
+    ("ex01-inventory (1).ipynb", ""),
+    ("ex01-inventory.ipynb", ""),
+    ("erin/week1/ex01-inventory.ipynb", "week1"),    # the folder holding it, not a higher one
+    ("week1/frank/ex01-inventory.ipynb", "frank"),
+    ("gina/ex01/ex01-inventory.ipynb", "gina"),      # an exercise's folder names no one
+    ("ex02/hugo-ex02.ipynb", "hugo"),
+    ("dan/homework.ipynb", "dan"),
 ])
 def test_a_student_folder_wins_else_the_file_name_before_its_exercise(
-        path: str, given: str, student: str) -> None:
-    assert student_of(Path(path), Path(given))[0] == student
+        tmp_path: Path, path: str, student: str) -> None:
+    class_folder = tmp_path / "submissions"
+    notebooks_in(class_folder, "zoe/ex01-inventory.ipynb", "yann-ex01.ipynb", "xia-ex02.ipynb",
+                 "ex02/wes-ex02.ipynb", path)
+    assert student_of(class_folder / path, class_folder)[0] == student
 
 
-def test_a_file_name_that_disagrees_with_its_folder_is_noted() -> None:
-    name, note = student_of(Path("submissions/bob/alice-ex03-idempotent-payment.ipynb"),
-                            Path("submissions"))
-    assert name == "bob" and note == "the file name says alice, the folder bob"
-    assert student_of(Path("submissions/ex01-inventory.ipynb"), Path("submissions"))[1] == (
+@pytest.mark.parametrize("path", ["alice/ex01.ipynb", "alice/bob-ex01.ipynb",
+                                  "carol-ex01.ipynb", "dave/ex01/dave-ex01.ipynb",
+                                  "week1/erin/ex01.ipynb"])
+def test_the_student_is_the_same_whatever_path_is_given(tmp_path: Path, path: str) -> None:
+    class_folder = tmp_path / "submissions"
+    notebooks_in(class_folder, path, "zoe/ex01.ipynb", "yann-ex01.ipynb", "week1/xia-ex01.ipynb")
+    notebook = class_folder / path
+    credited = {student_of(notebook, given) for given in (class_folder, notebook.parent, notebook)}
+    assert len({name for name, _ in credited}) == 1, credited
+    assert len({bool(note) for _, note in credited}) == 1, credited
+
+
+def test_a_file_name_that_disagrees_with_its_folder_is_noted(tmp_path: Path) -> None:
+    class_folder = tmp_path / "submissions"
+    notebooks_in(class_folder, "bob/alice-ex03-idempotent-payment.ipynb", "ex01-inventory.ipynb",
+                 "zoe/ex01.ipynb")
+    for given in (class_folder, class_folder / "bob",
+                  class_folder / "bob/alice-ex03-idempotent-payment.ipynb"):
+        name, note = student_of(class_folder / "bob/alice-ex03-idempotent-payment.ipynb", given)
+        assert name == "bob" and note == "the file name says alice, the folder bob"
+    assert student_of(class_folder / "ex01-inventory.ipynb", class_folder)[1] == (
         "no student name: put the notebook in a folder named after the student, or name it "
         "student-ex01-....ipynb")
+
+
+def test_a_folder_shared_by_several_students_credits_the_file_name_and_warns(
+        tmp_path: Path) -> None:
+    class_folder = tmp_path / "submissions"
+    notebooks_in(class_folder, "week1/bob-ex01.ipynb", "week1/carol-ex01.ipynb",
+                 "ex01/dave-ex01.ipynb", "ex01/erin-ex01.ipynb")
+    name, note = student_of(class_folder / "week1/bob-ex01.ipynb", class_folder)
+    assert name == "bob" and note == ("the folder week1 holds the notebooks of several students: "
+                                      "credited by the file name")
+    assert student_of(class_folder / "ex01/dave-ex01.ipynb", class_folder) == ("dave", "")
 
 
 def test_the_same_file_given_twice_or_spelled_two_ways_is_graded_once(tmp_path: Path,
@@ -230,6 +280,31 @@ def test_hidden_checks_that_are_not_there_are_an_error_not_a_fallback(
     err = flat(capsys.readouterr().err)
     assert "does not hold the hidden checks" in err and "Traceback" not in err
     assert not Path(report).exists()
+
+
+def test_stale_default_hidden_checks_are_an_error_not_a_traceback(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    stale = tmp_path / "solutions" / "hidden_checks"
+    stale.mkdir(parents=True)
+    (stale / "ex01_inventory.py").write_text("raise ValueError('written for another version')\n")
+    monkeypatch.setenv(ENVIRONMENT, str(stale))
+    (tmp_path / "ex01-inventory.ipynb").write_text("")
+    report = tmp_path / "r.json"
+    assert main(["grade", str(tmp_path / "ex01-inventory.ipynb"), "--report", str(report)]) == 2
+    err = flat(capsys.readouterr().err)
+    assert f"{stale} does not hold the hidden checks" in err and "--hidden DIR" in err
+    assert "ValueError: written for another version" in err and not report.exists()
+
+
+@pytest.mark.parametrize(("hidden", "hidden_too"), [
+    ("/course/solutions/hidden_checks", ["/course/solutions/hidden_checks", "/course/solutions"]),
+    ("/hidden_checks", ["/hidden_checks"]),
+    ("/srv/hidden_checks", ["/srv/hidden_checks"]),
+])
+def test_the_sandbox_hides_the_hidden_checks_and_solutions_never_the_root(
+        hidden: str, hidden_too: list[str]) -> None:
+    hide = sandbox_hides([Path("/class/subs")], Path(hidden))
+    assert hide == ["/class/subs", *hidden_too] and "/" not in hide
 
 
 # -- 9. limits ---------------------------------------------------------------------------------
