@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .feedback import plural
-from .worker import EXERCISE_IN_NAME
+from .tasks import EXERCISE_IN_NAME
 
 
 #: How the student is told from a notebook's path, as `choreo-lab grade --help` explains it.

@@ -13,12 +13,17 @@ themselves live with the instructor's solutions (`hidden`), outside the package.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .learner import Learner
+
+
+#: An exercise number in a file name: ex01 anywhere, not inside a word or a longer number.
+EXERCISE_IN_NAME = re.compile(r"(?<![A-Za-z0-9])ex\d\d(?!\d)", re.IGNORECASE)
 
 
 class Failed(Exception):

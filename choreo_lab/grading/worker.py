@@ -13,7 +13,6 @@ the end. The sandbox, and everything it started, is ended before the verdict is 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -29,12 +28,10 @@ from .remote import RemoteLearner
 from .results import CheckResult, TaskResult
 from .sandbox.client import Sandbox, SandboxGone, SandboxTimeout
 from .student_version import is_grade, is_solution
-from .tasks import Task, exercises
+from .tasks import EXERCISE_IN_NAME, Task, exercises
 
 #: Cell problems kept per notebook (the first ones; the count of the rest is given).
 PROBLEMS_KEPT = 8
-#: An exercise number in a file name: ex01 anywhere, not inside a word or a longer number.
-EXERCISE_IN_NAME = re.compile(r"(?<![A-Za-z0-9])ex\d\d(?!\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,8 @@ def exercise_in_name(name: str) -> str | None:
 
 
 def shortened(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters at a space, with "..." if anything was cut."""
+    """`text` cut to at most `limit` characters at a space, with "..." if anything was cut
+    (`text.shorten` cuts inside a word: a cell's error read in a table should not)."""
     if len(text) <= limit:
         return text
     cut = text[:limit - 3]
