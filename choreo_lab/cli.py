@@ -183,7 +183,7 @@ def run_grade(args: argparse.Namespace) -> int:
     """
     from rich.markup import escape
 
-    from .grading.batch import find_files, grade_all, read_all, summary
+    from .grading.batch import find_files, grade_all, hidden_checks, read_all, summary
     from .grading.hidden import ENVIRONMENT, HiddenChecksMissing, hidden_folder
     from .grading.report import closing_lines, show, ungraded, write_csv
     from .grading.worker import Limits
@@ -199,7 +199,7 @@ def run_grade(args: argparse.Namespace) -> int:
         return 2
     try:
         hidden = args.hidden.resolve() if args.hidden is not None else hidden_folder()
-        tasks = checked_tasks(hidden, given=args.hidden is not None)
+        tasks = hidden_checks(hidden, given=args.hidden is not None)
         os.environ[ENVIRONMENT] = str(hidden)
         notebooks, skipped = find_files(args.paths)
     except (FileNotFoundError, HiddenChecksMissing) as error:
@@ -238,23 +238,6 @@ def run_grade(args: argparse.Namespace) -> int:
         return 2
     err.print(Text(f"report written to {args.report}, grades to {grades}"))
     return 1 if ungraded(report) else 0
-
-
-def checked_tasks(folder: Path, *, given: bool) -> dict[str, Any]:
-    """Every exercise's tasks with the hidden checks of `folder`, given with --hidden or the
-    course's; `HiddenChecksMissing` saying what is wrong and what to do if they do not load."""
-    from .grading.batch import hidden_checks as checked
-    from .grading.hidden import HiddenChecksMissing, graded_exercises
-
-    if given:
-        return checked(folder)
-    try:
-        return graded_exercises(folder)
-    except Exception as error:  # noqa: BLE001 - whatever the folder holds, say so plainly
-        raise HiddenChecksMissing(
-            f"{folder} does not hold the hidden checks this version of choreo-lab grades with "
-            f"({type(error).__name__}: {error}). Update the course repository, or give the "
-            "right folder with --hidden DIR.") from None
 
 
 def sandbox_hides(paths: list[Path], hidden: Path) -> list[str]:

@@ -111,22 +111,26 @@ def read_one(path: Path, given: Path) -> Submission:
     return Submission(path, text, "", given)
 
 
-def hidden_checks(folder: Path) -> dict[str, list[Task]]:
-    """Every exercise's tasks with the hidden checks of `folder` (given with --hidden).
+def hidden_checks(folder: Path, *, given: bool = True) -> dict[str, list[Task]]:
+    """Every exercise's tasks with the hidden checks of `folder`, given with --hidden (or, not
+    `given`, the course's own folder).
 
-    `HiddenChecksMissing` if `folder` is not a folder holding every task's hidden checks.
+    `HiddenChecksMissing`, saying what is wrong and what to do, if they do not load.
     """
-    if not folder.is_dir():
-        raise HiddenChecksMissing(f"--hidden {folder}: no such folder" if not folder.exists()
-                                  else f"--hidden {folder} is a file: give the folder of the "
+    named = f"--hidden {folder}" if given else str(folder)
+    if given and not folder.is_dir():
+        raise HiddenChecksMissing(f"{named}: no such folder" if not folder.exists()
+                                  else f"{named} is a file: give the folder of the "
                                        "hidden checks (solutions/hidden_checks)")
     try:
         return graded_exercises(folder)
     except Exception as error:  # noqa: BLE001 - whatever the folder holds, say so plainly
+        instead = ("Give the course's solutions/hidden_checks, or leave --hidden out to use it."
+                   if given else
+                   "Update the course repository, or give the right folder with --hidden DIR.")
         raise HiddenChecksMissing(
-            f"--hidden {folder} does not hold the hidden checks this version of choreo-lab "
-            f"grades with ({type(error).__name__}: {error}). Give the course's "
-            "solutions/hidden_checks, or leave --hidden out to use it.") from None
+            f"{named} does not hold the hidden checks this version of choreo-lab grades with "
+            f"({type(error).__name__}: {error}). {instead}") from None
 
 
 def grade_all(submissions: list[Submission], tasks: dict[str, list[Task]], limits: Limits,
