@@ -199,13 +199,17 @@ def test_nothing_outside_its_private_temp_folders_can_be_written() -> None:
         following.close()
 
 
-WITHOUT_MOUNT_SETATTR = """
-import os, sys
+#: In a mount namespace of its own with a private /tmp, make the mounts read-only as
+#: {how}, then print each folder given that can still be written.
+READ_ONLY_PROBE = """
+import ctypes, errno, os, sys
 from choreo_lab.grading.sandbox import confine
-confine._call(confine._libc().unshare(confine.CLONE_NEWNS), "unshare")
+libc = confine._libc()
+{before}
+confine._call(libc.unshare(confine.CLONE_NEWNS), "unshare")
 confine.mount(None, "/", None, confine.MS_REC | confine.MS_PRIVATE)
 confine.mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
-confine.remount_each_read_only(["/tmp"])
+{how}
 for folder in sys.argv[1:]:
     try:
         open(os.path.join(folder, ".cl-probe"), "w").close()
@@ -214,24 +218,7 @@ for folder in sys.argv[1:]:
         pass
 """
 
-
-@as_root
-def test_without_mount_setattr_every_mount_is_remounted_read_only_on_its_own() -> None:
-    import subprocess
-    import sys
-    folders = ["/tmp", "/", "/etc", *world_writable_folders()]
-    done = subprocess.run([sys.executable, "-c", WITHOUT_MOUNT_SETATTR, *folders],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["/tmp"]
-
-
-REFUSED_MOUNT_SETATTR = """
-import ctypes, errno, os, sys
-from choreo_lab.grading.sandbox import confine
-libc = confine._libc()
-
+REFUSING_FILTER = """
 class Filtered:  # as a seccomp filter that does not know mount_setattr answers: EPERM
     def __getattr__(self, name):
         return getattr(libc, name)
@@ -243,29 +230,29 @@ class Filtered:  # as a seccomp filter that does not know mount_setattr answers:
         return libc.syscall(number, *args)
 
 confine._libc = Filtered
-confine._call(libc.unshare(confine.CLONE_NEWNS), "unshare")
-confine.mount(None, "/", None, confine.MS_REC | confine.MS_PRIVATE)
-confine.mount("tmpfs", "/tmp", "tmpfs", 0, "size=1m")
-confine.read_only_except(["/tmp"])
-for folder in sys.argv[1:]:
-    try:
-        open(os.path.join(folder, ".cl-probe"), "w").close()
-        print(folder)
-    except OSError:
-        pass
 """
+
+
+def writable_after(how: str, before: str = "") -> list[str]:
+    """The folders a process can still write after making its mounts read-only `how`."""
+    import subprocess
+    import sys
+    folders = ["/tmp", "/", "/etc", *world_writable_folders()]
+    done = subprocess.run([sys.executable, "-c", READ_ONLY_PROBE.format(how=how, before=before),
+                           *folders], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+@as_root
+def test_without_mount_setattr_every_mount_is_remounted_read_only_on_its_own() -> None:
+    assert writable_after('confine.remount_each_read_only(["/tmp"])') == ["/tmp"]
 
 
 @as_root
 def test_a_mount_setattr_refused_by_a_filter_falls_back_to_remounting_each_mount() -> None:
-    import subprocess
-    import sys
-    folders = ["/tmp", "/", "/etc", *world_writable_folders()]
-    done = subprocess.run([sys.executable, "-c", REFUSED_MOUNT_SETATTR, *folders],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["/tmp"]
+    assert writable_after('confine.read_only_except(["/tmp"])', REFUSING_FILTER) == ["/tmp"]
 
 
 # -- network and IPC -----------------------------------------------------------------------------
