@@ -34,6 +34,19 @@ def test_an_attack_scores_zero_or_its_honest_score(graded: dict, attack: str) ->
     assert verdict["max_score"] > 0
 
 
+def worker_runs_this_tree() -> bool:
+    """Does the worker the command-line grader starts (``python -I``) import this code?"""
+    import subprocess
+    import sys
+
+    import choreo_lab
+    found = subprocess.run([sys.executable, "-I", "-c", "import choreo_lab; "
+                            "print(choreo_lab.__file__)"], capture_output=True, text=True)
+    return found.stdout.strip() == choreo_lab.__file__
+
+
+@pytest.mark.skipif(not worker_runs_this_tree(), reason="the grader's worker imports another "
+                    "copy of choreo_lab (python -I ignores PYTHONPATH): see the direct test")
 @pytest.mark.parametrize("attack", sorted(LOSES_ONLY))
 def test_an_attack_loses_exactly_the_checks_made_to_catch_it(graded: dict, attack: str) -> None:
     verdict = entry(graded, attack)
