@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .sandbox.containment import Containment
+from .sandbox.containment import SLOTS, Containment
 from .tasks import Task
 from .hidden import HiddenChecksMissing, graded_exercises
 from .report import name_key, shown_path, student_of
@@ -150,7 +150,8 @@ def grade_all(submissions: list[Submission], tasks: dict[str, list[Task]], limit
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         verdicts = list(pool.map(one, submissions))
     for pid in workers:  # nothing of any sandbox may outlive the run
-        Containment.for_worker(pid).end_all()
+        for slot in SLOTS:
+            Containment.for_worker(pid, slot).end_all()
     return verdicts
 
 
@@ -173,7 +174,8 @@ def grade_in_worker(submission: Submission, limits: Limits, hide: list[str],
         return {"status": "error", "problems": [
             f"grading took longer than {limits.notebook_timeout + WORKER_MARGIN:g} s and was stopped"]}
     finally:
-        Containment.for_worker(worker.pid).end_all()
+        for slot in SLOTS:
+            Containment.for_worker(worker.pid, slot).end_all()
     try:
         verdict = json.loads(out)
         if not isinstance(verdict, dict):

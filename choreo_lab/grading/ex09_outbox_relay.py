@@ -226,13 +226,23 @@ def keeps_the_answer_through_a_crash_after_the_write(learner: Learner) -> None:
 def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORDERS[:2]) -> None:
     """Orders one after the other; between them the check clears the outbox, as a relay would.
 
-    First the same run twice: its rows must have the same ids both times (see `expect_same_rows_again`).
+    First the same run twice: its rows must have the same ids both times (see
+    `expect_same_rows_again`). After the first order shipping is restarted: the service the
+    learner's code builds in a fresh process is deployed (state, backlog and place in the
+    log stay), so a row id taken from the first process's memory (a counter) starts over and
+    repeats. In-process (`Learner.restarted` is the same learner) only the first test runs.
     """
     shipping = relay_off(learner_shipping(learner))
     run = saga(learner, shipping, orders[:1])
     expect_same_rows_again(run, saga(learner, shipping, orders[:1]), orders[0]["order_id"])
     seen: dict[str, str] = {}
+    restarted = False
     for position, placed in enumerate(orders):
+        if position == 1:
+            fresh = learner.restarted()
+            restarted = fresh is not learner
+            if restarted:
+                run.sim.deploy(relay_off(learner_shipping(fresh)))
         if position:
             place_orders(run.sim, [placed])
             run.sim.run_until_idle()
@@ -244,10 +254,14 @@ def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORD
                      "ctx.message_id).", placed["order_id"])
         for row_id in list(rows):
             if row_id in seen:
-                run.fail(f"The row for {placed['order_id']} has the id {row_id!r}, which "
+                after = (f"Shipping was restarted after {orders[0]['order_id']} (a new process: "
+                         "its code run again, its state kept), and then the " if restarted
+                         else "The ")
+                run.fail(f"{after}row for {placed['order_id']} got the id {row_id!r}, which "
                          f"{seen[row_id]}'s answer had, and that row was sent already. The "
                          "broker keeps a message id once, so this answer would be dropped as "
-                         "a repeat.", REUSED_HINT, placed["order_id"])
+                         "a repeat. A row id kept in the process's memory (a counter) starts "
+                         "over when the process does.", REUSED_HINT, placed["order_id"])
             seen[row_id] = placed["order_id"]
         rows.clear()  # as if a relay had sent them
 

@@ -73,6 +73,8 @@ def judge_check(check: Check, learner: LearnerFactory, budget: float,
             where = learner_location(error)
             message = (f"Checking stopped with an error: {describe_error(error)}"
                        + (f" ({where})" if where else "") + ".")
+        finally:
+            code.close()  # a restarted process ends with its check
     stubbed = code.first_error()
     if message and stubbed is not None and stubbed.is_stub:
         message = stubbed.describe()  # "not done yet" says more than what the stub broke

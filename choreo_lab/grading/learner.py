@@ -126,6 +126,22 @@ class Learner:
         """`service`, with its handlers' errors remembered here."""
         return service
 
+    def restarted(self) -> Learner:
+        """The learner's code in a fresh process: its notebook's cells run again up to here,
+        nothing of this process's memory kept (module-level counters, caches), as after a
+        real restart. Its handlers' errors are counted here; it ends with the check.
+
+        In-process (`NotebookLearner`: ``check()`` in the student's kernel, nbgrader) there
+        is no process to restart: this is the same learner, so a check cannot see what the
+        code keeps in the process's memory there. Those checks are for honest notebooks; the
+        instructor's grader (`remote.RemoteLearner`) restarts for real.
+        """
+        return self
+
+    def close(self) -> None:
+        """End what this learner started for its check (a restarted process); the judge calls
+        it when the check ends."""
+
     def first_error(self, service: str | None = None) -> HandlerError | None:
         """The first error one of the learner's handlers raised (in `service`, if given)."""
         return next((e for e in self.errors if service is None or e.service == service), None)

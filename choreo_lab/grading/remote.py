@@ -14,7 +14,7 @@ in the sandbox, so nothing there can change a verdict.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..events import Event
@@ -71,12 +71,44 @@ def remote_error(description: str) -> RemoteError:
 class RemoteLearner(Learner):
     """The learner's code in the sandbox, within one check's time budget."""
 
-    def __init__(self, sandbox: Sandbox, events: Mapping[str, type[Event]], budget: float) -> None:
+    def __init__(self, sandbox: Sandbox, events: Mapping[str, type[Event]], budget: float,
+                 restart: Callable[[float], Sandbox] | None = None) -> None:
         super().__init__()
         self.sandbox = sandbox
         self.events = dict(events)
         self.budget = budget
         self.deadline = time.monotonic() + budget
+        #: starts a new sandbox with the notebook's cells run so far, within the seconds given
+        self.restart = restart
+        self.owner: RemoteLearner | None = None
+        self.opened: list[Sandbox] = []
+
+    # -- a fresh process -----------------------------------------------------------------------
+    def restarted(self) -> Learner:
+        """The learner's code in a new sandbox, started for this check (within its budget):
+        the cells this notebook ran before the grade cell run again there, so nothing the
+        first process kept in memory is there. It shares this learner's errors, output count
+        and deadline, and is closed with it, when the check ends."""
+        if self.restart is None:
+            return self
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise LearnerTimeout(f"did not finish within {self.budget:g} s")
+        try:
+            sandbox = self.restart(left)
+        except SandboxTimeout:
+            raise LearnerTimeout(f"did not finish within {self.budget:g} s") from None
+        except SandboxGone as gone:
+            raise LearnerGone(f"the restarted kernel could not start ({gone})") from None
+        self.opened.append(sandbox)
+        fresh = RemoteLearner(sandbox, self.events, self.budget)
+        fresh.deadline, fresh.errors, fresh.owner = self.deadline, self.errors, self
+        return fresh
+
+    def close(self) -> None:
+        for sandbox in self.opened:
+            sandbox.close()
+        self.opened.clear()
 
     # -- talking to the sandbox ----------------------------------------------------------------
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +124,7 @@ class RemoteLearner(Learner):
             raise LearnerGone(str(gone)) from None
         printed = reply.get("printed")
         if isinstance(printed, int) and printed > 0:
-            self.printed += printed
+            (self.owner or self).printed += printed
         return reply
 
     # -- functions -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ the end. The sandbox, and everything it started, is ended before the verdict is 
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 import time
@@ -141,6 +142,8 @@ class NotebookRun:
         self.results: dict[str, dict[str, Any]] = {}
         self.problems: list[str] = []
         self.out_of_time = False
+        #: the code cells sent to the sandbox so far, in order (a restart runs them again)
+        self.ran: list[str] = []
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -167,6 +170,7 @@ class NotebookRun:
         if self.sandbox.gone is not None or self.out_of_time or not source.strip():
             return
         timeout = min(self.limits.cell_timeout, self.left())
+        self.ran.append(source)
         try:
             reply = self.sandbox.request({"op": "run_cell", "source": source}, timeout)
         except SandboxTimeout:
@@ -193,10 +197,40 @@ class NotebookRun:
         budget = self.limits.check_budget
 
         def learner(seconds: float) -> RemoteLearner:
-            return RemoteLearner(self.sandbox, self.events, min(seconds, max(0.0, self.left())))
+            return RemoteLearner(self.sandbox, self.events, min(seconds, max(0.0, self.left())),
+                                 restart=self.restart)
 
         self.results[task.name] = judge_task(task, learner, hidden=True, budget=budget,
                                              timed=False).to_json()
+
+    def restart(self, seconds: float) -> Sandbox:
+        """A new sandbox for this notebook (same limits, hide list and containment) that ran
+        the cells this one ran so far, within `seconds`: the learner's code after a restart.
+
+        Only the cells that define something run again: a cell of bare calls only (a "try it"
+        cell running a simulation) is what the notebook did with its code, not the code a
+        restarted process loads, and running it would leave the new process's memory as used
+        as the old one's. A cell that fails or runs out of time there goes on to the next, as
+        it did here. The caller closes it; one that could not start is closed here
+        (SandboxGone, SandboxTimeout).
+        """
+        deadline = time.monotonic() + min(seconds, max(0.0, self.left()))
+        fresh = self.sandbox.sibling()
+        try:
+            fresh.start()
+            for source in filter(defines, self.ran):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SandboxTimeout()
+                try:
+                    fresh.request({"op": "run_cell", "source": source},
+                                  min(self.limits.cell_timeout, left))
+                except SandboxTimeout:
+                    continue
+        except BaseException:
+            fresh.close()
+            raise
+        return fresh
 
     def gone_message(self) -> str:
         gone = str(self.sandbox.gone)
@@ -224,6 +258,16 @@ class NotebookRun:
                 "score": sum(task["score"] for task in tasks), "tasks": tasks,
                 "problems": problems, "refused_imports": list(self.sandbox.refused),
                 "sandbox": self.sandbox.notes}
+
+
+def defines(source: str) -> bool:
+    """Does the cell do more than call things (define a function, assign, import...)?
+    A cell that cannot be parsed counts as defining (it runs, and fails, as it did)."""
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError):
+        return True
+    return any(not isinstance(statement, ast.Expr) for statement in body)
 
 
 def grade_submission(name: str, text: str, limits: Limits, hide: list[str]) -> dict[str, Any]:

@@ -196,6 +196,24 @@ def send_outbox(ctx):
     for n in range(5000):                  # a flood of forged answers
         ctx.publish(event_of(row), message_id=f"forged-{n}")
 '''
+#: Row ids from a counter in the process's memory that starts over whenever shipping's state
+#: looks fresh: the same run twice names the same rows, so only a real restart between two
+#: orders (the worker's `Learner.restarted`) shows the repeat. Loses exactly the two
+#: names-rows checks (the public one and its hidden twin); in-process it cannot be caught.
+COUNTER_RESET = '''
+_ROWS = [0]
+
+def keep_in_outbox(ctx: Context, event: Event) -> None:
+    s = ctx.state
+    if len(s.get("shipments", {})) + len(s.get("failed", {})) <= 1:
+        _ROWS[0] = 0
+    _ROWS[0] += 1
+    ctx.state["outbox"][f"row-{_ROWS[0]}"] = as_row(event, ctx.message_id)
+'''
+#: attack name -> the titles of the checks it must fail (and it must pass all the others)
+LOSES_ONLY = {"resets-its-counter": ("names each row for good: no answer reuses the id of a "
+                                     "row already sent",
+                                     "names each row for good across four more orders")}
 RELAY_STUB = '''
 def send_outbox(ctx: RelayContext) -> None:
     raise NotImplementedError()
@@ -283,4 +301,11 @@ def build_attacks(folder: Path) -> dict[str, object]:
                                                 replace={"send_outbox": RELAY_STUB}))
     write(folder, "hostile-relay", ex09, with_cells(solution(ex09), "setup",
                                                    replace={"send_outbox": HOSTILE_RELAY}))
+    write(folder, "resets-its-counter", ex09, counter_reset_notebook())
     return {"victim": victim, "package": package_digest(), "expected": EXPECTED}
+
+
+def counter_reset_notebook() -> nbformat.NotebookNode:
+    """Exercise 9's solution with row ids from a counter that resets on a fresh-looking state."""
+    return with_cells(notebook_of("ex09-outbox-relay", stub=False), "setup",
+                      replace={"keep_in_outbox": COUNTER_RESET})

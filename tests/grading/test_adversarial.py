@@ -6,6 +6,7 @@ All of them are graded in the shared run of conftest.py, beside honest submissio
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -13,9 +14,9 @@ import pytest
 
 from choreo_lab.grading.batch import rebuilt
 from choreo_lab.grading.hidden import graded_exercises
-from choreo_lab.grading.sandbox.containment import UID_BASE, processes
+from choreo_lab.grading.sandbox.containment import SLOTS, UID_BASE, processes, sandbox_uid
 
-from .attacks import EXPECTED, package_digest
+from .attacks import EXPECTED, LOSES_ONLY, counter_reset_notebook, package_digest
 
 
 def entry(graded: dict, name: str) -> dict:
@@ -31,6 +32,48 @@ def test_an_attack_scores_zero_or_its_honest_score(graded: dict, attack: str) ->
         assert 0 < wanted < verdict["max_score"], "the honest score is neither zero nor full"
     assert verdict["score"] == wanted, (verdict["problems"], verdict["tasks"])
     assert verdict["max_score"] > 0
+
+
+def worker_runs_this_tree() -> bool:
+    """Does the worker the command-line grader starts (``python -I``) import this code?"""
+    import subprocess
+    import sys
+
+    import choreo_lab
+    found = subprocess.run([sys.executable, "-I", "-c", "import choreo_lab; "
+                            "print(choreo_lab.__file__)"], capture_output=True, text=True)
+    return found.stdout.strip() == choreo_lab.__file__
+
+
+@pytest.mark.skipif(not worker_runs_this_tree(), reason="the grader's worker imports another "
+                    "copy of choreo_lab (python -I ignores PYTHONPATH): see the direct test")
+@pytest.mark.parametrize("attack", sorted(LOSES_ONLY))
+def test_an_attack_loses_exactly_the_checks_made_to_catch_it(graded: dict, attack: str) -> None:
+    verdict = entry(graded, attack)
+    failed = {check["title"] for task in verdict["tasks"] for check in task["checks"]
+              if check["score"] < check["points"]}
+    assert failed == set(LOSES_ONLY[attack]), (verdict["problems"], verdict["tasks"])
+
+
+def test_a_counter_that_resets_on_a_fresh_state_is_caught_by_a_restart_between_orders() -> None:
+    """The worker's own code (the command-line grader starts the installed worker): a real
+    restart of shipping between two orders repeats the counter's row id, and the message says so."""
+    import nbformat
+
+    from choreo_lab.grading.worker import Limits, grade_submission
+    started = time.monotonic()
+    verdict = grade_submission("resets-its-counter/ex09-outbox-relay.ipynb",
+                               nbformat.writes(counter_reset_notebook()), Limits(), [])
+    failed = {check["title"]: check["message"] for task in verdict["tasks"]
+              for check in task["checks"] if check["score"] < check["points"]}
+    assert set(failed) == set(LOSES_ONLY["resets-its-counter"]), verdict
+    assert verdict["score"] == verdict["max_score"] - 2
+    for message in failed.values():
+        assert "Shipping was restarted after" in message and "a new process" in message
+        assert "got the id 'row-1'" in message and "dropped as a repeat" in message
+    assert time.monotonic() - started < 30
+    mine = {sandbox_uid(os.getpid(), slot) for slot in SLOTS} - {None}
+    assert not [p for p in processes() if p.uid in mine and not p.zombie]  # both sandboxes ended
 
 
 def test_importing_reference_code_is_refused_and_reported(graded: dict) -> None:

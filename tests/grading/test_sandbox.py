@@ -394,3 +394,22 @@ def test_without_a_cpu_controller_the_verdict_says_so(monkeypatch: pytest.Monkey
         box.close()
     if box.containment.uid is not None:
         assert any("no cpu cgroup" in note and "--jobs 1" in note for note in box.notes)
+
+
+def test_a_second_sandbox_is_a_fresh_process_and_ending_it_leaves_the_first_running() -> None:
+    """A restart (`Sandbox.sibling`): the same notebook in a new process of its own user, with
+    nothing of the first one's memory; closing it, and what it started, spares the first."""
+    with Sandbox("ex09-outbox-relay.ipynb", '{"cells": []}', hide=[]) as first:
+        first.start()
+        run(first, "import subprocess; ROWS = [41]; child = subprocess.Popen(['sleep', '60'])")
+        second = first.sibling()
+        second.start()
+        run(second, "import subprocess; child = subprocess.Popen(['sleep', '60'])")
+        assert value(second, "'ROWS' in globals()") == "False"
+        if second.containment.uid is not None:
+            assert second.containment.uid != first.containment.uid
+            assert int(value(second, "__import__('os').getuid()")) == second.containment.uid
+        second.close()
+        assert second.gone == "it was closed"
+        assert value(first, "(ROWS, child.poll())") == "([41], None)"  # untouched, child alive
+    assert first.gone == "it was closed"

@@ -78,9 +78,11 @@ class Sandbox:
     """One submission's sandbox process, for the duration of its grading."""
 
     def __init__(self, notebook_name: str, notebook_text: str, *, hide: list[str],
-                 memory: int = 2 << 30, processes: int = 64, cpu_seconds: int = 600) -> None:
+                 memory: int = 2 << 30, processes: int = 64, cpu_seconds: int = 600,
+                 slot: int = 0) -> None:
         self.notebook_name, self.notebook_text = notebook_name, notebook_text
         self.hide, self.memory, self.processes, self.cpu = hide, memory, processes, cpu_seconds
+        self.slot = slot
         self.gone: str | None = None
         self.out_of_memory = False  # it died because its memory cgroup killed it
         self.notes: list[str] = []
@@ -89,16 +91,32 @@ class Sandbox:
         self._ids = 0
         become_subreaper()
         pid = os.getpid()
-        self.containment = Containment(pid, sandbox_uid(pid), None)
+        self.containment = Containment(pid, sandbox_uid(pid, slot), None)
+        self._sibling: Sandbox | None = None
+
+    def sibling(self) -> Sandbox:
+        """A second sandbox for the same notebook, with the same limits and hide list (not
+        started): the learner's code in a fresh process. It has a slot, uid and cgroups of its
+        own; the two never count each other's processes as theirs, so closing it leaves this
+        one running. One at a time: a new one closes the one before."""
+        if self._sibling is not None:
+            self._sibling.close()
+        other = Sandbox(self.notebook_name, self.notebook_text, hide=self.hide,
+                        memory=self.memory, processes=self.processes, cpu_seconds=self.cpu,
+                        slot=1 - self.slot)
+        other.containment.sibling, self.containment.sibling = self.containment, other.containment
+        other._sibling, self._sibling = self, other
+        return other
 
     # -- life ----------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the sandbox and wait until it is confined and ready (or raise SandboxGone)."""
         self.containment.end_all()  # a stale process of a previous worker with this pid
-        self.containment.cgroup = make_cgroup(os.getpid(), self.processes)
+        self.containment.cgroup = make_cgroup(os.getpid(), self.processes, self.slot)
         self.containment.memory_cgroup = limit_memory(self.containment.cgroup, os.getpid(),
-                                                      self.memory)
-        self.containment.cpu_cgroup = limit_cpu(self.containment.cgroup, os.getpid())
+                                                      self.memory, self.slot)
+        self.containment.cpu_cgroup = limit_cpu(self.containment.cgroup, os.getpid(),
+                                                slot=self.slot)
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         self.process = subprocess.Popen(
@@ -142,7 +160,8 @@ class Sandbox:
                           *python_paths()],
                 "memory": self.memory, "processes": self.processes,
                 "cpu_seconds": self.cpu,
-                "scratch": f"/tmp/submission-{os.getpid()}"}
+                "scratch": f"/tmp/submission-{os.getpid()}"
+                           + (f"-{self.slot}" if self.slot else "")}
 
     def close(self) -> None:
         """End the sandbox and everything it started; wait until they are all gone."""
@@ -157,6 +176,10 @@ class Sandbox:
         if self.gone is None:
             self.gone = why
         self.containment.end_all()
+        if self._sibling is not None:  # its processes are no longer a sibling's to spare
+            self._sibling._sibling = None
+            self._sibling.containment.sibling = None
+            self._sibling, self.containment.sibling = None, None
         process = getattr(self, "process", None)
         if process is not None:
             try:

@@ -4,8 +4,8 @@ A sandbox is tracked three ways at once, so that a new session, a double fork or
 process that renamed itself cannot escape:
 
 - by **user**: as root, each sandbox runs as a user of its own (a uid derived from the
-  grading worker's pid, which no other live process can share), so "every process of that
-  uid" is exactly what the submission started;
+  grading worker's pid and the sandbox's slot, which no other live process can share), so
+  "every process of that uid" is exactly what the submission started;
 - by **cgroup**: where the cgroup file system is writable, the sandbox joins a pids cgroup
   of its own (with a cap on its processes), and the cgroup lists every process in it; where
   the memory controller is there too, the same cgroup (v2) or a memory cgroup of its own (v1)
@@ -17,6 +17,13 @@ process that renamed itself cannot escape:
   the sandbox's session are found by scanning /proc.
 
 `end_all` kills what it finds until nothing is left, and reaps what it killed.
+
+A worker may run a second sandbox for the same submission at once (slot 1: the learner's
+code restarted in a fresh process, for one check). It has a uid and cgroups of its own, and
+what belongs to the other live sandbox of the worker (by uid, cgroup or session) is never
+counted as its own, so ending one leaves the other running. Only where there is neither a
+uid nor a cgroup of its own (not root, no writable cgroups) can an orphan of the other
+sandbox that left its session be taken for one of the restarted one's, and ended with it.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ from pathlib import Path
 PR_SET_CHILD_SUBREAPER = 36
 #: Sandbox users are UID_BASE + the worker's pid: far above any real account's uid.
 UID_BASE = 1_500_000_000
+#: Pids are below 2**22 (Linux's largest pid_max): a sandbox in slot n runs as
+#: UID_BASE + n * PID_SPAN + the worker's pid.
+PID_SPAN = 1 << 22
+#: The slots a worker's sandboxes may use: 0 for the notebook's, 1 for a restart.
+SLOTS = (0, 1)
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 CGROUP_PREFIX = "choreo-lab-sandbox-"
 MEMORY_ROOT_V1 = Path("/sys/fs/cgroup/memory")
@@ -48,19 +60,23 @@ def become_subreaper() -> bool:
         return False
 
 
-def sandbox_uid(worker_pid: int) -> int | None:
-    """The uid the worker's sandbox runs as, or None when not root (nobody to drop to)."""
-    return UID_BASE + worker_pid if os.geteuid() == 0 else None
+def sandbox_uid(worker_pid: int, slot: int = 0) -> int | None:
+    """The uid the worker's sandbox (in `slot`) runs as, or None when not root (nobody to drop to)."""
+    return UID_BASE + slot * PID_SPAN + worker_pid if os.geteuid() == 0 else None
 
 
-def make_cgroup(worker_pid: int, max_processes: int) -> Path | None:
+def group_name(worker_pid: int, slot: int = 0) -> str:
+    return f"{CGROUP_PREFIX}{worker_pid}" + (f"-{slot}" if slot else "")
+
+
+def make_cgroup(worker_pid: int, max_processes: int, slot: int = 0) -> Path | None:
     """A pids cgroup for the worker's sandbox, or None where cgroups are not writable here."""
     for root in CGROUP_ROOTS:
         if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
             continue
         if root.name != "pids" and "pids" not in _text(root / "cgroup.controllers"):
             continue
-        group = root / f"{CGROUP_PREFIX}{worker_pid}"
+        group = root / group_name(worker_pid, slot)
         try:
             group.mkdir(exist_ok=True)
             (group / "pids.max").write_text(str(max_processes))
@@ -70,7 +86,8 @@ def make_cgroup(worker_pid: int, max_processes: int) -> Path | None:
     return None
 
 
-def limit_memory(group: Path | None, worker_pid: int, memory: int) -> Path | None:
+def limit_memory(group: Path | None, worker_pid: int, memory: int,
+                 slot: int = 0) -> Path | None:
     """Cap the memory of the whole sandbox at `memory` bytes, with no swap.
 
     On cgroup v2 in `group` itself (the pids cgroup), where its memory controller is
@@ -88,7 +105,7 @@ def limit_memory(group: Path | None, worker_pid: int, memory: int) -> Path | Non
     if not (MEMORY_ROOT_V1 / "memory.limit_in_bytes").exists() or not os.access(
             MEMORY_ROOT_V1, os.W_OK):
         return None
-    group = MEMORY_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    group = MEMORY_ROOT_V1 / group_name(worker_pid, slot)
     swap = group / "memory.memsw.limit_in_bytes"  # memory and swap together (if accounted)
     try:
         group.mkdir(exist_ok=True)
@@ -105,7 +122,7 @@ def limit_memory(group: Path | None, worker_pid: int, memory: int) -> Path | Non
 
 
 def limit_cpu(group: Path | None, worker_pid: int, quota: int = CPU_QUOTA,
-              period: int = CPU_PERIOD) -> Path | None:
+              period: int = CPU_PERIOD, slot: int = 0) -> Path | None:
     """Give the whole sandbox at most `quota` microseconds of CPU time in every `period`.
 
     On cgroup v2 in `group` itself (cpu.max), where its cpu controller is enabled; on
@@ -120,7 +137,7 @@ def limit_cpu(group: Path | None, worker_pid: int, quota: int = CPU_QUOTA,
             pass
     if not (CPU_ROOT_V1 / "cpu.cfs_quota_us").exists() or not os.access(CPU_ROOT_V1, os.W_OK):
         return None
-    group = CPU_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    group = CPU_ROOT_V1 / group_name(worker_pid, slot)
     try:
         group.mkdir(exist_ok=True)
         (group / "cpu.cfs_period_us").write_text(str(period))
@@ -160,22 +177,22 @@ def _try_write(path: Path, text: str) -> None:
         pass
 
 
-def memory_cgroup_of(worker_pid: int) -> Path | None:
+def memory_cgroup_of(worker_pid: int, slot: int = 0) -> Path | None:
     """The v1 memory cgroup `limit_memory` made for this worker, if it exists."""
-    group = MEMORY_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+    group = MEMORY_ROOT_V1 / group_name(worker_pid, slot)
     return group if group.is_dir() else None
 
 
-def cpu_cgroup_of(worker_pid: int) -> Path | None:
-    """The v1 cpu cgroup `limit_cpu` made for this worker, if it exists."""
-    group = CPU_ROOT_V1 / f"{CGROUP_PREFIX}{worker_pid}"
+def cpu_cgroup_of(worker_pid: int, slot: int = 0) -> Path | None:
+    """The v1 cpu cgroup `limit_cpu` made for this worker's sandbox in `slot`, if it exists."""
+    group = CPU_ROOT_V1 / group_name(worker_pid, slot)
     return group if group.is_dir() else None
 
 
-def cgroup_of(worker_pid: int) -> Path | None:
+def cgroup_of(worker_pid: int, slot: int = 0) -> Path | None:
     """The cgroup `make_cgroup` made for this worker, if it exists."""
     for root in CGROUP_ROOTS:
-        group = root / f"{CGROUP_PREFIX}{worker_pid}"
+        group = root / group_name(worker_pid, slot)
         if group.is_dir():
             return group
     return None
@@ -225,33 +242,45 @@ class Containment:
     leader: int | None = None   # the sandbox's first process (the leader of its session)
     memory_cgroup: Path | None = None  # the cgroup capping its memory (v2: `cgroup` itself)
     cpu_cgroup: Path | None = None     # the cgroup giving it its CPU time (v2: `cgroup` itself)
+    #: the worker's other live sandbox, whose processes are never this one's
+    sibling: Containment | None = None
 
     @classmethod
-    def for_worker(cls, worker_pid: int) -> Containment:
+    def for_worker(cls, worker_pid: int, slot: int = 0) -> Containment:
         """What the parent can find of a worker's sandbox after the worker itself is gone."""
-        return cls(worker_pid, sandbox_uid(worker_pid), cgroup_of(worker_pid),
-                   memory_cgroup=memory_cgroup_of(worker_pid),
-                   cpu_cgroup=cpu_cgroup_of(worker_pid))
+        return cls(worker_pid, sandbox_uid(worker_pid, slot), cgroup_of(worker_pid, slot),
+                   memory_cgroup=memory_cgroup_of(worker_pid, slot),
+                   cpu_cgroup=cpu_cgroup_of(worker_pid, slot))
+
+    def owned(self, table: list[ProcessInfo]) -> set[int]:
+        """The live processes that carry this sandbox's marks: its cgroups, uid or session."""
+        found: set[int] = set()
+        for group in self.cgroups():
+            found |= {int(pid) for pid in _text(group / "cgroup.procs").split()}
+        for info in table:
+            if self.uid is not None and info.uid == self.uid:
+                found.add(info.pid)
+            if self.leader is not None and info.session == self.leader:
+                found.add(info.pid)
+        return found
 
     def cgroups(self) -> list[Path]:
         return list(dict.fromkeys(g for g in (self.cgroup, self.memory_cgroup, self.cpu_cgroup)
                                   if g is not None))
 
     def members(self) -> set[int]:
-        """Every live process that belongs to the sandbox."""
-        found: set[int] = set()
-        for group in self.cgroups():
-            found |= {int(pid) for pid in _text(group / "cgroup.procs").split()}
+        """Every live process that belongs to the sandbox (none of its live sibling's)."""
         table = processes()
+        found = self.owned(table)
         children: dict[int, list[int]] = {}
         for info in table:
             children.setdefault(info.ppid, []).append(info.pid)
-            if self.uid is not None and info.uid == self.uid:
-                found.add(info.pid)
-            if self.leader is not None and info.session == self.leader:
-                found.add(info.pid)
         if self.worker_pid == os.getpid() and self.leader is not None:
             found |= self._descendants(children)
+        if self.sibling is not None:
+            found -= self.sibling.owned(table)
+            if self.sibling.leader is not None:
+                found.discard(self.sibling.leader)
         zombies = {info.pid for info in table if info.zombie}
         found -= zombies
         found.discard(os.getpid())
