@@ -115,6 +115,8 @@ class AuditedSimulation(Simulation):
             return
         if service == "inventory":
             self._check_stock(what_ran)
+            if self.problem is not None:
+                return  # the run's first problem is the one said
         ledger = self.state(service).get("ledger")
         if not isinstance(ledger, dict):
             return  # a ledger of another shape is named by the checks that read it
@@ -160,12 +162,13 @@ class AuditedSimulation(Simulation):
 def held_stock(state: dict[str, Any]) -> dict[str, int] | None:
     """Per item, the quantity reserved and not released, from an inventory's state; None if
     the state has no `stock`, `received` and `reservations` of the saga's shape."""
-    parts = [state.get(key) for key in ("stock", "received", "reservations")]
+    stock, received, reservations = (state.get(key) for key in ("stock", "received",
+                                                                 "reservations"))
     released = state.get("released", {})
-    if not all(isinstance(part, dict) for part in (*parts, released)):
+    if not all(isinstance(part, dict) for part in (stock, received, reservations, released)):
         return None
     held: dict[str, int] = {}
-    for records, sign in ((parts[2], 1), (released, -1)):
+    for records, sign in ((reservations, 1), (released, -1)):
         for record in records.values():
             if not (isinstance(record, dict) and type(record.get("quantity")) is int):
                 return None

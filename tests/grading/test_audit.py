@@ -87,3 +87,27 @@ def test_an_entry_changed_inside_a_nested_value_by_a_relay_is_found() -> None:
     sim.run_until_idle()
     assert sim.problem is not None and "'last4': '0000'" in sim.problem
     assert "while payment's relay ran" in sim.problem
+
+
+def test_the_first_problem_of_a_run_is_the_one_kept_and_said_once() -> None:
+    from choreo_lab.grading.audit import audited_runs
+
+    inventory = Service("inventory", {"stock": {"book": 5}, "received": {"book": 5},
+                                      "reservations": {}, "ledger": {}})
+
+    @inventory.handles(Charge, publishes=(Charged,))
+    def note(event: Charge, ctx) -> list[Event]:
+        ctx.state["ledger"][event.order_id] = [{"kind": "note", "at": ctx.now}]
+        return [Charged(order_id=event.order_id)]
+
+    @inventory.handles(Charged)
+    def both_wrong(event: Charged, ctx) -> None:  # stock taken without a reservation, and an
+        ctx.state["stock"]["book"] -= 1           # entry taken back, in one commit
+        ctx.state["ledger"][event.order_id].clear()
+
+    with audited_runs() as found:
+        sim = AuditedSimulation([inventory], seed=1)
+        sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+        sim.run_until_idle()
+    assert sim.problem is not None and sim.problem.startswith("inventory's stock did not add up")
+    assert len(found) == 1 and "stock did not add up" in found[0]
