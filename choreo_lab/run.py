@@ -298,10 +298,14 @@ def report(console: Console, chosen: Workflow, runtime: Any) -> int:
     if unchecked:
         from .text import fit
 
-        console.print(fit(f"  not checked here: {', '.join(unchecked)} (they read the trace, "
-                          f"which a real broker does not keep; `choreo-lab run {chosen.name}` "
-                          "checks them in the simulation)", width=console.width),
-                      soft_wrap=True, markup=False)
+        console.print(f"  not checked here (`choreo-lab run {chosen.name}` checks every one in "
+                      "the simulation):", soft_wrap=True, markup=False)
+        by_reason: dict[str, list[str]] = {}
+        for name, reason in unchecked.items():
+            by_reason.setdefault(reason, []).append(name)
+        for reason, names in by_reason.items():
+            console.print(fit(f"  - {', '.join(names)}: {reason}", width=console.width, indent=4),
+                          soft_wrap=True, markup=False)
     for problem in broken[:10]:
         console.print(f"  {problem}", style="red", markup=False)
     return 1 if broken else 0

@@ -6,6 +6,7 @@
 - `add_group`: one durable consumer per consumer group: explicit acks, `ack_wait`,
   `max_deliver`, filtered to the subjects of the types its service handles, starting at the
   beginning of the log or now (deliver policy).
+- `published`: the events the run's stream holds, read back (what the broker kept).
 - `dead_letters` / `redrive`: read the advisories back as `DeadLetter`s; send one back to
   its group alone (its redrive subject), then remove it from the queue.
 """
@@ -172,6 +173,19 @@ class JetStream:
             if info.num_pending or info.num_ack_pending:
                 return False
         return before == await self.last_sequences()
+
+    async def published(self) -> list[bytes]:
+        """Every event in the run's stream (the retained log), oldest first, as sent. The
+        re-driven copies are left out: each repeats a message the log holds already."""
+        info = await self.js.stream_info(self.names.stream)
+        if not info.state.messages:
+            return []
+        found = []
+        for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+            message = await self.js.get_msg(self.names.stream, sequence)
+            if message.subject.startswith(f"{self.names.prefix}.events."):
+                found.append(message.data)
+        return found
 
     async def dead_letters(self, classes: Mapping[str, type[Message]],
                            epoch: float) -> list[ParkedLetter]:

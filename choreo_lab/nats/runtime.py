@@ -8,6 +8,7 @@
         runtime.kill("payment")           # kill -9 of its processes
         runtime.restart("payment")
         runtime.state("payment")          # read from payment's own SQLite file
+        runtime.log()                     # the messages the stream kept, read back
 
 It starts a `nats-server` unless given `server=` URL(s), creates the run's streams, one
 durable consumer per service, and starts `instances` worker processes per service. Every
@@ -15,7 +16,7 @@ call is synchronous: the NATS client lives on a loop in a background thread, so 
 the same in a script, a test or a notebook cell.
 
 What it does not promise (see `features`): virtual time, injected faults and crash points,
-a trace, determinism, timers, and per-key order (JetStream redelivers a failed message
+a trace (the stream keeps the messages, not a record of every step), determinism, timers, and per-key order (JetStream redelivers a failed message
 after later ones of its key).
 """
 
@@ -42,12 +43,14 @@ from ..events import Message, check_event
 from ..runtime import Features, Start
 from ..service import Service
 from ..text import describe_value
+from . import wire
 from .features import NATS_FEATURES
 from .jetstream import GroupOptions, JetStream, ParkedLetter
 from .loop import LoopThread
 from .names import Names
 from .processes import ServiceProcesses
 from .server import NatsServer
+from .snapshot import MessageLog, NoTrace
 from .sources import source_of
 from .store import read_counters, read_state
 
@@ -139,7 +142,8 @@ class NatsRuntime:
         self._services: dict[str, Service] = {}
         self._processes: dict[str, ServiceProcesses] = {}
         self._status: dict[str, str] = {}
-        self._classes: dict[str, type[Message]] = {}
+        self._classes: dict[str, type[Message]] = {}   # the types the services handle
+        self._declared: dict[str, type[Message]] = {}  # and those published or declared
         self._ids = itertools.count(1)
         self._workflows = itertools.count(1)
         self._finalizer = weakref.finalize(self, _shutdown, self._processes, self._loop,
@@ -192,6 +196,8 @@ class NatsRuntime:
         self._call(self._broker.add_group(service, start, self.options))
         self._services[service.name] = service
         self._classes.update({name: h.event_type for name, h in service.handlers.items()})
+        self._declared.update({cls.event_type: cls for h in service.handlers.values()
+                               for cls in h.publishes})
         self._processes[service.name] = ServiceProcesses(
             service.name, service.instances, source, servers=self.servers,
             database=self.directory / f"{service.name}.sqlite", names=self.names,
@@ -271,6 +277,7 @@ class NatsRuntime:
                 producer: str = "outside") -> Envelope:
         """Publish from outside; returns once the stream has stored it."""
         event = check_event(event, "publish()")
+        self._declared.setdefault(event.event_type, type(event))
         if correlation_id is None:
             correlation_id = f"c{next(self._workflows)}"
         envelope = Envelope(f"outside-{next(self._ids)}", event,
@@ -289,6 +296,7 @@ class NatsRuntime:
         envelopes = []
         for event, correlation_id in messages:
             event = check_event(event, "publish_many()")
+            self._declared.setdefault(event.event_type, type(event))
             workflow = correlation_id if correlation_id is not None else f"c{next(self._workflows)}"
             envelopes.append(Envelope(f"outside-{next(self._ids)}", event, workflow, workflow,
                                       None, producer, self.now))
@@ -316,6 +324,11 @@ class NatsRuntime:
                 raise NotQuiet(f"not quiet after {timeout:.0f} s: {self._waiting()}")
             time.sleep(POLL)
 
+    def quiet(self) -> bool:
+        """Nothing waiting or unacked for any service (up or down), and nothing published
+        while it was asked: no workflow has anything left to deliver."""
+        return self._quiet(self.services)
+
     def _quiet(self, services: list[str]) -> bool:
         try:
             return self._call(self._broker.quiet(services))
@@ -338,6 +351,19 @@ class NatsRuntime:
     def stream_leader(self) -> str | None:
         """The name of the server that leads the run's stream (None on a single server)."""
         return self._call(self._broker.stream_leader())
+
+    def log(self) -> MessageLog | NoTrace:
+        """The messages the run's stream holds (JetStream keeps them: the retained log), read
+        back with the services' classes, oldest first. A NoTrace saying why if some are of a
+        type no service here handles or declares in `publishes=` (they cannot be rebuilt)."""
+        classes = {**self._declared, **self._classes}
+        sent = self._call(self._broker.published())
+        unknown = sorted({name for name in map(wire.event_type_of, sent) if name not in classes})
+        if unknown:
+            return NoTrace(f"the broker's log holds messages of {', '.join(unknown)}, which no "
+                           "service here handles or declares (publishes=), so it cannot be "
+                           "read back")
+        return MessageLog(wire.decode(data, classes) for data in sent)
 
     # -- dead letters ------------------------------------------------------------------------
     def _parked(self) -> list[ParkedLetter]:
