@@ -99,7 +99,8 @@ def backlog_age_chart(series: BacklogSeries, *,
 
 def _time_unit(longest: int) -> tuple[float, str]:
     """A readable unit for a time axis that ends at `longest` ms."""
-    for scale, unit in ((86_400_000, "days"), (3_600_000, "hours"), (1000, "s")):
+    for scale, unit in ((86_400_000, "days"), (3_600_000, "hours"), (60_000, "min"),
+                        (1000, "s")):
         if longest >= 2 * scale:
             return scale, unit
     return 1, "ms"

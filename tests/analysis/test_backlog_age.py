@@ -100,3 +100,12 @@ def test_the_backlog_age_chart_draws_a_png_and_summarises_in_text():
     assert "Age of the oldest waiting message" in repr(chart)
     with pytest.raises(TypeError, match="backlog_age_over_time"):
         backlog_age_chart("not a series")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("duration, every, unit", [(300, 50, "ms"), (5_000, 500, "s"),
+                                                   (600_000, 60_000, "min"),
+                                                   (3 * 3_600_000, 3_600_000, "hours")])
+def test_the_time_axis_reads_in_a_unit_that_fits_the_run(duration, every, unit):
+    axes = backlog_age_chart(backlog_age_over_time(burst(3), duration=duration,
+                                                   every=every)).figure.axes
+    assert axes[1].get_xlabel() == f"virtual time ({unit})"
