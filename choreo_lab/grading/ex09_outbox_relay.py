@@ -223,14 +223,15 @@ def keeps_the_answer_through_a_crash_after_the_write(learner: Learner) -> None:
     expect_row(run, rows_of(run), "o-1", "ShipmentScheduled")
 
 
-def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORDERS[:2]) -> None:
+def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORDERS) -> None:
     """Orders one after the other; between them the check clears the outbox, as a relay would.
 
     First the same run twice: its rows must have the same ids both times (see
-    `expect_same_rows_again`). After the first order shipping is restarted: the service the
-    learner's code builds in a fresh process is deployed (state, backlog and place in the
-    log stay), so a row id taken from the first process's memory (a counter) starts over and
-    repeats. In-process (`Learner.restarted` is the same learner) only the first test runs.
+    `expect_same_rows_again`). Before each later order shipping is restarted: the service
+    the learner's code builds in a fresh process is deployed (state, backlog and place in the
+    log stay; the process before it ends), so a row id taken from a process's memory (a
+    counter) starts over and repeats, at the latest between two restarted processes, which
+    start alike. In-process (`Learner.restarted` is the same learner) only the first test runs.
     """
     shipping = relay_off(learner_shipping(learner))
     run = saga(learner, shipping, orders[:1])
@@ -238,12 +239,11 @@ def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORD
     seen: dict[str, str] = {}
     restarted = False
     for position, placed in enumerate(orders):
-        if position == 1:
+        if position:
             fresh = learner.restarted()
             restarted = fresh is not learner
             if restarted:
                 run.sim.deploy(relay_off(learner_shipping(fresh)))
-        if position:
             place_orders(run.sim, [placed])
             run.sim.run_until_idle()
             run.check_learner_errors()
@@ -254,7 +254,7 @@ def names_rows_for_good(learner: Learner, orders: Sequence[dict[str, Any]] = ORD
                      "ctx.message_id).", placed["order_id"])
         for row_id in list(rows):
             if row_id in seen:
-                after = (f"Shipping was restarted after {orders[0]['order_id']} (a new process: "
+                after = (f"Shipping was restarted before {placed['order_id']} (a new process: "
                          "its code run again, its state kept), and then the " if restarted
                          else "The ")
                 run.fail(f"{after}row for {placed['order_id']} got the id {row_id!r}, which "

@@ -129,7 +129,8 @@ class Learner:
     def restarted(self) -> Learner:
         """The learner's code in a fresh process: its notebook's cells run again up to here,
         nothing of this process's memory kept (module-level counters, caches), as after a
-        real restart. Its handlers' errors are counted here; it ends with the check.
+        real restart. The process restarted before it (if any) ends first. Its handlers'
+        errors are counted here; it ends with the check.
 
         In-process (`NotebookLearner`: ``check()`` in the student's kernel, nbgrader) there
         is no process to restart: this is the same learner, so a check cannot see what the

@@ -87,10 +87,12 @@ class RemoteLearner(Learner):
     def restarted(self) -> Learner:
         """The learner's code in a new sandbox, started for this check (within its budget):
         the cells this notebook ran before the grade cell run again there, so nothing the
-        first process kept in memory is there. It shares this learner's errors, output count
-        and deadline, and is closed with it, when the check ends."""
+        first process kept in memory is there. The one restarted before it (if any) ends
+        first, as a restarted service's previous process does. It shares this learner's
+        errors, output count and deadline, and is closed with it, when the check ends."""
         if self.restart is None:
             return self
+        self.close()
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise LearnerTimeout(f"did not finish within {self.budget:g} s")

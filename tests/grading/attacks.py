@@ -210,10 +210,48 @@ def keep_in_outbox(ctx: Context, event: Event) -> None:
     _ROWS[0] += 1
     ctx.state["outbox"][f"row-{_ROWS[0]}"] = as_row(event, ctx.message_id)
 '''
+#: The same counter, starting where a cell of bare calls (no definition, no assignment) sets
+#: it: a restart that ran only the cells defining something started it from 0, so its ids
+#: never met the first process's.
+OFFSET_BY_A_CALL = COUNTER_RESET.replace("_ROWS[0] = 0", "_ROWS[0] = _START[0]").replace(
+    "_ROWS = [0]", "_ROWS = [0]\n_START = [0]")
+OFFSET_CALL = "_START.__setitem__(0, 500)  # a cell of bare calls"
+#: The same counter, carried over in the process's name: each row renames the process
+#: (prctl PR_SET_NAME), and a restarted copy reads the name from /proc of the sandbox beside it.
+COUNTER_IN_PROC = """
+import ctypes as _ctypes
+import os as _os
+
+
+def _inherited() -> int:
+    best = 0
+    for pid in _os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != _os.getpid():
+            try:
+                name = open(f"/proc/{pid}/comm").read().strip()
+            except OSError:
+                continue
+            if name.startswith("rowctr"):
+                best = max(best, int(name[6:] or 0))
+    return best
+
+
+_ROWS = [_inherited()]
+
+
+def keep_in_outbox(ctx: Context, event: Event) -> None:
+    s = ctx.state
+    if len(s.get("shipments", {})) + len(s.get("failed", {})) <= 1:
+        _ROWS[0] = 0
+    _ROWS[0] += 1
+    _ctypes.CDLL(None).prctl(15, f"rowctr{_ROWS[0]}".encode(), 0, 0, 0)  # PR_SET_NAME
+    ctx.state["outbox"][f"row-{_ROWS[0]}"] = as_row(event, ctx.message_id)
+"""
+NAMES_ROWS = ("names each row for good: no answer reuses the id of a row already sent",
+              "names each row for good across four more orders")
 #: attack name -> the titles of the checks it must fail (and it must pass all the others)
-LOSES_ONLY = {"resets-its-counter": ("names each row for good: no answer reuses the id of a "
-                                     "row already sent",
-                                     "names each row for good across four more orders")}
+LOSES_ONLY = {"resets-its-counter": NAMES_ROWS, "offsets-its-counter-by-a-call": NAMES_ROWS,
+              "keeps-its-counter-in-proc": NAMES_ROWS}
 RELAY_STUB = '''
 def send_outbox(ctx: RelayContext) -> None:
     raise NotImplementedError()
@@ -301,11 +339,17 @@ def build_attacks(folder: Path) -> dict[str, object]:
                                                 replace={"send_outbox": RELAY_STUB}))
     write(folder, "hostile-relay", ex09, with_cells(solution(ex09), "setup",
                                                    replace={"send_outbox": HOSTILE_RELAY}))
-    write(folder, "resets-its-counter", ex09, counter_reset_notebook())
+    for name in LOSES_ONLY:
+        write(folder, name, ex09, counter_notebook(name))
     return {"victim": victim, "package": package_digest(), "expected": EXPECTED}
 
 
-def counter_reset_notebook() -> nbformat.NotebookNode:
-    """Exercise 9's solution with row ids from a counter that resets on a fresh-looking state."""
-    return with_cells(notebook_of("ex09-outbox-relay", stub=False), "setup",
-                      replace={"keep_in_outbox": COUNTER_RESET})
+def counter_notebook(attack: str) -> nbformat.NotebookNode:
+    """Exercise 9's solution with row ids from a counter that resets on a fresh-looking state
+    (`attack`: one of LOSES_ONLY, which says how the counter outlives a restart)."""
+    solution = notebook_of("ex09-outbox-relay", stub=False)
+    if attack == "offsets-its-counter-by-a-call":
+        return with_cells(solution, "keep_in_outbox", OFFSET_CALL,
+                          replace={"keep_in_outbox": OFFSET_BY_A_CALL})
+    code = {"resets-its-counter": COUNTER_RESET, "keeps-its-counter-in-proc": COUNTER_IN_PROC}
+    return with_cells(solution, "setup", replace={"keep_in_outbox": code[attack]})

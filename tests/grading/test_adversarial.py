@@ -16,7 +16,7 @@ from choreo_lab.grading.batch import rebuilt
 from choreo_lab.grading.hidden import graded_exercises
 from choreo_lab.grading.sandbox.containment import SLOTS, UID_BASE, processes, sandbox_uid
 
-from .attacks import EXPECTED, LOSES_ONLY, counter_reset_notebook, package_digest
+from .attacks import EXPECTED, LOSES_ONLY, counter_notebook, package_digest
 
 
 def entry(graded: dict, name: str) -> dict:
@@ -55,22 +55,29 @@ def test_an_attack_loses_exactly_the_checks_made_to_catch_it(graded: dict, attac
     assert failed == set(LOSES_ONLY[attack]), (verdict["problems"], verdict["tasks"])
 
 
-def test_a_counter_that_resets_on_a_fresh_state_is_caught_by_a_restart_between_orders() -> None:
+@pytest.mark.parametrize("attack, repeated", [("resets-its-counter", "row-1"),
+                                               ("offsets-its-counter-by-a-call", "row-1"),
+                                               ("keeps-its-counter-in-proc", "row-1")])
+def test_a_counter_that_resets_on_a_fresh_state_is_caught_by_a_restart_between_orders(
+        attack: str, repeated: str) -> None:
     """The worker's own code (the command-line grader starts the installed worker): a real
-    restart of shipping between two orders repeats the counter's row id, and the message says so."""
+    restart of shipping between two orders repeats the counter's row id, and the message says
+    so, however the counter tries to outlive the restart: a start set by a cell of bare calls
+    (a restart runs again only the cells that define something, so two restarted processes
+    start alike), or a process name a restarted copy could read in /proc."""
     import nbformat
 
     from choreo_lab.grading.worker import Limits, grade_submission
     started = time.monotonic()
-    verdict = grade_submission("resets-its-counter/ex09-outbox-relay.ipynb",
-                               nbformat.writes(counter_reset_notebook()), Limits(), [])
+    verdict = grade_submission(f"{attack}/ex09-outbox-relay.ipynb",
+                               nbformat.writes(counter_notebook(attack)), Limits(), [])
     failed = {check["title"]: check["message"] for task in verdict["tasks"]
               for check in task["checks"] if check["score"] < check["points"]}
-    assert set(failed) == set(LOSES_ONLY["resets-its-counter"]), verdict
+    assert set(failed) == set(LOSES_ONLY[attack]), verdict
     assert verdict["score"] == verdict["max_score"] - 2
     for message in failed.values():
-        assert "Shipping was restarted after" in message and "a new process" in message
-        assert "got the id 'row-1'" in message and "dropped as a repeat" in message
+        assert "Shipping was restarted before o-" in message and "a new process" in message
+        assert f"got the id {repeated!r}" in message and "dropped as a repeat" in message
     assert time.monotonic() - started < 30
     mine = {sandbox_uid(os.getpid(), slot) for slot in SLOTS} - {None}
     assert not [p for p in processes() if p.uid in mine and not p.zombie]  # both sandboxes ended

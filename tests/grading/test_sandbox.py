@@ -413,3 +413,30 @@ def test_a_second_sandbox_is_a_fresh_process_and_ending_it_leaves_the_first_runn
         assert second.gone == "it was closed"
         assert value(first, "(ROWS, child.poll())") == "([41], None)"  # untouched, child alive
     assert first.gone == "it was closed"
+
+
+@as_root
+def test_a_sandbox_sees_only_its_own_processes_and_no_cgroups() -> None:
+    """Two sandboxes side by side (a restart beside the notebook's first process): neither can
+    read the other's process names or command lines in /proc, nor anyone's cgroup usage."""
+    from choreo_lab.grading.sandbox.confine import has_own_proc_options
+    if not has_own_proc_options():
+        pytest.skip(f"Linux {os.uname().release} shares /proc's options between its mounts")
+    with Sandbox("ex09-outbox-relay.ipynb", '{"cells": []}', hide=[]) as first:
+        first.start()
+        run(first, "import ctypes; ctypes.CDLL(None).prctl(15, b'rowctr41', 0, 0, 0)")
+        second = first.sibling()
+        second.start()
+        try:
+            seen = value(second, "sorted({open(f'/proc/{p}/comm').read().strip() for p in "
+                                 "__import__('os').listdir('/proc') if p.isdigit()})")
+            own = value(second, "sorted({__import__('os').stat(f'/proc/{p}').st_uid for p in "
+                                "__import__('os').listdir('/proc') if p.isdigit()})")
+            cgroups = value(second, "__import__('os').listdir('/sys/fs/cgroup')")
+        finally:
+            second.close()
+    assert "rowctr41" not in seen and own == repr([second.containment.uid]), (seen, own)
+    assert cgroups == "[]"
+    host_proc = [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                 if line.split()[4] == "/proc"]
+    assert host_proc and not any("hidepid" in line for line in host_proc)  # the host's as it was

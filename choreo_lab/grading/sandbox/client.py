@@ -20,6 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from .confine import has_own_proc_options
 from .containment import (
     Containment,
     become_subreaper,
@@ -151,6 +152,10 @@ class Sandbox:
                               "every CPU, so notebooks graded at the same time (--jobs) can "
                               "run out of time; grade with --jobs 1 or enable the cpu "
                               "controller")
+        if uid is not None and not has_own_proc_options():
+            self.notes.append(f"Linux {os.uname().release} gives every mount of /proc the same "
+                              "options, so the sandbox sees the machine's processes (their "
+                              "names and command lines), other sandboxes' too")
         return {"uid": uid, "cgroup_procs": _procs(group),
                 "memory_cgroup_procs": _procs(memory) if memory != group else None,
                 "cpu_cgroup_procs": _procs(cpu) if cpu != group else None,

@@ -13,9 +13,12 @@ As root (the grader's usual case) the sandbox process:
    top-level folder that is not the system's (``/work``, ``/home``, ``/root``, ...) covered
    by an empty mount, except the paths it must read (Python, the venv, the package), which
    stay reachable even where they live in a private home folder; the reference code and
-   every submission folder covered too; and then every mount read-only but those three
-   private temp folders, so no ``/run/lock`` or other folder anyone may write on the host
-   carries a file from one submission to the next;
+   every submission folder covered too; a ``/proc`` of its own that shows only its own
+   user's processes (``hidepid``) and the cgroup folders covered, so it cannot read what
+   another sandbox runs or how much it uses (not even a restarted copy of the same notebook
+   beside it); and then every mount read-only but those three private temp folders, so no
+   ``/run/lock`` or other folder anyone may write on the host carries a file from one
+   submission to the next;
 3. takes resource limits: address space, processes, CPU time, file size, open files;
 4. drops to its own unprivileged user (a uid no other process has; no groups) with
    ``no_new_privs`` set, so no setuid program can give root back.
@@ -36,6 +39,10 @@ from pathlib import Path
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 1, 32, 4096, 8192, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+#: Since Linux 5.8 each mount of proc has options of its own; before, a new mount's hidepid
+#: would change the host's /proc too.
+OWN_PROC_OPTIONS = (5, 8)
 PR_SET_NO_NEW_PRIVS = 38
 MNT_DETACH = 2
 #: mount_setattr(2) (Linux 5.12; the same number on every architecture) and its flags.
@@ -131,6 +138,8 @@ def private_mounts(plan: Plan) -> None:
             mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
     for path in plan.hide:
         hide(path)
+    own_proc()
+    hide("/sys/fs/cgroup")  # joined already (step 1); others' usage is no one's business here
     read_only_except([folder for folder in PRIVATE_TMP if os.path.isdir(folder)])
 
 
@@ -185,6 +194,19 @@ def mounts() -> list[tuple[str, set[str]]]:
         target = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
         found.append((target, set(fields[5].split(","))))
     return found
+
+
+def has_own_proc_options() -> bool:
+    """Does this kernel keep the options of each mount of /proc apart (Linux 5.8 and later)?"""
+    release = tuple(int(part) for part in re.findall(r"\d+", os.uname().release)[:2])
+    return release >= OWN_PROC_OPTIONS
+
+
+def own_proc() -> None:
+    """A /proc that shows no process of another user (the sandbox's user is its own), where
+    the kernel gives each proc mount its own options; elsewhere /proc stays as it is."""
+    if has_own_proc_options():
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
 
 
 def hide(path: str) -> None:
