@@ -144,7 +144,8 @@ class Oracle:
     - `workflows`: ``(sim) -> workflow ids`` (e.g. order ids); by default every correlation id.
     - `finished`: ``(sim, workflow_id) -> bool``: has this workflow reached an end state?
       By default: an event declaring an outcome (``outcome="completed"`` or
-      ``"compensated"``) was published in it.
+      ``"compensated"``) was published in it, and nothing of it is left to deliver (the
+      last service to hear of the outcome has handled it).
     - `describe`: optional ``(sim, workflow_id) -> str``, used to explain a stuck workflow.
 
     A workflow is stuck when it is unfinished and nothing about it is left to deliver, even

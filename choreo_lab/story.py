@@ -51,8 +51,11 @@ def declared_outcomes(sim: Simulation) -> dict[str, str]:
 
 
 def workflow_finished(sim: Simulation, workflow: str) -> bool:
-    """An event declaring an outcome (completed or compensated) was published in the workflow."""
-    return any(e.event.event_outcome for e in sim.trace.messages_of(workflow))
+    """An event declaring an outcome (completed or compensated) was published in the workflow,
+    and every service is done with it: nothing of it is left to deliver (the outcome itself
+    may still be on its way to a service that must hear of it)."""
+    return (any(e.event.event_outcome for e in sim.trace.messages_of(workflow))
+            and sim.open_messages(workflow) == 0)
 
 
 # -- reading one or several workflows out of the trace -----------------------------------------

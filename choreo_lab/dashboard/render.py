@@ -252,7 +252,8 @@ def workflow_table(workflows: Sequence[tuple[str, str]], last_events: dict[str, 
     more = (f'<div style="color:{GREY}">latest {shown} of {len(workflows)} shown</div>'
             if len(workflows) > shown else "")
     return (f'<div style="{SMALL}">{summary}</div>'
-            + table(rows, ("workflow", "status", "last event", "settled after")) + more
+            + table(rows, ("workflow", "status", "last event", "settled after"), wrap_last=True)
+            + more
             + unknown_statuses(counts))
 
 

@@ -85,6 +85,22 @@ def test_a_workflow_in_flight_is_pending_not_a_violation_and_has_no_time_yet():
                                 "service that is down)")
 
 
+def test_a_workflow_whose_outcome_is_still_on_its_way_is_pending_until_every_service_has_it():
+    """Finished means the outcome was published and every service is done with it: the lamp
+    must not turn green while the order service has not heard of the shipment yet."""
+    sim = order_system(seed=1)
+    place_order(sim, "o-1")
+    while not any(e.event_type == "ShipmentScheduled" for e in sim.trace.messages_of("o-1")):
+        sim.step()
+    report = order_oracle().check(sim)
+    assert sim.open_messages("o-1") > 0
+    assert report.pending == ("o-1",) and not report.converged
+    assert report.time_to_consistency == {"o-1": None}
+    sim.run_until_idle()
+    report = order_oracle().check(sim)
+    assert report.converged and report.time_to_consistency == {"o-1": 5}
+
+
 def test_behind_a_dead_service_the_system_is_blocked_not_stuck():
     sim = order_system(seed=1)
     sim.kill("inventory")

@@ -149,7 +149,7 @@ CONTENT_INVARIANTS = (nothing_rejected_is_published, published_once_never_older,
 
 def content_oracle() -> Oracle:
     """The pipeline's oracle: its invariants over its items. An item's workflow is finished once
-    it was published or its upload deleted."""
+    it was published or its upload deleted, and nothing of it is left to deliver."""
     from .whereabouts import where_is_content
     return Oracle(CONTENT_INVARIANTS, content_ids,
                   describe=lambda sim, content_id: where_is_content(sim, content_id).splitlines()[0])

@@ -151,7 +151,7 @@ NOTIFICATION_INVARIANTS = (one_welcome_email_per_user, analytics_counts_each_use
 
 def notification_oracle() -> Oracle:
     """The fan-out's oracle: its invariants over its users. A user's workflow is finished once
-    the campaign completed or stopped."""
+    the campaign completed or stopped, and nothing of it is left to deliver."""
     from .whereabouts import where_is_user
     return Oracle(NOTIFICATION_INVARIANTS, user_ids,
                   describe=lambda sim, user_id: where_is_user(sim, user_id).splitlines()[0])

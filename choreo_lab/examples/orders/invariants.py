@@ -252,5 +252,6 @@ def explain_stuck_order(sim: Simulation, order_id: str) -> str:
 
 def order_oracle() -> Oracle:
     """The oracle of the order saga: its invariants and its orders. An order is finished once
-    an outcome (ShipmentScheduled, OrderCancelled) was published for it."""
+    an outcome (ShipmentScheduled, OrderCancelled) was published for it and nothing of it is
+    left to deliver (every service has it)."""
     return Oracle(ORDER_INVARIANTS, order_ids, describe=explain_stuck_order)
