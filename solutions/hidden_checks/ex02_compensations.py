@@ -8,6 +8,8 @@ from choreo_lab.grading.ex02_compensations import (
     RELEASE_HINT,
     WRONG_EVENT_HINT,
     compensated_run,
+    refund_run,
+    release_run,
 )
 from choreo_lab.grading.learner import Learner
 from choreo_lab.grading.outcomes import (
@@ -23,7 +25,7 @@ def refunds_once_when_a_failure_comes_twice(learner: Learner) -> None:
     faults = [Duplicate(event_type="OutOfStock", service="payment", times=1),
               Duplicate(event_type="ShipmentFailed", service="payment", times=1)]
     orders = [order("o-1", item="unicorn"), order("o-2", item="kettle", address="Atlantis")]
-    run = compensated_run(learner, orders, faults)
+    run = refund_run(learner, orders, faults)
     for order_id in ("o-1", "o-2"):
         expect_refunded_once(run, order_id, "a failure event can be delivered twice: remember "
                              "which orders you refunded (state['refunds']) and skip repeats.")
@@ -33,7 +35,7 @@ def leaves_stock_alone_when_nothing_was_reserved(learner: Learner) -> None:
     faults = [Duplicate(event_type="ShipmentFailed", service="inventory", times=1)]
     orders = [order("o-1", item="unicorn"), order("o-2", customer="mallory", item="lamp"),
               order("o-3", item="lamp", quantity=2, address="Atlantis")]
-    run = compensated_run(learner, orders, faults)
+    run = release_run(learner, orders, faults)
     for item in ("unicorn", "lamp"):
         if run.stock(item) != STOCK[item]:
             run.fail(f"After o-1 (a unicorn, out of stock), o-2 (lamps, declined) and o-3 "

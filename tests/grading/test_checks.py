@@ -68,6 +68,30 @@ def test_a_correct_answer_written_differently_scores_full_marks(variant: Variant
     assert {t: m for t, (s, p, m) in found.items() if s < p} == {}
 
 
+def half_stubbed(exercise: str, stubbed: str) -> dict[str, str]:
+    """The cell `stubbed` as handed out (the stub of the student version), for `namespace_of`."""
+    handed_out = nbformat.read(EXERCISES / f"{exercise}.ipynb", as_version=4)
+    return {stubbed: next(cell.source for cell in handed_out.cells if cell.get("id") == stubbed)}
+
+
+#: Exercise 2 with one compensation still the stub: (stubbed cell, task done, task not done).
+HALF_STUBS = [("release_stock", "refund", "release"), ("refund_payment", "release", "refund")]
+
+
+@pytest.mark.parametrize("stubbed, done, undone", HALF_STUBS, ids=[s for s, _, _ in HALF_STUBS])
+def test_a_compensation_still_the_stub_costs_points_only_in_its_own_task(
+        stubbed: str, done: str, undone: str) -> None:
+    exercise = "ex02-compensations"
+    namespace = namespace_of(nbformat.read(SOURCES[exercise], as_version=4),
+                             half_stubbed(exercise, stubbed))
+    results = {task.name: judge_task(task, lambda _: NotebookLearner(namespace), hidden=True)
+               for task in graded_exercises()[exercise]}
+    assert results[done].score == results[done].max_score, results[done].checks
+    assert results[undone].score == 0
+    assert all(f"{stubbed}() still raises NotImplementedError" in check.message
+               for check in results[undone].checks)
+
+
 def test_every_exercise_has_at_least_two_known_wrong_answers() -> None:
     counts = {exercise: sum(v.exercise == exercise for v in WRONG) for exercise in SOURCES}
     assert min(counts.values()) >= 2, counts
