@@ -32,6 +32,8 @@ from ..service import Service
 from ..simulation import Simulation
 from .feedback import explain, fault_calls, plural
 from .learner import Learner, fail_on_handler_errors
+from .redelivery import HINT as REDELIVERY_HINT
+from .redelivery import lost_first_deliveries
 from .scenarios import shown_records
 from .tasks import Check, Failed, Task
 
@@ -139,6 +141,13 @@ def publishes_a_version_once_when_its_message_comes_twice(learner: Learner) -> N
                  f"{plural(len(run.announced('ContentPublished', 'v-1')), 'time')}.",
                  "a version that is live already - this very one - changes nothing: compare "
                  "with >=, not >.", "v-1")
+    for lost in lost_first_deliveries("publishing", "TranscodingComplete"):
+        run = pipeline_run(learner, PUBLISHING, [{"content_id": "v-1"}], [lost.fault])
+        if run.published("v-1") != [1] or run.announced("ContentPublished", "v-1") != [1]:
+            run.fail(f"{lost.story('TranscodingComplete of v-1')}. Publishing recorded "
+                     f"{run.published('v-1')} and announced ContentPublished "
+                     f"{plural(len(run.announced('ContentPublished', 'v-1')), 'time')}; version "
+                     "1 should be live, recorded and announced once.", REDELIVERY_HINT, "v-1")
 
 
 # -- task "clean_up" ----------------------------------------------------------------------------
@@ -147,11 +156,12 @@ CLEAN_HINT = ("on ModerationRejected (and TranscodingFailed) delete that version
               "ctx.state['told'] and return UploadDeleted - once per version.")
 
 
-def expect_cleaned_up(run: PipelineRun, content_id: str, version: int, why: str) -> None:
+def expect_cleaned_up(run: PipelineRun, content_id: str, version: int, why: str,
+                      hint: str = CLEAN_HINT) -> None:
     key = f"{content_id}@v{version}"
     if key in run.stored():
         run.fail(f"Version {version} of {content_id} {why}, yet its file is still stored.",
-                 CLEAN_HINT, content_id)
+                 hint, content_id)
     deleted = run.announced("UploadDeleted", content_id).count(version)
     told = [entry for entry in run.sim.state("upload").get("told", [])
             if isinstance(entry, dict) and entry.get("content_id") == content_id
@@ -160,7 +170,7 @@ def expect_cleaned_up(run: PipelineRun, content_id: str, version: int, why: str)
         run.fail(f"Version {version} of {content_id} {why}: the creator should be told once "
                  f"(one UploadDeleted, one entry in `told`); there were "
                  f"{plural(deleted, 'UploadDeleted', 'UploadDeleted events')} and {plural(len(told), 'entry', 'entries')}.",
-                 CLEAN_HINT, content_id)
+                 hint, content_id)
 
 
 def cleans_up_a_rejected_upload(learner: Learner) -> None:
@@ -188,6 +198,12 @@ def tells_the_creator_once_when_a_rejection_comes_twice(learner: Learner) -> Non
     run = pipeline_run(learner, UPLOAD, [{"content_id": "v-1", "file": "flagged-clip.mp4"}], [
         Duplicate(service="upload", event_type="ModerationRejected", times=2)])
     expect_cleaned_up(run, "v-1", 1, "was rejected, and the rejection was delivered again")
+    for lost in lost_first_deliveries("upload", "ModerationRejected"):
+        run = pipeline_run(learner, UPLOAD, [{"content_id": "v-1", "file": "flagged-clip.mp4"}],
+                           [lost.fault])
+        expect_cleaned_up(run, "v-1", 1, "was rejected, and "
+                          + lost.story("ModerationRejected of v-1", opening=False),
+                          REDELIVERY_HINT)
 
 
 # -- task "pipeline_chaos" ----------------------------------------------------------------------

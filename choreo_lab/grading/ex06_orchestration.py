@@ -35,6 +35,8 @@ from ..simulation import Simulation
 from .audit import AuditedSimulation
 from .feedback import explain, fault_calls, plural
 from .learner import Learner, without_handlers
+from .redelivery import HINT as REDELIVERY_HINT
+from .redelivery import lost_first_deliveries
 from .scenarios import SagaRun, excerpt_heading, order, shown_records
 from .tasks import Check, Failed, Task
 
@@ -158,6 +160,8 @@ ONCE_HINT = ("a verdict is a decision: remember it by order id in ctx.state and 
              "repeated message with nothing (the outbox published your first answer).")
 WAIT_HINTS = {CHOREOGRAPHED: CHOREO_WAIT_HINT, ORCHESTRATED: ORCH_WAIT_HINT}
 CANCEL_HINTS = {CHOREOGRAPHED: CHOREO_CANCEL_HINT, ORCHESTRATED: ORCH_CANCEL_HINT}
+#: the message the fraud check answers, in each design
+ASKED = {CHOREOGRAPHED: "OrderPlaced", ORCHESTRATED: "CheckFraud"}
 #: the message that must start the charge, in each design
 CHARGE = {CHOREOGRAPHED: ("PaymentCompleted", "FraudCleared"),
           ORCHESTRATED: ("ChargePayment", "FraudCheckPassed")}
@@ -240,8 +244,26 @@ def stops_a_suspect_and_cancels(learner: Learner, design: str) -> None:
         expect_cleared_and_shipped(run, order_id)
 
 
+def runs_with_first_checks_lost(learner: Learner, design: str,
+                                orders: Sequence[dict[str, Any]], *,
+                                suspects: Sequence[str] = SUSPECTS,
+                                seed: int = 1) -> Iterator[FraudRun]:
+    """The orders run twice more, every first delivery of the fraud check's question lost on
+    the way, then crashed before the commit: each redelivery is the first real decision. Each
+    run is yielded once every order got its one verdict, for the caller's checks."""
+    for lost in lost_first_deliveries("fraud", ASKED[design]):
+        run = fraud_run(learner, design, orders, [lost.fault], suspects=suspects, seed=seed)
+        for order_id in run.orders:
+            if not run.verdicts(order_id):
+                run.fail(f"{lost.story(f'{ASKED[design]} of {order_id}')}, yet the fraud check "
+                         f"answered nothing, and the order stopped there: "
+                         f"{run.where(order_id)}.", REDELIVERY_HINT, order_id)
+            expect_one_verdict(run, order_id)
+        yield run
+
+
 def decides_once_when_messages_repeat(learner: Learner, design: str) -> None:
-    asked = "OrderPlaced" if design == CHOREOGRAPHED else "CheckFraud"
+    asked = ASKED[design]
     run = fraud_run(learner, design, HONEST_AND_SUSPECT, [
         Duplicate(service="fraud", event_type=asked, times=2),
         Crash(service="fraud", event_type=asked, correlation_id="o-3",
@@ -251,6 +273,10 @@ def decides_once_when_messages_repeat(learner: Learner, design: str) -> None:
     expect_stopped(run, "o-2")
     for order_id in ("o-1", "o-3"):
         expect_cleared_and_shipped(run, order_id)
+    for run in runs_with_first_checks_lost(learner, design, HONEST_AND_SUSPECT):
+        expect_stopped(run, "o-2")
+        for order_id in ("o-1", "o-3"):
+            expect_cleared_and_shipped(run, order_id)
 
 
 def in_design(check: Callable[[Learner, str], None], design: str) -> Callable[[Learner], None]:

@@ -27,6 +27,8 @@ from .feedback import plural
 from .kit import letter_as_data
 from .learner import Learner
 from .outcomes import expect_finished
+from .redelivery import HINT as REDELIVERY_HINT
+from .redelivery import lost_first_deliveries
 from .scenarios import SagaRun, order, run_saga
 from .tasks import Check, Failed, Task
 
@@ -82,6 +84,14 @@ def answers_a_repeated_po_box_once(learner: Learner) -> None:
     run = run_saga(learner, {"shipping": fixed_shipping(learner)}, ORDERS[1:2], [
         Duplicate(service="shipping", event_type="InventoryReserved", times=2)])
     expect_po_boxes_failed(run, ["o-2"])
+    for lost in lost_first_deliveries("shipping", "InventoryReserved"):
+        run = run_saga(learner, {"shipping": fixed_shipping(learner)}, ORDERS[1:2],
+                       [lost.fault])
+        if not run.published("ShipmentFailed", "o-2"):
+            run.fail(f"o-2 goes to a PO box. {lost.story('InventoryReserved of o-2')}, yet "
+                     f"shipping answered nothing, so the order was never compensated (it is "
+                     f"{run.status('o-2')}).", REDELIVERY_HINT, "o-2")
+        expect_po_boxes_failed(run, ["o-2"])
 
 
 # -- task "redrive" -------------------------------------------------------------------------------

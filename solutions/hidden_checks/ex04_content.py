@@ -12,6 +12,8 @@ from choreo_lab.grading.ex04_content import (
     pipeline_run,
 )
 from choreo_lab.grading.learner import Learner
+from choreo_lab.grading.redelivery import HINT as REDELIVERY_HINT
+from choreo_lab.grading.redelivery import lost_first_deliveries
 from choreo_lab.grading.tasks import Check
 
 
@@ -33,17 +35,27 @@ def keeps_the_newest_of_three_versions_under_reorders_and_repeats(learner: Learn
                  f"{published}; now live: version {run.live('v-7')}.", VERSION_HINT, "v-7")
 
 
+#: an unplayable file, then a rejected edit of the same item, and an item that is published
+UNPLAYABLE_THEN_REJECTED = ({"content_id": "v-5", "file": "notes.txt"},
+                            {"content_id": "v-5", "version": 2, "file": "flagged-again.mp4",
+                             "at": 1000},
+                            {"content_id": "v-6", "file": "clip.webm"})
+
+
 def cleans_up_an_unplayable_file_and_a_rejection_of_the_same_item(learner: Learner) -> None:
-    run = pipeline_run(learner, UPLOAD, [
-        {"content_id": "v-5", "file": "notes.txt"},
-        {"content_id": "v-5", "version": 2, "file": "flagged-again.mp4", "at": 1000},
-        {"content_id": "v-6", "file": "clip.webm"}], [
+    run = pipeline_run(learner, UPLOAD, UNPLAYABLE_THEN_REJECTED, [
         Duplicate(service="upload", event_type="TranscodingFailed", times=1)])
     expect_cleaned_up(run, "v-5", 1, "could not be transcoded (not a video)")
     expect_cleaned_up(run, "v-5", 2, "was rejected by moderation")
     if "v-6@v1" not in run.stored():
         run.fail("v-6 was published, but its file is gone.",
                  "delete only the versions that were rejected or failed.", "v-6")
+    for lost in lost_first_deliveries("upload", "TranscodingFailed"):
+        run = pipeline_run(learner, UPLOAD, UNPLAYABLE_THEN_REJECTED, [lost.fault])
+        expect_cleaned_up(run, "v-5", 1, "could not be transcoded (not a video), and "
+                          + lost.story("TranscodingFailed of v-5", opening=False),
+                          REDELIVERY_HINT)
+        expect_cleaned_up(run, "v-5", 2, "was rejected by moderation")
 
 
 def survives_more_chaos(learner: Learner) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from choreo_lab.faults import Duplicate
 from choreo_lab.grading.ex06_orchestration import (
+    ASKED,
     CHOREOGRAPHED,
     ORCHESTRATED,
+    FraudRun,
     expect_cleared_and_shipped,
     expect_one_verdict,
     expect_stopped,
     explore_design,
     fraud_run,
+    runs_with_first_checks_lost,
 )
 from choreo_lab.grading.learner import Learner
 from choreo_lab.grading.scenarios import order
@@ -25,11 +28,7 @@ ORDERS = [order("o-1", customer="trudy", item="kettle", quantity=2),
           order("o-5", customer="mallory")]
 
 
-def stops_every_suspect_on_another_watch_list(learner: Learner, design: str) -> None:
-    asked = "OrderPlaced" if design == CHOREOGRAPHED else "CheckFraud"
-    run = fraud_run(learner, design, ORDERS, [Duplicate(service="fraud", event_type=asked,
-                                                        times=3)],
-                    suspects=WATCH_LIST, seed=4)
+def expect_the_watch_list_kept(run: FraudRun) -> None:
     for order_id in ("o-1", "o-3"):
         expect_stopped(run, order_id)
     for order_id in ("o-2", "o-4"):
@@ -41,6 +40,14 @@ def stops_every_suspect_on_another_watch_list(learner: Learner, design: str) -> 
                  f"have been cancelled by the decline, but it is {run.status('o-5')}: "
                  f"{run.where('o-5')}.", "after the fraud check, the flow goes on as before: "
                  "a declined card still cancels the order.", "o-5")
+
+
+def stops_every_suspect_on_another_watch_list(learner: Learner, design: str) -> None:
+    expect_the_watch_list_kept(fraud_run(
+        learner, design, ORDERS, [Duplicate(service="fraud", event_type=ASKED[design], times=3)],
+        suspects=WATCH_LIST, seed=4))
+    for run in runs_with_first_checks_lost(learner, design, ORDERS, suspects=WATCH_LIST, seed=4):
+        expect_the_watch_list_kept(run)
 
 
 def in_the_choreography(learner: Learner) -> None:

@@ -8,6 +8,8 @@ from choreo_lab import FaultPlan, HandlerError, Service, Simulation, workflow_st
 from choreo_lab.chaos import explore
 from choreo_lab.examples.orchestrated import (
     ChargePayment,
+    FraudCleared,
+    FraudSuspected,
     orchestrated_oracle,
     orchestrated_services,
     orchestrated_system,
@@ -20,11 +22,16 @@ from choreo_lab.examples.orchestrated.fraud_check import (
 from choreo_lab.examples.orders import (
     PRICES,
     STOCK,
+    OrderPlaced,
+    PaymentCompleted,
+    PaymentDeclined,
     order_services,
     place_order,
     place_orders,
     random_orders,
+    where_is,
 )
+from choreo_lab.examples.orders.invariants import explain_stuck_order
 from choreo_lab.measure import definition_changes
 
 
@@ -179,3 +186,58 @@ def test_the_fraud_check_changes_two_existing_services_in_the_choreography_and_o
         "order": ["handles OrderRequested (changed)", "handles FraudCheckPassed (new)",
                   "handles FraudSuspected (new)"],
         "fraud": ["new service"]}
+
+
+def with_replaced(services: list[Service], replacement: Service) -> list[Service]:
+    return [replacement if service.name == replacement.name else service for service in services]
+
+
+def stuck_verdicts(services: list[Service]) -> tuple[str, str]:
+    """Order o-1 through `services` until idle: where_is's verdict, and the oracle's words."""
+    sim = Simulation(services, seed=1)
+    place_order(sim, "o-1")
+    sim.run_until_idle()
+    assert workflow_status(sim, "o-1") == "stuck"
+    return where_is(sim, "o-1").verdict, explain_stuck_order(sim, "o-1")
+
+
+def test_an_order_stuck_at_a_silent_fraud_check_names_the_fraud_service_not_payment():
+    silent = Service("fraud", {})
+
+    @silent.handles(OrderPlaced, publishes=(FraudCleared, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        return []  # acks OrderPlaced, answers nothing
+
+    verdict, explained = stuck_verdicts(with_replaced(choreographed_with_fraud_check(), silent))
+    assert verdict == explained  # the oracle's words (exercise 6's feedback) are where_is's
+    assert verdict.startswith("stuck: fraud never answered OrderPlaced m")
+    assert verdict.endswith("(with FraudCleared or FraudSuspected), so payment never made a "
+                            "charge or a decline; nothing is left to deliver (status 'placed')")
+
+
+def test_a_stuck_order_names_the_message_payment_waits_for_as_it_is_wired():
+    services = choreographed_with_fraud_check()
+    payment = next(service for service in services if service.name == "payment")
+    silent = Service("payment", payment.initial_state)
+    silent.handles(FraudCleared, publishes=(PaymentCompleted, PaymentDeclined))(
+        lambda event, ctx: [])
+    verdict, _ = stuck_verdicts(with_replaced(services, silent))
+    assert verdict.startswith("stuck: payment never made a charge or a decline for FraudCleared m")
+    # in the course's own wiring, payment still answers OrderPlaced
+    plain = Service("payment", payment.initial_state)
+    plain.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))(lambda event, ctx: [])
+    verdict, _ = stuck_verdicts(with_replaced(order_services(), plain))
+    assert verdict == ("stuck: payment never made a charge or a decline for OrderPlaced; nothing "
+                       "is left to deliver (status 'placed')")
+
+
+def test_a_suspect_whose_verdict_nobody_handles_is_said_to_be_so():
+    services = choreographed_with_fraud_check()
+    order = next(service for service in services if service.name == "order")
+    order.handlers.pop("FraudSuspected")
+    sim = Simulation(services, seed=1)
+    place_order(sim, "o-1", customer="eve")
+    sim.run_until_idle()
+    verdict = where_is(sim, "o-1").verdict
+    assert verdict.startswith("stuck: fraud answered OrderPlaced m")
+    assert "with FraudSuspected m" in verdict and "which no service handles" in verdict

@@ -110,5 +110,27 @@ def make_publishing_service():
         del ctx.state["stored"][key]
 ''' + TELL)})
 
-WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION)
+#: "a redelivery is a repeat": both services skip every redelivery by its attempt number and
+#: keep no record of what they handled (publishing compares with >, the upload service keeps no
+#: `told` check). A redelivery after a lost delivery or a crash before the commit is the first
+#: real handling, and they throw it away. It deserves what the same code without the attempt
+#: test scores (STRICTLY_NEWER and TELLS_AGAIN together): the checks of "once" fail.
+TRUSTS_THE_ATTEMPT_COUNT = Variant(
+    "publishing and upload trust the attempt count: skip every redelivery", "ex04-content-publishing", {
+    "publishing_service": PUBLISHING.format(body='''        if ctx.attempt > 1:
+            return []  # "a redelivery is a repeat"
+        live = ctx.state["live"].get(event.content_id)
+        if live is not None and live["version"] > event.version:
+            return []'''),
+    "upload_service": UPLOAD.format(body='''        if ctx.attempt > 1:
+            return []  # "a redelivery is a repeat"
+        ctx.state["stored"].pop(f"{content_id}@v{version}", None)
+''' + TELL)},
+    {"publishes a version once when its message comes twice": "not by ctx.attempt",
+     "tells the creator once when the rejection comes twice": "not by ctx.attempt",
+     "cleans up an unplayable file and a rejected edit of the same item": "not by ctx.attempt",
+     CHAOS: "published once, never older", MORE_CHAOS: "rejected files are deleted"})
+
+WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION,
+              TRUSTS_THE_ATTEMPT_COUNT)
 CORRECT_EX04 = (WRITTEN_DIFFERENTLY,)

@@ -238,7 +238,55 @@ def make_fraud_participant(suspects):
         return OrderCancelled(order_id=event.order_id, reason="on the watch list")
 ''')})
 
+#: "a redelivery is a repeat", in each design: the fraud check skips every redelivery by its
+#: attempt number and keeps no record of its verdicts. An order whose first fraud check was lost
+#: on the way (or crashed before the commit) never gets a verdict. Each deserves what the same
+#: code without the attempt test scores (as FRAUD_SERVICE_DECIDES_EVERY_TIME): its design's
+#: checks of one verdict, public and hidden, and the chaos explorer fail.
+TRUSTING_THE_ATTEMPT_COUNT = '''
+def make_fraud_{kind}(suspects):
+    fraud = Service("fraud", {{"suspects": list(suspects), "checked": {{}}}})
+
+    @fraud.handles({asked}, publishes=({cleared}, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        if ctx.attempt > 1:
+            return []  # "a redelivery is a repeat"
+        suspected = event.customer in ctx.state["suspects"]
+        ctx.state["checked"][event.order_id] = suspected
+        if suspected:
+            return [FraudSuspected(order_id=event.order_id)]
+        return [{answer}]
+
+    return fraud
+'''
+CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT = Variant(
+    "the fraud service trusts the attempt count: skips every redelivery", EXERCISE, {
+        "fraud_service": TRUSTING_THE_ATTEMPT_COUNT.format(
+            kind="service", asked="OrderPlaced", cleared="FraudCleared",
+            answer="FraudCleared(**event.model_dump())")}, {
+    "decides once per order when OrderPlaced comes again": "not by ctx.attempt",
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "not by ctx.attempt",
+    # the order waits for the fraud service, not for payment (which no longer takes OrderPlaced)
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "stuck: fraud never answered OrderPlaced",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "stuck: fraud never answered OrderPlaced"})
+
+ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT = Variant(
+    "the fraud participant trusts the attempt count: skips every redelivery", EXERCISE, {
+        "fraud_participant": TRUSTING_THE_ATTEMPT_COUNT.format(
+            kind="participant", asked="CheckFraud", cleared="FraudCheckPassed",
+            answer="FraudCheckPassed(order_id=event.order_id)")}, {
+    "decides once per order when CheckFraud comes again": "not by ctx.attempt",
+    "fraud participant and orchestrator: stop every suspect on another watch list, and only "
+    "them": "not by ctx.attempt",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "every workflow finishes",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "every workflow finishes"})
 
 WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
-              CHARGES_WHILE_CHECKING)
+              CHARGES_WHILE_CHECKING, CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT,
+              ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)

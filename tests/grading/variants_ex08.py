@@ -94,6 +94,61 @@ CHOOSES_BY_EVENT = Variant("correct letters chosen by group and event type", "ex
                                    quantity=event.quantity,
                                    reason="the courier does not deliver to a PO box")]''')})
 
+#: "a redelivery is a repeat": version 2 skips every redelivery by its attempt number and records
+#: no failed shipment, so a PO-box order whose first delivery was lost (or crashed before the
+#: commit) is never answered. It deserves what the same code without the attempt test scores:
+#: only the check of a repeated PO-box order fails.
+TRUSTS_THE_ATTEMPT_COUNT = Variant(
+    "version 2 trusts the attempt count: skips every redelivery", "ex08-redrive", {
+    "fixed_service": '''
+def make_fixed_shipping_service() -> Service:
+    shipping = Service("shipping", {"unshippable": list(UNSHIPPABLE), "shipments": {},
+                                    "failed": {}})
+
+    @shipping.handles(InventoryReserved, publishes=(ShipmentScheduled, ShipmentFailed))
+    def schedule_shipment(event, ctx):
+        if ctx.attempt > 1:
+            return []  # "a redelivery is a repeat"
+        if event.address in ctx.state["unshippable"] or event.address.lower().startswith("po box"):
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity, reason="cannot ship there")]
+        tracking = f"trk-{event.order_id}"
+        ctx.state["shipments"][event.order_id] = {"tracking": tracking,
+                                                  "label": courier_label(event.address)}
+        return [ShipmentScheduled(order_id=event.order_id, tracking=tracking)]
+
+    return shipping
+'''},
+    {FIX_2: "not by ctx.attempt"})
+
+#: remembers what it answered in a set of the factory's, not in ctx.state: a repeat is skipped,
+#: a lost delivery is answered on its redelivery, but a crash before the commit keeps the set's
+#: entry (the process's memory) and takes back the answer, so the redelivery answers nothing.
+REMEMBERS_OUTSIDE_THE_STATE = Variant(
+    "version 2 remembers its answers outside ctx.state", "ex08-redrive", {
+    "fixed_service": '''
+def make_fixed_shipping_service() -> Service:
+    shipping = Service("shipping", {"unshippable": list(UNSHIPPABLE), "shipments": {},
+                                    "failed": {}})
+    answered = set()
+
+    @shipping.handles(InventoryReserved, publishes=(ShipmentScheduled, ShipmentFailed))
+    def schedule_shipment(event, ctx):
+        if event.order_id in answered:
+            return []
+        answered.add(event.order_id)
+        if event.address in ctx.state["unshippable"] or event.address.lower().startswith("po box"):
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity, reason="cannot ship there")]
+        tracking = f"trk-{event.order_id}"
+        ctx.state["shipments"][event.order_id] = {"tracking": tracking,
+                                                  "label": courier_label(event.address)}
+        return [ShipmentScheduled(order_id=event.order_id, tracking=tracking)]
+
+    return shipping
+'''},
+    {FIX_2: "crashed before its commit"})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
-              ASKS_TWICE)
+              ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE)
 CORRECT_EX08 = (CHOOSES_BY_EVENT,)

@@ -217,23 +217,83 @@ def why_stuck(sim: Simulation, order_id: str, messages: list[Envelope]) -> str:
                         "its state was written and its event lost (the dual-write bug)")
             return (f"{service} published {event_type} {published[event_type]}, "
                     f"but the order service never learned {fact!r}")
-    service, awaited = next(iter(awaited_steps(record["facts"])), ("?", "its next step"))
-    return (f"{service} never made {awaited}; nothing is left to deliver "
-            f"(status {record['status']!r})")
+    steps = awaited_steps(record["facts"])
+    awaited = as_wired(sim, steps[0], messages) if steps else "? never made its next step"
+    return f"{awaited}; nothing is left to deliver (status {record['status']!r})"
 
 
-def awaited_steps(facts: list[str]) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Step:
+    """A step an unfinished order waits for, as the course's saga is wired."""
+
+    service: str                 # who makes it
+    makes: str                   # what it makes, in words: "a refund"
+    answers: str                 # the message type it answers: "OutOfStock"
+    publishes: tuple[str, ...]   # what it publishes when made: ("PaymentRefunded",)
+    word: str = "for"            # "a charge or a decline for OrderPlaced", "a refund after ..."
+
+    def __str__(self) -> str:
+        return f"{self.service} never made {self.makes} {self.word} {self.answers}"
+
+
+def awaited_steps(facts: list[str]) -> list[Step]:
     """What an unfinished order waits for next, given what the order service has learned."""
     known = set(facts)
     if "out_of_stock" in known or "shipment_failed" in known:
         cause = "OutOfStock" if "out_of_stock" in known else "ShipmentFailed"
-        steps = [("payment", f"a refund after {cause}")] if "refunded" not in known else []
+        steps = ([Step("payment", "a refund", cause, ("PaymentRefunded",), "after")]
+                 if "refunded" not in known else [])
         if cause == "ShipmentFailed" and "released" not in known:
-            steps.append(("inventory", "a stock release after ShipmentFailed"))
+            steps.append(Step("inventory", "a stock release", cause, ("InventoryReleased",),
+                              "after"))
         return steps
-    for fact, step in (("paid", ("payment", "a charge or a decline for OrderPlaced")),
-                       ("reserved", ("inventory", "a reservation for PaymentCompleted")),
-                       ("shipped", ("shipping", "a shipment for InventoryReserved"))):
+    for fact, step in (
+            ("paid", Step("payment", "a charge or a decline", "OrderPlaced",
+                          ("PaymentCompleted", "PaymentDeclined"))),
+            ("reserved", Step("inventory", "a reservation", "PaymentCompleted",
+                              ("InventoryReserved", "OutOfStock"))),
+            ("shipped", Step("shipping", "a shipment", "InventoryReserved",
+                             ("ShipmentScheduled", "ShipmentFailed")))):
         if fact not in known:
             return [step]
     return []
+
+
+def as_wired(sim: Simulation, step: Step, messages: list[Envelope]) -> str:
+    """Who the order waits for, as this simulation is wired, in words.
+
+    A step's service may answer another message than in the course's saga: with a fraud
+    check before payment (exercise 6), payment charges on FraudCleared, not on OrderPlaced.
+    Then the step waits for that message - and if it was never published for the order, the
+    order waits for the service that would publish it (the fraud service, which took
+    OrderPlaced and answered nothing).
+    """
+    if step.service not in sim.services:
+        return str(step)
+    handled = sim.definition(step.service).handlers
+    answers = [name for name, handling in handled.items()
+               if set(step.publishes) & {p.event_type for p in handling.publishes}]
+    if step.answers in handled or not answers:
+        return str(step)
+    published = {envelope.event_type: envelope for envelope in messages}
+    seen = [name for name in answers if name in published]
+    if seen:
+        return (f"{step.service} never made {step.makes} for {seen[0]} "
+                f"{published[seen[0]].message_id}")
+    for name in sim.services:
+        for handling in sim.definition(name).handlers.values():
+            asked = published.get(handling.event_type.event_type)
+            replies = [p.event_type for p in handling.publishes]
+            if asked is None or not set(answers) & set(replies):
+                continue
+            said = [reply for reply in replies if reply in published]
+            if said:
+                followers = [other for other in sim.services
+                             if said[0] in sim.definition(other).handlers]
+                after = (f"{' and '.join(followers)} did not end the order after it" if followers
+                         else "which no service handles")
+                return (f"{name} answered {asked.event_type} {asked.message_id} with {said[0]} "
+                        f"{published[said[0]].message_id}, {after}")
+            return (f"{name} never answered {asked.event_type} {asked.message_id} (with "
+                    f"{' or '.join(replies)}), so {step.service} never made {step.makes}")
+    return f"{step.service} never made {step.makes}: nothing published {' or '.join(answers)}"
