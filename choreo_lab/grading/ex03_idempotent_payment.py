@@ -18,6 +18,8 @@ from .outcomes import (
     expect_refunded_once,
     expect_untouched_money,
 )
+from .redelivery import HINT as REDELIVERY_HINT
+from .redelivery import lost_first_deliveries
 from .scenarios import SagaRun, order, run_saga
 from .tasks import Check, Task
 
@@ -49,6 +51,13 @@ def charges_once_when_order_placed_comes_twice(learner: Learner) -> None:
     for order_id in ("o-1", "o-2"):
         expect_charged_once(run, order_id)
         expect_finished(run, order_id, "completed")
+    for lost in lost_first_deliveries("payment", "OrderPlaced"):
+        run = payment_run(learner, [order("o-1", item="book")], [lost.fault])
+        if not run.ledger("o-1", "charge"):
+            run.fail(f"{lost.story('OrderPlaced of o-1')}, yet your service charged nothing.",
+                     REDELIVERY_HINT, "o-1")
+        expect_charged_once(run, "o-1")
+        expect_finished(run, "o-1", "completed")
 
 
 def charges_once_after_a_crash_before_the_ack(learner: Learner) -> None:
@@ -92,6 +101,11 @@ def declines_once_and_never_charges(learner: Learner) -> None:
         run.fail("o-1 (mallory) was not charged, but PaymentDeclined was never published.",
                  "return PaymentDeclined(order_id=..., reason='card declined').", "o-1")
     expect_finished(run, "o-1", "compensated")
+    for lost in lost_first_deliveries("payment", "OrderPlaced"):
+        run = payment_run(learner, [order("o-1", customer="mallory", item="book")], [lost.fault])
+        if not run.published("PaymentDeclined", "o-1"):
+            run.fail(f"{lost.story('OrderPlaced of o-1 (mallory)')}, yet your service never "
+                     "published PaymentDeclined.", REDELIVERY_HINT, "o-1")
 
 
 # -- task "refund_once" ------------------------------------------------------------------------
@@ -101,6 +115,13 @@ def refunds_once_when_out_of_stock_comes_twice(learner: Learner) -> None:
     expect_charged_once(run, "o-1")
     expect_refunded_once(run, "o-1", REFUND_HINT)
     expect_finished(run, "o-1", "compensated")
+    for lost in lost_first_deliveries("payment", "OutOfStock"):
+        run = payment_run(learner, [order("o-1", item="unicorn")], [lost.fault])
+        if not run.ledger("o-1", "refund"):
+            run.fail(f"o-1 was charged, then inventory had no unicorns. "
+                     f"{lost.story('OutOfStock of o-1')}, yet your service refunded nothing.",
+                     REDELIVERY_HINT, "o-1")
+        expect_refunded_once(run, "o-1", REFUND_HINT)
 
 
 # -- task "crash_recovery" ---------------------------------------------------------------------

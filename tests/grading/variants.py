@@ -351,6 +351,11 @@ SKIP_SILENTLY = '''
             return []        # a repeat: skipped, but the answer is never given again
 '''
 
+SKIP_REDELIVERIES = '''
+        if ctx.attempt > 1:
+            return []        # "a redelivery is a repeat": wrong after a lost delivery or a crash
+'''
+
 
 def payment(charge: str, refund: str) -> dict[str, str]:
     return {"payment_service": PAYMENT.format(charge=charge.strip("\n"), refund=refund.strip("\n"))}
@@ -374,6 +379,20 @@ SKIPS_WITHOUT_ANSWERING = Variant("skips repeats but never answers them again",
     "completes an order after a crash between the charge and its publish (outbox off)":
         "publish the same PaymentCompleted again",
     "recovers from such crashes at any message of a batch": "publish the same PaymentCompleted"})
+
+TRUSTS_THE_ATTEMPT = Variant("skips every redelivery by its attempt number", "ex03-idempotent-payment",
+                             payment(SKIP_REDELIVERIES + DECLINE + CHARGE,
+                                     SKIP_REDELIVERIES + NAIVE_REFUND), {
+    "charges once when OrderPlaced is delivered twice (a lost ack)": "first real handling",
+    "charges once when the same order is published again, as a new message": "charged o-1 2 times",
+    "charges once per order in a batch with lost acks, drops and delays": "",
+    "declines mallory's card, even twice, without charging": "first real handling",
+    "refunds once when OutOfStock is delivered twice": "first real handling",
+    "completes an order after a crash between the charge and its publish (outbox off)":
+        "publish the same PaymentCompleted again",
+    "recovers from such crashes at any message of a batch": "",
+    "keeps every invariant over 60 seeded fault schedules": "",
+    "keeps every invariant over 120 more seeded fault schedules": ""})
 
 NON_IDEMPOTENT_REFUND = Variant("refunds again on a repeated failure event", "ex03-idempotent-payment",
                                 payment(DECLINE + '''
@@ -547,7 +566,7 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
-         REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND,
+         REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND, TRUSTS_THE_ATTEMPT,
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
