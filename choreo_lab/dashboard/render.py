@@ -53,9 +53,10 @@ def dot(colour: str, size: int = 12) -> str:
 
 def table(rows: Iterable[Sequence[str]], header: Sequence[str], *, wrap_last: bool = False) -> str:
     """An HTML table whose cells are already HTML; `wrap_last` lets the last column wrap."""
-    head = "".join(f'<th style="{CELL};color:{GREY};font-weight:600">{escape(h)}</th>'
-                   for h in header)
     last = f"{CELL};white-space:normal" if wrap_last else CELL
+    styles = [CELL] * (len(header) - 1) + [last]
+    head = "".join(f'<th style="{style};color:{GREY};font-weight:600">{escape(h)}</th>'
+                   for style, h in zip(styles, header))
     body = "".join("<tr>" + "".join(f'<td style="{CELL}">{cell}</td>' for cell in row[:-1])
                    + f'<td style="{last}">{row[-1]}</td></tr>' for row in rows)
     # a wrapping last column gives way to the panel's width instead of running past its edge

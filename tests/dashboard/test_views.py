@@ -104,3 +104,16 @@ def test_the_backlog_chart_samples_in_virtual_time_while_the_dashboard_runs():
     click(dash, "Upload a video")
     dash.run_for(60_000)
     assert panel.view.series().times[-6:] == (10_000, 20_000, 30_000, 40_000, 50_000, 60_000)
+
+
+def test_the_workflows_panel_lets_its_last_column_wrap_header_and_all():
+    """Beside a "broken" badge the panel is wider than its column: "settled after" wraps
+    instead of being cut off at the panel's edge."""
+    import re
+
+    from choreo_lab.dashboard.render import workflow_table
+    html = workflow_table([("o-1", "completed")], {"o-1": "ShipmentScheduled"}, None,
+                          has_workflows=True, shown=5)
+    header = re.search(r'<th style="([^"]*)">settled after</th>', html)
+    assert header is not None and "white-space:normal" in header.group(1)
+    assert "width:100%" in html
