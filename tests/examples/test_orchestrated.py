@@ -133,6 +133,26 @@ def test_where_is_my_order_is_one_read_of_the_orchestrators_state():
     assert "no record" in orchestrator_view(sim, "o-9")
 
 
+def test_an_order_the_orchestrator_waits_on_names_whose_answer_it_waits_for():
+    """A stuck or stalled order says which participant never answered which command."""
+    orchestrator, payment, *others = orchestrated_services()
+    silent = Service("payment")
+
+    @silent.handles(ChargePayment)
+    def forget(event, ctx):  # acks the command and answers nothing
+        return None
+
+    sim = Simulation([orchestrator, silent, *others], seed=1)
+    place_order(sim, "o-1")
+    sim.run_until_idle()
+    command = next(e for e in sim.trace.messages_of("o-1") if e.event_type == "ChargePayment")
+    assert orchestrator_view(sim, "o-1") == (
+        f"o-1: placed (learned: nothing yet); saga stuck; waiting for payment's answer to "
+        f"ChargePayment {command.message_id}")
+    [stuck] = [v for v in orchestrated_oracle().violations(sim) if v.subject == "o-1"]
+    assert f"waiting for payment's answer to ChargePayment {command.message_id}" in stuck.explanation
+
+
 def ten_orders(sim: Simulation) -> None:
     place_orders(sim, random_orders(10, seed=4))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import vocabulary as words
 from ...consistency import Oracle
 from ...simulation import Simulation
 from ...story import workflow_status
@@ -28,12 +29,29 @@ def orchestrator_view(sim: Simulation, order_id: str) -> str:
 
 
 def orchestrator_record(sim: Simulation, order_id: str) -> str:
-    """What the orchestrator holds about the order (its status and what it learned)."""
+    """What the orchestrator holds about the order (its status and what it learned), and
+    whose answer it still waits for, if any."""
     record = sim.state("order")["orders"].get(order_id)
     if record is None:
         return "the orchestrator has no record of it (is the order service down?)"
     learned = ", ".join(record["facts"]) or "nothing yet"
-    return f"{record['status']} (learned: {learned}); saga {workflow_status(sim, order_id)}"
+    status = workflow_status(sim, order_id)
+    waiting = awaited_answer(sim, order_id) if status not in words.OUTCOMES else ""
+    return f"{record['status']} (learned: {learned}); saga {status}{waiting}"
+
+
+def awaited_answer(sim: Simulation, order_id: str) -> str:
+    """"; waiting for payment's answer to ChargePayment m4" when the orchestrator's last
+    command of the order was never answered ("" otherwise)."""
+    sent = [e for e in sim.trace.messages_of(order_id) if e.producer == "order"]
+    if not sent or sim.trace.children(sent[-1].message_id):
+        return ""
+    last = sent[-1]
+    asked = [name for name in sim.services if sim.handles(name, last)]
+    if not asked:
+        return f"; its {last.event_type} {last.message_id} is handled by no service"
+    return (f"; waiting for {' or '.join(asked)}'s answer to {last.event_type} "
+            f"{last.message_id}")
 
 
 def orchestrated_oracle() -> Oracle:
