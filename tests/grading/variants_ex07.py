@@ -144,5 +144,44 @@ def make_inventory_service(stock):
     return inventory
 '''})
 
-WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS)
+# Takes stock again on every repeated PaymentCompleted, and keeps no `received` and no
+# `ledger`, which is what the stock and reservation invariants read: they must not pass
+# for want of something to read (the same inventory keeping its books scores the same).
+NONIDEM_DROPS_THE_BOOKS = Variant(
+    "reserves again on a repeat, and keeps no goods-in record or ledger", "ex07-stuck-order",
+    {"inventory_service": '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "reservations": {}, "released": {},
+                                      "out_of_stock": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event, ctx):
+        state = ctx.state
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity   # again on every repeat
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    @inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))
+    def release_stock(event, ctx):
+        state = ctx.state
+        reservation = state["reservations"].get(event.order_id)
+        if reservation is None or event.order_id in state["released"]:
+            return []
+        state["stock"][reservation["item"]] += reservation["quantity"]
+        state["released"][event.order_id] = dict(reservation)
+        return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                                  quantity=reservation["quantity"])]
+
+    return inventory
+'''}, {"every order finishes over 30 seeded fault schedules": "keep every key",
+         "refuses other unknown items, and every order finishes over 60 more fault schedules":
+         "keep every key"})
+
+
+WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS,
+              NONIDEM_DROPS_THE_BOOKS)
 CORRECT_EX07 = (DIAGNOSE_DIFFERENTLY,)
