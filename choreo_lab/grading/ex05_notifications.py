@@ -39,6 +39,12 @@ LOYALTY, REMINDER = "make_loyalty_service", "make_reminder_service"
 WENT_LIVE = 30 * DAY
 #: users who signed up before loyalty went live, on days 0, 1 and 2
 OLD_USERS = ("u-1", "u-2", "u-3")
+HOUR = DAY // 24
+#: signs up an hour before loyalty goes live: history, though less than a day old
+RECENT_USER = "u-7"
+#: signs up an hour after loyalty went live, while it is down for `DOWN_FOR`: new, handled late
+LATE_USER = "u-8"
+DOWN_FOR = 3 * DAY
 
 
 class FanoutRun:
@@ -61,19 +67,36 @@ class FanoutRun:
 
 # -- loyalty: the late consumer -----------------------------------------------------------------
 def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
-                new_users: Sequence[str] = ("u-4",), seed: int = 1) -> FanoutRun:
-    """Three users sign up on days 0-2; a month later loyalty joins from the beginning; more sign up."""
+                new_users: Sequence[str] = ("u-4",), seed: int = 1,
+                just_before: Sequence[str] = (), while_down: Sequence[str] = ()) -> FanoutRun:
+    """Three users sign up on days 0-2; a month later loyalty joins from the beginning; more sign up.
+
+    `just_before`: users who sign up an hour before loyalty goes live (history, however
+    recent). `while_down`: users who sign up an hour after it went live, while it is down
+    for three days; it handles their sign-ups three days late (new members all the same).
+    """
     loyalty = learner.service(LOYALTY, "loyalty", WENT_LIVE)
     sim = notification_system(seed)
     for day, user_id in enumerate(OLD_USERS):
         sim.run_for(day * DAY - sim.now)
         register_user(sim, user_id)
+    if just_before:
+        sim.run_for(WENT_LIVE - HOUR - sim.now)
+        for user_id in just_before:
+            register_user(sim, user_id)
     sim.run_for(WENT_LIVE - sim.now)
     sim.add_service(loyalty, start="beginning")
     plan = FaultPlan(faults=tuple(faults))
     sim.set_delivery_faults(plan)
     for user_id in new_users:
         register_user(sim, user_id)
+    if while_down:
+        sim.run_for(HOUR)
+        sim.kill("loyalty")
+        for user_id in while_down:
+            register_user(sim, user_id)
+        sim.run_for(DOWN_FOR)
+        sim.restart("loyalty")
     sim.run_until_idle()
     fail_on_handler_errors(learner, sim, "loyalty")
     return FanoutRun(sim, plan)
@@ -99,16 +122,31 @@ def expect_members(run: FanoutRun, users: Sequence[str]) -> None:
 
 
 def rebuilds_members_from_history_and_texts_none_of_them(learner: Learner) -> None:
-    run = loyalty_run(learner)
-    expect_members(run, (*OLD_USERS, "u-4"))
+    """History a month old and an hour old gets no text; u-4, at once, and u-8, handled three
+    days late after an outage, signed up after loyalty went live: one text each. Only when
+    the sign-up was published, against went_live, tells the two apart."""
+    run = loyalty_run(learner, just_before=(RECENT_USER,), while_down=(LATE_USER,))
+    expect_members(run, (*OLD_USERS, RECENT_USER, "u-4", LATE_USER))
     texted = [user for user in OLD_USERS if run.texts(user)]
     if texted:
         run.fail(f"Loyalty texted {', '.join(texted)}, who signed up a month before it went "
                  "live: replaying history re-ran a side effect.", GUARD_HINT, texted[0])
+    if run.texts(RECENT_USER):
+        run.fail(f"Loyalty texted {RECENT_USER}, who signed up an hour before it went live: "
+                 "that sign-up is history too, however recent, and replaying it re-ran a side "
+                 "effect.", GUARD_HINT, RECENT_USER)
     if run.texts("u-4") != 1:
         run.fail(f"u-4 signed up after loyalty went live, and got {plural(run.texts('u-4'), 'text')}.",
                  "return SendSms(to=event.phone, user_id=..., text=..., idempotency_key=...) "
                  "for a new member.", "u-4")
+    if run.texts(LATE_USER) != 1:
+        run.fail(f"{LATE_USER} signed up an hour after loyalty went live, while loyalty was "
+                 f"down; it handled the sign-up {DOWN_FOR // DAY} days later, and "
+                 f"{LATE_USER} got {plural(run.texts(LATE_USER), 'text')}. A new member is one "
+                 "who signed up at or after went_live, however late the message is handled.",
+                 "compare when the user signed up (ctx.envelope.published_at) with went_live; "
+                 "ctx.now, when you handle it, says nothing about when they signed up.",
+                 LATE_USER)
 
 
 def texts_each_new_member_once_when_acks_are_lost(learner: Learner) -> None:

@@ -6,33 +6,38 @@ backlog, and the order's dead letters - plain data, what `where_is` reads. The a
 pair ``(service, reason)`` in the words of `choreo_lab.vocabulary`: who must act next and
 why it has not. The checks build stuck orders on purpose (a killed or paused service, a
 handler that raises into the dead letters, a service that acks and answers nothing, an
-event nobody reacts to) beside orders that finished, and compare.
+event nobody reacts to) beside orders that finished, and compare. These shops ship with the
+package; graded, the same checks judge shops of the same kinds built afresh (the hidden
+checks' ``GRADED``), so a table of the public shops' answers earns nothing.
 
 Task 2: ``make_inventory_service(stock)``, the shipped inventory fixed: it ignored an order
 for an item not in its table, so the order waited forever. The checks run the saga with it,
-and the chaos explorer judges with the order oracle: every order finishes, settled.
+and the chaos explorer judges with the order oracle: every order finishes, settled. The
+inventory must keep the bookkeeping the oracle reads (`BOOKKEEPING`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .. import vocabulary as words
 from ..chaos import FaultSpace, explore
+from ..consistency import Oracle, Violation
 from ..context import Context
 from ..events import Event
 from ..examples.orders import (
+    ORDER_INVARIANTS,
     STOCK,
     InventoryReserved,
     PaymentCompleted,
     ShipmentScheduled,
-    order_oracle,
     order_services,
     order_system,
     place_order,
 )
+from ..examples.orders.invariants import explain_stuck_order, order_ids
 from ..faults import FaultPlan
 from ..service import Service
 from ..simulation import Simulation
@@ -299,11 +304,59 @@ def refuses_an_item_it_does_not_keep(learner: Learner) -> None:
 CHAOS_HINT = ("run the replay below and read the trace, or diagnose() the order the invariant "
               "names: who holds it, and why?")
 
+#: What the exercise's inventory starts with (the cell the learner starts from). The order
+#: oracle and the audit read these to judge the stock (on the shelf + reserved - released ==
+#: received) and the reservations (one per order, in the ledger); an inventory without one
+#: would leave them nothing to compare, so the chaos checks require every one, kept as a dict.
+BOOKKEEPING = ("stock", "received", "reservations", "released", "out_of_stock", "ledger")
+BOOKKEEPING_HINT = ("keep every key the cell you started from gives the inventory's state - "
+                    + ", ".join(BOOKKEEPING) + " - each a dict, for the whole run: add to "
+                    "them, never drop one. The invariants read them to see that stock is "
+                    "taken once per order.")
+
+
+def missing_bookkeeping(state: Any) -> list[str]:
+    """The keys of `BOOKKEEPING` an inventory's state lacks (or keeps as something not a dict)."""
+    if not isinstance(state, dict):
+        return list(BOOKKEEPING)
+    return [key for key in BOOKKEEPING if not isinstance(state.get(key), dict)]
+
+
+def said(keys: list[str]) -> str:
+    """e.g. "`received` and `ledger`"."""
+    named = [f"`{key}`" for key in keys]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def keeps_its_bookkeeping(sim: Simulation) -> Iterator[Violation]:
+    """The inventory still keeps what the stock and reservation invariants read."""
+    missing = missing_bookkeeping(sim.state("inventory") if "inventory" in sim.services else {})
+    if missing:
+        yield Violation("inventory keeps its books", "inventory",
+                        f"inventory's state no longer holds {said(missing)} as a dict at "
+                        f"t={sim.now}, so the stock and its reservations cannot be checked; "
+                        f"keep every key the cell you started from has")
+
+
+def expect_bookkeeping(inventory: Service) -> None:
+    """Fail before any run if the learner's inventory starts without what the oracle reads."""
+    missing = missing_bookkeeping(inventory.initial_state)
+    if missing:
+        raise Failed(explain(
+            f"Your inventory's state starts without {said(missing)}. The chaos explorer "
+            "judges the stock and the reservations from them (on the shelf + reserved - "
+            "released must equal what was received; one reservation per order in the "
+            "ledger), so without them it cannot tell whether stock was taken twice.",
+            BOOKKEEPING_HINT))
+
 
 def explore_inventory(learner: Learner, *, orders: list[dict[str, Any]], schedules: int,
                       seed: int) -> None:
-    """Fail with the smallest counterexample if a seeded schedule leaves an order unsettled."""
+    """Fail with the smallest counterexample if a seeded schedule leaves an order unsettled.
+
+    First, the inventory must keep the bookkeeping the oracle reads (`BOOKKEEPING`)."""
     inventory = learner.service(FACTORY, "inventory", dict(STOCK))
+    expect_bookkeeping(inventory)
 
     def system(sim_seed: int, faults: FaultPlan) -> Simulation:
         return AuditedSimulation(order_services(inventory=inventory), seed=sim_seed,
@@ -315,8 +368,9 @@ def explore_inventory(learner: Learner, *, orders: list[dict[str, Any]], schedul
 
     space = FaultSpace(kinds=("duplicate", "crash", "drop", "delay", "kill"), max_faults=3,
                        services=("inventory",))
-    result = explore(system, workload, order_oracle(), schedules=schedules, seed=seed,
-                     space=space)
+    oracle = Oracle((*ORDER_INVARIANTS, keeps_its_bookkeeping), order_ids,
+                    describe=explain_stuck_order)
+    result = explore(system, workload, oracle, schedules=schedules, seed=seed, space=space)
     if result.counterexample is None:
         return
     found = result.counterexample

@@ -1,7 +1,9 @@
 """The hidden checks: kept with the instructor's solutions, never installed with the package.
 
 Each exercise's hidden checks are a Python file in a folder beside ``solutions/`` (by
-default ``solutions/hidden_checks/``), holding ``HIDDEN = {task name: (Check, ...)}``. Only
+default ``solutions/hidden_checks/``), holding ``HIDDEN = {task name: (Check, ...)}`` and,
+optionally, ``GRADED = {task name: {public check title: run}}``: a public check the grader
+runs on other cases than the learner's ``check()`` shows (same title, same points). Only
 the instructor's grader, and ``check(task, hidden=True)`` in an nbgrader autograde run,
 read them. The folder is found from ``$CHOREO_LAB_HIDDEN_CHECKS``, else beside the package
 in a source checkout, else under the current folder.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .tasks import Check, Task, exercises
@@ -41,7 +44,15 @@ def hidden_folder() -> Path:
 
 def load_hidden(folder: Path) -> dict[str, tuple[Check, ...]]:
     """Task name -> its hidden checks, from every ``*.py`` file in `folder`."""
+    return load_hidden_and_graded(folder)[0]
+
+
+def load_hidden_and_graded(folder: Path) -> tuple[dict[str, tuple[Check, ...]],
+                                                  dict[str, dict[str, Callable[..., None]]]]:
+    """From every ``*.py`` file in `folder`: task name -> its hidden checks (``HIDDEN``), and
+    task name -> {public check title: how the grader runs it instead} (``GRADED``, optional)."""
     found: dict[str, tuple[Check, ...]] = {}
+    graded: dict[str, dict[str, Callable[..., None]]] = {}
     for path in sorted(folder.glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"{PACKAGE}.{path.stem}", path)
         if spec is None or spec.loader is None:
@@ -49,13 +60,16 @@ def load_hidden(folder: Path) -> dict[str, tuple[Check, ...]]:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         found.update(getattr(module, "HIDDEN", {}))
-    return found
+        graded.update(getattr(module, "GRADED", {}))
+    return found, graded
 
 
 def graded_exercises(folder: Path | None = None) -> dict[str, list[Task]]:
-    """Every exercise's tasks with their hidden checks loaded (what the instructor grades)."""
-    hidden = load_hidden(folder or hidden_folder())
-    return {exercise: [task.with_hidden(hidden.get(task.name, ())) for task in tasks]
+    """Every exercise's tasks with their hidden checks loaded (what the instructor grades),
+    and the public checks the hidden folder says to run another way when graded."""
+    hidden, graded = load_hidden_and_graded(folder or hidden_folder())
+    return {exercise: [task.with_hidden(hidden.get(task.name, ()), graded.get(task.name))
+                       for task in tasks]
             for exercise, tasks in exercises().items()}
 
 

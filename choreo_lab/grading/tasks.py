@@ -14,8 +14,8 @@ themselves live with the instructor's solutions (`hidden`), outside the package.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -69,15 +69,28 @@ class Task:
         """True when the hidden checks are loaded too."""
         return len(self.hidden_checks) == self.hidden_count
 
-    def with_hidden(self, hidden: tuple[Check, ...]) -> Task:
-        """This task with its hidden checks added; they must match what the task declares."""
+    def with_hidden(self, hidden: tuple[Check, ...],
+                    graded: Mapping[str, Callable[[Learner], None]] | None = None) -> Task:
+        """This task with its hidden checks added; they must match what the task declares.
+
+        `graded`: public check title -> how the instructor's grader runs that check instead
+        (the same behaviour, judged on cases the learner's own ``check()`` does not show, so a
+        table of the public cases' answers earns nothing). Titles and points stay as they are.
+        """
         points = sum(check.points for check in hidden)
         if len(hidden) != self.hidden_count or points != self.hidden_points or not all(
                 check.hidden for check in hidden):
             raise ValueError(f"task {self.name!r} declares {self.hidden_count} hidden checks "
                              f"worth {self.hidden_points:g}, but {len(hidden)} worth {points:g} "
                              "were given (each marked hidden=True)")
-        return Task(self.name, self.exercise, self.title, self.public_checks + hidden,
+        graded = dict(graded or {})
+        unknown = sorted(set(graded) - {check.title for check in self.public_checks})
+        if unknown:
+            raise ValueError(f"task {self.name!r} has no public check {unknown[0]!r} to grade "
+                             "another way")
+        public = tuple(replace(check, run=graded[check.title]) if check.title in graded
+                       else check for check in self.public_checks)
+        return Task(self.name, self.exercise, self.title, public + hidden,
                     self.hidden_count, self.hidden_points)
 
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from typing import Any
+
 from choreo_lab import vocabulary as words
-from choreo_lab.examples.orders import InventoryReserved, OrderPlaced, order_services
+from choreo_lab.examples.orders import (
+    InventoryReserved,
+    OrderPlaced,
+    PaymentCompleted,
+    order_services,
+)
 from choreo_lab.grading.ex07_stuck_order import (
     CHAOS_ORDERS,
     StuckShop,
@@ -13,9 +22,12 @@ from choreo_lab.grading.ex07_stuck_order import (
     expect_shipped,
     explore_inventory,
     inventory_run,
+    killing,
     killing_once_published,
     nothing,
+    pausing,
     raising,
+    reserve,
     scenario_paused,
     ship,
     silent,
@@ -58,6 +70,166 @@ def refuses_other_unknown_items_under_more_chaos(learner: Learner) -> None:
     expect_shipped(run, "o-2")
     explore_inventory(learner, orders=[*CHAOS_ORDERS, order("o-4", item="spoon", quantity=2)],
                       schedules=60, seed=2)
+
+
+# -- the public diagnose checks, as the grader runs them ------------------------------------------
+# The public checks' shops ship with the package, so a diagnose() could answer them from a
+# table. Graded, each public check judges shops of its own kind (a service down or paused; a
+# dead letter; a swallowed order and a missing subscriber; finished orders) built afresh:
+# which service, which orders (ids, customers, items, addresses), how many, and the simulation
+# seed are drawn from GRADING_SALT, which never leaves this folder. The same salt gives the
+# same shops, so a notebook's grade is the same on every run, under `choreo-lab grade` and
+# nbgrader alike; change it for a new cohort. The learner's own check() keeps the public shops.
+GRADING_SALT = "ex07/7f3c9a51e2d84b06"
+#: services a shop can break (the order service only follows along)
+BREAKABLE = ("payment", "inventory", "shipping")
+
+
+def other_than(public: str, rng: random.Random) -> str:
+    """A breakable service other than the one the public shop breaks the same way (a case
+    of the same shape as a public one would let a table keyed by its shape answer it)."""
+    return rng.choice([service for service in BREAKABLE if service != public])
+
+#: what makes each service's handler pick the stuck order: (the event it handles, the order
+#: field it looks at, that field's value for the other orders)
+PICKS: dict[str, tuple[type, str]] = {"payment": (OrderPlaced, "customer"),
+                                      "inventory": (PaymentCompleted, "item"),
+                                      "shipping": (InventoryReserved, "address")}
+ANSWERS: dict[str, Callable[[Any, Any], list[Any]]] = {"payment": charge, "inventory": reserve,
+                                                       "shipping": ship}
+#: values an order that goes through can have, and a value for the one picked out
+USUAL = {"customer": ("ada", "alan", "barbara"), "item": ("book", "kettle"),
+         "address": ("1 Main St", "22 Acacia Ave")}
+PICKED = {"customer": "grace", "item": "lamp", "address": "7 Harbour Rd"}
+
+
+class Orders:
+    """Fresh order ids and ordinary orders, drawn from one seeded stream."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def new_id(self) -> str:
+        while True:
+            order_id = f"o-{self.rng.randrange(100, 1000)}"
+            if order_id not in self.used:
+                self.used.add(order_id)
+                return order_id
+
+    def ordinary(self, **fields: Any) -> dict[str, Any]:
+        """An order that goes through (unless `fields` say otherwise)."""
+        usual = {field: self.rng.choice(values) for field, values in USUAL.items()}
+        return order(self.new_id(), **{**usual, **fields})
+
+
+def rng_for(kind: str) -> random.Random:
+    return random.Random(f"{GRADING_SALT}/{kind}")
+
+
+def graded_down_or_paused() -> tuple[StuckShop, ...]:
+    """One shop with a service killed, one with a service paused, after an order finished."""
+    rng = rng_for("down")
+    orders, shops = Orders(rng), []
+    for reason, act, public in ((words.DOWN, killing, "inventory"),
+                                (words.PAUSED, pausing, "shipping")):
+        service = other_than(public, rng)
+        first = orders.ordinary()
+        stuck = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+        verb = "killed" if reason == words.DOWN else "paused"
+        shops.append(StuckShop(
+            f"{service} was {verb} after {first['order_id']} finished; then "
+            + " and ".join(o["order_id"] for o in stuck)
+            + (" were placed" if len(stuck) > 1 else " was placed"), order_services,
+            act(service), (first, *stuck),
+            {first["order_id"]: (None, words.COMPLETED),
+             **{o["order_id"]: (service, reason) for o in stuck}}))
+    return tuple(shops)
+
+
+def graded_dead_letter() -> tuple[StuckShop, ...]:
+    """A service whose handler raises for one order's customer, item or address."""
+    rng = rng_for("dead")
+    orders = Orders(rng)
+    service = other_than("shipping", rng)
+    event_type, field = PICKS[service]
+    value = PICKED[field]
+    stuck = orders.ordinary(**{field: value})
+    placed = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    placed.insert(rng.randrange(1, len(placed) + 1), stuck)
+    return (StuckShop(
+        f"{service} raises for the {field} {value} (every attempt, until it gives up)",
+        lambda: order_services(**{service: raising(
+            service, event_type, lambda e: getattr(e, field, None) == value,
+            f"cannot handle {value}", ANSWERS[service])}),
+        nothing, tuple(placed),
+        {o["order_id"]: (service, words.DEAD_LETTER) if o is stuck else (None, words.COMPLETED)
+         for o in placed}),)
+
+
+def graded_swallowed_or_unheard() -> tuple[StuckShop, ...]:
+    """A service that acks one order and answers nothing; a shop missing a service."""
+    rng = rng_for("silent")
+    orders = Orders(rng)
+    service = other_than("inventory", rng)
+    event_type, field = PICKS[service]
+    value = PICKED[field]
+    swallowed = orders.ordinary(**{field: value})
+    placed = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    placed.insert(rng.randrange(1, len(placed) + 1), swallowed)
+    missing = other_than("shipping", rng)
+    unheard = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    return (StuckShop(
+        f"{service} acks orders with the {field} {value} and answers nothing",
+        lambda: order_services(**{service: silent(
+            service, event_type, lambda e: getattr(e, field, None) == value,
+            ANSWERS[service])}),
+        nothing, tuple(placed),
+        {o["order_id"]: (service, words.ACK) if o is swallowed else (None, words.COMPLETED)
+         for o in placed}), StuckShop(
+        f"the shop runs without a {missing} service", lambda: without(missing), nothing,
+        tuple(unheard), {o["order_id"]: (None, words.NO_SUBSCRIBER) for o in unheard}))
+
+
+def graded_finished() -> tuple[StuckShop, ...]:
+    """Orders that shipped or were cancelled: a declined card, and (with every service up) an
+    item out of stock and an address nobody ships to; or inventory killed after the first
+    order, and the declined card cancelled without it. (The public shop kills shipping.)"""
+    rng = rng_for("finished")
+    orders = Orders(rng)
+    first = orders.ordinary()
+    kill = rng.random() < 0.5
+    later = [orders.ordinary(customer="mallory")]
+    if not kill:
+        later += [orders.ordinary(item="unicorn"), orders.ordinary(address="Atlantis"),
+                  orders.ordinary()]
+    rng.shuffle(later)
+    expected = {first["order_id"]: (None, words.COMPLETED)}
+    for placed in later:
+        bad = (placed["customer"] == "mallory" or placed["item"] == "unicorn"
+               or placed["address"] == "Atlantis")
+        expected[placed["order_id"]] = (None, words.COMPENSATED if bad else words.COMPLETED)
+    story = (f"{first['order_id']} shipped; then " + ("inventory was killed, and " if kill else "")
+             + " and ".join(o["order_id"] for o in later)
+             + (" were placed" if len(later) > 1 else " was placed"))
+    return (StuckShop(story, order_services, killing("inventory") if kill else nothing,
+                      (first, *later), expected),)
+
+
+def graded(shops: Callable[[], tuple[StuckShop, ...]], kind: str) -> Callable[[Learner], None]:
+    seed = rng_for(f"{kind}/seed").randrange(1, 1000)
+    return lambda learner: expect_diagnoses(learner, shops(), seed=seed)
+
+
+GRADED = {"diagnose": {
+    "names a service that is down or paused with the order's message":
+        graded(graded_down_or_paused, "down"),
+    "names the service that dead-lettered the order's message":
+        graded(graded_dead_letter, "dead"),
+    "tells an order a service swallowed from an event nobody takes":
+        graded(graded_swallowed_or_unheard, "silent"),
+    "says a finished order waits on nobody": graded(graded_finished, "finished"),
+}}
 
 
 HIDDEN = {

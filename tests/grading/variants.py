@@ -534,6 +534,18 @@ TEXTS_WITHOUT_A_KEY = Variant("texts new members without an idempotency key", "e
         "keeps every invariant over 40 seeded fault schedules": "one loyalty text per user",
         "keeps every invariant over 80 more seeded fault schedules": "one loyalty text per user"})
 
+# Ignores went_live and skips the text when the message is more than a day old when handled:
+# right for history a month old and a signup handled at once, wrong for history an hour old
+# and for a new member handled late.
+IGNORES_WENT_LIVE = Variant("judges by the message's age instead of went_live",
+                            "ex05-notifications", {"loyalty_service": LOYALTY.format(body='''
+        if ctx.now - ctx.envelope.published_at > DAY:
+            return None  # an old message: nobody wants a welcome text a day late
+        return SendSms(to=event.phone, user_id=event.user_id, text="loyalty-welcome",
+                       idempotency_key=f"loyalty/{event.user_id}")
+''')}, {"rebuilds every member from history and texts none of them":
+          "ctx.envelope.published_at < went_live"})
+
 REMINDER = '''
 def make_reminder_service() -> Service:
     reminder = Service("reminder", {{"emails": {{}}, "confirmed": []}})
@@ -567,7 +579,8 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
 
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND, TRUSTS_THE_ATTEMPT,
-         ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID)
+         ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
+         IGNORES_WENT_LIVE)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402

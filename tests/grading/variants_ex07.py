@@ -144,5 +144,93 @@ def make_inventory_service(stock):
     return inventory
 '''})
 
-WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS)
+# Takes stock again on every repeated PaymentCompleted, and keeps no `received` and no
+# `ledger`, which is what the stock and reservation invariants read: they must not pass
+# for want of something to read (the same inventory keeping its books scores the same).
+NONIDEM_DROPS_THE_BOOKS = Variant(
+    "reserves again on a repeat, and keeps no goods-in record or ledger", "ex07-stuck-order",
+    {"inventory_service": '''
+def make_inventory_service(stock):
+    inventory = Service("inventory", {"stock": dict(stock), "reservations": {}, "released": {},
+                                      "out_of_stock": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event, ctx):
+        state = ctx.state
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity   # again on every repeat
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    @inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))
+    def release_stock(event, ctx):
+        state = ctx.state
+        reservation = state["reservations"].get(event.order_id)
+        if reservation is None or event.order_id in state["released"]:
+            return []
+        state["stock"][reservation["item"]] += reservation["quantity"]
+        state["released"][event.order_id] = dict(reservation)
+        return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                                  quantity=reservation["quantity"])]
+
+    return inventory
+'''}, {"every order finishes over 30 seeded fault schedules": "keep every key",
+         "refuses other unknown items, and every order finishes over 60 more fault schedules":
+         "keep every key"})
+
+# No diagnosis at all: the answers of the public checks' shops, looked up by what their
+# case files hold (the shops ship with the package; this table was built from them).
+LOOKUP_TABLE = Variant("looks the public shops' answers up in a table", "ex07-stuck-order", {
+    "diagnose": '''
+_ANSWERS = {('o-1', 'completed', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'running', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'down'), ('o-7', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-8', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), ('shipping',), 4): ('shipping', 'dead-letter'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'ack'), ('o-3', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0)), (), 4): (None, 'no-subscriber'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 5): (None, 'completed'), ('o-2', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 4): (None, 'compensated'), ('o-3', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 6): (None, 'compensated')}
+
+
+def diagnose(case):
+    key = (case["order_id"], case["status"],
+           tuple(sorted((n, s["status"], s["backlog"]) for n, s in case["services"].items())),
+           tuple(l["group"] for l in case["dead_letters"]), len(case["messages"]))
+    return _ANSWERS.get(key, (None, COMPLETED))
+'''}, {"names a service that is down or paused with the order's message": "waits on",
+        "names the service that dead-lettered the order's message": "waits on",
+        "tells an order a service swallowed from an event nobody takes": "waits on",
+        "says a finished order waits on nobody": "waits on",
+        "diagnoses stuck orders in other shops, at other services": "waits on"})
+
+# The same, keyed by the shape of the case (no order ids), the table built at run time
+# from the shops the package holds: renaming the orders alone would not catch it.
+LOOKUP_BY_SHAPE = Variant("looks the answers up by the shape of the public shops' cases",
+                          "ex07-stuck-order", {"diagnose": '''
+from choreo_lab.grading import ex07_stuck_order as _grader
+from choreo_lab.grading.kit import case_file as _case_file
+
+
+def _shape(case):
+    return (case["status"], len(case["messages"]),
+            tuple(sorted((n, s["status"], s["backlog"], tuple(sorted(s["handles"])))
+                         for n, s in case["services"].items())),
+            tuple(l["group"] for l in case["dead_letters"]))
+
+
+_BY_SHAPE = {}
+for _shops in (_grader.PUBLIC_DOWN, _grader.PUBLIC_DEAD, _grader.PUBLIC_SILENT,
+               _grader.PUBLIC_FINISHED):
+    for _shop in _shops:
+        _sim = _shop.run(1)
+        for _order_id, _answer in _shop.expected.items():
+            _BY_SHAPE[_shape(_case_file(_sim, _order_id))] = _answer
+
+
+def diagnose(case):
+    return _BY_SHAPE.get(_shape(case), (None, case["status"] if case["status"] in
+                                        (COMPLETED, COMPENSATED) else NO_SUBSCRIBER))
+'''}, {"names a service that is down or paused with the order's message": "waits on",
+        "names the service that dead-lettered the order's message": "waits on",
+        "tells an order a service swallowed from an event nobody takes": "waits on",
+        "diagnoses stuck orders in other shops, at other services": "waits on"})
+
+WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS,
+              NONIDEM_DROPS_THE_BOOKS, LOOKUP_TABLE, LOOKUP_BY_SHAPE)
 CORRECT_EX07 = (DIAGNOSE_DIFFERENTLY,)
