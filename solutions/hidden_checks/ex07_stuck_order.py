@@ -147,16 +147,25 @@ def graded_down_or_paused() -> tuple[StuckShop, ...]:
     return tuple(shops)
 
 
+def one_picked_among_others(rng: random.Random, orders: Orders, avoid: str
+                            ) -> tuple[str, str, str, Any, dict[str, Any], list[dict[str, Any]]]:
+    """A service other than `avoid`, the event and field it picks an order by, and the value;
+    the picked order placed among one or two ordinary ones (never first)."""
+    service = other_than(avoid, rng)
+    event_type, field = PICKS[service]
+    value = PICKED[field]
+    picked = orders.ordinary(**{field: value})
+    placed = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    placed.insert(rng.randrange(1, len(placed) + 1), picked)
+    return service, event_type, field, value, picked, placed
+
+
 def graded_dead_letter() -> tuple[StuckShop, ...]:
     """A service whose handler raises for one order's customer, item or address."""
     rng = rng_for("dead")
     orders = Orders(rng)
-    service = other_than("shipping", rng)
-    event_type, field = PICKS[service]
-    value = PICKED[field]
-    stuck = orders.ordinary(**{field: value})
-    placed = [orders.ordinary() for _ in range(rng.randint(1, 2))]
-    placed.insert(rng.randrange(1, len(placed) + 1), stuck)
+    service, event_type, field, value, stuck, placed = one_picked_among_others(
+        rng, orders, "shipping")
     return (StuckShop(
         f"{service} raises for the {field} {value} (every attempt, until it gives up)",
         lambda: order_services(**{service: raising(
@@ -171,12 +180,8 @@ def graded_swallowed_or_unheard() -> tuple[StuckShop, ...]:
     """A service that acks one order and answers nothing; a shop missing a service."""
     rng = rng_for("silent")
     orders = Orders(rng)
-    service = other_than("inventory", rng)
-    event_type, field = PICKS[service]
-    value = PICKED[field]
-    swallowed = orders.ordinary(**{field: value})
-    placed = [orders.ordinary() for _ in range(rng.randint(1, 2))]
-    placed.insert(rng.randrange(1, len(placed) + 1), swallowed)
+    service, event_type, field, value, swallowed, placed = one_picked_among_others(
+        rng, orders, "inventory")
     missing = other_than("shipping", rng)
     unheard = [orders.ordinary() for _ in range(rng.randint(1, 2))]
     return (StuckShop(
