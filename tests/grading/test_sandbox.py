@@ -440,3 +440,29 @@ def test_a_sandbox_sees_only_its_own_processes_and_no_cgroups() -> None:
     host_proc = [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
                  if line.split()[4] == "/proc"]
     assert host_proc and not any("hidepid" in line for line in host_proc)  # the host's as it was
+
+
+KEYRING_PROBE = '''
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+calls = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+KEY_SPEC_USER_KEYRING = -4
+added = libc.syscall(calls[0], b"user", b"choreo-lab-probe", b"42", 2, KEY_SPEC_USER_KEYRING)
+add_errno = ctypes.get_errno()
+listed = libc.syscall(calls[1], 0, -3, 0)  # KEYCTL_GET_KEYRING_ID of the session keyring
+list_errno = ctypes.get_errno()
+'''
+
+
+@as_root
+def test_a_sandbox_cannot_reach_the_kernels_keyrings(fresh: Sandbox) -> None:
+    """Keys belong to no namespace and outlive their process: a notebook could leave one for
+    a restarted copy of itself, or for the next notebook graded. The calls fail."""
+    from choreo_lab.grading.sandbox.confine import has_keyring_filter
+    if not has_keyring_filter():
+        pytest.skip(f"no keyring filter for {os.uname().machine}")
+    assert run(fresh, KEYRING_PROBE)["status"] == "ok"
+    import errno
+    assert value(fresh, "(added, add_errno, listed, list_errno)") == repr(
+        (-1, errno.EPERM, -1, errno.EPERM))
+    assert run(fresh, "import subprocess; subprocess.run(['true'], check=True)")["status"] == "ok"

@@ -20,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from .confine import has_own_proc_options
+from .confine import has_keyring_filter, has_own_proc_options
 from .containment import (
     Containment,
     become_subreaper,
@@ -156,6 +156,9 @@ class Sandbox:
             self.notes.append(f"Linux {os.uname().release} gives every mount of /proc the same "
                               "options, so the sandbox sees the machine's processes (their "
                               "names and command lines), other sandboxes' too")
+        if uid is not None and not has_keyring_filter():
+            self.notes.append(f"no keyring filter for {os.uname().machine}: the sandbox can "
+                              "reach the kernel's keyrings, which other sandboxes reach too")
         return {"uid": uid, "cgroup_procs": _procs(group),
                 "memory_cgroup_procs": _procs(memory) if memory != group else None,
                 "cpu_cgroup_procs": _procs(cpu) if cpu != group else None,

@@ -21,7 +21,10 @@ As root (the grader's usual case) the sandbox process:
    submission to the next;
 3. takes resource limits: address space, processes, CPU time, file size, open files;
 4. drops to its own unprivileged user (a uid no other process has; no groups) with
-   ``no_new_privs`` set, so no setuid program can give root back.
+   ``no_new_privs`` set, so no setuid program can give root back;
+5. loses the kernel's keyrings (a seccomp filter refuses add_key, request_key and keyctl,
+   and every system call of another ABI): keys belong to no namespace, outlive the process
+   and can be made readable by anyone, so they would carry data from one sandbox to another.
 
 Without root, only the limits apply; the grader reports that the sandbox is weaker.
 """
@@ -44,6 +47,12 @@ MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 #: would change the host's /proc too.
 OWN_PROC_OPTIONS = (5, 8)
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+#: Per machine: the audit architecture seccomp reports, and the numbers of add_key,
+#: request_key and keyctl there.
+KEYRING_CALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
+X32_SYSCALL_BIT = 0x40000000  # x86_64's x32 ABI: the same calls under other numbers
 MNT_DETACH = 2
 #: mount_setattr(2) (Linux 5.12; the same number on every architecture) and its flags.
 SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000, 0x1
@@ -112,6 +121,7 @@ def confine(plan: Plan) -> None:
     if plan.uid is not None:
         os.chown(plan.scratch, plan.uid, plan.uid)
         drop_privileges(plan.uid)
+        refuse_keyrings()
     os.chdir(plan.scratch)
     os.environ.update(HOME=plan.scratch, USER="student", LOGNAME="student", TMPDIR="/tmp")
 
@@ -293,3 +303,38 @@ def drop_privileges(uid: int) -> None:
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     _call(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(no_new_privs)")
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint32)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def has_keyring_filter() -> bool:
+    """Does the sandbox know this machine's numbers for the keyring calls?"""
+    return os.uname().machine in KEYRING_CALLS
+
+
+def refuse_keyrings() -> None:
+    """A seccomp filter: add_key, request_key and keyctl fail with EPERM, as does any call
+    of another ABI (x32, or 32-bit calls on a 64-bit kernel, which number them otherwise).
+    Needs no_new_privs (set by `drop_privileges`); inherited by every process started after."""
+    if not has_keyring_filter():
+        return
+    arch, calls = KEYRING_CALLS[os.uname().machine]
+    load, jump_eq, jump_ge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ/JGE|K, BPF_RET|K
+    deny = SECCOMP_RET_ERRNO | errno.EPERM
+    # seccomp_data: the call's number at offset 0, the architecture at offset 4
+    program = [SockFilter(load, 0, 0, 4), SockFilter(jump_eq, 1, 0, arch),
+               SockFilter(ret, 0, 0, deny),
+               SockFilter(load, 0, 0, 0), SockFilter(jump_ge, len(calls) + 1, 0, X32_SYSCALL_BIT)]
+    program += [SockFilter(jump_eq, len(calls) - index, 0, call) for index, call in enumerate(calls)]
+    program += [SockFilter(ret, 0, 0, SECCOMP_RET_ALLOW), SockFilter(ret, 0, 0, deny)]
+    filters = (SockFilter * len(program))(*program)
+    fprog = SockFprog(len(program), filters)
+    _call(_libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
+          "prctl(seccomp)")
