@@ -229,8 +229,15 @@ HINTS[words.PAUSED] = HINTS[words.DOWN]
 HINTS[words.COMPENSATED] = HINTS[words.COMPLETED]
 
 
-def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int = 1) -> None:
-    """Fail at the first order whose diagnosis is not the expected one, saying what happened."""
+def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int = 1, *,
+                     reveal: bool = True) -> None:
+    """Fail at the first order whose diagnosis is not the expected one, saying what happened.
+
+    `reveal=False` (the hidden and graded shops, the same for every student until the
+    instructor changes them): say that the answer is wrong and where to look, not what
+    happened in the shop nor what the answer is, so the messages cannot be collected into a
+    table of answers by order id.
+    """
     for shop in shops:
         sim = shop.run(seed)
         for order_id, (service, reason) in shop.expected.items():
@@ -238,6 +245,11 @@ def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int =
             if got == (service, reason):
                 continue
             excerpt = [excerpt_heading(order_id), *shown_records(sim.trace, order_id)[:14]]
+            if not reveal:
+                raise Failed(explain(
+                    f"In a shop built for grading, your diagnose() says {order_id} waits on "
+                    f"{got[0]!r} because {got[1]!r}, which is not where it waits (this shop "
+                    "keeps its answer).", HINTS[reason], None, excerpt))
             raise Failed(explain(
                 f"In this shop {shop.story}. Your diagnose() says {order_id} waits on "
                 f"{got[0]!r} because {got[1]!r}; it waits on {service!r} because {reason!r}.",

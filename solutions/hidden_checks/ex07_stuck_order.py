@@ -60,7 +60,7 @@ HIDDEN_SHOPS = (
 
 
 def diagnoses_other_stuck_orders(learner: Learner) -> None:
-    expect_diagnoses(learner, HIDDEN_SHOPS, seed=5)
+    expect_diagnoses(learner, HIDDEN_SHOPS, seed=5, reveal=False)
 
 
 def refuses_other_unknown_items_under_more_chaos(learner: Learner) -> None:
@@ -223,7 +223,7 @@ def graded_finished() -> tuple[StuckShop, ...]:
 
 def graded(shops: Callable[[], tuple[StuckShop, ...]], kind: str) -> Callable[[Learner], None]:
     seed = rng_for(f"{kind}/seed").randrange(1, 1000)
-    return lambda learner: expect_diagnoses(learner, shops(), seed=seed)
+    return lambda learner: expect_diagnoses(learner, shops(), seed=seed, reveal=False)
 
 
 GRADED = {"diagnose": {

@@ -44,6 +44,21 @@ def test_the_learners_check_runs_the_public_shops_and_the_grader_other_ones() ->
     assert [r.title for r in graded.checks[:4]] == [r.title for r in public.checks]
 
 
+def test_a_graded_shop_says_an_answer_is_wrong_but_not_what_it_should_be() -> None:
+    """The graded and hidden shops are the same for every student: a message that told the
+    expected answer (or the shop's story) let a class fill a table of answers by order id
+    from its feedback. The learner's own check() still tells it, for the public shops."""
+    namespace = namespace_of(nbformat.read(SOURCES[EX07], as_version=4), LOOKUP_TABLE.cells)
+    graded = check("diagnose", namespace=namespace, hidden=True)
+    for result in graded.checks:
+        assert "this shop keeps its answer" in result.message and "it waits on" not in result.message
+        assert "In this shop" not in result.message and "Hint:" in result.message
+    dumb = {"diagnose": "def diagnose(case):\n    return None, COMPLETED\n"}
+    public = check("diagnose", namespace=namespace_of(
+        nbformat.read(SOURCES[EX07], as_version=4), dumb))
+    assert any("it waits on" in result.message for result in public.checks if result.score == 0)
+
+
 def test_graded_tasks_keep_titles_and_points_and_replace_only_what_graded_names() -> None:
     for tasks in graded_exercises().values():
         for task in tasks:

@@ -22,7 +22,7 @@ def diagnose(case):
        "whoever handled the order last",
        "tells an order a service swallowed from an event nobody takes":
        "published nothing caused by it",
-       "diagnoses stuck orders in other shops, at other services": "waits on 'payment'"})
+       "diagnoses stuck orders in other shops, at other services": "this shop keeps its answer"})
 
 IGNORES_DEAD_LETTERS = Variant("never looks at the dead letters", "ex07-stuck-order", {
     "diagnose": '''
