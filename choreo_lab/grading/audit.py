@@ -36,6 +36,15 @@ STOCK_HINT = ("take stock from the shelf only with a reservation for the order i
               "state['reservations'] (once per order), and put back only what "
               "state['released'] records.")
 
+#: What the stock audit reads from the inventory's state, each a dict. `released` too, when the
+#: inventory starts with it (exercise 1's cell does not: nothing is released there yet).
+STOCK_BOOKS = ("stock", "received", "reservations")
+
+BOOKS_HINT = ("keep every key the cell you started from gives the inventory's state (stock, "
+              "received, reservations, and released where it has one), each a dict, for the "
+              "whole run: add to them, never drop or replace one. The checks read them to see "
+              "that stock is taken once per order.")
+
 TAKEN_BACK_HINT = ("a ledger records what happened: add entries, never remove or change one. "
                    "To keep a repeat out, do not add it (remember which orders you handled).")
 
@@ -76,6 +85,23 @@ class AuditedSimulation(Simulation):
         self.subject: str | None = None
         self._kept: dict[tuple[str, Any], list[Any]] = {}  # (service, order) -> entries seen
         super().__init__(*args, **options)
+        self._books: tuple[str, ...] = STOCK_BOOKS  # what the stock audit reads, kept all run
+        self._received: dict[Any, Any] | None = None  # what came in, if the state has no record
+        if "inventory" in self.services:
+            started = self.state("inventory")
+            if isinstance(started, dict):
+                self._books = tuple(key for key in (*STOCK_BOOKS, "released")
+                                    if key in started or key != "released")
+                if "received" not in started:
+                    # An inventory that keeps no goods-in record is still audited: what came
+                    # in is what it started with, on the shelf and held. (Dropping a key it
+                    # started with, later, is a problem said below.)
+                    self._books = tuple(key for key in self._books if key != "received")
+                    held = held_stock(dict(started, received={}))
+                    if isinstance(started.get("stock"), dict) and held is not None:
+                        self._received = {item: count + held.get(item, 0)
+                                          for item, count in started["stock"].items()}
+            self._check_stock("at the start of the run")
 
     def _commit_state(self, running: Any, delivery: Delivery,
                       saved: StateChanges | None) -> None:
@@ -129,9 +155,24 @@ class AuditedSimulation(Simulation):
     def _check_stock(self, what_ran: str) -> None:
         """Say the first item whose stock does not add up (the inventory's own words)."""
         state = self.state("inventory")
+        missing = missing_books(state, self._books)
+        if missing:
+            self._found(f"inventory's state had no {said(missing)} (as a dict) at t={self.now}, "
+                        f"{what_ran}. The checks read {said(self._books)} to see that the "
+                        "stock adds up (on the shelf + reserved - released == received, per "
+                        "item), so without them they cannot tell whether stock was taken "
+                        "twice.", BOOKS_HINT, None)
+            return
+        if self._received is not None:
+            state = dict(state, received=self._received)
         held = held_stock(state)
         if held is None:
-            return  # state of another shape: the checks that read it name that
+            self._found(f"inventory's state['reservations'] or state['released'] held a record "
+                        f"that is not {{'item': ..., 'quantity': <an int>}} at t={self.now}, "
+                        f"{what_ran}. The checks read these records to see that the stock adds "
+                        "up, so they cannot tell whether stock was taken twice.", BOOKS_HINT,
+                        None)
+            return
         for item, received in state["received"].items():
             on_shelf = state["stock"].get(item, 0)
             if on_shelf + held.get(item, 0) != received:
@@ -157,6 +198,19 @@ class AuditedSimulation(Simulation):
                 return True
         self._kept[(service, order_id)] = copy_state(entries)  # entries are plain data
         return False
+
+
+def missing_books(state: Any, books: tuple[str, ...] = STOCK_BOOKS) -> list[str]:
+    """The keys of `books` an inventory's state lacks (or keeps as something not a dict)."""
+    if not isinstance(state, dict):
+        return list(books)
+    return [key for key in books if not isinstance(state.get(key), dict)]
+
+
+def said(keys: Any) -> str:
+    """e.g. "`received` and `reservations`"."""
+    named = [f"`{key}`" for key in keys]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def held_stock(state: dict[str, Any]) -> dict[str, int] | None:

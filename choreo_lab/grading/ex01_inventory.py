@@ -12,6 +12,8 @@ from ..examples.orders import STOCK
 from ..faults import Duplicate
 from .feedback import plural
 from .learner import Learner
+from .redelivery import HINT as REDELIVERY_HINT
+from .redelivery import lost_first_deliveries
 from .scenarios import SagaRun, order, run_saga
 from .tasks import Check, Task
 
@@ -129,6 +131,35 @@ def reserves_once_when_payment_completed_comes_twice(learner: Learner) -> None:
                  "orders you reserved for (state['reservations']) and do nothing for a repeat.",
                  "o-1")
     expect_reserved_once_or_repeated(run, "o-1")
+    expect_decided_after_lost_first_deliveries(learner, [order("o-1", item="book", quantity=2)])
+
+
+def expect_decided_after_lost_first_deliveries(learner: Learner, orders: list[dict]) -> None:
+    """The other half of "once": when every first PaymentCompleted to the inventory counts for
+    nothing (lost on the way, or crashed before its commit), the redelivery is the first real
+    handling and must decide each order - reserve one that fits, refuse one that does not.
+    The orders are decided in turn from the course's STOCK, each order its own item or fitting.
+    """
+    for lost in lost_first_deliveries("inventory", "PaymentCompleted"):
+        run = inventory_run(learner, orders, [lost.fault])
+        left = dict(STOCK)
+        for wanted in orders:
+            order_id, item, count = wanted["order_id"], wanted["item"], wanted["quantity"]
+            if not (run.published("InventoryReserved", order_id)
+                    or run.published("OutOfStock", order_id)):
+                run.fail(f"{lost.story(f'PaymentCompleted of {order_id}')}, yet your service "
+                         f"published nothing for {order_id}, so the saga is "
+                         f"{run.status(order_id)}.", REDELIVERY_HINT, order_id)
+            if left.get(item, 0) >= count:
+                expect_reserved(run, order_id, left[item])
+                left[item] -= count
+            else:
+                expect_out_of_stock(run, order_id, left.get(item, 0))
+        for item in dict.fromkeys(wanted["item"] for wanted in orders):
+            expect_stock(run, item, left[item],
+                         f"{lost.story('every PaymentCompleted')}.",
+                         "reserve (or refuse) each order once, on its first real handling.",
+                         orders[-1]["order_id"])
 
 
 def expect_reserved_once_or_repeated(run: SagaRun, order_id: str) -> None:

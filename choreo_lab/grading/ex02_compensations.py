@@ -31,6 +31,8 @@ from .outcomes import (
     expect_refunded_once,
     expect_untouched_money,
 )
+from .redelivery import HINT as REDELIVERY_HINT
+from .redelivery import lost_first_deliveries
 from .scenarios import SagaRun, order, run_saga
 from .tasks import Check, Task
 
@@ -104,6 +106,39 @@ def refunds_once_when_out_of_stock_comes_twice(learner: Learner) -> None:
     expect_refunded_once(run, "o-1", "the broker delivers at least once, so a failure event "
                          "can come twice: refund only an order that is not in "
                          "state['refunds'] yet, and do nothing for a repeat.")
+    expect_refunded_after_lost_first_deliveries(
+        learner, [order("o-1", item="unicorn", quantity=1)], {"OutOfStock": "o-1"})
+
+
+def expect_refunded_after_lost_first_deliveries(learner: Learner, orders: list[dict],
+                                                failures: dict[str, str]) -> None:
+    """The other half of "once": when every first delivery of a failure event (by type, with
+    the order it fails) to payment counts for nothing, the redelivery is the first real
+    handling and must refund the order."""
+    for event_type, order_id in failures.items():
+        for lost in lost_first_deliveries("payment", event_type):
+            run = refund_run(learner, orders, [lost.fault])
+            if not run.ledger(order_id, "refund"):
+                run.fail(f"{order_id} was charged, then failed. "
+                         f"{lost.story(f'{event_type} of {order_id}')}, yet your service "
+                         "refunded nothing.", REDELIVERY_HINT, order_id)
+            expect_refunded_once(run, order_id, REDELIVERY_HINT)
+
+
+def expect_released_after_lost_first_deliveries(learner: Learner, orders: list[dict],
+                                                order_id: str) -> None:
+    """The same for the release: when every first ShipmentFailed to the inventory counts for
+    nothing, the redelivery must put back what was reserved for `order_id`, once."""
+    for lost in lost_first_deliveries("inventory", "ShipmentFailed"):
+        run = release_run(learner, orders, [lost.fault])
+        item = run.orders[order_id]["item"]
+        released = run.published("InventoryReleased", order_id)
+        if not released or run.stock(item) != STOCK[item]:
+            undone = ("published no InventoryReleased" if not released
+                      else "did not put the stock back")
+            run.fail(f"{order_id} could not ship. {lost.story(f'ShipmentFailed of {order_id}')}"
+                     f", yet your service {undone} (stock of {item} is {run.stock(item)!r}, "
+                     f"should be {STOCK[item]}).", REDELIVERY_HINT, order_id)
 
 
 INVENTORY_DOWN_FROM, INVENTORY_BACK_AT = 4, 500

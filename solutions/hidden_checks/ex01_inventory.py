@@ -5,6 +5,7 @@ from __future__ import annotations
 from choreo_lab.examples.orders import STOCK
 from choreo_lab.faults import Crash, Duplicate
 from choreo_lab.grading.ex01_inventory import (
+    expect_decided_after_lost_first_deliveries,
     expect_out_of_stock,
     expect_reserved,
     expect_reserved_once_or_repeated,
@@ -59,6 +60,7 @@ def decides_once_after_a_crash_and_for_refused_orders(learner: Learner) -> None:
                  "delivered twice.", "a refused order must not change the stock, however "
                  "often it comes.", "o-2")
     expect_reserved_once_or_repeated(run, "o-2")
+    expect_decided_after_lost_first_deliveries(learner, orders)
 
 
 HIDDEN = {

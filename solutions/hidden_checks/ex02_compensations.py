@@ -8,6 +8,8 @@ from choreo_lab.grading.ex02_compensations import (
     RELEASE_HINT,
     WRONG_EVENT_HINT,
     compensated_run,
+    expect_refunded_after_lost_first_deliveries,
+    expect_released_after_lost_first_deliveries,
     refund_run,
     release_run,
 )
@@ -29,6 +31,8 @@ def refunds_once_when_a_failure_comes_twice(learner: Learner) -> None:
     for order_id in ("o-1", "o-2"):
         expect_refunded_once(run, order_id, "a failure event can be delivered twice: remember "
                              "which orders you refunded (state['refunds']) and skip repeats.")
+    expect_refunded_after_lost_first_deliveries(learner, orders,
+                                                {"OutOfStock": "o-1", "ShipmentFailed": "o-2"})
 
 
 def leaves_stock_alone_when_nothing_was_reserved(learner: Learner) -> None:
@@ -47,6 +51,7 @@ def leaves_stock_alone_when_nothing_was_reserved(learner: Learner) -> None:
         if run.published("InventoryReleased", order_id):
             run.fail(f"Inventory released stock for {order_id}, which never had any reserved.",
                      WRONG_EVENT_HINT, order_id)
+    expect_released_after_lost_first_deliveries(learner, orders, "o-3")
 
 
 def quantity_of(item: str, records: dict) -> int:

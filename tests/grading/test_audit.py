@@ -111,3 +111,33 @@ def test_the_first_problem_of_a_run_is_the_one_kept_and_said_once() -> None:
         sim.run_until_idle()
     assert sim.problem is not None and sim.problem.startswith("inventory's stock did not add up")
     assert len(found) == 1 and "stock did not add up" in found[0]
+
+
+def test_an_inventory_that_drops_a_key_the_stock_audit_reads_is_a_problem_not_a_skip() -> None:
+    inventory = Service("inventory", {"stock": {"book": 5}, "received": {"book": 5},
+                                      "reservations": {}})
+
+    @inventory.handles(Charge, publishes=(Charged,))
+    def drop_received(event: Charge, ctx) -> list[Event]:
+        ctx.state["stock"]["book"] -= 1  # taken without a reservation, and the record dropped
+        ctx.state.pop("received")
+        return [Charged(order_id=event.order_id)]
+
+    sim = AuditedSimulation([inventory], seed=1)
+    sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    assert sim.problem is not None and "had no `received`" in sim.problem
+
+
+def test_an_inventory_that_starts_without_received_is_audited_against_its_start() -> None:
+    inventory = Service("inventory", {"stock": {"book": 5}, "reservations": {}})
+
+    @inventory.handles(Charge, publishes=(Charged,))
+    def take_without_reserving(event: Charge, ctx) -> list[Event]:
+        ctx.state["stock"]["book"] -= 1
+        return [Charged(order_id=event.order_id)]
+
+    sim = AuditedSimulation([inventory], seed=1)
+    sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    assert sim.problem is not None and "but it had received 5" in sim.problem

@@ -107,6 +107,35 @@ def make_inventory_service(stock):
     "reserves once when PaymentCompleted is delivered twice",
     "decides once after a crash, and for refused orders")})
 
+# Skips every redelivery by its attempt number and keeps no record of what it decided: a
+# repeat after a lost ack changes nothing, but a redelivery after a lost first delivery (or a
+# crash before the commit) is the first real handling, and it decides nothing.
+INVENTORY_TRUSTS_THE_ATTEMPT = Variant("skips every redelivery by its attempt number",
+                                       "ex01-inventory", inventory('''
+        if ctx.attempt > 1:
+            return []
+        state = ctx.state
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+'''), {title: "first real handling" for title in (
+    "reserves once when PaymentCompleted is delivered twice",
+    "decides once after a crash, and for refused orders")})
+
+# RESERVES_TWICE_THEN_PUTS_BACK with "received" left out of the state it starts with: the
+# stock audit used to skip such an inventory; now it takes what came in from the state the
+# inventory started with.
+PUTS_BACK_WITHOUT_RECEIVED = Variant(
+    "reserves again on a repeat, puts the extra back, and keeps no received", "ex01-inventory",
+    {"inventory_service": RESERVES_TWICE_THEN_PUTS_BACK.cells["inventory_service"].replace(
+        '"received": dict(stock),', "")}, {title: "inventory's stock did not add up" for title in (
+    "reserves once when PaymentCompleted is delivered twice",
+    "decides once after a crash, and for refused orders")})
+
 INVENTORY_DIFFERENTLY = Variant("a correct inventory written differently", "ex01-inventory", {
     "inventory_service": '''
 def make_inventory_service(stock):
@@ -296,6 +325,90 @@ def add_compensations(payment, inventory):
 '''}, {title: "payment's ledger took an entry back" for title in (
     "refunds once when a failure event is delivered twice",
     "refunds once when OutOfStock is delivered twice")})
+
+# Refund and release that skip every redelivery by its attempt number, without looking at
+# state['refunds'] or state['released']: right for a lost ack, wrong when the first delivery
+# was lost or crashed before its commit.
+COMPENSATIONS_TRUST_THE_ATTEMPT = Variant("compensates only on a first delivery, by its attempt",
+                                          "ex02-compensations", {
+    "refund_payment": '''
+def refund_payment(event, ctx):
+    if ctx.attempt > 1:
+        return []
+    charged = ctx.state["charges"].get(event.order_id)
+    if charged is None:
+        return []
+    ctx.state["refunds"][event.order_id] = charged
+    ctx.state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "refund", "amount": charged, "at": ctx.now})
+    return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+''',
+    "release_stock": '''
+def release_stock(event, ctx):
+    if ctx.attempt > 1:
+        return []
+    state = ctx.state
+    reservation = state["reservations"].get(event.order_id)
+    if reservation is None:
+        return []
+    state["stock"][reservation["item"]] += reservation["quantity"]
+    state["released"][event.order_id] = dict(reservation)
+    state["ledger"].setdefault(event.order_id, []).append(
+        {"kind": "release", "item": reservation["item"], "quantity": reservation["quantity"],
+         "at": ctx.now})
+    return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                              quantity=reservation["quantity"])]
+'''}, {title: "first real handling" for title in (
+    "refunds once when OutOfStock is delivered twice",
+    "refunds once when a failure event is delivered twice",
+    "leaves the stock alone when nothing was reserved, and releases once")})
+
+# Releases on every delivery, then a handler on its own InventoryReleased takes the extra back:
+# the stock ends right, but was wrong meanwhile (the audit sees it).
+RELEASE = '''
+def release_stock(event, ctx):
+    state = ctx.state
+{drop}    reservation = state["reservations"].get(event.order_id)
+    if reservation is None:
+        return []
+    state["stock"][reservation["item"]] += reservation["quantity"]   # on every delivery
+    state.setdefault("times", {{}}).setdefault(event.order_id, 0)
+    state["times"][event.order_id] += 1
+    state["released"][event.order_id] = dict(reservation)
+    return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                              quantity=reservation["quantity"])]
+'''
+MEND = '''
+def add_compensations(payment, inventory):
+    payment.handles(OutOfStock, publishes=(PaymentRefunded,))(refund_payment)
+    payment.handles(ShipmentFailed, publishes=(PaymentRefunded,))(refund_payment)
+    inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))(release_stock)
+
+    @inventory.handles(InventoryReleased)
+    def put_back_the_extra(event, ctx):
+        times = ctx.state.get("times", {}).get(event.order_id, 0)
+        if times > 1:
+            ctx.state["stock"][event.item] -= (times - 1) * event.quantity
+            ctx.state["times"][event.order_id] = 1
+        return []
+'''
+RELEASES_TWICE_THEN_MENDS = Variant("releases on every delivery, then mends the stock",
+                                    "ex02-compensations", {
+    "release_stock": RELEASE.format(drop=""), "add_compensations": MEND}, {
+    "leaves the stock alone when nothing was reserved, and releases once":
+        "inventory's stock did not add up",
+    "every order of a mixed batch ends consistent": "stock is conserved"})
+
+# The same, dropping state["received"] in release_stock so that the audit could not add up.
+RELEASES_TWICE_THEN_MENDS_AND_DROPS_RECEIVED = Variant(
+    "releases on every delivery, mends the stock, and drops received", "ex02-compensations", {
+        "release_stock": RELEASE.format(drop='    state.pop("received", None)\n'),
+        "add_compensations": MEND}, {
+    **{title: "had no `received`" for title in (
+        "releases the reserved stock when shipping fails",
+        "leaves the stock alone for an order that was out of stock",
+        "leaves the stock alone when nothing was reserved, and releases once")},
+    "every order of a mixed batch ends consistent": "finished orders are settled"})
 
 # -- exercise 3 ---------------------------------------------------------------------------------
 PAYMENT = '''
@@ -577,7 +690,10 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
      # the systematic explorer delays a confirmation past the timer at one of its sites
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
-WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK, REFUND_WITHOUT_RELEASE, WRONG_EVENT,
+WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK,
+         INVENTORY_TRUSTS_THE_ATTEMPT, PUTS_BACK_WITHOUT_RECEIVED, REFUND_WITHOUT_RELEASE,
+         COMPENSATIONS_TRUST_THE_ATTEMPT, RELEASES_TWICE_THEN_MENDS,
+         RELEASES_TWICE_THEN_MENDS_AND_DROPS_RECEIVED, WRONG_EVENT,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND, TRUSTS_THE_ATTEMPT,
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
          IGNORES_WENT_LIVE)
