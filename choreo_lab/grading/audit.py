@@ -91,12 +91,11 @@ class AuditedSimulation(Simulation):
             started = self.state("inventory")
             if isinstance(started, dict):
                 self._books = tuple(key for key in (*STOCK_BOOKS, "released")
-                                    if key in started or key != "released")
+                                    if key in started or key in ("stock", "reservations"))
                 if "received" not in started:
                     # An inventory that keeps no goods-in record is still audited: what came
                     # in is what it started with, on the shelf and held. (Dropping a key it
                     # started with, later, is a problem said below.)
-                    self._books = tuple(key for key in self._books if key != "received")
                     held = held_stock(dict(started, received={}))
                     if isinstance(started.get("stock"), dict) and held is not None:
                         self._received = {item: count + held.get(item, 0)
