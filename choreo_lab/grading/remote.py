@@ -93,6 +93,7 @@ class RemoteLearner(Learner):
         if self.restart is None:
             return self
         self.close()
+        self.sandbox.pause()  # the first process does nothing while its restarted copy runs
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise LearnerTimeout(f"did not finish within {self.budget:g} s")
@@ -108,9 +109,11 @@ class RemoteLearner(Learner):
         return fresh
 
     def close(self) -> None:
+        """End the restarted copies this check started, then let the first process go on."""
         for sandbox in self.opened:
             sandbox.close()
         self.opened.clear()
+        self.sandbox.resume()
 
     # -- talking to the sandbox ----------------------------------------------------------------
     def request(self, message: dict[str, Any]) -> dict[str, Any]:

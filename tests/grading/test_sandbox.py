@@ -466,3 +466,34 @@ def test_a_sandbox_cannot_reach_the_kernels_keyrings(fresh: Sandbox) -> None:
     assert value(fresh, "(added, add_errno, listed, list_errno)") == repr(
         (-1, errno.EPERM, -1, errno.EPERM))
     assert run(fresh, "import subprocess; subprocess.run(['true'], check=True)")["status"] == "ok"
+
+
+def states(pids: set[int]) -> set[str]:
+    """The scheduler states of `pids` (R, S, T for stopped, ...), from /proc."""
+    found = set()
+    for pid in pids:
+        try:
+            found.add(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])
+        except (OSError, IndexError):
+            pass
+    return found
+
+
+def test_a_paused_sandbox_runs_nothing_until_it_is_resumed_or_asked_again() -> None:
+    """While a restarted copy runs, the first sandbox is stopped, threads and children too, so
+    nothing of it can pass the copy what it kept (through file locks, say)."""
+    with Sandbox("ex09-outbox-relay.ipynb", '{"cells": []}', hide=[]) as first:
+        first.start()
+        run(first, "import subprocess, threading, time\n"
+                   "child = subprocess.Popen(['sleep', '60'])\n"
+                   "threading.Thread(target=lambda: [time.sleep(0.01) for _ in iter(int, 1)],"
+                   " daemon=True).start()")
+        members = first.containment.members()
+        assert len(members) >= 2
+        first.pause()
+        assert states(members) == {"T"}
+        first.resume()
+        assert "T" not in states(members)
+        first.pause()
+        assert value(first, "child.poll()") == "None"  # a request resumes it first
+        assert "T" not in states(first.containment.members())

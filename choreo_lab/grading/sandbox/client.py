@@ -94,6 +94,7 @@ class Sandbox:
         pid = os.getpid()
         self.containment = Containment(pid, sandbox_uid(pid, slot), None)
         self._sibling: Sandbox | None = None
+        self.paused = False  # stopped by `pause` while a restarted copy runs
 
     def sibling(self) -> Sandbox:
         """A second sandbox for the same notebook, with the same limits and hide list (not
@@ -219,10 +220,24 @@ class Sandbox:
                                         chunk.decode("utf-8", "replace").splitlines()[-5:])
 
     # -- requests ------------------------------------------------------------------------------
+    def pause(self) -> None:
+        """Stop every process of the sandbox (SIGSTOP) until `resume` or the next request:
+        while a restarted copy of the notebook runs, nothing of the first one runs beside it
+        (no thread of it can pass the copy what the first process kept in memory)."""
+        if self.gone is None and not self.paused:
+            self.containment.stop_all()
+            self.paused = True
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            self.containment.signal_all(signal.SIGCONT)
+
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and return its reply; raises SandboxTimeout or SandboxGone."""
         if self.gone is not None:
             raise SandboxGone(self.gone)
+        self.resume()
         self._ids += 1
         number = self._ids
         try:

@@ -212,6 +212,7 @@ class ProcessInfo:
     session: int
     uid: int
     zombie: bool
+    stopped: bool = False  # by a signal (SIGSTOP), until SIGCONT
 
 
 def processes() -> list[ProcessInfo]:
@@ -228,7 +229,7 @@ def processes() -> list[ProcessInfo]:
             continue
         fields = stat[stat.rfind(")") + 2:].split()  # after "pid (command name) "
         found.append(ProcessInfo(int(entry), int(fields[1]), int(fields[3]),
-                                 int(uid_line.split()[1]), fields[0] == "Z"))
+                                 int(uid_line.split()[1]), fields[0] == "Z", fields[0] == "T"))
     return found
 
 
@@ -295,6 +296,35 @@ class Containment:
             found.add(pid)
             pending.extend(children.get(pid, []))
         return found
+
+    def signal_all(self, sig: int, rounds: int = 5) -> None:
+        """Send `sig` to every process of the sandbox, again to any that appeared meanwhile
+        (one forked while the others were being signalled), until no new one does."""
+        signalled: set[int] = set()
+        for _ in range(rounds):
+            fresh = self.members() - signalled
+            if not fresh:
+                return
+            for pid in fresh:
+                try:
+                    os.kill(pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            signalled |= fresh
+
+    def stop_all(self, patience: float = 2.0) -> bool:
+        """SIGSTOP every process of the sandbox and wait until each is stopped (a signal is
+        taken when its process next runs); True if all are within `patience` seconds."""
+        self.signal_all(signal.SIGSTOP)
+        deadline = time.monotonic() + patience
+        while True:
+            mine = self.members()
+            if all(info.stopped for info in processes() if info.pid in mine):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            self.signal_all(signal.SIGSTOP)
+            time.sleep(0.005)
 
     def end_all(self, patience: float = 10.0) -> bool:
         """Kill every process of the sandbox until none is left; True if none is."""
