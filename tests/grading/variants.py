@@ -690,13 +690,68 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
      # the systematic explorer delays a confirmation past the timer at one of its sites
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
+# The attack of grader-ex05 (C): every welcome text to one made-up number with no text, and
+# every reminder to one made-up address (the user's own never kept). Counted by user id only,
+# it scored full marks.
+TEXTS_THE_WRONG_NUMBER = Variant("texts every welcome to one wrong number, with no text",
+                                 "ex05-notifications", {"loyalty_service": LOYALTY.format(body='''
+        if ctx.envelope.published_at < ctx.state["went_live"]:
+            return None
+        return SendSms(to="+00 0000 000000", user_id=event.user_id, text="",
+                       idempotency_key=f"loyalty/{event.user_id}")
+''')}, {title: "sent u-4's welcome text to '+00 0000 000000'" for title in (
+    "rebuilds every member from history and texts none of them",
+    "texts each new member once when acks are lost",
+    "texts new members once across crashes and a lost request")}
+    | {title: "every text and reminder to the user's own address" for title in (
+        "keeps every invariant over 40 seeded fault schedules",
+        "keeps every invariant over 80 more seeded fault schedules")})
+
+REMINDS_THE_WRONG_ADDRESS = Variant(
+    "emails every reminder to one wrong address", "ex05-notifications", {
+        "reminder_service": REMINDER.format(body='''
+        if event.user_id in ctx.state["confirmed"]:
+            return None
+        return SendEmail(to="nobody@invalid", user_id=event.user_id,
+                         kind="confirm-reminder", idempotency_key=f"reminder/{event.user_id}")
+''')}, {"reminds an unconfirmed user once, two days later, despite lost acks":
+           "sent u-1's reminder to 'nobody@invalid'",
+           "reminds each of several users on their own schedule": "'nobody@invalid'",
+           "keeps every invariant over 40 seeded fault schedules":
+           "every text and reminder to the user's own address",
+           "keeps every invariant over 80 more seeded fault schedules":
+           "every text and reminder to the user's own address"})
+
+# The attack of grader-ex05 (D): ONLY_CANCELS with its timer set for 60 days instead of two.
+# The confirmation came before the late timer fired, so only the chaos explorer noticed.
+LATE_AND_ONLY_CANCELS = Variant(
+    "sets the timer a month too late and never checks when it fires", "ex05-notifications", {
+        "reminder_service": REMINDER.replace("after=REMINDER_AFTER", "after=30 * REMINDER_AFTER")
+        .format(body="        pass")},
+    {"reminds an unconfirmed user once, two days later, despite lost acks":
+     "after the 2 days were up",
+     "reminds each of several users on their own schedule": "after the 2 days were up",
+     "stays quiet when the confirmation waited while the timer fired":
+     "cancelling is not enough once a timer has fired",
+     "keeps every invariant over 80 more seeded fault schedules": "reminder"})
+
+# The same late timer, with the check when it fires: only the timing is wrong.
+REMINDS_TOO_LATE = Variant("sets the reminder's timer a month too late", "ex05-notifications", {
+    "reminder_service": REMINDER.replace("after=REMINDER_AFTER", "after=30 * REMINDER_AFTER")
+    .format(body='''        if event.user_id in ctx.state["confirmed"]:
+            return None''')},
+    {"reminds an unconfirmed user once, two days later, despite lost acks":
+     "A reminder comes 2 days after sign-up, not later",
+     "reminds each of several users on their own schedule": "after the 2 days were up"})
+
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK,
          INVENTORY_TRUSTS_THE_ATTEMPT, PUTS_BACK_WITHOUT_RECEIVED, REFUND_WITHOUT_RELEASE,
          COMPENSATIONS_TRUST_THE_ATTEMPT, RELEASES_TWICE_THEN_MENDS,
          RELEASES_TWICE_THEN_MENDS_AND_DROPS_RECEIVED, WRONG_EVENT,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND, TRUSTS_THE_ATTEMPT,
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
-         IGNORES_WENT_LIVE)
+         IGNORES_WENT_LIVE, TEXTS_THE_WRONG_NUMBER, REMINDS_THE_WRONG_ADDRESS,
+         LATE_AND_ONLY_CANCELS, REMINDS_TOO_LATE)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402
