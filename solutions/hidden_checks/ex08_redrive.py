@@ -7,7 +7,9 @@ from choreo_lab.grading.ex08_redrive import (
     FIXED,
     broken_then_fixed,
     expect_po_boxes_failed,
+    expect_unfixed_left_alone,
     redrive_chosen,
+    shipping_crashes,
 )
 from choreo_lab.grading.learner import Learner
 from choreo_lab.grading.outcomes import expect_finished
@@ -26,13 +28,16 @@ def answers_po_boxes_in_any_case_among_other_orders(learner: Learner) -> None:
 
 
 def redrives_only_what_the_fix_fixed_among_many_letters(learner: Learner) -> None:
-    run = broken_then_fixed(learner, [*OTHERS, order("o-9", item="book")], [
-        Crash(service="payment", correlation_id="o-9", point="before_commit")])
-    redrive_chosen(learner, run)
+    run = broken_then_fixed(learner, [*OTHERS, order("o-9", item="book"),
+                                      order("o-10", item="kettle", address="2 Side St")], [
+        Crash(service="payment", correlation_id="o-9", point="before_commit"),
+        shipping_crashes("o-10")])
+    chosen = redrive_chosen(learner, run, unfixed=["o-10"])
     expect_po_boxes_failed(run, ["o-5", "o-7"])
     if run.sim.trace.where(kind="redrive", service="payment"):
         run.fail("payment's letter of o-9 (a crash nobody fixed) was re-driven.",
                  "re-drive only shipping's letters that died of the parse error.", "o-9")
+    expect_unfixed_left_alone(run, chosen, "o-10")
 
 
 HIDDEN = {

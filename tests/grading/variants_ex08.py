@@ -81,6 +81,27 @@ ASKS_TWICE = Variant("asks to re-drive each letter twice", "ex08-redrive", {
     {REDRIVE_1: "re-driven once", REDRIVE_2: "re-driven once", REDRIVE_3: "re-driven once",
      REDRIVE_HIDDEN: "re-driven once"})
 
+#: attack A: re-drives nothing, and rebinds the locked version 1 to the learner's version 2 so
+#: the scenario never dead-letters. The checks build version 1 from the course's own copy of the
+#: given cell: it scores what re-driving nothing scores.
+SWAPS_VERSION_1 = Variant("re-drives nothing, and rebinds version 1 to version 2", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body="    return []") + '''
+# "version 1" is now version 2: nothing is ever dead-lettered by shipping
+make_shipping_service = make_fixed_shipping_service
+'''},
+    {REDRIVE_1: "still wait in the dead letters", REDRIVE_2: "still waits in the dead letters",
+     REDRIVE_3: "still wait in the dead letters", REDRIVE_HIDDEN: "still wait in the dead letters"})
+
+#: attack B: every one of shipping's letters, whatever it died of - a crash the fix does not fix
+#: included.
+REDRIVES_SHIPPINGS_WHATEVER_THE_REASON = Variant(
+    "re-drives every letter of shipping's, whatever it died of", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(
+        body="    return [letter['message_id'] for letter in letters "
+             "if letter['group'] == 'shipping']")},
+    {REDRIVE_2: "not of the courier's parse error",
+     REDRIVE_HIDDEN: "not of the courier's parse error"})
+
 CHOOSES_BY_EVENT = Variant("correct letters chosen by group and event type", "ex08-redrive", {
     "choose_letters": CHOOSE.format(body='''    chosen = []
     for letter in letters:
@@ -150,5 +171,6 @@ def make_fixed_shipping_service() -> Service:
     {FIX_2: "crashed before its commit"})
 
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
-              ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE)
+              ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
+              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON)
 CORRECT_EX08 = (CHOOSES_BY_EVENT,)
