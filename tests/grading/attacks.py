@@ -288,10 +288,18 @@ def package_digest() -> dict[str, str]:
             for p in sorted(package.rglob("*.py"))}
 
 
+#: A reply forged on the sandbox's pipe, nested deeper than the parser goes: the worker read
+#: it with json.loads, whose RecursionError passed every handler and stopped the worker.
+FORGE_DEEP_FRAME = """
+import os, struct, sys
+body = b'{"id": 1, "x": ' + b'[' * 300_000 + b']' * 300_000 + b'}'
+os.write(int(sys.argv[-1]), struct.pack(">I", len(body)) + body)
+"""
 #: attack name -> what it must score: "zero", "full", or the name of the honest submission
 #: whose score it must equal.
 EXPECTED = {
     "forges-check": "zero", "forges-pre-run-cell": "zero", "forges-huge-and-nan": "zero",
+    "forges-a-deep-frame": "zero",
     "kills-the-worker": "zero", "disables-faults": "naive-payment",
     "imports-the-example": "zero", "imports-the-checks": "zero", "reads-the-solution": "zero",
     "plants-a-package": "zero", "zz-after-the-plant": "zero", "writes-the-package": "zero",
@@ -312,6 +320,7 @@ def build_attacks(folder: Path) -> dict[str, object]:
     write(folder, "forges-pre-run-cell", ex01, with_cells(stub(), "setup", FORGE_PRE_RUN_CELL))
     write(folder, "forges-huge-and-nan", ex01, with_cells(stub(), "setup", FORGE_NUMBERS))
     write(folder, "kills-the-worker", ex01, with_cells(stub(), "setup", KILL_THE_WORKER))
+    write(folder, "forges-a-deep-frame", ex01, with_cells(solution(), "setup", FORGE_DEEP_FRAME))
     write(folder, "naive-payment", ex03, with_cells(solution(ex03), "setup",
                                                      replace=NON_IDEMPOTENT_CHARGE.cells))
     write(folder, "disables-faults", ex03, with_cells(solution(ex03), "setup", DISABLE_FAULTS,

@@ -143,3 +143,12 @@ def test_an_honest_score_is_kept_when_the_verdict_is_rebuilt(graded: dict) -> No
     reference = entry(graded, "reference")
     again = rebuilt(reference, Path(reference["path"]), graded_exercises())
     assert again["score"] == reference["score"] == reference["max_score"]
+
+
+def test_a_forged_reply_nested_too_deep_ends_the_sandbox_not_the_worker(graded: dict) -> None:
+    """json.loads raises RecursionError on "[[[[...": read as a broken protocol, so the worker
+    gives its verdict (it used to stop without one)."""
+    verdict = entry(graded, "forges-a-deep-frame")
+    assert verdict["status"] == "graded", verdict["problems"]
+    assert any("broke the grading protocol (a frame nested too deep to read)" in problem
+               for problem in verdict["problems"]), verdict["problems"]

@@ -55,6 +55,16 @@ def test_a_frame_larger_than_the_limit_is_refused_before_it_is_read() -> None:
     os.close(write)
 
 
+def test_a_frame_nested_deeper_than_the_parser_goes_is_a_protocol_error() -> None:
+    read, write = os.pipe()
+    frame = b"[" * 20_000
+    os.write(write, struct.pack(">I", len(frame)) + frame)
+    with pytest.raises(ProtocolError, match="nested too deep"):
+        FrameReader(read).read(1)
+    os.close(read)
+    os.close(write)
+
+
 # -- a sandbox ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:

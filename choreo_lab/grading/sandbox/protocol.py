@@ -79,6 +79,8 @@ class FrameReader:
             message = json.loads(data)
         except ValueError as error:  # not UTF-8, not JSON, a number too long to parse
             raise ProtocolError(f"a frame that is not JSON ({error})"[:200]) from None
+        except RecursionError:  # nested deeper than the parser goes ("[[[[..." forged)
+            raise ProtocolError("a frame nested too deep to read") from None
         if not isinstance(message, dict):
             raise ProtocolError(f"a frame holding {type(message).__name__}, not an object")
         return message
