@@ -28,7 +28,8 @@ from ..examples.orders import (
     place_orders,
 )
 from ..examples.orders.invariants import explain_stuck_order, order_ids
-from ..examples.orders.records import payment_ledger
+from ..examples.orders.records import inventory_ledger, payment_ledger, service_state
+from ..examples.orders.shop import PRICES
 from ..faults import AnyFault, Crash, Duplicate, FaultPlan
 from ..service import Service
 from ..simulation import Simulation
@@ -317,9 +318,53 @@ def fraud_invariants(suspects: Sequence[str]) -> Callable[[Simulation], Iterator
     return no_payment_for_a_suspect_and_one_verdict
 
 
+def requested(sim: Simulation, order_id: str) -> Any:
+    """The OrderRequested the customer published for the order (from the trace), or None."""
+    return next((envelope.event for envelope in sim.trace.messages_of(order_id)
+                 if envelope.event_type == "OrderRequested"), None)
+
+
+def matches_the_request(sim: Simulation) -> Iterator[Violation]:
+    """Each order is charged, reserved and shipped as its customer asked: the charge is the
+    item's price times the quantity of the OrderRequested, the reservation is its item and
+    quantity, the shipment goes to its address. Read from the request in the trace, not from
+    any service's record (the orchestrator's record is the learner's, and a FraudCleared that
+    rewrites the order would agree with itself downstream)."""
+    charges = payment_ledger(sim)
+    reservations = inventory_ledger(sim)
+    shipments = service_state(sim, "shipping").get("shipments", {})
+    for order_id in order_ids(sim):
+        asked = requested(sim, order_id)
+        if asked is None:
+            continue
+        price = PRICES.get(asked.item, 0) * asked.quantity
+        for entry in charges.get(order_id, []):
+            if entry["kind"] == "charge" and entry["amount"] != price:
+                yield Violation(
+                    "the order as requested", order_id,
+                    f"payment charged {entry['amount']} for {order_id}, but its customer "
+                    f"asked for {asked.quantity} x {asked.item}, which costs {price}: carry "
+                    "the order's item, quantity and amount unchanged from OrderRequested")
+        for entry in reservations.get(order_id, []):
+            if entry["kind"] == "reserve" and (entry["item"], entry["quantity"]) != (
+                    asked.item, asked.quantity):
+                yield Violation(
+                    "the order as requested", order_id,
+                    f"inventory reserved {entry['quantity']} x {entry['item']} for {order_id}, "
+                    f"but its customer asked for {asked.quantity} x {asked.item}: carry the "
+                    "order's item and quantity unchanged from OrderRequested")
+        shipment = shipments.get(order_id) if isinstance(shipments, dict) else None
+        if isinstance(shipment, dict) and shipment.get("address") != asked.address:
+            yield Violation(
+                "the order as requested", order_id,
+                f"shipping sent {order_id} to {shipment.get('address')!r}, but its customer "
+                f"asked for delivery to {asked.address!r}: carry the order's address unchanged "
+                "from OrderRequested")
+
+
 def fraud_oracle(design: str, suspects: Sequence[str]) -> Oracle:
-    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects)), order_ids,
-                  describe=DESCRIBE[design])
+    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects), matches_the_request),
+                  order_ids, describe=DESCRIBE[design])
 
 
 #: lost acks, crashes, drops, delays and outages of the services the learner wrote or re-wired

@@ -5,6 +5,7 @@ from __future__ import annotations
 from choreo_lab.faults import Duplicate
 from choreo_lab.grading.ex06_orchestration import (
     ASKED,
+    CHARGE,
     CHOREOGRAPHED,
     ORCHESTRATED,
     FraudRun,
@@ -35,11 +36,30 @@ def expect_the_watch_list_kept(run: FraudRun) -> None:
         expect_cleared_and_shipped(run, order_id)
     for order_id in run.orders:
         expect_one_verdict(run, order_id)
+    expect_only_the_watch_list_suspected(run)
     if run.status("o-5") != "compensated":
         run.fail(f"o-5 (mallory, whose card is declined) passed the fraud check and should "
                  f"have been cancelled by the decline, but it is {run.status('o-5')}: "
                  f"{run.where('o-5')}.", "after the fraud check, the flow goes on as before: "
                  "a declined card still cancels the order.", "o-5")
+
+
+def expect_only_the_watch_list_suspected(run: FraudRun) -> None:
+    """Every order of a customer not on the watch list was cleared, not suspected (a declined
+    card or an out-of-stock item cancels it anyway, so its end alone does not tell)."""
+    cleared = CHARGE[run.design][1]
+    for envelope in run.sim.topics.get("OrderRequested", []):
+        order_id, customer = envelope.correlation_id or "", envelope.event.customer
+        if customer in run.suspects:
+            continue
+        verdicts = run.verdicts(order_id)
+        if "FraudSuspected" in verdicts or cleared not in verdicts:
+            said = ", ".join(verdicts) if verdicts else "nothing"
+            run.fail(f"{customer} of {order_id} is not on the watch list {list(run.suspects)}, "
+                     f"yet the fraud check answered {said}, not {cleared}.",
+                     "suspect exactly the customers in the suspects list your factory was "
+                     "given (keep it in the service's state), and clear everyone else.",
+                     order_id)
 
 
 def stops_every_suspect_on_another_watch_list(learner: Learner, design: str) -> None:

@@ -286,7 +286,109 @@ ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT = Variant(
     "keeps every invariant in both designs over 40 more schedules each":
         "every workflow finishes"})
 
+
+#: the orchestrator's record of the order, written by the learner's first step, is wrong: the
+#: charge (and, for the garbage record, the reservation and shipment) agree with the record but
+#: not with the OrderRequested the customer published. Caught by the chaos explorer in both
+#: fraud_chaos checks (as the same bug in the choreography is), from the request in the trace.
+WRONG_RECORD_STEP = '''
+def add_fraud_step(orchestrator):
+    @orchestrator.handles(OrderRequested, publishes=(CheckFraud,))
+    def start_order(event, ctx):
+        if event.order_id in ctx.state["orders"]:
+            return []
+        ctx.state["orders"][event.order_id] = {{
+            "customer": event.customer, "item": event.item, "quantity": {quantity},
+            "amount": {amount}, "address": {address}, "status": "placed", "facts": []}}
+        return [CheckFraud(order_id=event.order_id, customer=event.customer)]
+
+    @orchestrator.handles(FraudCheckPassed, publishes=(ChargePayment,))
+    def charge_after_fraud_check(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        if "fraud_cleared" in record["facts"]:
+            return []
+        record["facts"].append("fraud_cleared")
+        return [ChargePayment(order_id=event.order_id, customer=record["customer"],
+                              amount=record["amount"])]
+
+    @orchestrator.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_after_fraud_suspected(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        if "fraud_suspected" in record["facts"]:
+            return []
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''
+AS_REQUESTED = {
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "the order as requested",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "the order as requested"}
+
+ORCHESTRATOR_CHARGES_NOTHING = Variant("the orchestrator's record says the order costs 0",
+                                       EXERCISE, {
+    "fraud_step": WRONG_RECORD_STEP.format(quantity="event.quantity", amount="0",
+                                           address="event.address")}, AS_REQUESTED)
+
+ORCHESTRATOR_RECORDS_GARBAGE = Variant(
+    "the orchestrator's record has the wrong quantity, amount and address", EXERCISE, {
+        "fraud_step": WRONG_RECORD_STEP.format(quantity="1", amount="1",
+                                               address='"nowhere"')}, AS_REQUESTED)
+
+FRAUD_CLEARED_REWRITES_THE_ORDER = Variant(
+    "the fraud service's FraudCleared rewrites the order's quantity and address", EXERCISE, {
+    "fraud_service": '''
+def make_fraud_service(suspects):
+    fraud = Service("fraud", {"suspects": list(suspects), "checked": {}})
+
+    @fraud.handles(OrderPlaced, publishes=(FraudCleared, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        checked = ctx.state["checked"]
+        if event.order_id in checked:
+            return []
+        checked[event.order_id] = event.customer in ctx.state["suspects"]
+        if checked[event.order_id]:
+            return [FraudSuspected(order_id=event.order_id)]
+        return [FraudCleared(**{**event.model_dump(), "quantity": 1, "address": "nowhere"})]
+
+    return fraud
+'''}, AS_REQUESTED)
+
+#: both fraud checks also suspect mallory, who is on no watch list: her order (o-5 of the hidden
+#: checks, whose card is declined) ends cancelled anyway, but by the wrong verdict.
+OVER_SUSPECTING = '''
+def make_fraud_{kind}(suspects):
+    fraud = Service("fraud", {{"suspects": list(suspects) + ["mallory"], "checked": {{}}}})
+
+    @fraud.handles({asked}, publishes=({cleared}, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        checked = ctx.state["checked"]
+        if event.order_id in checked:
+            return []
+        checked[event.order_id] = event.customer in ctx.state["suspects"]
+        if checked[event.order_id]:
+            return [FraudSuspected(order_id=event.order_id)]
+        return [{answer}]
+
+    return fraud
+'''
+SUSPECTS_MALLORY_TOO = Variant("both fraud checks also suspect mallory, who is on no watch list",
+                               EXERCISE, {
+    "fraud_service": OVER_SUSPECTING.format(kind="service", asked="OrderPlaced",
+                                            cleared="FraudCleared",
+                                            answer="FraudCleared(**event.model_dump())"),
+    "fraud_participant": OVER_SUSPECTING.format(
+        kind="participant", asked="CheckFraud", cleared="FraudCheckPassed",
+        answer="FraudCheckPassed(order_id=event.order_id)")}, {
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "is not on the watch list",
+    "fraud participant and orchestrator: stop every suspect on another watch list, and only "
+    "them": "is not on the watch list"})
+
 WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
               CHARGES_WHILE_CHECKING, CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT,
-              ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT)
+              ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATOR_CHARGES_NOTHING,
+              ORCHESTRATOR_RECORDS_GARBAGE, FRAUD_CLEARED_REWRITES_THE_ORDER,
+              SUSPECTS_MALLORY_TOO)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
