@@ -16,8 +16,8 @@ call is synchronous: the NATS client lives on a loop in a background thread, so 
 the same in a script, a test or a notebook cell.
 
 What it does not promise (see `features`): virtual time, injected faults and crash points,
-a trace (the stream keeps the messages, not a record of every step), determinism, timers, and per-key order (JetStream redelivers a failed message
-after later ones of its key).
+a trace (the stream keeps the messages, not a record of every step), determinism, timers,
+and per-key order (JetStream redelivers a failed message after later ones of its key).
 """
 
 from __future__ import annotations

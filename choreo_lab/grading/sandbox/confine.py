@@ -49,6 +49,8 @@ OWN_PROC_OPTIONS = (5, 8)
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+#: classic BPF: load a 32-bit word of the data, jump if equal / greater or equal, return
+BPF_LOAD, BPF_JUMP_EQ, BPF_JUMP_GE, BPF_RETURN = 0x20, 0x15, 0x35, 0x06
 #: Per machine: the audit architecture seccomp reports, and the numbers of add_key,
 #: request_key and keyctl there.
 KEYRING_CALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
@@ -326,14 +328,20 @@ def refuse_keyrings() -> None:
     if not has_keyring_filter():
         return
     arch, calls = KEYRING_CALLS[os.uname().machine]
-    load, jump_eq, jump_ge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ/JGE|K, BPF_RET|K
-    deny = SECCOMP_RET_ERRNO | errno.EPERM
-    # seccomp_data: the call's number at offset 0, the architecture at offset 4
-    program = [SockFilter(load, 0, 0, 4), SockFilter(jump_eq, 1, 0, arch),
-               SockFilter(ret, 0, 0, deny),
-               SockFilter(load, 0, 0, 0), SockFilter(jump_ge, len(calls) + 1, 0, X32_SYSCALL_BIT)]
-    program += [SockFilter(jump_eq, len(calls) - index, 0, call) for index, call in enumerate(calls)]
-    program += [SockFilter(ret, 0, 0, SECCOMP_RET_ALLOW), SockFilter(ret, 0, 0, deny)]
+    refused = SECCOMP_RET_ERRNO | errno.EPERM
+    # A jump skips that many instructions when the test holds (`true`) or fails (`false`).
+    # What is loaded is the kernel's seccomp_data: the call's number at 0, the ABI at 4.
+    program = [
+        SockFilter(BPF_LOAD, 0, 0, 4),                    # the ABI
+        SockFilter(BPF_JUMP_EQ, 1, 0, arch),              # ours: skip the next
+        SockFilter(BPF_RETURN, 0, 0, refused),            # another ABI: refused
+        SockFilter(BPF_LOAD, 0, 0, 0),                    # the call's number
+        SockFilter(BPF_JUMP_GE, len(calls) + 1, 0, X32_SYSCALL_BIT),  # x32: to the last
+        *(SockFilter(BPF_JUMP_EQ, len(calls) - index, 0, call)      # a keyring call: to the last
+          for index, call in enumerate(calls)),
+        SockFilter(BPF_RETURN, 0, 0, SECCOMP_RET_ALLOW),  # anything else: allowed
+        SockFilter(BPF_RETURN, 0, 0, refused),
+    ]
     filters = (SockFilter * len(program))(*program)
     fprog = SockFprog(len(program), filters)
     _call(_libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),
