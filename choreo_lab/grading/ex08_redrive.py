@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .. import vocabulary as words
 from ..faults import AnyFault, Crash, Duplicate
 from ..service import Service
 from ..simulation import Simulation
@@ -210,9 +211,9 @@ def shipping_crashes(order_id: str) -> Crash:
 def expect_unfixed_left_alone(run: SagaRun, chosen: Sequence[str], order_id: str) -> None:
     """Shipping's letter of `order_id` died of a crash (not of the parse error): it must not
     have been re-driven."""
-    if run.sim.trace.where(kind="redrive", service="shipping", correlation_id=order_id):
+    if run.sim.trace.where(kind=words.REDRIVE, service="shipping", correlation_id=order_id):
         reason = next((record.detail for record in run.sim.trace.where(
-            kind="dead-letter", service="shipping", correlation_id=order_id)), "")
+            kind=words.DEAD_LETTER, service="shipping", correlation_id=order_id)), "")
         run.fail(f"Among the dead letters was shipping's InventoryReserved of {order_id} - it "
                  f"died of a crash{f' ({reason})' if reason else ''}, not of the courier's "
                  f"parse error, and the fix does not fix that - and you re-drove it "
@@ -239,7 +240,7 @@ def leaves_a_letter_whose_cause_was_not_fixed(learner: Learner) -> None:
         Crash(service="payment", correlation_id="o-4", point="before_commit"),
         shipping_crashes("o-5")])
     chosen = redrive_chosen(learner, run, unfixed=["o-5"])
-    if run.sim.trace.where(kind="redrive", service="payment"):
+    if run.sim.trace.where(kind=words.REDRIVE, service="payment"):
         run.fail(f"Among the dead letters was payment's OrderPlaced of o-4 - its handler "
                  f"crashes, and nobody fixed that - and you re-drove it ({', '.join(chosen)}). "
                  "It fails again on every attempt and comes back: re-drive only the letters "
