@@ -26,7 +26,7 @@ from typing import Any
 from .sandbox.containment import SLOTS, Containment
 from .tasks import Task
 from .hidden import HiddenChecksMissing, graded_exercises
-from .report import name_key, shown_path, student_of
+from .report import name_key, nbgrader_student, shown_path, student_of
 from .worker import Limits, NotReadable, exercise_in_name, exercise_of, failed_tasks, read_notebook
 
 #: The largest notebook file graded (larger ones are reported, not read).
@@ -82,6 +82,8 @@ def skip_reason(file: Path) -> str:
         return "a symbolic link (not followed)"
     if ".ipynb_checkpoints" in file.parts:
         return "a Jupyter checkpoint (an autosaved copy, not the submission)"
+    if file.name == "timestamp.txt" and nbgrader_student(file) is not None:
+        return "nbgrader's record of when it was submitted"
     if file.suffix != ".ipynb":
         return f"not a notebook ({file.suffix or 'no extension'})"
     if not file.is_file():

@@ -27,7 +27,14 @@ STUDENT_RULE = ("The student is the folder holding a notebook (submissions/alice
                 "' - ', '-', '_' or '.' (alice-ex01-inventory.ipynb, 'Alice Smith - "
                 "ex01.ipynb', alice_ex01.ipynb, alice.ex01.ipynb). A file name naming someone "
                 "else than the student's folder is warned about; with no name found, the "
-                "student is left empty and the table says so.")
+                "student is left empty and the table says so. In an nbgrader course "
+                "(course/submitted/<student>/<assignment>/, or autograded/, beside the course's "
+                "source/ or release/ folders) the student is the folder nbgrader named.")
+
+#: nbgrader's folders of a course that hold one folder per student, each one per assignment.
+NBGRADER_STUDENT_FOLDERS = ("submitted", "autograded")
+#: nbgrader's folders of a course that hold one folder per assignment.
+NBGRADER_ASSIGNMENT_FOLDERS = ("source", "release")
 
 #: The columns of the grades CSV, one row per graded notebook.
 CSV_COLUMNS = ("student", "exercise", "score", "max")
@@ -51,18 +58,44 @@ def student_of(path: Path, given: Path) -> tuple[str, str]:
     students, or that no name was found ("" when there is nothing to say).
     """
     named = student_in_name(path.name)
-    folder = named_folder(path)
-    if folder is not None and not is_class_folder(folder):
-        if named and not same_name(named, folder.name):
-            return folder.name, f"the file name says {named}, the folder {folder.name}"
-        return folder.name, ""
+    folder = nbgrader_student(path)
+    if folder is None:
+        folder = named_folder(path)
+        if folder is not None and is_class_folder(folder):
+            return by_file_name(named, folder, given)
+    if folder is None:
+        return by_file_name(named, None, given)
+    if named and not same_name(named, folder.name):
+        return folder.name, f"the file name says {named}, the folder {folder.name}"
+    return folder.name, ""
+
+
+def by_file_name(named: str, class_folder: Path | None, given: Path) -> tuple[str, str]:
+    """The student a file name gives (with a note if it gives none), for a notebook in no
+    student's folder; `class_folder`, the folder of several students holding it, if any."""
     if not named:
         return "", ("no student name: put the notebook in a folder named after the student, or "
                     "name it student-ex01-....ipynb")
-    if folder is not None and given.absolute() in folder.parents:
-        return named, (f"the folder {folder.name} holds the notebooks of several students: "
+    if class_folder is not None and given.absolute() in class_folder.parents:
+        return named, (f"the folder {class_folder.name} holds the notebooks of several students: "
                        "credited by the file name")
     return named, ""
+
+
+def nbgrader_student(path: Path) -> Path | None:
+    """The student's folder if `path` is in nbgrader's layout (None if it is not):
+    course/submitted/<student>/<assignment>/<notebook>, where the course also has
+    source/<assignment> or release/<assignment>, or the assignment folder holds the
+    timestamp.txt nbgrader collects with a submission."""
+    assignment = path.absolute().parent
+    student = assignment.parent
+    course = student.parent.parent
+    if student.parent.name not in NBGRADER_STUDENT_FOLDERS or not assignment.name:
+        return None
+    if (assignment / "timestamp.txt").is_file() or any(
+            (course / folder / assignment.name).is_dir() for folder in NBGRADER_ASSIGNMENT_FOLDERS):
+        return student
+    return None
 
 
 def named_folder(path: Path) -> Path | None:

@@ -166,6 +166,47 @@ def test_a_folder_shared_by_several_students_credits_the_file_name_and_warns(
     assert student_of(class_folder / "ex01/dave-ex01.ipynb", class_folder) == ("dave", "")
 
 
+@pytest.mark.parametrize("signs", [["source/ps1/ex01-inventory.ipynb"],
+                                   ["release/ps1/ex01-inventory.ipynb"],
+                                   [f"{folder}/{student}/ps1/timestamp.txt"
+                                    for folder, student in (("submitted", "alice"),
+                                                            ("submitted", "bob"),
+                                                            ("autograded", "alice"))]])
+def test_in_an_nbgrader_course_the_student_is_the_folder_nbgrader_named(
+        tmp_path: Path, signs: list[str]) -> None:
+    course = tmp_path / "course"
+    notebooks_in(course, "submitted/alice/ps1/ex01-inventory.ipynb",
+                 "submitted/bob/ps1/carol-ex01-inventory.ipynb",
+                 "autograded/alice/ps1/ex01-inventory.ipynb", *signs)
+    for given in (course / "submitted", course / "submitted/alice", course):
+        assert student_of(course / "submitted/alice/ps1/ex01-inventory.ipynb", given) == (
+            "alice", "")
+    assert student_of(course / "autograded/alice/ps1/ex01-inventory.ipynb", course) == (
+        "alice", "")
+    assert student_of(course / "submitted/bob/ps1/carol-ex01-inventory.ipynb", course) == (
+        "bob", "the file name says carol, the folder bob")
+
+
+def test_a_folder_named_submitted_outside_an_nbgrader_course_keeps_the_usual_rule(
+        tmp_path: Path) -> None:
+    class_folder = tmp_path / "submitted"
+    notebooks_in(class_folder, "week1/bob/ex01.ipynb", "week1/carol/ex01.ipynb")
+    assert student_of(class_folder / "week1/bob/ex01.ipynb", class_folder) == ("bob", "")
+    found, skipped = find_files([class_folder])
+    assert len(found) == 2 and skipped == []
+
+
+def test_nbgraders_timestamp_is_listed_as_what_it_is(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    notebooks_in(course, "submitted/alice/ps1/ex01-inventory.ipynb",
+                 "submitted/alice/ps1/timestamp.txt", "submitted/alice/ps1/notes.txt")
+    found, skipped = find_files([course / "submitted"])
+    assert [f.path.name for f in found] == ["ex01-inventory.ipynb"]
+    assert {Path(s["path"]).name: s["reason"] for s in skipped} == {
+        "timestamp.txt": "nbgrader's record of when it was submitted",
+        "notes.txt": "not a notebook (.txt)"}
+
+
 def test_the_same_file_given_twice_or_spelled_two_ways_is_graded_once(tmp_path: Path,
                                                                       monkeypatch) -> None:
     (tmp_path / "alice").mkdir()
