@@ -6,11 +6,13 @@ order's messages and why, and - for an order that will not move - the reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ... import vocabulary as words
 from ...envelope import Envelope
+from ...service import Handling
 from ...simulation import Simulation
 from ...story import workflow_status
 from ...text import did_you_mean, fit
@@ -280,20 +282,32 @@ def as_wired(sim: Simulation, step: Step, messages: list[Envelope]) -> str:
     if seen:
         return (f"{step.service} never made {step.makes} for {seen[0]} "
                 f"{published[seen[0]].message_id}")
-    for name in sim.services:
-        for handling in sim.definition(name).handlers.values():
-            asked = published.get(handling.event_type.event_type)
-            replies = [p.event_type for p in handling.publishes]
-            if asked is None or not set(answers) & set(replies):
-                continue
-            said = [reply for reply in replies if reply in published]
-            if said:
-                followers = [other for other in sim.services
-                             if said[0] in sim.definition(other).handlers]
-                after = (f"{' and '.join(followers)} did not end the order after it" if followers
-                         else "which no service handles")
-                return (f"{name} answered {asked.event_type} {asked.message_id} with {said[0]} "
-                        f"{published[said[0]].message_id}, {after}")
+    return why_not_asked(sim, step, answers, published)
+
+
+def why_not_asked(sim: Simulation, step: Step, answers: list[str],
+                  published: dict[str, Envelope]) -> str:
+    """Why nothing the step's service answers (`answers`) was published for the order: the
+    service that would publish one took its message and answered otherwise, or nothing."""
+    for name, handling in handlings(sim):
+        asked = published.get(handling.event_type.event_type)
+        replies = [p.event_type for p in handling.publishes]
+        if asked is None or not set(answers) & set(replies):
+            continue
+        said = [reply for reply in replies if reply in published]
+        if not said:
             return (f"{name} never answered {asked.event_type} {asked.message_id} (with "
                     f"{' or '.join(replies)}), so {step.service} never made {step.makes}")
+        followers = [other for other in sim.services if said[0] in sim.definition(other).handlers]
+        after = (f"{' and '.join(followers)} did not end the order after it" if followers
+                 else "which no service handles")
+        return (f"{name} answered {asked.event_type} {asked.message_id} with {said[0]} "
+                f"{published[said[0]].message_id}, {after}")
     return f"{step.service} never made {step.makes}: nothing published {' or '.join(answers)}"
+
+
+def handlings(sim: Simulation) -> Iterator[tuple[str, Handling]]:
+    """Every service's handlers, as (service, handling), in the order the services run."""
+    for name in sim.services:
+        for handling in sim.definition(name).handlers.values():
+            yield name, handling
