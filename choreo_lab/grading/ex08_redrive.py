@@ -24,6 +24,7 @@ from .. import vocabulary as words
 from ..faults import AnyFault, Crash, Duplicate
 from ..service import Service
 from ..simulation import Simulation
+from .ex08_given import make_shipping_service as make_version_1
 from .feedback import plural
 from .kit import letter_as_data
 from .learner import Learner
@@ -42,57 +43,6 @@ ORDERS = (order("o-1"), order("o-2", address="PO Box 12"), order("o-3", item="la
 FIX_HINT = ("a PO box is not an error to retry: answer it. Return ShipmentFailed(order_id=..., "
             "item=..., quantity=..., reason='the courier does not deliver to a PO box') and "
             "record it in ctx.state['failed'], so inventory and payment compensate.")
-
-
-#: the notebook's locked cell "version_1", as it was handed out (a test keeps the two the same).
-#: The checks build version 1 from this, never from the learner's namespace: a notebook that
-#: rebinds `make_shipping_service` (or `courier_label`) must not change the scenario.
-VERSION_1 = '''\
-def courier_label(address: str) -> str:
-    """The courier's label for an address. Its parser cannot read a PO box, and raises."""
-    if address.lower().startswith("po box"):
-        raise ValueError(f"courier cannot parse {address!r}")
-    return f"label for {address}"
-
-
-def make_shipping_service() -> Service:
-    """Shipping, version 1 - as it runs in production today."""
-    shipping = Service("shipping", {"unshippable": list(UNSHIPPABLE), "shipments": {},
-                                    "failed": {}})
-
-    @shipping.handles(InventoryReserved, publishes=(ShipmentScheduled, ShipmentFailed))
-    def schedule_shipment(event: InventoryReserved, ctx: Context) -> list[Event]:
-        state = ctx.state
-        if event.order_id in state["shipments"] or event.order_id in state["failed"]:
-            return []  # decided already: this is a repeat
-        if event.address in state["unshippable"]:
-            reason = f"cannot ship to {event.address}"
-            state["failed"][event.order_id] = reason
-            return [ShipmentFailed(order_id=event.order_id, item=event.item,
-                                   quantity=event.quantity, reason=reason)]
-        label = courier_label(event.address)  # raises on a PO box
-        tracking = f"trk-{event.order_id}"
-        state["shipments"][event.order_id] = {"tracking": tracking, "label": label}
-        return [ShipmentScheduled(order_id=event.order_id, tracking=tracking)]
-
-    return shipping
-'''
-
-
-def make_version_1() -> Service:
-    """Shipping, version 1, built from the course's own copy of the given cell."""
-    from .. import Context, Event
-    from ..examples.orders import (UNSHIPPABLE, InventoryReserved, ShipmentFailed,
-                                   ShipmentScheduled)
-    namespace: dict[str, Any] = {"Context": Context, "Event": Event, "Service": Service,
-                                 "UNSHIPPABLE": UNSHIPPABLE,
-                                 "InventoryReserved": InventoryReserved,
-                                 "ShipmentFailed": ShipmentFailed,
-                                 "ShipmentScheduled": ShipmentScheduled}
-    exec(compile(VERSION_1, "<version 1 of shipping>", "exec"), namespace)
-    service = namespace[BROKEN]()
-    assert isinstance(service, Service)
-    return service
 
 
 def fixed_shipping(learner: Learner) -> Service:
