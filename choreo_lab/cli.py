@@ -178,8 +178,9 @@ def run_lab(args: argparse.Namespace) -> int:
 def run_grade(args: argparse.Namespace) -> int:
     """`choreo-lab grade`: grade the notebooks, show the table, write the JSON report and CSV.
 
-    Every argument is checked before the first notebook runs; the table (or the JSON) is
-    printed before the files are written. Exits 1 if a submission could not be graded.
+    Every argument is checked before the first notebook runs; the report and the grades are
+    written before the table (or the JSON) is printed. Exits 1 if a submission could not be
+    graded.
     """
     from rich.markup import escape
 
@@ -222,17 +223,20 @@ def run_grade(args: argparse.Namespace) -> int:
 
         report = summary(grade_all(submissions, tasks, limits, hide, args.jobs, advance), skipped)
     text = json.dumps(report, indent=2)
+    try:  # first, so that no trouble printing (a closed pipe, a terminal) loses the grades
+        args.report.write_text(text + "\n", "utf-8")
+        write_csv(report, grades)
+        unwritten = None
+    except OSError as error:
+        unwritten = error
     if args.json:
         print(text)
         for line in closing_lines(report):
             err.print(line)
     else:
         show(report, Console(), details=args.details)
-    try:
-        args.report.write_text(text + "\n", "utf-8")
-        write_csv(report, grades)
-    except OSError as error:
-        err.print(Text(f"could not write the report: {error}. The grades are above"
+    if unwritten is not None:
+        err.print(Text(f"could not write the report: {unwritten}. The grades are above"
                        + (" (the JSON on stdout)" if args.json else "")
                        + "; give another --report and grade again.", style="red"))
         return 2

@@ -26,7 +26,7 @@ from typing import Any
 from .sandbox.containment import SLOTS, Containment
 from .tasks import Task
 from .hidden import HiddenChecksMissing, graded_exercises
-from .report import name_key, nbgrader_student, shown_path, student_of
+from .report import name_key, nbgrader_student, printable, shown_path, student_of
 from .worker import Limits, NotReadable, exercise_in_name, exercise_of, failed_tasks, read_notebook
 
 #: The largest notebook file graded (larger ones are reported, not read).
@@ -69,7 +69,7 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Found], list[dict[str, str]]
         for file in found:
             reason = skip_reason(file)
             if reason:
-                skipped.append({"path": str(file), "submission": shown_path(file, path),
+                skipped.append({"path": str(file), "submission": printable(shown_path(file, path)),
                                 "reason": reason})
             else:
                 notebooks.setdefault(file.resolve(), Found(file, path))
@@ -111,6 +111,39 @@ def read_one(path: Path, given: Path) -> Submission:
     except (OSError, UnicodeDecodeError, NotReadable) as error:
         return Submission(path, None, f"not a readable notebook: {error}"[:300], given)
     return Submission(path, text, "", given)
+
+
+def same_student_and_exercise(
+        verdicts: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The verdicts by student (however spelled) and exercise; those without either left out."""
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for verdict in verdicts:
+        if verdict.get("student") and verdict["exercise"]:
+            rows.setdefault((name_key(verdict["student"]), verdict["exercise"]), []).append(verdict)
+    return rows
+
+
+def warn_of_folders_inside_another(verdicts: list[dict[str, Any]]) -> None:
+    """Warn of a notebook credited to a student's folder that is inside another student's:
+    a folder above it (below the folder given) names a student of the run or holds notebooks
+    of its own (mallory/carol/ex01.ipynb beside mallory/ex02.ipynb). A class folder of weeks or
+    groups (week1/bob/) is neither."""
+    students = {name_key(v["student"]) for v in verdicts if v.get("student")}
+    holding = {str(Path(v["submission"]).parent) for v in verdicts}
+    for verdict in verdicts:
+        student, folders = verdict.get("student"), Path(verdict["submission"]).parts[:-1]
+        if student not in folders:
+            continue  # credited by its file name, or its folder was the one given
+        depth = len(folders) - folders[::-1].index(student) - 1  # the folder credited
+        above = [Path(*folders[:end]) for end in range(1, depth + 1)]
+        other = [folder for folder in above if name_key(folder.name) != name_key(student)
+                 and (name_key(folder.name) in students or str(folder) in holding)]
+        if other:
+            verdict.setdefault("warnings", []).append(
+                f"credited to {verdict['student']}, but found inside {other[0].as_posix()}/, "
+                "which holds another student's work: check who handed it in; it is left out of "
+                "the grades CSV")
+            verdict["in_csv"] = False
 
 
 def hidden_checks(folder: Path, *, given: bool = True) -> dict[str, list[Task]]:
@@ -201,7 +234,7 @@ def rebuilt(raw: dict[str, Any], path: Path, tasks: dict[str, list[Task]],
     exercise = raw.get("exercise") if raw.get("exercise") in tasks else exercise_of(None, str(path))
     own = tasks.get(exercise or "", [])
     reported = {t.get("task"): t for t in raw.get("tasks", []) if isinstance(t, dict)}
-    problems = strings(raw.get("problems"), 12, 500)
+    problems = [printable(problem) for problem in strings(raw.get("problems"), 12, 500)]
     missing = (problems[0][:1].upper() + problems[0][1:] + "." if problems else
                "No result for this task (the notebook could not be graded).")
     results = []
@@ -214,17 +247,19 @@ def rebuilt(raw: dict[str, Any], path: Path, tasks: dict[str, list[Task]],
     status = raw.get("status") if raw.get("status") in ("graded", "error") else "error"
     given = path if given is None else given
     student, note = student_of(path, given)
-    warnings = [note] if note else []
+    warnings = [printable(note)] if note else []
     named = exercise_in_name(path.name)
     if exercise and named and named != exercise[:4]:
         warnings.append(f"the file name says {named}, the notebook is {exercise[:4]}")
-    return {"path": str(path), "student": student, "submission": shown_path(path, given),
+    return {"path": str(path), "student": printable(student),
+            "submission": printable(shown_path(path, given)),
             "exercise": exercise, "status": status, "warnings": warnings,
             "score": sum(t["score"] for t in results),
             "max_score": sum(task.max_points for task in own), "tasks": results,
             "problems": problems,
-            "refused_imports": strings(raw.get("refused_imports"), 20, 120),
-            "sandbox": strings(raw.get("sandbox"), 5, 200)}
+            "refused_imports": [printable(name) for name in
+                                strings(raw.get("refused_imports"), 20, 120)],
+            "sandbox": [printable(note) for note in strings(raw.get("sandbox"), 5, 200)]}
 
 
 def rebuilt_task(task: Task, entry: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +277,8 @@ def rebuilt_task(task: Task, entry: dict[str, Any]) -> dict[str, Any]:
         message = given.get("message") if mine and isinstance(given.get("message"), str) else \
             "No result from the grader's own check."
         rows.append({"title": check.title, "points": check.points, "score": score,
-                     "hidden": check.hidden, "message": message[:20_000] if score < check.points
+                     "hidden": check.hidden,
+                     "message": printable(message[:20_000], lines=True) if score < check.points
                      else "", "passed": score == check.points})
     return {"task": task.name, "exercise": task.exercise, "title": task.title,
             "score": sum(row["score"] for row in rows), "max_score": task.max_points,
@@ -259,18 +295,18 @@ def strings(value: Any, count: int, length: int) -> list[str]:
 def summary(verdicts: list[dict[str, Any]], skipped: list[dict[str, str]]) -> dict[str, Any]:
     """The machine-readable report: every notebook's verdict, the skipped files, the totals.
 
-    Two rows for one student and exercise are warned of in both rows.
+    Two rows for one student and exercise are warned of in both rows, and left out of the
+    grades CSV; so is a notebook credited to a student's folder inside another's.
     """
-    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for verdict in verdicts:
-        if verdict.get("student") and verdict["exercise"]:
-            rows.setdefault((name_key(verdict["student"]), verdict["exercise"]), []).append(verdict)
-    for (_, exercise), same in rows.items():
+    for (student, exercise), same in same_student_and_exercise(verdicts).items():
         if len(same) > 1:
             for verdict in same:
                 verdict.setdefault("warnings", []).append(
-                    f"{same[0]['student']} has {len(same)} submissions of {exercise}: "
+                    f"{same[0]['student']} has {len(same)} submissions of {exercise}, none of "
+                    "them in the grades CSV until one is left: "
                     + ", ".join(v.get("submission") or v["path"] for v in same))
+                verdict["in_csv"] = False
+    warn_of_folders_inside_another(verdicts)
     return {"notebooks": verdicts, "skipped": skipped,
             "files": len(verdicts) + len(skipped),
             "score": sum(v["score"] for v in verdicts),

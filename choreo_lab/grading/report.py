@@ -36,12 +36,17 @@ NBGRADER_STUDENT_FOLDERS = ("submitted", "autograded")
 #: nbgrader's folders of a course that hold one folder per assignment.
 NBGRADER_ASSIGNMENT_FOLDERS = ("source", "release")
 
-#: The columns of the grades CSV, one row per graded notebook.
+#: The columns of the grades CSV, one row per graded notebook (but see `write_csv`).
 CSV_COLUMNS = ("student", "exercise", "score", "max")
 #: A student's name in a file name: what comes before its exercise number and a separator.
 STUDENT_IN_NAME = re.compile(r"^(.*?)[\s._-]*" + EXERCISE_IN_NAME.pattern, re.IGNORECASE)
-#: How a spreadsheet tells a formula: a cell starting with one of these is quoted in the CSV.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: How a spreadsheet tells a formula: a cell starting with one of these (at its start, or
+#: after a separator a spreadsheet may split at) gets a ' before it in the CSV.
+FORMULA = re.compile(r"(^|[,;\t]\s*)([=+\-@])")
+#: What `printable` escapes: control characters, bidirectional controls, line and paragraph
+#: separators, and surrogates.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e"
+                         "\u2066-\u2069\ud800-\udfff]")
 
 
 def student_in_name(name: str) -> str:
@@ -149,17 +154,39 @@ def shown_path(path: Path, given: Path) -> str:
     return path.name if path == given else path.relative_to(given).as_posix()
 
 
+def printable(text: str, *, lines: bool = False) -> str:
+    """`text` from a learner (a message, a file or folder name) as it may be shown to the
+    instructor: control characters (terminal escapes, carriage returns, and newlines unless
+    `lines`), bidirectional overrides and characters no encoder can write (lone surrogates,
+    undecodable bytes of a file name) are written as escapes (\\x1b, \\u202e, \\udcff)."""
+    return UNPRINTABLE.sub(lambda found: escape_code(found.group(), lines), text)
+
+
+def escape_code(char: str, lines: bool) -> str:
+    if lines and char in "\n\t":
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def csv_cell(value: str) -> str:
-    """`value` as a CSV cell no spreadsheet runs as a formula (a leading ' if it could be one)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """`value` as a CSV cell no spreadsheet runs as a formula: a ' before a formula's first
+    character at its start, or after a ',', ';' or tab a spreadsheet might split it at."""
+    return FORMULA.sub(r"\1'\2", value)
 
 
 def write_csv(report: dict[str, Any], path: Path) -> None:
-    """Write the grades as CSV for a learning platform: student, exercise, score, max."""
-    with path.open("w", newline="", encoding="utf-8") as file:
+    """Write the grades as CSV for a learning platform: student, exercise, score, max.
+
+    A notebook the report leaves out of it (`in_csv` false: a second submission of one
+    exercise, a student's folder inside another's) has no row; its warning says why.
+    """
+    with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as file:
         writer = csv.writer(file)
         writer.writerow(CSV_COLUMNS)
         for verdict in report["notebooks"]:
+            if not verdict.get("in_csv", True):
+                continue
             writer.writerow([csv_cell(verdict.get("student") or ""),
                              csv_cell(verdict["exercise"] or ""),
                              f"{verdict['score']:g}", f"{verdict['max_score']:g}"])

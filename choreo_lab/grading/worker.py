@@ -28,6 +28,7 @@ from .judge import CHECK_BUDGET, judge_task
 from .remote import RemoteLearner
 from .results import CheckResult, TaskResult
 from .sandbox.client import Sandbox, SandboxGone, SandboxTimeout
+from .sandbox.protocol import MAX_FRAME, UnsupportedValue
 from .student_version import is_grade, is_solution
 from .tasks import EXERCISE_IN_NAME, Task, exercises
 
@@ -270,6 +271,16 @@ def defines(source: str) -> bool:
     return any(not isinstance(statement, ast.Expr) for statement in body)
 
 
+def without_outputs(text: str) -> str:
+    """The notebook as the sandbox gets it (a readable notebook's text): its cells' outputs
+    left out, which the grader never reads, so saved plots or logs cannot make it too large."""
+    notebook = json.loads(text)
+    for cell in notebook["cells"]:
+        if "outputs" in cell:
+            cell["outputs"] = []
+    return json.dumps(notebook)
+
+
 def grade_submission(name: str, text: str, limits: Limits, hide: list[str]) -> dict[str, Any]:
     """The verdict on one submitted notebook (`name` as submitted, `text` its contents)."""
     verdict: dict[str, Any] = {"path": name, "exercise": None, "status": "graded", "score": 0.0,
@@ -286,9 +297,14 @@ def grade_submission(name: str, text: str, limits: Limits, hide: list[str]) -> d
             "and no ex01, ex02, ... in the file name)"]}
     tasks = graded_exercises()[exercise]
     verdict |= {"exercise": exercise, "max_score": sum(task.max_points for task in tasks)}
-    with Sandbox(PurePath(name).name, text, hide=hide) as sandbox:
+    with Sandbox(PurePath(name).name, without_outputs(text), hide=hide) as sandbox:
         try:
             sandbox.start()
+        except UnsupportedValue:
+            return verdict | {"status": "error", "tasks": failed_tasks(
+                tasks, "This notebook's cells are too large to grade."), "problems": [
+                (f"its cells hold more than the {MAX_FRAME:,} bytes the sandbox takes, outputs "
+                 "left out: split or shorten the largest cells and grade it again")]}
         except (SandboxGone, SandboxTimeout) as error:
             why = str(error) or "it did not start in time"
             tail = "; ".join(sandbox.stderr_tail)

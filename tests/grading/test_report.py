@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +17,12 @@ import pytest
 from rich.console import Console
 
 from choreo_lab.cli import build_parser, main, sandbox_hides
-from choreo_lab.grading.batch import find_files, rebuilt
+from choreo_lab.grading.batch import find_files, rebuilt, summary
 from choreo_lab.grading.hidden import ENVIRONMENT, graded_exercises
 from choreo_lab.grading.report import show, student_of, write_csv
 from choreo_lab.grading.worker import exercise_of, read_notebook
 
-from .conftest import ROOT, SOLUTIONS, flat, grade_command
+from .conftest import ROOT, SOLUTIONS, flat, grade_command, submission
 
 
 @pytest.fixture
@@ -230,6 +231,110 @@ def test_the_table_has_a_student_column_and_warns_of_two_rows_for_one_student() 
     assert all(any("bob has 2 submissions of ex01-inventory" in w for w in v["warnings"])
                for v in report["notebooks"])
     assert "Warnings" in text and "bob has 2 submissions of ex01-inventory" in text
+
+
+# -- 3b. learner text the instructor sees -----------------------------------------------------
+HOSTILE_TEXT = "\x1b[2J\x1b[H\x1b]52;c;Y3VybA==\x07\u202e7 of 7\ud800"
+
+
+def test_learner_text_reaches_the_instructor_as_escapes_never_as_control_characters() -> None:
+    tasks = graded_exercises(SOLUTIONS / "hidden_checks")
+    raw = {"exercise": "ex01-inventory", "status": "graded", "problems": [HOSTILE_TEXT],
+           "refused_imports": [HOSTILE_TEXT], "sandbox": [HOSTILE_TEXT],
+           "tasks": [{"task": "reserve", "checks": [
+               {"title": tasks["ex01-inventory"][0].checks[0].title, "score": 0,
+                "message": f"line one {HOSTILE_TEXT}\n\tline two"}]}]}
+    verdict = rebuilt(raw, Path(f"class/mal\udcffory{HOSTILE_TEXT}/ex01-inventory.ipynb"), tasks,
+                      Path("class"))
+    # all but "path", the file's own name (an escape in the JSON gives it back, byte for byte)
+    text = json.dumps({key: value for key, value in verdict.items() if key != "path"},
+                      ensure_ascii=False)
+    for shown in (verdict["student"], verdict["submission"], *verdict["problems"],
+                  *verdict["refused_imports"], *verdict["sandbox"]):
+        assert not set(shown) & {"\x1b", "\x07", "\u202e", "\ud800", "\udcff"}, shown
+        assert "\\x1b[2J" in shown and "\\u202e" in shown
+    assert verdict["student"].startswith("mal\\udcffory")
+    message = verdict["tasks"][0]["checks"][0]["message"]
+    assert message.endswith("\\ud800\n\tline two")  # its lines kept, nothing else raw
+    text.encode("utf-8")  # nothing left that no encoder can write
+    rendered(summary([verdict], []))  # nor that the table cannot print
+
+
+@pytest.mark.parametrize(("student", "cell"), [
+    ("x;=1+1", "x;'=1+1"), ("Smith, =HYPERLINK(1)", "Smith, '=HYPERLINK(1)"),
+    ("a\t@SUM(1)", "a\t'@SUM(1)"), ("Mary-Jane O'Neil", "Mary-Jane O'Neil"),
+    ("Bob Jones", "Bob Jones")])
+def test_a_formula_after_a_separator_a_spreadsheet_may_split_at_is_quoted_too(
+        tmp_path: Path, student: str, cell: str) -> None:
+    write_csv(report_of(verdict_for("x-ex01.ipynb", student=student)), tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as file:
+        assert [row["student"] for row in csv.DictReader(file)] == [cell]
+
+
+def test_a_students_folder_inside_another_students_is_warned_of_and_left_out_of_the_csv(
+        tmp_path: Path) -> None:
+    verdicts = [verdict_for(f"/c/{path}", student=student, submission=path, score=7.0)
+                for path, student in (("mallory/carol/ex01-inventory.ipynb", "carol"),
+                                      ("mallory/mallory/ex01-inventory.ipynb", "mallory"),
+                                      ("erin/ex02/ex02.ipynb", "erin"),
+                                      ("week1/bob/ex01-inventory.ipynb", "bob"),
+                                      ("zed/ex01-inventory.ipynb", "zed"),
+                                      ("zed/ann/ex01-inventory.ipynb", "ann"))]
+    report = summary(verdicts, [])
+    warned = {v["student"]: v["warnings"] for v in report["notebooks"]}
+    assert warned["carol"] == ["credited to carol, but found inside mallory/, which holds "
+                               "another student's work: check who handed it in; it is left out "
+                               "of the grades CSV"]
+    assert warned["ann"][0].startswith("credited to ann, but found inside zed/")
+    assert warned["mallory"] == warned["erin"] == warned["bob"] == warned["zed"] == []
+    write_csv(report, tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as file:
+        assert [row["student"] for row in csv.DictReader(file)] == ["mallory", "erin", "bob", "zed"]
+
+
+def test_two_submissions_of_one_exercise_leave_the_student_out_of_the_csv(tmp_path: Path) -> None:
+    report = summary([verdict_for("bob/ex01-inventory.ipynb", student="bob", score=7.0),
+                      verdict_for("bob/ex01 (1).ipynb", student="Bob", score=0.0),
+                      verdict_for("bob/ex02.ipynb", exercise="ex02-compensations",
+                                  student="bob", score=3.0)], [])
+    assert "none of them in the grades CSV until one is left" in report["notebooks"][0]["warnings"][0]
+    write_csv(report, tmp_path / "grades.csv")
+    with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as file:
+        assert [(row["student"], row["exercise"]) for row in csv.DictReader(file)] == [
+            ("bob", "ex02-compensations")]
+
+
+def test_a_notebook_raising_unprintable_text_in_a_folder_named_with_escapes_is_graded(
+        tmp_path: Path) -> None:
+    """A lone surrogate raised by a cell, a folder name with terminal escapes and a byte
+    that is not UTF-8: the table prints without them, the report and the CSV are written,
+    and the honest neighbour is graded."""
+    folder = tmp_path / "class"
+    submission(folder, "alice", "ex01-inventory")
+    path = submission(folder, "mallory\x1b[2J\udcff", "ex01-inventory")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell('raise ValueError(chr(0xD800) + "\\x1b[2J")'))
+    nbformat.write(notebook, path)
+    report = tmp_path / "r.json"
+    done = subprocess.run([sys.executable, "-m", "choreo_lab.cli", "grade", str(folder),
+                           "--report", str(report), "--jobs", "2"],
+                          capture_output=True, cwd=ROOT, timeout=300,
+                          env=os.environ | {"PYTHONIOENCODING": "utf-8:strict", "COLUMNS": "200"})
+    assert b"Traceback" not in done.stderr, done.stderr.decode("utf-8", "replace")
+    assert b"\x1b[2J" not in done.stdout and b"mallory\\x1b[2J\\udcff" in done.stdout
+    with report.with_suffix(".csv").open(newline="", encoding="utf-8") as file:
+        assert {row["student"]: row["score"] for row in csv.DictReader(file)} == {
+            "alice": "7", "mallory\\x1b[2J\\udcff": "7"}
+
+
+def test_a_correct_notebook_with_megabytes_of_saved_output_scores_full(tmp_path: Path) -> None:
+    from choreo_lab.grading.worker import Limits, grade_submission
+    notebook = nbformat.read(SOLUTIONS / "ex01-inventory.ipynb", as_version=4)
+    picture = nbformat.v4.new_output("display_data", data={"image/png": "A" * 4_500_000})
+    next(c for c in notebook.cells if c.cell_type == "code").outputs.append(picture)
+    verdict = grade_submission("carol/ex01-inventory.ipynb", nbformat.writes(notebook),
+                               Limits(10, 120, 20), [])
+    assert verdict["problems"] == [] and verdict["score"] == verdict["max_score"] == 7
 
 
 # -- 4. CSV cells are never formulas -----------------------------------------------------------
