@@ -295,10 +295,13 @@ def strings(value: Any, count: int, length: int) -> list[str]:
 def summary(verdicts: list[dict[str, Any]], skipped: list[dict[str, str]]) -> dict[str, Any]:
     """The machine-readable report: every notebook's verdict, the skipped files, the totals.
 
-    Two rows for one student and exercise are warned of in both rows, and left out of the
-    grades CSV; so is a notebook credited to a student's folder inside another's.
+    A notebook credited to a student's folder inside another's is warned of and left out of
+    the grades CSV; then two rows left for one student and exercise are warned of in both,
+    and left out too.
     """
-    for (student, exercise), same in same_student_and_exercise(verdicts).items():
+    warn_of_folders_inside_another(verdicts)
+    kept = [verdict for verdict in verdicts if verdict.get("in_csv", True)]
+    for (_, exercise), same in same_student_and_exercise(kept).items():
         if len(same) > 1:
             for verdict in same:
                 verdict.setdefault("warnings", []).append(
@@ -306,7 +309,6 @@ def summary(verdicts: list[dict[str, Any]], skipped: list[dict[str, str]]) -> di
                     "them in the grades CSV until one is left: "
                     + ", ".join(v.get("submission") or v["path"] for v in same))
                 verdict["in_csv"] = False
-    warn_of_folders_inside_another(verdicts)
     return {"notebooks": verdicts, "skipped": skipped,
             "files": len(verdicts) + len(skipped),
             "score": sum(v["score"] for v in verdicts),

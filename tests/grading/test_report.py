@@ -279,14 +279,17 @@ def test_a_students_folder_inside_another_students_is_warned_of_and_left_out_of_
                                       ("erin/ex02/ex02.ipynb", "erin"),
                                       ("week1/bob/ex01-inventory.ipynb", "bob"),
                                       ("zed/ex01-inventory.ipynb", "zed"),
-                                      ("zed/ann/ex01-inventory.ipynb", "ann"))]
+                                      ("zed/ann/ex01-inventory.ipynb", "ann"),
+                                      ("mallory/bob/ex01-inventory.ipynb", "bob"))]
     report = summary(verdicts, [])
     warned = {v["student"]: v["warnings"] for v in report["notebooks"]}
     assert warned["carol"] == ["credited to carol, but found inside mallory/, which holds "
                                "another student's work: check who handed it in; it is left out "
                                "of the grades CSV"]
     assert warned["ann"][0].startswith("credited to ann, but found inside zed/")
-    assert warned["mallory"] == warned["erin"] == warned["bob"] == warned["zed"] == []
+    assert warned["mallory"] == warned["erin"] == warned["zed"] == []
+    # bob's own notebook keeps its row: the one in mallory's folder is not a second submission
+    assert [v["warnings"] for v in report["notebooks"] if v["student"] == "bob"][0] == []
     write_csv(report, tmp_path / "grades.csv")
     with (tmp_path / "grades.csv").open(newline="", encoding="utf-8") as file:
         assert [row["student"] for row in csv.DictReader(file)] == ["mallory", "erin", "bob", "zed"]
