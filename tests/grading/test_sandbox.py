@@ -162,6 +162,26 @@ def test_the_sandbox_runs_the_graders_own_copy_of_the_package(fresh: Sandbox) ->
     assert value(fresh, "__import__('choreo_lab').__file__") == repr(choreo_lab.__file__)
 
 
+@as_root
+def test_a_folder_under_var_is_hidden_but_var_tmp_is_its_own() -> None:
+    """Submissions kept under /var (a course's data) while one student's folder is graded:
+    the others' notebooks are out of sight."""
+    kept = Path(f"/var/choreo-lab-test-{os.getpid()}")
+    (kept / "bob").mkdir(parents=True)
+    (kept / "bob" / "ex01-inventory.ipynb").write_text("bob's answers")
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    try:
+        box.start()
+        assert value(box, f"__import__('os').path.exists({str(kept)!r})") == "False"
+        assert run(box, "open('/var/tmp/scratch', 'w').write('mine')")["status"] == "ok"
+    finally:
+        box.close()
+        (kept / "bob" / "ex01-inventory.ipynb").unlink()
+        (kept / "bob").rmdir()
+        kept.rmdir()
+    assert not Path("/var/tmp/scratch").exists()
+
+
 # -- what one sandbox could leave for another -----------------------------------------------------
 def world_writable_folders() -> list[str]:
     """Folders on the host anyone may write to (outside the temp folders that become private)."""

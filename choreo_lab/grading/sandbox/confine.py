@@ -10,7 +10,7 @@ As root (the grader's usual case) the sandbox process:
    (nothing to connect to, not even the host's 127.0.0.1), an IPC namespace (no System V
    shared memory or message queues in common with anyone), and a mount namespace: fresh,
    empty ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (nothing written there outlives it); every
-   top-level folder that is not the system's (``/work``, ``/home``, ``/root``, ...) covered
+   top-level folder that is not the system's (``/work``, ``/home``, ``/root``, ``/var``, ...) covered
    by an empty mount, except the paths it must read (Python, the venv, the package), which
    stay reachable even where they live in a private home folder; the reference code and
    every submission folder covered too; a ``/proc`` of its own that shows only its own
@@ -62,9 +62,10 @@ SYS_MOUNT_SETATTR, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = 442, -100, 0x8000
 MOUNT_FLAGS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048,
                "relatime": 1 << 21}
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
-#: Top-level folders the sandbox keeps seeing: the system. Everything else at / is covered.
+#: Top-level folders the sandbox keeps seeing: the system. Everything else at / is covered,
+#: /var too (the system's data, where a course may keep its submissions; its /var/tmp is private).
 SYSTEM_FOLDERS = frozenset({"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
-                            "run", "sbin", "sys", "tmp", "usr", "var"})
+                            "run", "sbin", "sys", "tmp", "usr"})
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,11 @@ def private_mounts(plan: Plan) -> None:
     os.makedirs(stage_root, exist_ok=True)
     mount("tmpfs", stage_root, "tmpfs", 0, "size=64k,mode=700")
     staged = stage(plan.reach, stage_root)
-    for folder in PRIVATE_TMP:
-        if os.path.isdir(folder):
-            mount("tmpfs", folder, "tmpfs", 0, f"size={plan.tmp_size},mode=1777")
+    private = [folder for folder in PRIVATE_TMP if os.path.isdir(folder)]
     cover_outside(staged)
+    for folder in private:  # after covering: /var/tmp lies in a covered folder
+        os.makedirs(folder, exist_ok=True)
+        mount("tmpfs", folder, "tmpfs", 0, f"size={plan.tmp_size},mode=1777")
     unstage(staged)
     _call(_libc().umount2(stage_root.encode(), MNT_DETACH), f"umount {stage_root}")
     os.rmdir(stage_root)
@@ -152,7 +154,7 @@ def private_mounts(plan: Plan) -> None:
         hide(path)
     own_proc()
     hide("/sys/fs/cgroup")  # joined already (step 1); others' usage is no one's business here
-    read_only_except([folder for folder in PRIVATE_TMP if os.path.isdir(folder)])
+    read_only_except(private)
 
 
 class MountAttr(ctypes.Structure):
