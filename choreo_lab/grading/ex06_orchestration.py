@@ -337,13 +337,15 @@ def matches_the_request(sim: Simulation) -> Iterator[Violation]:
         asked = requested(sim, order_id)
         if asked is None:
             continue
-        price = PRICES.get(asked.item, 0) * asked.quantity
+        unit_price = PRICES.get(asked.item, 0)
+        price = unit_price * asked.quantity
         for entry in charges.get(order_id, []):
             if entry["kind"] == "charge" and entry["amount"] != price:
                 yield Violation(
                     "the order as requested", order_id,
                     f"payment charged {entry['amount']} for {order_id}, but its customer "
-                    f"asked for {asked.quantity} x {asked.item}, which costs {price}: carry "
+                    f"asked for {asked.quantity} x {asked.item}, which costs {price} "
+                    f"({unit_price} x {asked.quantity}): the charge is price x quantity; carry "
                     "the order's item, quantity and amount unchanged from OrderRequested")
         for entry in reservations.get(order_id, []):
             if entry["kind"] == "reserve" and (entry["item"], entry["quantity"]) != (
@@ -396,7 +398,7 @@ def explore_design(learner: Learner, design: str, orders: Sequence[dict[str, Any
     replay = (f"Replay it: build the {design} design with your functions (as the checks "
               f"above do), run Simulation(services, seed={found.seed}, "
               f"faults=[{fault_calls(found.plan)}]), place the orders "
-              f"{', '.join(o['order_id'] + ' by ' + o['customer'] for o in orders)} with "
+              f"{', '.join(map(ordered, orders))} with "
               "place_order, run_until_idle() and read sim.trace.dump().")
     raise Failed(explain(
         f"In the {design} design, the chaos explorer ran "
@@ -405,9 +407,16 @@ def explore_design(learner: Learner, design: str, orders: Sequence[dict[str, Any
         CHAOS_HINT + "\n" + replay, None, excerpt))
 
 
+def ordered(request: dict[str, Any]) -> str:
+    """"o-1 by ada (2 x book)": an order to place again, in the words of place_order."""
+    return (f"{request['order_id']} by {request['customer']} "
+            f"({request['quantity']} x {request['item']})")
+
+
 CHAOS_HINT = ("read the trace below: find the repeated or late message after which the money "
               "moved for a suspect, a second verdict was published, or an order stopped moving.")
-CHAOS_ORDERS = [order("o-1"), order("o-2", customer="eve"),
+#: o-1 buys two books: a charge of the price alone, not price x quantity, is caught here too
+CHAOS_ORDERS = [order("o-1", quantity=2), order("o-2", customer="eve"),
                 order("o-3", customer="mallory", item="lamp"),
                 order("o-4", customer="grace", item="unicorn")]
 

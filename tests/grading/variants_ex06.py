@@ -386,9 +386,25 @@ SUSPECTS_MALLORY_TOO = Variant("both fraud checks also suspect mallory, who is o
     "fraud participant and orchestrator: stop every suspect on another watch list, and only "
     "them": "is not on the watch list"})
 
-WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
-              CHARGES_WHILE_CHECKING, CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT,
-              ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATOR_CHARGES_NOTHING,
-              ORCHESTRATOR_RECORDS_GARBAGE, FRAUD_CLEARED_REWRITES_THE_ORDER,
-              SUSPECTS_MALLORY_TOO)
+
+
+#: hostile-student attack (A): the orchestrator's record charges the item's price, not price x
+#: quantity. Before: caught by the hidden chaos check alone (its only charged order of quantity
+#: > 1), 11/12.
+CHARGES_THE_PRICE_NOT_TIMES_QUANTITY = Variant(
+    "the orchestrator charges the item's price, not price x quantity", EXERCISE, {
+        "fraud_step": WRONG_RECORD_STEP.format(quantity="event.quantity",
+                                               amount="PRICES.get(event.item, 0)",
+                                               address="event.address")}, {
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "the charge is price x quantity",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "the charge is price x quantity"})
+
+WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL,
+              FRAUD_SERVICE_DECIDES_EVERY_TIME, CHARGES_WHILE_CHECKING,
+              CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT,
+              ORCHESTRATOR_CHARGES_NOTHING, ORCHESTRATOR_RECORDS_GARBAGE,
+              FRAUD_CLEARED_REWRITES_THE_ORDER, SUSPECTS_MALLORY_TOO,
+              CHARGES_THE_PRICE_NOT_TIMES_QUANTITY)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
