@@ -401,10 +401,35 @@ CHARGES_THE_PRICE_NOT_TIMES_QUANTITY = Variant(
     "keeps every invariant in both designs over 40 more schedules each":
         "the charge is price x quantity"})
 
+#: hostile-student attack (B): the fraud service suspects every order of an item the suspects
+#: buy (here every unicorn), not only the customers on the watch list. Before: no hidden order
+#: had a customer off the watch list buy a unicorn, and this scored 12/12 (11/12 as reported).
+SUSPECTS_EVERY_UNICORN = Variant(
+    "the fraud service suspects every unicorn order, whoever placed it", EXERCISE, {
+        "fraud_service": '''
+def make_fraud_service(suspects):
+    fraud = Service("fraud", {"suspects": list(suspects), "checked": {}})
+
+    @fraud.handles(OrderPlaced, publishes=(FraudCleared, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        checked = ctx.state["checked"]
+        if event.order_id in checked:
+            return []
+        checked[event.order_id] = (event.customer in ctx.state["suspects"]
+                                   or event.item == "unicorn")
+        if checked[event.order_id]:
+            return [FraudSuspected(order_id=event.order_id)]
+        return [FraudCleared(**event.model_dump())]
+
+    return fraud
+'''}, {
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "is not on the watch list"})
+
 WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL,
               FRAUD_SERVICE_DECIDES_EVERY_TIME, CHARGES_WHILE_CHECKING,
               CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT,
               ORCHESTRATOR_CHARGES_NOTHING, ORCHESTRATOR_RECORDS_GARBAGE,
               FRAUD_CLEARED_REWRITES_THE_ORDER, SUSPECTS_MALLORY_TOO,
-              CHARGES_THE_PRICE_NOT_TIMES_QUANTITY)
+              CHARGES_THE_PRICE_NOT_TIMES_QUANTITY, SUSPECTS_EVERY_UNICORN)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
