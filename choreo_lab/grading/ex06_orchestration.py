@@ -7,11 +7,14 @@ charge step) charges on FraudCleared, the order service cancels on FraudSuspecte
 orchestration: ``make_fraud_participant(suspects)`` answers the CheckFraud command, and
 ``add_fraud_step(orchestrator)`` gives the orchestrator (handed over without its first step)
 the new first step and its two replies. Each design is judged by the order saga's
-invariants plus this exercise's rules: no payment for a suspect, one verdict per order.
+invariants plus this exercise's rules: no payment for a suspect, one verdict per order, and the
+order service (the orchestrator) sends each of its messages once per order, however often a
+reply comes.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -159,7 +162,15 @@ ORCH_CANCEL_HINT = ("in add_fraud_step, the orchestrator must handle FraudSuspec
                     "one who knows the order must end.")
 ONCE_HINT = ("a verdict is a decision: remember it by order id in ctx.state and answer a "
              "repeated message with nothing (the outbox published your first answer).")
+REPLY_HINT = ("a reply can come twice too (a lost ack): remember each reply by order id - a "
+              "fact in the order's record, as the saga's other steps do - and answer a repeat "
+              "with nothing, or its command (or the cancellation) goes out again.")
 WAIT_HINTS = {CHOREOGRAPHED: CHOREO_WAIT_HINT, ORCHESTRATED: ORCH_WAIT_HINT}
+#: the service named "order" in each design: it acts on verdicts and ends the order
+ORDER_SERVICE = {CHOREOGRAPHED: "order service", ORCHESTRATED: "orchestrator"}
+#: the verdicts it acts on, in each design (in the choreography payment acts on FraudCleared)
+ACTED_ON = {CHOREOGRAPHED: ("FraudSuspected",),
+            ORCHESTRATED: ("FraudCheckPassed", "FraudSuspected")}
 CANCEL_HINTS = {CHOREOGRAPHED: CHOREO_CANCEL_HINT, ORCHESTRATED: ORCH_CANCEL_HINT}
 #: the message the fraud check answers, in each design
 ASKED = {CHOREOGRAPHED: "OrderPlaced", ORCHESTRATED: "CheckFraud"}
@@ -228,6 +239,33 @@ def expect_one_verdict(run: FraudRun, order_id: str) -> None:
                  "idempotent for it, and the business reads one decision.", ONCE_HINT, order_id)
 
 
+def sent_more_than_once(sim: Simulation) -> Iterator[tuple[str, str, int]]:
+    """(order id, message type, how many) for each message the order service (the orchestrator)
+    published more than once for one order: every step of the saga sends its message once."""
+    sent = Counter((envelope.correlation_id or "", envelope.event_type)
+                   for envelopes in sim.topics.values() for envelope in envelopes
+                   if envelope.producer == "order")
+    for (order_id, event_type), count in sent.items():
+        if count > 1:
+            yield order_id, event_type, count
+
+
+def expect_each_step_once(run: FraudRun) -> None:
+    """The order service (the orchestrator) sent each message once per order, though every
+    verdict was delivered to it twice."""
+    for order_id, event_type, count in sent_more_than_once(run.sim):
+        run.fail(f"The {ORDER_SERVICE[run.design]} sent {event_type} {plural(count, 'time')} "
+                 f"for {order_id} after the broker delivered the fraud check's verdict "
+                 f"({', '.join(run.verdicts(order_id))}) to it twice (a lost ack): it acted on "
+                 "the repeat as if it were news.", REPLY_HINT, order_id)
+
+
+def verdicts_delivered_twice(design: str) -> list[AnyFault]:
+    """Every first delivery of a verdict to the order service (the orchestrator) repeated."""
+    return [Duplicate(service="order", event_type=verdict, attempt=1)
+            for verdict in ACTED_ON[design]]
+
+
 HONEST_AND_SUSPECT = [order("o-1"), order("o-2", customer="eve", item="lamp"),
                       order("o-3", customer="grace", item="kettle", quantity=2)]
 
@@ -278,6 +316,11 @@ def decides_once_when_messages_repeat(learner: Learner, design: str) -> None:
         expect_stopped(run, "o-2")
         for order_id in ("o-1", "o-3"):
             expect_cleared_and_shipped(run, order_id)
+    run = fraud_run(learner, design, HONEST_AND_SUSPECT, verdicts_delivered_twice(design))
+    expect_each_step_once(run)
+    expect_stopped(run, "o-2")
+    for order_id in ("o-1", "o-3"):
+        expect_cleared_and_shipped(run, order_id)
 
 
 def in_design(check: Callable[[Learner, str], None], design: str) -> Callable[[Learner], None]:
@@ -316,6 +359,19 @@ def fraud_invariants(suspects: Sequence[str]) -> Callable[[Simulation], Iterator
                 yield Violation("one verdict per order", order_id,
                                 f"the fraud check published {count} verdicts for {order_id}")
     return no_payment_for_a_suspect_and_one_verdict
+
+
+def each_step_once(design: str) -> Callable[[Simulation], Iterator[Violation]]:
+    """The order service (the orchestrator) sends each of its messages once per order: a
+    repeated reply must not send its command, or the cancellation, again (the course's payment
+    absorbs a second ChargePayment; a real one, or a customer told twice, may not)."""
+    def each_message_of_the_order_service_once(sim: Simulation) -> Iterator[Violation]:
+        for order_id, event_type, count in sent_more_than_once(sim):
+            yield Violation("each step once per order", order_id,
+                            f"the {ORDER_SERVICE[design]} sent {event_type} "
+                            f"{plural(count, 'time')} for {order_id}: remember each reply by "
+                            "order id and answer a repeat with nothing")
+    return each_message_of_the_order_service_once
 
 
 def requested(sim: Simulation, order_id: str) -> Any:
@@ -365,7 +421,8 @@ def matches_the_request(sim: Simulation) -> Iterator[Violation]:
 
 
 def fraud_oracle(design: str, suspects: Sequence[str]) -> Oracle:
-    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects), matches_the_request),
+    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects), each_step_once(design),
+                   matches_the_request),
                   order_ids, describe=DESCRIBE[design])
 
 
@@ -414,7 +471,8 @@ def ordered(request: dict[str, Any]) -> str:
 
 
 CHAOS_HINT = ("read the trace below: find the repeated or late message after which the money "
-              "moved for a suspect, a second verdict was published, or an order stopped moving.")
+              "moved for a suspect, a second verdict (or a second command) was published, or an "
+              "order stopped moving.")
 #: o-1 buys two books: a charge of the price alone, not price x quantity, is caught here too
 CHAOS_ORDERS = [order("o-1", quantity=2), order("o-2", customer="eve"),
                 order("o-3", customer="mallory", item="lamp"),

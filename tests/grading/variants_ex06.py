@@ -426,10 +426,70 @@ def make_fraud_service(suspects):
     "fraud service and payment: stop every suspect on another watch list, and only them":
         "is not on the watch list"})
 
+#: hostile-student attack (C): the orchestrator acts on every reply it gets, repeats included:
+#: a FraudCheckPassed delivered twice sends ChargePayment twice, a FraudSuspected twice sends
+#: OrderCancelled twice. The course's payment absorbs the second charge, and nothing counted
+#: what the orchestrator sent: 12/12.
+ORCHESTRATOR_ACTS_ON_EVERY_REPLY = Variant(
+    "the orchestrator acts on every reply, repeats included", EXERCISE, {"fraud_step": '''
+def add_fraud_step(orchestrator):
+    @orchestrator.handles(OrderRequested, publishes=(CheckFraud,))
+    def start_order(event, ctx):
+        if event.order_id in ctx.state["orders"]:
+            return []
+        ctx.state["orders"][event.order_id] = {
+            "customer": event.customer, "item": event.item, "quantity": event.quantity,
+            "amount": PRICES.get(event.item, 0) * event.quantity, "address": event.address,
+            "status": "placed", "facts": []}
+        return [CheckFraud(order_id=event.order_id, customer=event.customer)]
+
+    @orchestrator.handles(FraudCheckPassed, publishes=(ChargePayment,))
+    def charge_after_fraud_check(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        record["facts"].append("fraud_cleared")
+        return [ChargePayment(order_id=event.order_id, customer=record["customer"],
+                              amount=record["amount"])]
+
+    @orchestrator.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_after_fraud_suspected(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''}, {
+    "decides once per order when CheckFraud comes again": "remember each reply by order id",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "remember each reply by order id",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "remember each reply by order id"})
+
+#: the same in the choreography: the order service cancels on every FraudSuspected it gets.
+#: OrderCancelled went out twice and nothing counted it: 12/12 before.
+ORDER_SERVICE_CANCELS_ON_EVERY_VERDICT = Variant(
+    "the order service cancels on every FraudSuspected, repeats included", EXERCISE, {
+        "fraud_check": '''
+def add_fraud_check(payment, order):
+    @payment.handles(FraudCleared, publishes=(PaymentCompleted, PaymentDeclined))
+    def charge_card(event, ctx):''' + CHARGE_BODY + '''
+    @order.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_suspected_order(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''}, {
+    "decides once per order when OrderPlaced comes again": "remember each reply by order id",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "remember each reply by order id",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "remember each reply by order id"})
+
+
 WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL,
               FRAUD_SERVICE_DECIDES_EVERY_TIME, CHARGES_WHILE_CHECKING,
               CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT,
               ORCHESTRATOR_CHARGES_NOTHING, ORCHESTRATOR_RECORDS_GARBAGE,
               FRAUD_CLEARED_REWRITES_THE_ORDER, SUSPECTS_MALLORY_TOO,
-              CHARGES_THE_PRICE_NOT_TIMES_QUANTITY, SUSPECTS_EVERY_UNICORN)
+              CHARGES_THE_PRICE_NOT_TIMES_QUANTITY, SUSPECTS_EVERY_UNICORN,
+              ORCHESTRATOR_ACTS_ON_EVERY_REPLY, ORDER_SERVICE_CANCELS_ON_EVERY_VERDICT)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
