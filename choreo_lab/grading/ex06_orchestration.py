@@ -7,11 +7,14 @@ charge step) charges on FraudCleared, the order service cancels on FraudSuspecte
 orchestration: ``make_fraud_participant(suspects)`` answers the CheckFraud command, and
 ``add_fraud_step(orchestrator)`` gives the orchestrator (handed over without its first step)
 the new first step and its two replies. Each design is judged by the order saga's
-invariants plus this exercise's rules: no payment for a suspect, one verdict per order.
+invariants plus this exercise's rules: no payment for a suspect, one verdict per order, and the
+order service (the orchestrator) sends each of its messages once per order, however often a
+reply comes.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -159,7 +162,15 @@ ORCH_CANCEL_HINT = ("in add_fraud_step, the orchestrator must handle FraudSuspec
                     "one who knows the order must end.")
 ONCE_HINT = ("a verdict is a decision: remember it by order id in ctx.state and answer a "
              "repeated message with nothing (the outbox published your first answer).")
+REPLY_HINT = ("a reply can come twice too (a lost ack): remember each reply by order id - a "
+              "fact in the order's record, as the saga's other steps do - and answer a repeat "
+              "with nothing, or its command (or the cancellation) goes out again.")
 WAIT_HINTS = {CHOREOGRAPHED: CHOREO_WAIT_HINT, ORCHESTRATED: ORCH_WAIT_HINT}
+#: the service named "order" in each design: it acts on verdicts and ends the order
+ORDER_SERVICE = {CHOREOGRAPHED: "order service", ORCHESTRATED: "orchestrator"}
+#: the verdicts it acts on, in each design (in the choreography payment acts on FraudCleared)
+ACTED_ON = {CHOREOGRAPHED: ("FraudSuspected",),
+            ORCHESTRATED: ("FraudCheckPassed", "FraudSuspected")}
 CANCEL_HINTS = {CHOREOGRAPHED: CHOREO_CANCEL_HINT, ORCHESTRATED: ORCH_CANCEL_HINT}
 #: the message the fraud check answers, in each design
 ASKED = {CHOREOGRAPHED: "OrderPlaced", ORCHESTRATED: "CheckFraud"}
@@ -228,6 +239,33 @@ def expect_one_verdict(run: FraudRun, order_id: str) -> None:
                  "idempotent for it, and the business reads one decision.", ONCE_HINT, order_id)
 
 
+def sent_more_than_once(sim: Simulation) -> Iterator[tuple[str, str, int]]:
+    """(order id, message type, how many) for each message the order service (the orchestrator)
+    published more than once for one order: every step of the saga sends its message once."""
+    sent = Counter((envelope.correlation_id or "", envelope.event_type)
+                   for envelopes in sim.topics.values() for envelope in envelopes
+                   if envelope.producer == "order")
+    for (order_id, event_type), count in sent.items():
+        if count > 1:
+            yield order_id, event_type, count
+
+
+def expect_each_step_once(run: FraudRun) -> None:
+    """The order service (the orchestrator) sent each message once per order, though every
+    verdict was delivered to it twice."""
+    for order_id, event_type, count in sent_more_than_once(run.sim):
+        run.fail(f"The {ORDER_SERVICE[run.design]} sent {event_type} {plural(count, 'time')} "
+                 f"for {order_id} after the broker delivered the fraud check's verdict "
+                 f"({', '.join(run.verdicts(order_id))}) to it twice (a lost ack): it acted on "
+                 "the repeat as if it were news.", REPLY_HINT, order_id)
+
+
+def verdicts_delivered_twice(design: str) -> list[AnyFault]:
+    """Every first delivery of a verdict to the order service (the orchestrator) repeated."""
+    return [Duplicate(service="order", event_type=verdict, attempt=1)
+            for verdict in ACTED_ON[design]]
+
+
 HONEST_AND_SUSPECT = [order("o-1"), order("o-2", customer="eve", item="lamp"),
                       order("o-3", customer="grace", item="kettle", quantity=2)]
 
@@ -278,6 +316,11 @@ def decides_once_when_messages_repeat(learner: Learner, design: str) -> None:
         expect_stopped(run, "o-2")
         for order_id in ("o-1", "o-3"):
             expect_cleared_and_shipped(run, order_id)
+    run = fraud_run(learner, design, HONEST_AND_SUSPECT, verdicts_delivered_twice(design))
+    expect_each_step_once(run)
+    expect_stopped(run, "o-2")
+    for order_id in ("o-1", "o-3"):
+        expect_cleared_and_shipped(run, order_id)
 
 
 def in_design(check: Callable[[Learner, str], None], design: str) -> Callable[[Learner], None]:
@@ -318,6 +361,19 @@ def fraud_invariants(suspects: Sequence[str]) -> Callable[[Simulation], Iterator
     return no_payment_for_a_suspect_and_one_verdict
 
 
+def each_step_once(design: str) -> Callable[[Simulation], Iterator[Violation]]:
+    """The order service (the orchestrator) sends each of its messages once per order: a
+    repeated reply must not send its command, or the cancellation, again (the course's payment
+    absorbs a second ChargePayment; a real one, or a customer told twice, may not)."""
+    def each_message_of_the_order_service_once(sim: Simulation) -> Iterator[Violation]:
+        for order_id, event_type, count in sent_more_than_once(sim):
+            yield Violation("each step once per order", order_id,
+                            f"the {ORDER_SERVICE[design]} sent {event_type} "
+                            f"{plural(count, 'time')} for {order_id}: remember each reply by "
+                            "order id and answer a repeat with nothing")
+    return each_message_of_the_order_service_once
+
+
 def requested(sim: Simulation, order_id: str) -> Any:
     """The OrderRequested the customer published for the order (from the trace), or None."""
     return next((envelope.event for envelope in sim.trace.messages_of(order_id)
@@ -337,13 +393,15 @@ def matches_the_request(sim: Simulation) -> Iterator[Violation]:
         asked = requested(sim, order_id)
         if asked is None:
             continue
-        price = PRICES.get(asked.item, 0) * asked.quantity
+        unit_price = PRICES.get(asked.item, 0)
+        price = unit_price * asked.quantity
         for entry in charges.get(order_id, []):
             if entry["kind"] == "charge" and entry["amount"] != price:
                 yield Violation(
                     "the order as requested", order_id,
                     f"payment charged {entry['amount']} for {order_id}, but its customer "
-                    f"asked for {asked.quantity} x {asked.item}, which costs {price}: carry "
+                    f"asked for {asked.quantity} x {asked.item}, which costs {price} "
+                    f"({unit_price} x {asked.quantity}): the charge is price x quantity; carry "
                     "the order's item, quantity and amount unchanged from OrderRequested")
         for entry in reservations.get(order_id, []):
             if entry["kind"] == "reserve" and (entry["item"], entry["quantity"]) != (
@@ -363,7 +421,8 @@ def matches_the_request(sim: Simulation) -> Iterator[Violation]:
 
 
 def fraud_oracle(design: str, suspects: Sequence[str]) -> Oracle:
-    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects), matches_the_request),
+    return Oracle((*ORDER_INVARIANTS, fraud_invariants(suspects), each_step_once(design),
+                   matches_the_request),
                   order_ids, describe=DESCRIBE[design])
 
 
@@ -396,7 +455,7 @@ def explore_design(learner: Learner, design: str, orders: Sequence[dict[str, Any
     replay = (f"Replay it: build the {design} design with your functions (as the checks "
               f"above do), run Simulation(services, seed={found.seed}, "
               f"faults=[{fault_calls(found.plan)}]), place the orders "
-              f"{', '.join(o['order_id'] + ' by ' + o['customer'] for o in orders)} with "
+              f"{', '.join(map(ordered, orders))} with "
               "place_order, run_until_idle() and read sim.trace.dump().")
     raise Failed(explain(
         f"In the {design} design, the chaos explorer ran "
@@ -405,9 +464,17 @@ def explore_design(learner: Learner, design: str, orders: Sequence[dict[str, Any
         CHAOS_HINT + "\n" + replay, None, excerpt))
 
 
+def ordered(request: dict[str, Any]) -> str:
+    """"o-1 by ada (2 x book)": an order to place again, in the words of place_order."""
+    return (f"{request['order_id']} by {request['customer']} "
+            f"({request['quantity']} x {request['item']})")
+
+
 CHAOS_HINT = ("read the trace below: find the repeated or late message after which the money "
-              "moved for a suspect, a second verdict was published, or an order stopped moving.")
-CHAOS_ORDERS = [order("o-1"), order("o-2", customer="eve"),
+              "moved for a suspect, a second verdict (or a second command) was published, or an "
+              "order stopped moving.")
+#: o-1 buys two books: a charge of the price alone, not price x quantity, is caught here too
+CHAOS_ORDERS = [order("o-1", quantity=2), order("o-2", customer="eve"),
                 order("o-3", customer="mallory", item="lamp"),
                 order("o-4", customer="grace", item="unicorn")]
 

@@ -22,11 +22,15 @@ from choreo_lab.grading.tasks import Check
 
 #: another watch list: eve is no longer on it
 WATCH_LIST = ("trudy", "oscar")
+#: o-6 and o-7 buy what the suspects buy (a unicorn, kettles): a fraud check that suspects the
+#: item, not the customer on the watch list, stops them too
 ORDERS = [order("o-1", customer="trudy", item="kettle", quantity=2),
           order("o-2", customer="eve", item="lamp"),
           order("o-3", customer="oscar", item="unicorn"),
           order("o-4", customer="grace", item="book", quantity=3),
-          order("o-5", customer="mallory")]
+          order("o-5", customer="mallory"),
+          order("o-6", customer="ada", item="unicorn"),
+          order("o-7", customer="grace", item="kettle", quantity=2)]
 
 
 def expect_the_watch_list_kept(run: FraudRun) -> None:
@@ -58,7 +62,8 @@ def expect_only_the_watch_list_suspected(run: FraudRun) -> None:
             run.fail(f"{customer} of {order_id} is not on the watch list {list(run.suspects)}, "
                      f"yet the fraud check answered {said}, not {cleared}.",
                      "suspect exactly the customers in the suspects list your factory was "
-                     "given (keep it in the service's state), and clear everyone else.",
+                     "given (keep it in the service's state), and clear everyone else, "
+                     "whatever they buy.",
                      order_id)
 
 

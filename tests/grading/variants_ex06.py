@@ -386,9 +386,110 @@ SUSPECTS_MALLORY_TOO = Variant("both fraud checks also suspect mallory, who is o
     "fraud participant and orchestrator: stop every suspect on another watch list, and only "
     "them": "is not on the watch list"})
 
-WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL, FRAUD_SERVICE_DECIDES_EVERY_TIME,
-              CHARGES_WHILE_CHECKING, CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT,
-              ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATOR_CHARGES_NOTHING,
-              ORCHESTRATOR_RECORDS_GARBAGE, FRAUD_CLEARED_REWRITES_THE_ORDER,
-              SUSPECTS_MALLORY_TOO)
+
+
+#: hostile-student attack (A): the orchestrator's record charges the item's price, not price x
+#: quantity. Before: caught by the hidden chaos check alone (its only charged order of quantity
+#: > 1), 11/12.
+CHARGES_THE_PRICE_NOT_TIMES_QUANTITY = Variant(
+    "the orchestrator charges the item's price, not price x quantity", EXERCISE, {
+        "fraud_step": WRONG_RECORD_STEP.format(quantity="event.quantity",
+                                               amount="PRICES.get(event.item, 0)",
+                                               address="event.address")}, {
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "the charge is price x quantity",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "the charge is price x quantity"})
+
+#: hostile-student attack (B): the fraud service suspects every order of an item the suspects
+#: buy (here every unicorn), not only the customers on the watch list. Before: no hidden order
+#: had a customer off the watch list buy a unicorn, and this scored 12/12 (11/12 as reported).
+SUSPECTS_EVERY_UNICORN = Variant(
+    "the fraud service suspects every unicorn order, whoever placed it", EXERCISE, {
+        "fraud_service": '''
+def make_fraud_service(suspects):
+    fraud = Service("fraud", {"suspects": list(suspects), "checked": {}})
+
+    @fraud.handles(OrderPlaced, publishes=(FraudCleared, FraudSuspected))
+    def check_for_fraud(event, ctx):
+        checked = ctx.state["checked"]
+        if event.order_id in checked:
+            return []
+        checked[event.order_id] = (event.customer in ctx.state["suspects"]
+                                   or event.item == "unicorn")
+        if checked[event.order_id]:
+            return [FraudSuspected(order_id=event.order_id)]
+        return [FraudCleared(**event.model_dump())]
+
+    return fraud
+'''}, {
+    "fraud service and payment: stop every suspect on another watch list, and only them":
+        "is not on the watch list"})
+
+#: hostile-student attack (C): the orchestrator acts on every reply it gets, repeats included:
+#: a FraudCheckPassed delivered twice sends ChargePayment twice, a FraudSuspected twice sends
+#: OrderCancelled twice. The course's payment absorbs the second charge, and nothing counted
+#: what the orchestrator sent: 12/12.
+ORCHESTRATOR_ACTS_ON_EVERY_REPLY = Variant(
+    "the orchestrator acts on every reply, repeats included", EXERCISE, {"fraud_step": '''
+def add_fraud_step(orchestrator):
+    @orchestrator.handles(OrderRequested, publishes=(CheckFraud,))
+    def start_order(event, ctx):
+        if event.order_id in ctx.state["orders"]:
+            return []
+        ctx.state["orders"][event.order_id] = {
+            "customer": event.customer, "item": event.item, "quantity": event.quantity,
+            "amount": PRICES.get(event.item, 0) * event.quantity, "address": event.address,
+            "status": "placed", "facts": []}
+        return [CheckFraud(order_id=event.order_id, customer=event.customer)]
+
+    @orchestrator.handles(FraudCheckPassed, publishes=(ChargePayment,))
+    def charge_after_fraud_check(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        record["facts"].append("fraud_cleared")
+        return [ChargePayment(order_id=event.order_id, customer=record["customer"],
+                              amount=record["amount"])]
+
+    @orchestrator.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_after_fraud_suspected(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''}, {
+    "decides once per order when CheckFraud comes again": "remember each reply by order id",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "remember each reply by order id",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "remember each reply by order id"})
+
+#: the same in the choreography: the order service cancels on every FraudSuspected it gets.
+#: OrderCancelled went out twice and nothing counted it: 12/12 before.
+ORDER_SERVICE_CANCELS_ON_EVERY_VERDICT = Variant(
+    "the order service cancels on every FraudSuspected, repeats included", EXERCISE, {
+        "fraud_check": '''
+def add_fraud_check(payment, order):
+    @payment.handles(FraudCleared, publishes=(PaymentCompleted, PaymentDeclined))
+    def charge_card(event, ctx):''' + CHARGE_BODY + '''
+    @order.handles(FraudSuspected, publishes=(OrderCancelled,))
+    def cancel_suspected_order(event, ctx):
+        record = ctx.state["orders"][event.order_id]
+        record["facts"].append("fraud_suspected")
+        record["status"] = "cancelled"
+        return [OrderCancelled(order_id=event.order_id, reason="fraud suspected")]
+'''}, {
+    "decides once per order when OrderPlaced comes again": "remember each reply by order id",
+    "keeps every invariant in both designs over 25 seeded fault schedules each":
+        "remember each reply by order id",
+    "keeps every invariant in both designs over 40 more schedules each":
+        "remember each reply by order id"})
+
+
+WRONG_EX06 = (PAYS_BEFORE_THE_VERDICT, ORDER_NEVER_LEARNS, FORGETS_TO_CANCEL,
+              FRAUD_SERVICE_DECIDES_EVERY_TIME, CHARGES_WHILE_CHECKING,
+              CHOREOGRAPHED_TRUSTS_THE_ATTEMPT_COUNT, ORCHESTRATED_TRUSTS_THE_ATTEMPT_COUNT,
+              ORCHESTRATOR_CHARGES_NOTHING, ORCHESTRATOR_RECORDS_GARBAGE,
+              FRAUD_CLEARED_REWRITES_THE_ORDER, SUSPECTS_MALLORY_TOO,
+              CHARGES_THE_PRICE_NOT_TIMES_QUANTITY, SUSPECTS_EVERY_UNICORN,
+              ORCHESTRATOR_ACTS_ON_EVERY_REPLY, ORDER_SERVICE_CANCELS_ON_EVERY_VERDICT)
 CORRECT_EX06 = (FRAUD_CHECK_DIFFERENTLY,)
