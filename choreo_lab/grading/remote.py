@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..events import Event
-from ..context import Context, RelayContext
+from ..context import Context, RelayContext, RelayCrashed
+from ..errors import ChoreoError
 from ..service import Service
 from .learner import HandlerError, Learner, LearnerGone, not_callable, raised, stub, undefined
 from .safety import LearnerTimeout
@@ -116,13 +117,15 @@ class RemoteLearner(Learner):
         self.sandbox.resume()
 
     # -- talking to the sandbox ----------------------------------------------------------------
-    def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        """One request within what is left of the budget; counts what the code printed."""
+    def request(self, message: dict[str, Any],
+                on_step: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """One request within what is left of the budget; counts what the code printed.
+        `on_step` answers its steps (see `Sandbox.request`)."""
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise LearnerTimeout(f"did not finish within {self.budget:g} s")
         try:
-            reply = self.sandbox.request(message, left)
+            reply = self.sandbox.request(message, left, on_step)
         except SandboxTimeout:
             raise LearnerTimeout(f"did not finish within {self.budget:g} s") from None
         except SandboxGone as gone:
@@ -214,30 +217,45 @@ class RemoteLearner(Learner):
         return handler
 
     def relay_proxy(self, service: str, ref: int, name: str) -> Any:
-        """A relay that runs the learner's relay `ref` in the sandbox, then replays its publishes.
+        """A relay that runs the learner's relay `ref` in the sandbox, each of its publishes
+        made here as it happens.
 
-        Each publish is made here with the state the relay had written by then, so a crash
-        the simulation injects at a publish keeps exactly that much (the relay's writes are
-        kept at once).
+        Each publish comes with the state the relay had written by then, so a crash the
+        simulation injects at a publish keeps exactly that much (the relay's writes are kept
+        at once); the sandbox is told, and the publish raises there, in the learner's code,
+        as it would have here. Then the state the relay left is kept.
         """
         def relay(ctx: RelayContext) -> None:
             try:
                 state = encode_value(ctx.state)
             except UnsupportedValue as error:
                 raise RemoteError(f"the service's state cannot be sent: {error}") from None
-            reply = self.request({"op": "relay", "ref": ref, "state": state, "now": ctx.now})
-            try:
-                steps = list(reply.get("steps", []))[:1000]
-                for step in steps:
+
+            def publish(step: dict[str, Any]) -> dict[str, Any]:
+                """One publish of the relay, made here; the answer says how it went."""
+                try:
                     replace_state(ctx.state, decode_value(step["state"]))
                     event = self.events_of([step["event"]])[0]
                     if isinstance(event, Shown):
                         raise ProtocolError(f"a publish of {event!r}")
-                    ctx.publish(event, message_id=step["message_id"], cause=step["cause"])
-                if reply.get("status") == "ok":
+                    message_id, cause = step["message_id"], step["cause"]
+                except (ProtocolError, KeyError, TypeError, ValueError) as error:
+                    raise ProtocolError(f"a relay's publish that could not be used ({error})")
+                try:
+                    ctx.publish(event, message_id=message_id, cause=cause)
+                except RelayCrashed as crash:
+                    return {"crashed": True, "point": str(crash)}
+                except ChoreoError as error:  # refused here: raise it in the learner's relay
+                    return {"error": str(error)[:300]}
+                return {"crashed": False}
+
+            reply = self.request({"op": "relay", "ref": ref, "state": state, "now": ctx.now},
+                                 on_step=publish)
+            if "state" in reply:
+                try:
                     replace_state(ctx.state, decode_value(reply["state"]))
-            except (ProtocolError, KeyError, TypeError, ValueError) as error:
-                raise RemoteError(f"the relay's answer could not be used ({error})") from None
+                except (ProtocolError, KeyError, TypeError, ValueError) as error:
+                    raise RemoteError(f"the relay's answer could not be used ({error})") from None
             status = reply.get("status")
             if status in ("stub", "raised", "interrupted"):
                 error = ("NotImplementedError" if status == "stub" else

@@ -16,6 +16,8 @@ from choreo_lab.grading.tasks import exercises
 
 from .conftest import SOURCES, flat
 from .test_checks import HALF_STUBS, half_stubbed
+from .variants import Variant
+from .variants_ex09 import CORRECT_EX09, WRONG_EX09
 
 
 def verdict(graded: dict[str, Any], name: str) -> dict[str, Any]:
@@ -161,3 +163,23 @@ def test_the_grader_charges_a_compensation_still_the_stub_only_to_its_own_task(
     tasks = {task["task"]: task for task in verdict["tasks"]}
     assert tasks[done]["score"] == tasks[done]["max_score"], tasks[done]["checks"]
     assert tasks[undone]["score"] == 0
+
+
+RELAYS = [v for v in (*WRONG_EX09, *CORRECT_EX09) if "send_outbox" in v.cells]
+
+
+@pytest.mark.parametrize("variant", RELAYS, ids=lambda v: v.name)
+def test_a_relay_scores_the_same_in_the_sandbox_as_in_the_graders_process(
+        variant: Variant) -> None:
+    """A relay runs in the sandbox, its publishes made in the grader as they happen: a crash
+    planned at a publish raises in the learner's code there, as it does in the grader's own
+    process (test_checks.py), so a relay that catches it is judged alike."""
+    from choreo_lab.grading.worker import Limits, grade_submission
+    exercise = variant.exercise
+    notebook = nbformat.read(SOURCES[exercise], as_version=4)
+    for cell in notebook.cells:
+        cell.source = variant.cells.get(cell.get("id"), cell.source)
+    verdict = grade_submission(f"{exercise}.ipynb", nbformat.writes(notebook), Limits(), [])
+    in_sandbox = {check["title"] for task in verdict["tasks"] for check in task["checks"]
+                  if not check["passed"]}
+    assert in_sandbox == set(variant.expected_failures), verdict["problems"]

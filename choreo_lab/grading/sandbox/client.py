@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -233,8 +234,13 @@ class Sandbox:
             self.paused = False
             self.containment.signal_all(signal.SIGCONT)
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and return its reply; raises SandboxTimeout or SandboxGone."""
+    def request(self, message: dict[str, Any], timeout: float,
+                on_step: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Send one request and return its reply; raises SandboxTimeout or SandboxGone.
+
+        `on_step` answers the steps the sandbox reports while it works on the request (a
+        relay's publishes, each made here as it happens): what it returns goes back at once.
+        """
         if self.gone is not None:
             raise SandboxGone(self.gone)
         self.resume()
@@ -242,7 +248,7 @@ class Sandbox:
         number = self._ids
         try:
             write_frame(self._requests, message | {"id": number})
-            reply = self._reply(number, max(0.0, timeout))
+            reply = self._reply(number, max(0.0, timeout), on_step)
         except ProtocolTimeout:
             return self._interrupted(number)
         except ChannelFlooded:
@@ -257,10 +263,12 @@ class Sandbox:
         self._note_refusals(reply)
         return reply
 
-    def _reply(self, number: int, timeout: float) -> dict[str, Any]:
+    def _reply(self, number: int, timeout: float,
+               on_step: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
         """The reply to request `number`, within `timeout` however many frames come first.
 
-        A reply to an earlier request (one that ran out of time) is skipped, up to
+        A step of the request is answered by `on_step`. A reply to an earlier request (one
+        that ran out of time), or a step nobody asked for, is skipped, up to
         `MAX_STALE_REPLIES`; more is the learner's code writing to the channel, and ends it.
         """
         deadline = time.monotonic() + timeout
@@ -270,8 +278,11 @@ class Sandbox:
             if left <= 0:  # checked on every frame: a flood of them must not outlast it
                 raise ProtocolTimeout()
             reply = self.reader.read(left)
-            if reply.get("id") == number:
+            if reply.get("id") == number and "step" not in reply:
                 return reply
+            if reply.get("id") == number and on_step is not None:
+                write_frame(self._requests, {"id": number, "answer": on_step(reply["step"])})
+                continue
             if type(reply.get("id")) is not int or reply["id"] > number:
                 raise ProtocolError(f"a reply to request {reply.get('id')!r}, not {number}")
             stale += 1

@@ -11,8 +11,10 @@ Then, one request at a time:
   registers handlers on services) and describe what came back;
 - ``handle``: run one of the learner's handlers on an event and a copy of the service's
   state, and return the new state and the events produced;
-- ``relay``: run a service's relay on a copy of its state, and return each publish with
-  the state as it was at that moment, and the state it left.
+- ``relay``: run a service's relay on a copy of its state. Each publish is a step sent to
+  the grader with the state as it is at that moment; the grader publishes it there and
+  answers whether the relay crashed at it (then the publish raises in the learner's code,
+  as it would have in the grader); the reply is the state the relay left.
 
 Nothing here decides a grade: the grader validates every answer and judges it.
 """
@@ -27,6 +29,10 @@ import signal
 import sys
 import traceback
 from typing import Any
+
+
+#: The most messages one run of a relay may publish.
+MAX_RELAY_PUBLISHES = 1000
 
 
 class Counter(io.TextIOBase):
@@ -49,19 +55,14 @@ def main(argv: list[str]) -> int:
     requests, replies = int(argv[0]), int(argv[1])
     reader = FrameReader(requests)
     setup = reader.read()
-    server = Server(setup)
+    server = Server(setup, reader, replies)
     write_frame(replies, {"id": setup.get("id"), "status": "ready"})
     while True:
         try:
             request = reader.read()
             if request.get("op") == "bye":
                 return 0
-            reply = server.answer(request)
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # never half a frame
-            try:
-                write_frame(replies, reply)
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            server.send(server.answer(request))
         except KeyboardInterrupt:  # an interrupt that came after its request had ended
             continue
 
@@ -69,7 +70,7 @@ def main(argv: list[str]) -> int:
 class Server:
     """One submission's namespace and the learner code the grader may call."""
 
-    def __init__(self, setup: dict[str, Any]) -> None:
+    def __init__(self, setup: dict[str, Any], reader: Any, replies: int) -> None:
         from IPython.core.interactiveshell import InteractiveShell
         from traitlets.config import Config
 
@@ -93,6 +94,24 @@ class Server:
         grader_runs_the_checks()
         self.handlers: dict[int, tuple[Any, type, str]] = {}
         self.relays: dict[int, tuple[Any, str]] = {}
+        self.reader, self.replies = reader, replies
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Write one frame to the grader (never half of one: an interrupt waits)."""
+        from .protocol import write_frame
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            write_frame(self.replies, frame)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    def ask(self, request_id: Any, step: dict[str, Any]) -> dict[str, Any]:
+        """Send a step of the request `request_id` to the grader, and return its answer."""
+        self.send({"id": request_id, "step": step})
+        answer = self.reader.read()
+        if answer.get("id") != request_id or not isinstance(answer.get("answer"), dict):
+            raise RuntimeError("the grader did not answer the relay's publish")
+        return answer["answer"]
 
     def _published(self, data: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         self.printed.size += sum(len(str(v)) for v in data.values())
@@ -178,33 +197,48 @@ class Server:
                 "timers": self._encode_timers(context), "cancelled": list(context.timers_cancelled)}
 
     def relay(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run a relay on the state given; return each publish with the state as it was then.
+        """Run a relay on the state given, each publish made by the grader as it happens.
 
-        The grader replays the publishes one by one on its own relay context, setting the
-        state each had, so a crash it injects at a publish leaves what the relay had written
-        up to there - as if the relay had run in the grader.
+        A publish sends the grader the event and the state as it is then; the grader
+        publishes it there, where a crash it injects at that publish keeps what the relay
+        had written up to there, and answers. A crash raises in the relay, as `publish`
+        would in the grader (and every later publish of this run raises too); an error the
+        grader's publish raised (a message id of the broker's own, say) raises here.
         """
-        from ...context import RelayContext
+        from ...context import RelayContext, RelayCrashed
+        from ...errors import HandlerError
         from .protocol import decode_value, encode_event, encode_value
         function, service = self.relays[int(request["ref"])]
         state = decode_value(request["state"])
-        steps: list[dict[str, Any]] = []
+        published = 0
 
-        def record(event: Any, message_id: Any, cause: Any) -> None:
-            if len(steps) >= 1000:
-                raise RuntimeError("the relay published more than 1000 messages in one run")
-            steps.append({"state": encode_value(state), "event": encode_event(event),
-                          "message_id": message_id, "cause": cause})
+        def publish(event: Any, message_id: Any, cause: Any) -> None:
+            nonlocal published
+            if published >= MAX_RELAY_PUBLISHES:
+                raise RuntimeError(f"the relay published more than {MAX_RELAY_PUBLISHES} "
+                                   "messages in one run")
+            published += 1
+            answer = self.ask(request.get("id"), {
+                "state": encode_value(state), "event": encode_event(event),
+                "message_id": message_id, "cause": cause})
+            if answer.get("crashed"):
+                raise RelayCrashed(str(answer.get("point", "a planned crash")))
+            if answer.get("error"):
+                raise HandlerError(str(answer["error"]))
 
-        context = RelayContext(service, int(request["now"]), state, record)
-        outcome = self._run(function, context)
+        context = RelayContext(service, int(request["now"]), state, publish)
+        try:
+            outcome = self._run(function, context)
+        except RelayCrashed:  # not caught by the relay: the crash ended this run of it
+            outcome = {}
+        finally:
+            context.close()
         try:
             final = encode_value(state)
         except ValueError as error:
             return {"status": "raised", "error": f"ctx.state cannot be kept: {error}",
-                    "location": "", "steps": steps}
-        return outcome | {"status": outcome.get("status", "ok"), "steps": steps, "state": final,
-                          "value": None}
+                    "location": ""}
+        return outcome | {"status": outcome.get("status", "ok"), "state": final, "value": None}
 
     # -- helpers -----------------------------------------------------------------------------
     def _run(self, function: Any, *args: Any) -> dict[str, Any]:
