@@ -136,9 +136,12 @@ class FanoutRun:
 # -- loyalty: the late consumer -----------------------------------------------------------------
 def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
                 new_users: Sequence[str] = ("u-4",), seed: int = 1,
-                just_before: Sequence[str] = (), while_down: Sequence[str] = ()) -> FanoutRun:
+                just_before: Sequence[str] = (), while_down: Sequence[str] = (),
+                told_twice: Sequence[str] = ()) -> FanoutRun:
     """Three users sign up on days 0-2; a month later loyalty joins from the beginning; more sign up.
 
+    `told_twice`: new users whose sign-up signup publishes twice (it retried a publish it
+    could not tell had gone out: two messages, one fact).
     `just_before`: users who sign up an hour before loyalty goes live (history, however
     recent). `while_down`: users who sign up an hour after it went live, while it is down
     for three days; it handles their sign-ups three days late (new members all the same).
@@ -157,6 +160,9 @@ def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
     plan = FaultPlan(faults=tuple(faults))
     sim.set_delivery_faults(plan)
     for user_id in new_users:
+        register_user(sim, user_id)
+    for user_id in told_twice:
+        register_user(sim, user_id)
         register_user(sim, user_id)
     if while_down:
         sim.run_for(HOUR)
@@ -225,6 +231,12 @@ def texts_each_new_member_once_when_acks_are_lost(learner: Learner) -> None:
         if run.texts(user_id) != 1:
             run.fail(f"{user_id} got {plural(run.texts(user_id), 'welcome text')} after lost acks.",
                      KEY_HINT, user_id)
+    run = loyalty_run(learner, new_users=(), told_twice=("u-6",))
+    if run.texts("u-6") != 1:
+        run.fail(f"Signup published u-6's sign-up twice (it retried a publish it could not tell "
+                 f"had gone out: two messages, one fact), and u-6 got "
+                 f"{plural(run.texts('u-6'), 'welcome text')}. A key made of the message id "
+                 "differs between the two; a key named after the fact does not.", KEY_HINT, "u-6")
 
 
 # -- reminder: a timer, cancelled or ignored --------------------------------------------------------

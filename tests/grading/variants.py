@@ -647,6 +647,15 @@ TEXTS_WITHOUT_A_KEY = Variant("texts new members without an idempotency key", "e
         "keeps every invariant over 40 seeded fault schedules": "one loyalty text per user",
         "keeps every invariant over 80 more seeded fault schedules": "one loyalty text per user"})
 
+# Right for a redelivery (the same message, the same id), wrong for a sign-up published twice.
+KEYS_BY_MESSAGE_ID = Variant("texts under a key made of the message id", "ex05-notifications", {
+    "loyalty_service": LOYALTY.format(body='''
+        if ctx.envelope.published_at < ctx.state["went_live"]:
+            return None
+        return SendSms(to=event.phone, user_id=event.user_id, text="loyalty-welcome",
+                       idempotency_key=f"loyalty/{ctx.message_id}")
+''')}, {"texts each new member once when acks are lost": "two messages, one fact"})
+
 # Ignores went_live and skips the text when the message is more than a day old when handled:
 # right for history a month old and a signup handled at once, wrong for history an hour old
 # and for a new member handled late.
@@ -751,7 +760,7 @@ WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BA
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND, TRUSTS_THE_ATTEMPT,
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
          IGNORES_WENT_LIVE, TEXTS_THE_WRONG_NUMBER, REMINDS_THE_WRONG_ADDRESS,
-         LATE_AND_ONLY_CANCELS, REMINDS_TOO_LATE)
+         LATE_AND_ONLY_CANCELS, REMINDS_TOO_LATE, KEYS_BY_MESSAGE_ID)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402
