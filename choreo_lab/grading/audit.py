@@ -8,9 +8,12 @@ damage later (from another handler, or from a relay) would look right at the end
   order twice and then removed the second charge still charged it twice);
 - the inventory's stock is conserved: on the shelf + reserved - released == received, per
   item (one that took stock twice for an order and put the extra back later had refused
-  other orders meanwhile).
+  other orders meanwhile);
+- `received`, the record of the stock that came in, stays as the run started it: no service
+  of the saga receives stock, so the books the stock audit trusts do not change (one that
+  lowered `received` while it held stock taken twice would add up).
 
-`AuditedSimulation` checks both after every commit and every step, and remembers the first
+`AuditedSimulation` checks them after every commit and every step, and remembers the first
 problem, and what ran when it appeared. A check that passed on how its runs ended still fails
 if one of its runs had such a problem (`audited_runs`, used by the judge): the check's own
 message, about the end of a run, comes first when both are wrong.
@@ -44,6 +47,11 @@ BOOKS_HINT = ("keep every key the cell you started from gives the inventory's st
               "received, reservations, and released where it has one), each a dict, for the "
               "whole run: add to them, never drop or replace one. The checks read them to see "
               "that stock is taken once per order.")
+
+RECEIVED_HINT = ("leave state['received'] as the cell you started from sets it: it records "
+                 "the stock that came into the warehouse, and none comes in during the saga. "
+                 "Take and put back stock in state['stock'], with a record in "
+                 "state['reservations'] or state['released'].")
 
 TAKEN_BACK_HINT = ("a ledger records what happened: add entries, never remove or change one. "
                    "To keep a repeat out, do not add it (remember which orders you handled).")
@@ -87,11 +95,14 @@ class AuditedSimulation(Simulation):
         super().__init__(*args, **options)
         self._books: tuple[str, ...] = STOCK_BOOKS  # what the stock audit reads, kept all run
         self._received: dict[Any, Any] | None = None  # what came in, if the state has no record
+        self._received_at_start: dict[Any, Any] | None = None  # the state's record, kept as is
         if "inventory" in self.services:
             started = self.state("inventory")
             if isinstance(started, dict):
                 self._books = tuple(key for key in (*STOCK_BOOKS, "released")
                                     if key in started or key in ("stock", "reservations"))
+                if isinstance(started.get("received"), dict):
+                    self._received_at_start = copy_state(started["received"])
                 if "received" not in started:
                     # An inventory that keeps no goods-in record is still audited: what came
                     # in is what it started with, on the shelf and held. (Dropping a key it
@@ -164,6 +175,8 @@ class AuditedSimulation(Simulation):
             return
         if self._received is not None:
             state = dict(state, received=self._received)
+        elif self._received_changed(state["received"], what_ran):
+            return
         held = held_stock(state)
         if held is None:
             self._found(f"inventory's state['reservations'] or state['released'] held a record "
@@ -180,6 +193,26 @@ class AuditedSimulation(Simulation):
                             f"reserved (and not released), but it had received {received}.",
                             STOCK_HINT, None)
                 return
+
+    def _received_changed(self, received: dict[Any, Any], what_ran: str) -> bool:
+        """True (and `problem` said) if the inventory's `received` is not what it started as."""
+        started = self._received_at_start
+        if started is None or received == started:
+            return False
+        item = next(item for item in (*started, *received)
+                    if item not in started or item not in received
+                    or received[item] != started[item])
+        if item not in received:
+            change = f"{shown(item)} was dropped from it (it was {shown(started[item])})"
+        else:
+            was = shown(started[item]) if item in started else "not in it"
+            change = f"{shown(item)} went from {was} to {shown(received[item])}"
+        self._found(f"inventory's state['received'] changed at t={self.now}, {what_ran}: "
+                    f"{change}. It records the stock that came in, and none comes in during "
+                    "the saga; the checks read it to see that the stock adds up (on the shelf "
+                    "+ reserved - released == received, per item), so it must stay as it "
+                    "started.", RECEIVED_HINT, None)
+        return True
 
     def _taken_back(self, service: str, order_id: Any, entries: Any, what_ran: str) -> bool:
         """Record `entries` as seen; True (and `problem` said) if one seen before is gone."""
@@ -204,6 +237,11 @@ def missing_books(state: Any, books: tuple[str, ...] = STOCK_BOOKS) -> list[str]
     if not isinstance(state, dict):
         return list(books)
     return [key for key in books if not isinstance(state.get(key), dict)]
+
+
+def shown(value: Any) -> str:
+    """A key or count of `received` as the learner wrote it: 'book', 98, else its type too."""
+    return repr(value) if type(value) in (str, int) else describe_value(value, 40)
 
 
 def said(keys: Any) -> str:

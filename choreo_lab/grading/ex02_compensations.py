@@ -9,11 +9,14 @@ forward steps (`forward_services`) and run failing orders through the saga.
 Each task judges one compensation: the refund task runs the learner's payment with the
 reference inventory (`refund_run`), the release task the learner's inventory with the
 reference payment (`release_run`). So a release still to write (or wrong) costs nothing in
-the refund task, and the other way round; only "declined" judges both together.
+the refund task, and the other way round. The declined task judges both together, and its
+mixed batch each one also with the reference's other (`written_compensation_runs`); there a
+compensation still the stub costs nothing: its own task charges it.
 """
 
 from __future__ import annotations
 
+import functools
 
 from ..events import Event
 from ..examples.orders import (
@@ -25,7 +28,7 @@ from ..examples.orders import (
 )
 from ..faults import Duplicate, Kill, Restart
 from ..service import Service
-from .learner import Learner, without_handlers
+from .learner import Learner, unless_a_stub_of, without_handlers
 from .outcomes import (
     expect_finished,
     expect_refunded_once,
@@ -75,6 +78,23 @@ def refund_run(learner: Learner, orders: list[dict], faults: list | tuple = ()) 
 def release_run(learner: Learner, orders: list[dict], faults: list | tuple = ()) -> SagaRun:
     """The learner's release at work: their inventory, with the reference payment's refund."""
     return compensated_run(learner, orders, faults, judged=("inventory",))
+
+
+#: The learner's compensating handlers, as the stub names them.
+COMPENSATIONS = ("refund_payment", "release_stock")
+
+
+def written_compensation_runs(learner: Learner, orders: list[dict]) -> list[SagaRun]:
+    """The runs of `orders` that judge the compensations the learner has written: each with the
+    reference's other one (`refund_run`, `release_run`), and both together. A run that meets a
+    compensation still the stub is set aside (the compensation's own task charges the stub);
+    with both still the stub, the run with both fails saying so."""
+    judged: list[SagaRun] = []
+    for how in (refund_run, release_run, compensated_run):
+        run = unless_a_stub_of(learner, COMPENSATIONS, functools.partial(how, learner, orders))
+        if run is not None:
+            judged.append(run)
+    return judged or [compensated_run(learner, orders)]
 
 
 REFUND_HINT = ("payment must react to the failure events that come after a charge - OutOfStock "

@@ -4,14 +4,19 @@ The learner writes ``make_payment_service()``: a `Service` named "payment" that 
 each order once (declining the customers in ``DECLINED_CUSTOMERS``), refunds once on
 OutOfStock or ShipmentFailed, and - with the outbox switched off - still completes an order
 whose handler crashed between writing its state and publishing its event.
+
+The checks about charging judge the charge: one whose batch meets ``refund_payment`` still
+the stub runs again without the orders that would be refunded (`charge_run`), so a refund
+still to write costs points in the refund task only.
 """
 
 from __future__ import annotations
 
+from ..examples.orders import DECLINED_CUSTOMERS, STOCK, UNSHIPPABLE
 from ..faults import Crash, Duplicate
 from .chaos_runs import explore_payment
 from .feedback import plural
-from .learner import Learner
+from .learner import Learner, unless_a_stub_of
 from .outcomes import (
     expect_charged_once,
     expect_finished,
@@ -32,6 +37,31 @@ def payment_run(learner: Learner, orders: list[dict], faults: list | tuple = (),
     """The saga with the learner's payment service."""
     payment = learner.service(FACTORY, "payment")
     return run_saga(learner, {"payment": payment}, orders, faults, outbox=outbox, seed=seed)
+
+
+def charge_run(learner: Learner, orders: list[dict], faults: list | tuple = (), *,
+               outbox: bool = True, seed: int = 1) -> SagaRun:
+    """`payment_run` for a check about charging: of `orders`, or, if a refund met
+    refund_payment still the stub, of those of `orders` that nothing refunds."""
+    def run(orders: list[dict]) -> SagaRun:
+        return payment_run(learner, orders, faults, outbox=outbox, seed=seed)
+    return (unless_a_stub_of(learner, ("refund_payment",), lambda: run(orders))
+            or run(never_refunded(orders)))
+
+
+def never_refunded(orders: list[dict]) -> list[dict]:
+    """The orders that are declined, or ship: in stock (all of them together, in any order)
+    and to an address that can be shipped to. No step after the charge fails for them."""
+    kept, taken = [], dict.fromkeys(STOCK, 0)
+    for request in orders:
+        item, quantity = request["item"], request["quantity"]
+        if request["customer"] not in DECLINED_CUSTOMERS:
+            if (request["address"] in UNSHIPPABLE
+                    or taken.get(item, 0) + quantity > STOCK.get(item, 0)):
+                continue
+            taken[item] += quantity
+        kept.append(request)
+    return kept
 
 
 REFUND_HINT = ("remember which orders you refunded (an inbox, or state['refunds']) and skip "

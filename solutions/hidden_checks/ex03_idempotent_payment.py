@@ -10,6 +10,7 @@ from choreo_lab.grading.ex03_idempotent_payment import (
     FACTORY,
     REANNOUNCE_HINT,
     REFUND_HINT,
+    charge_run,
     payment_run,
 )
 from choreo_lab.grading.learner import Learner
@@ -29,7 +30,7 @@ def charges_once_in_a_batch_with_lost_acks_drops_and_delays(learner: Learner) ->
               Drop(service="payment", probability=0.3),
               Delay(service="payment", probability=0.3, by=40),
               Reorder(service="payment", probability=0.2, by=25)]
-    run = payment_run(learner, random_orders(10, seed=5, failure_rate=0.4), faults, seed=5)
+    run = charge_run(learner, random_orders(10, seed=5, failure_rate=0.4), faults, seed=5)
     expect_consistent_outcomes(run, "every order is charged at most once and ends charged "
                                "(shipped) or with its money back (cancelled).")
 
@@ -50,8 +51,8 @@ def recovers_from_write_publish_crashes_anywhere(learner: Learner) -> None:
     faults = [Crash(point="after_write_before_publish", service="payment", probability=0.5,
                     times=4),
               Duplicate(service="payment", probability=0.3)]
-    run = payment_run(learner, random_orders(8, seed=9, failure_rate=0.5), faults,
-                      outbox=False, seed=9)
+    run = charge_run(learner, random_orders(8, seed=9, failure_rate=0.5), faults,
+                     outbox=False, seed=9)
     expect_oracle_consistent(run, REANNOUNCE_HINT + " The same goes for refunds: a repeated "
                              "OutOfStock or ShipmentFailed gets the same PaymentRefunded again.")
 

@@ -141,3 +141,52 @@ def test_an_inventory_that_starts_without_received_is_audited_against_its_start(
     sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
     sim.run_until_idle()
     assert sim.problem is not None and "but it had received 5" in sim.problem
+
+
+def rewriting_received(change: str) -> AuditedSimulation:
+    """An inventory that takes a book without a reservation and makes `received` match it:
+    "lower" (5 -> 4), "drop" (no book in it any more) or "add" (a lamp it never had)."""
+    inventory = Service("inventory", {"stock": {"book": 5}, "received": {"book": 5},
+                                      "reservations": {}})
+
+    @inventory.handles(Charge, publishes=(Charged,))
+    def take_and_rewrite(event: Charge, ctx) -> list[Event]:
+        ctx.state["stock"]["book"] -= 1
+        if change == "lower":
+            ctx.state["received"]["book"] -= 1
+        elif change == "drop":
+            del ctx.state["received"]["book"]
+        else:
+            ctx.state["received"]["lamp"] = 0
+        return [Charged(order_id=event.order_id)]
+
+    sim = AuditedSimulation([inventory], seed=1)
+    sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    return sim
+
+
+def test_an_inventory_that_rewrites_received_to_add_up_is_found() -> None:
+    said = {"lower": "'book' went from 5 to 4", "drop": "'book' was dropped from it (it was 5)",
+            "add": "'lamp' went from not in it to 0"}
+    for change, words in said.items():
+        sim = rewriting_received(change)
+        assert sim.problem is not None, change
+        assert sim.problem.startswith("inventory's state['received'] changed at t="), sim.problem
+        assert words in sim.problem and "while inventory handled m1 (Charge)" in sim.problem
+
+
+def test_received_left_as_it_started_is_no_problem() -> None:
+    inventory = Service("inventory", {"stock": {"book": 5}, "received": {"book": 5},
+                                      "reservations": {}})
+
+    @inventory.handles(Charge, publishes=(Charged,))
+    def reserve(event: Charge, ctx) -> list[Event]:
+        ctx.state["stock"]["book"] -= 1
+        ctx.state["reservations"][event.order_id] = {"item": "book", "quantity": 1}
+        return [Charged(order_id=event.order_id)]
+
+    sim = AuditedSimulation([inventory], seed=1)
+    sim.publish(Charge(order_id="o-1"), correlation_id="o-1")
+    sim.run_until_idle()
+    assert sim.problem is None

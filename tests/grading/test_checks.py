@@ -11,9 +11,17 @@ import nbformat
 import pytest
 
 from choreo_lab.grading import check
+from choreo_lab.grading.ex03_idempotent_payment import never_refunded
 from choreo_lab.grading.hidden import graded_exercises
 from choreo_lab.grading.judge import judge_task
 from choreo_lab.grading.learner import NotebookLearner
+from choreo_lab.grading.scenarios import order
+from choreo_lab.grading.student_version import (
+    BEGIN_SOLUTION,
+    CODE_STUB,
+    END_SOLUTION,
+    replace_regions,
+)
 from choreo_lab.grading.tasks import Task, exercises
 
 from .conftest import EXERCISES, ROOT, SOURCES, flat, namespace_of
@@ -69,27 +77,53 @@ def test_a_correct_answer_written_differently_scores_full_marks(variant: Variant
 
 
 def half_stubbed(exercise: str, stubbed: str) -> dict[str, str]:
-    """The cell `stubbed` as handed out (the stub of the student version), for `namespace_of`."""
+    """The cell `stubbed` as handed out (the stub of the student version), for `namespace_of`;
+    "cell/handler": the reference's cell with only that handler's solution as handed out."""
+    cell, _, handler = stubbed.partition("/")
+    if handler:
+        source = next(c.source for c in nbformat.read(SOURCES[exercise], as_version=4).cells
+                      if c.get("id") == cell)
+        before, definition, after = source.partition(f"def {handler}(")
+        body, end, rest = after.partition(END_SOLUTION)  # the handler's own region, and on
+        body, _ = replace_regions(body + end, BEGIN_SOLUTION, END_SOLUTION,
+                                  CODE_STUB.split("\n"), stubbed)
+        return {cell: before + definition + body + "\n" + rest.partition("\n")[2]}
     handed_out = nbformat.read(EXERCISES / f"{exercise}.ipynb", as_version=4)
     return {stubbed: next(cell.source for cell in handed_out.cells if cell.get("id") == stubbed)}
 
 
-#: Exercise 2 with one compensation still the stub: (stubbed cell, task done, task not done).
-HALF_STUBS = [("release_stock", "refund", "release"), ("refund_payment", "release", "refund")]
+#: A handler still the stub, the rest the reference: (exercise, stubbed cell or "cell/handler",
+#: the tasks that judge it). Every other task must score full: the stub costs points in its
+#: own tasks only (exercise 3's chaos explorer judges the whole service, refunds too).
+HALF_STUBS = [("ex02-compensations", "release_stock", ("release",)),
+              ("ex02-compensations", "refund_payment", ("refund",)),
+              ("ex03-idempotent-payment", "payment_service/refund_payment",
+               ("refund_once", "chaos"))]
+HALF_STUB_IDS = [f"{exercise[:4]}-{stubbed.split('/')[-1]}" for exercise, stubbed, _ in HALF_STUBS]
 
 
-@pytest.mark.parametrize("stubbed, done, undone", HALF_STUBS, ids=[s for s, _, _ in HALF_STUBS])
-def test_a_compensation_still_the_stub_costs_points_only_in_its_own_task(
-        stubbed: str, done: str, undone: str) -> None:
-    exercise = "ex02-compensations"
+@pytest.mark.parametrize("exercise, stubbed, undone", HALF_STUBS, ids=HALF_STUB_IDS)
+def test_a_handler_still_the_stub_costs_points_only_in_its_own_tasks(
+        exercise: str, stubbed: str, undone: tuple[str, ...]) -> None:
     namespace = namespace_of(nbformat.read(SOURCES[exercise], as_version=4),
                              half_stubbed(exercise, stubbed))
     results = {task.name: judge_task(task, lambda _: NotebookLearner(namespace), hidden=True)
                for task in graded_exercises()[exercise]}
-    assert results[done].score == results[done].max_score, results[done].checks
-    assert results[undone].score == 0
-    assert all(f"{stubbed}() still raises NotImplementedError" in check.message
-               for check in results[undone].checks)
+    handler = stubbed.split("/")[-1]
+    for name, result in results.items():
+        if name in undone:
+            assert result.score == 0
+            assert all(f"{handler}() still raises NotImplementedError" in check.message
+                       for check in result.checks)
+        else:
+            assert result.score == result.max_score, result.checks
+
+
+def test_a_batch_without_refunds_keeps_only_orders_nothing_refunds() -> None:
+    orders = [order("o-1", item="unicorn"), order("o-2", address="Atlantis"),
+              order("o-3", customer="mallory", item="unicorn"), order("o-4", item="lamp"),
+              order("o-5", item="lamp", quantity=3)]
+    assert [kept["order_id"] for kept in never_refunded(orders)] == ["o-3", "o-4"]
 
 
 def test_every_exercise_has_at_least_two_known_wrong_answers() -> None:

@@ -136,6 +136,26 @@ PUTS_BACK_WITHOUT_RECEIVED = Variant(
     "reserves once when PaymentCompleted is delivered twice",
     "decides once after a crash, and for refused orders")})
 
+# RESERVES_TWICE_THEN_PUTS_BACK that also lowers state["received"] while it holds the extra,
+# and raises it again when it puts the extra back: the stock adds up at every moment against
+# a `received` it rewrote (it scored full until the audit held `received` to how it started).
+RESERVES_TWICE_AND_REWRITES_RECEIVED = Variant(
+    "reserves again on a repeat, lowers received to match, then puts both back",
+    "ex01-inventory", {"inventory_service": RESERVES_TWICE_THEN_PUTS_BACK.cells[
+        "inventory_service"].replace(
+        """        state["taken"].setdefault(event.order_id, []).append(event.quantity)
+""", """        state["taken"].setdefault(event.order_id, []).append(event.quantity)
+        if len(state["taken"][event.order_id]) > 1:  # the books say less came in, for now
+            state["received"][event.item] -= event.quantity
+""").replace("""            ctx.state["stock"][event.item] += sum(taken[1:])
+""", """            ctx.state["stock"][event.item] += sum(taken[1:])
+            ctx.state["received"][event.item] += sum(taken[1:])
+""")}, {"reserves once when PaymentCompleted is delivered twice":
+        "state['received'] changed at t=33, while inventory handled m3 (PaymentCompleted): "
+        "'book' went from 100 to 98",
+        "decides once after a crash, and for refused orders":
+        "state['received'] changed"})
+
 INVENTORY_DIFFERENTLY = Variant("a correct inventory written differently", "ex01-inventory", {
     "inventory_service": '''
 def make_inventory_service(stock):
@@ -409,6 +429,26 @@ RELEASES_TWICE_THEN_MENDS_AND_DROPS_RECEIVED = Variant(
         "leaves the stock alone for an order that was out of stock",
         "leaves the stock alone when nothing was reserved, and releases once")},
     "every order of a mixed batch ends consistent": "finished orders are settled"})
+
+# RELEASES_TWICE_THEN_MENDS that raises state["received"] by each extra release and lowers
+# it again when it mends the stock: the stock adds up against a `received` it rewrote.
+RELEASES_TWICE_AND_REWRITES_RECEIVED = Variant(
+    "releases on every delivery, raises received to match, then mends both",
+    "ex02-compensations", {
+        "release_stock": RELEASE.format(drop="").replace(
+            """    state["stock"][reservation["item"]] += reservation["quantity"]   # on every delivery
+""", """    state["stock"][reservation["item"]] += reservation["quantity"]   # on every delivery
+    if event.order_id in state["released"]:  # an extra release: the books say more came in
+        state["received"][reservation["item"]] += reservation["quantity"]
+"""),
+        "add_compensations": MEND.replace(
+            """            ctx.state["stock"][event.item] -= (times - 1) * event.quantity
+""", """            ctx.state["stock"][event.item] -= (times - 1) * event.quantity
+            ctx.state["received"][event.item] -= (times - 1) * event.quantity
+""")}, {
+    "leaves the stock alone when nothing was reserved, and releases once":
+        "state['received'] changed",
+    "every order of a mixed batch ends consistent": "stock is conserved"})
 
 # -- exercise 3 ---------------------------------------------------------------------------------
 PAYMENT = '''
@@ -757,6 +797,7 @@ WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BA
          INVENTORY_TRUSTS_THE_ATTEMPT, PUTS_BACK_WITHOUT_RECEIVED, REFUND_WITHOUT_RELEASE,
          COMPENSATIONS_TRUST_THE_ATTEMPT, RELEASES_TWICE_THEN_MENDS,
          RELEASES_TWICE_THEN_MENDS_AND_DROPS_RECEIVED, WRONG_EVENT,
+         RESERVES_TWICE_AND_REWRITES_RECEIVED, RELEASES_TWICE_AND_REWRITES_RECEIVED,
          REFUNDS_TWICE, REFUND_CHAINED_AND_REPEATED, RELEASES_ON_OUT_OF_STOCK, NON_IDEMPOTENT_CHARGE, SKIPS_WITHOUT_ANSWERING, NON_IDEMPOTENT_REFUND, TRUSTS_THE_ATTEMPT,
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
          IGNORES_WENT_LIVE, TEXTS_THE_WRONG_NUMBER, REMINDS_THE_WRONG_ADDRESS,
