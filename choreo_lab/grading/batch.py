@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .sandbox.client import boot, package_paths
 from .sandbox.containment import SLOTS, Containment
 from .tasks import Task
 from .hidden import HiddenChecksMissing, graded_exercises
@@ -192,10 +193,14 @@ def grade_all(submissions: list[Submission], tasks: dict[str, list[Task]], limit
 
 def grade_in_worker(submission: Submission, limits: Limits, hide: list[str],
                     workers: list[int]) -> dict[str, Any]:
-    """Grade one notebook in a worker process; a verdict (as the worker sent it) or why not."""
+    """Grade one notebook in a worker process; a verdict (as the worker sent it) or why not.
+
+    The worker runs this process's own copy of the package (as its sandbox does), not
+    whichever one `python -I` would find installed."""
     request = json.dumps({"name": str(submission.path), "text": submission.text,
                           "limits": asdict(limits), "hide": hide})
-    worker = subprocess.Popen([sys.executable, "-I", "-m", "choreo_lab.grading.worker"],
+    worker = subprocess.Popen([sys.executable, "-I", "-c", boot("choreo_lab.grading.worker"),
+                               str(Path(package_paths()["package"]).parent)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, start_new_session=True,
                               env=os.environ.copy())

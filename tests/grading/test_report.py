@@ -22,7 +22,7 @@ from choreo_lab.grading.hidden import ENVIRONMENT, graded_exercises
 from choreo_lab.grading.report import show, student_of, write_csv
 from choreo_lab.grading.worker import exercise_of, read_notebook
 
-from .conftest import ROOT, SOLUTIONS, flat, grade_command, submission
+from .conftest import EXERCISES, ROOT, SOLUTIONS, flat, grade_command, submission
 
 
 @pytest.fixture
@@ -338,6 +338,30 @@ def test_a_correct_notebook_with_megabytes_of_saved_output_scores_full(tmp_path:
     verdict = grade_submission("carol/ex01-inventory.ipynb", nbformat.writes(notebook),
                                Limits(10, 120, 20), [])
     assert verdict["problems"] == [] and verdict["score"] == verdict["max_score"] == 7
+
+
+def test_the_worker_runs_the_graders_own_copy_of_the_package(tmp_path: Path) -> None:
+    """`choreo-lab grade` run from another copy of the package (a course checkout beside an
+    installed one) grades with that copy's worker, not the installed one."""
+    import shutil
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT / "choreo_lab", copy / "choreo_lab",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    worker = copy / "choreo_lab" / "grading" / "worker.py"
+    worker.write_text(worker.read_text().replace('if __name__ == "__main__":', (
+        "_graded = grade_submission\n\n\n"
+        "def grade_submission(*args, **kwargs):\n"
+        "    return _graded(*args, **kwargs) | {'sandbox': ['graded by the checkout']}\n\n\n"
+        'if __name__ == "__main__":')))
+    (tmp_path / "alice").mkdir()
+    shutil.copy(EXERCISES / "ex01-inventory.ipynb", tmp_path / "alice")
+    done = subprocess.run([sys.executable, "-m", "choreo_lab.cli", "grade", str(tmp_path / "alice"),
+                           "--json", "--report", str(tmp_path / "r.json"),
+                           "--hidden", str(SOLUTIONS / "hidden_checks")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env=os.environ | {"PYTHONPATH": str(copy)})
+    [verdict] = json.loads(done.stdout)["notebooks"]
+    assert verdict["sandbox"] == ["graded by the checkout"], done.stderr
 
 
 # -- 4. CSV cells are never formulas -----------------------------------------------------------

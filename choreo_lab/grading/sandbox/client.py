@@ -43,9 +43,14 @@ FLOODED = ("the notebook's code wrote messages to the grader's channel that answ
            "so the kernel was stopped")
 #: How the sandbox starts: the package the grader itself imported comes first on its path
 #: (``-I`` ignores PYTHONPATH, and an editable install elsewhere would win otherwise).
-BOOT = ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
-        "runpy.run_module('choreo_lab.grading.sandbox.server', run_name='__main__', "
-        "alter_sys=True)")
+def boot(module: str) -> str:
+    """A `python -I -c` program that runs `module` of the package whose folder's parent is its
+    first argument: the grader's own copy of the package, whatever else is installed."""
+    return ("import sys, runpy; sys.path.insert(0, sys.argv.pop(1)); "
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+
+
+BOOT = boot("choreo_lab.grading.sandbox.server")
 
 
 class SandboxGone(Exception):
