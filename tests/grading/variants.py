@@ -156,6 +156,37 @@ RESERVES_TWICE_AND_REWRITES_RECEIVED = Variant(
         "decides once after a crash, and for refused orders":
         "state['received'] changed"})
 
+# The reference inventory, for variants that change a line or two of it.
+REFERENCE_INVENTORY = '''
+def make_inventory_service(stock: dict[str, int]) -> Service:
+    """The inventory: reserves stock for each paid order, or reports OutOfStock."""
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "out_of_stock": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
+        state = ctx.state
+        if event.order_id in state["reservations"] or event.order_id in state["out_of_stock"]:
+            return []  # decided already: this is a repeated message
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    return inventory
+'''
+
+# Answers OutOfStock but keeps no record of the refusal: the stock is right, yet
+# state["out_of_stock"] stays empty (a tester's answer that scored 7/7).
+REFUSAL_NOT_RECORDED = Variant("refuses without recording the refusal", "ex01-inventory", {
+    "inventory_service": REFERENCE_INVENTORY.replace(
+        """            state["out_of_stock"][event.order_id] = event.item
+""", "")}, {"reports OutOfStock for an item with no stock, and the stock is unchanged":
+            "record the refusal"})
+
 INVENTORY_DIFFERENTLY = Variant("a correct inventory written differently", "ex01-inventory", {
     "inventory_service": '''
 def make_inventory_service(stock):
@@ -802,6 +833,7 @@ WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BA
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
          IGNORES_WENT_LIVE, TEXTS_THE_WRONG_NUMBER, REMINDS_THE_WRONG_ADDRESS,
          LATE_AND_ONLY_CANCELS, REMINDS_TOO_LATE, KEYS_BY_MESSAGE_ID)
+WRONG += (REFUSAL_NOT_RECORDED,)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402
