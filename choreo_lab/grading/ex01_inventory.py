@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..examples.orders import STOCK
 from ..faults import Duplicate
+from ..text import describe_value
 from .feedback import plural
 from .learner import Learner
 from .redelivery import HINT as REDELIVERY_HINT
@@ -117,6 +118,13 @@ def reports_an_item_with_no_stock(learner: Learner) -> None:
     expect_out_of_stock(run, "o-1", STOCK["unicorn"])
     expect_stock(run, "unicorn", STOCK["unicorn"], "o-1 could not be served.",
                  "an order that is out of stock must not change the stock.", "o-1")
+    refusals = run.sim.state("inventory").get("out_of_stock")
+    if not isinstance(refusals, dict) or refusals.get("o-1") != "unicorn":
+        run.fail("Your service refused o-1 (a unicorn), but its state['out_of_stock'] is "
+                 f"{describe_value(refusals, 60)}; it should hold {{'o-1': 'unicorn'}}.",
+                 "record the refusal before you answer: ctx.state['out_of_stock'][event.order_id]"
+                 " = event.item. It is your service's memory of what it decided: a repeat of "
+                 "a refused order is then known as one.", "o-1")
 
 
 # -- task "reserve_once" -----------------------------------------------------------------------

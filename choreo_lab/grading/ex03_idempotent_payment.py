@@ -12,6 +12,7 @@ still to write costs points in the refund task only.
 
 from __future__ import annotations
 
+from ..envelope import Envelope
 from ..examples.orders import DECLINED_CUSTOMERS, STOCK, UNSHIPPABLE
 from ..faults import Crash, Duplicate
 from .chaos_runs import explore_payment
@@ -104,13 +105,20 @@ REPUBLISH_HINT = ("a message id names one message; the same order published agai
                   "your inbox by what must not happen twice: the order id (event.order_id).")
 
 
-def charges_once_when_the_same_order_is_published_again(learner: Learner) -> None:
-    run = payment_run(learner, [order("o-1", item="book")])
-    first = run.sim.topics["OrderPlaced"][0]
-    run.sim.publish(first.event, correlation_id="o-1", producer="order")  # a producer's retry
+def published_again(run: SagaRun, event_type: str, order_id: str,
+                    producer: str) -> tuple[Envelope, Envelope]:
+    """`producer` publishes the order's first `event_type` again, as a new message (a
+    producer's retry), and the saga runs on: (the first message, the new one)."""
+    first = run.published(event_type, order_id)[0]
+    run.sim.publish(first.event, correlation_id=order_id, producer=producer)
     run.sim.run_until_idle()
     run.check_learner_errors()
-    again = run.sim.topics["OrderPlaced"][-1]
+    return first, run.published(event_type, order_id)[-1]
+
+
+def charges_once_when_the_same_order_is_published_again(learner: Learner) -> None:
+    run = payment_run(learner, [order("o-1", item="book")])
+    first, again = published_again(run, "OrderPlaced", "o-1", producer="order")
     charges = run.ledger("o-1", "charge")
     if len(charges) != 1:
         run.fail(f"o-1 went through; then the order service published its OrderPlaced again, "

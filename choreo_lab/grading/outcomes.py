@@ -38,7 +38,7 @@ def expect_charged_once(run: SagaRun, order_id: str, hint: str = LEDGER_HINT) ->
 
 
 def expect_refunded_once(run: SagaRun, order_id: str, hint: str) -> None:
-    """The order has one refund, of exactly what was charged."""
+    """The order has one refund, of exactly what was charged, and PaymentRefunded says so."""
     refunds = run.ledger(order_id, "refund")
     if len(refunds) != 1:
         said = "was never refunded" if not refunds else f"was refunded {len(refunds)} times"
@@ -49,11 +49,18 @@ def expect_refunded_once(run: SagaRun, order_id: str, hint: str) -> None:
         run.fail(f"Order {order_id} was charged {charged} but refunded "
                  f"{refunds[0].get('amount')!r}.", "refund exactly what was charged: look it up "
                  "in ctx.state['charges'].", order_id)
-    if not run.published("PaymentRefunded", order_id):
+    announced = run.published("PaymentRefunded", order_id)
+    if not announced:
         run.fail(f"Order {order_id} was refunded in the ledger, but PaymentRefunded was never "
                  "published, so the order service cannot finish cancelling it.",
                  "return PaymentRefunded(order_id=..., amount=...) from the refund handler.",
                  order_id)
+    said = next((e.event.amount for e in announced if e.event.amount != charged), charged)
+    if said != charged:
+        run.fail(f"Order {order_id} was charged {charged} and the ledger refunds {charged}, but "
+                 f"your PaymentRefunded says amount={said!r}.", "announce what you gave back: "
+                 "PaymentRefunded(amount=...) is the refund itself, the amount charged "
+                 "(ctx.state['charges']).", order_id)
 
 
 def expect_untouched_money(run: SagaRun, order_id: str, why: str, hint: str) -> None:

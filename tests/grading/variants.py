@@ -156,6 +156,37 @@ RESERVES_TWICE_AND_REWRITES_RECEIVED = Variant(
         "decides once after a crash, and for refused orders":
         "state['received'] changed"})
 
+# The reference inventory, for variants that change a line or two of it.
+REFERENCE_INVENTORY = '''
+def make_inventory_service(stock: dict[str, int]) -> Service:
+    """The inventory: reserves stock for each paid order, or reports OutOfStock."""
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "out_of_stock": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
+        state = ctx.state
+        if event.order_id in state["reservations"] or event.order_id in state["out_of_stock"]:
+            return []  # decided already: this is a repeated message
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    return inventory
+'''
+
+# Answers OutOfStock but keeps no record of the refusal: the stock is right, yet
+# state["out_of_stock"] stays empty (a tester's answer that scored 7/7).
+REFUSAL_NOT_RECORDED = Variant("refuses without recording the refusal", "ex01-inventory", {
+    "inventory_service": REFERENCE_INVENTORY.replace(
+        """            state["out_of_stock"][event.order_id] = event.item
+""", "")}, {"reports OutOfStock for an item with no stock, and the stock is unchanged":
+            "record the refusal"})
+
 INVENTORY_DIFFERENTLY = Variant("a correct inventory written differently", "ex01-inventory", {
     "inventory_service": '''
 def make_inventory_service(stock):
@@ -541,6 +572,9 @@ TRUSTS_THE_ATTEMPT = Variant("skips every redelivery by its attempt number", "ex
     "charges once per order in a batch with lost acks, drops and delays": "",
     "declines mallory's card, even twice, without charging": "first real handling",
     "refunds once when OutOfStock is delivered twice": "first real handling",
+    # a failure published again is a first attempt too (the hidden check publishes one)
+    "refunds once when ShipmentFailed comes again, and never refunds a declined order":
+        "refunded o-1 2 times",
     "completes an order after a crash between the charge and its publish (outbox off)":
         "publish the same PaymentCompleted again",
     "recovers from such crashes at any message of a batch": "",
@@ -658,6 +692,99 @@ ONE_LEDGER_LIST = Variant("right, but keeps the ledger as one list for the whole
         "keeps every invariant over 60 seeded fault schedules",
         "keeps every invariant over 120 more seeded fault schedules")}})
 
+
+# The reference payment, for variants that change a line or two of it (each a tester's answer
+# that scored 11/11 before the checks that catch it).
+REFERENCE_PAYMENT = '''
+def make_payment_service() -> Service:
+    """Payment: charges each order exactly once, declines some cards, refunds once."""
+    payment = Service("payment", {"charges": {}, "refunds": {}, "declined": {}, "ledger": {}})
+
+    @payment.handles(OrderPlaced, publishes=(PaymentCompleted, PaymentDeclined))
+    def charge_card(event: OrderPlaced, ctx: Context) -> list[Event]:
+        state = ctx.state
+        if event.order_id in state["declined"] or event.customer in DECLINED_CUSTOMERS:
+            state["declined"][event.order_id] = event.customer  # a repeat writes the same
+            return [PaymentDeclined(order_id=event.order_id, reason="card declined")]
+        if event.order_id not in state["charges"]:  # the inbox: charged orders are remembered
+            state["charges"][event.order_id] = event.amount
+            state["ledger"].setdefault(event.order_id, []).append(
+                {"kind": "charge", "amount": event.amount, "at": ctx.now})
+        # first time or a repeat: the same answer, so a lost publish is made good
+        return [PaymentCompleted(order_id=event.order_id, item=event.item,
+                                 quantity=event.quantity, amount=event.amount,
+                                 address=event.address)]
+
+    @payment.handles(OutOfStock, publishes=(PaymentRefunded,))
+    @payment.handles(ShipmentFailed, publishes=(PaymentRefunded,))
+    def refund_payment(event: OutOfStock | ShipmentFailed, ctx: Context) -> list[Event]:
+        state = ctx.state
+        charged = state["charges"].get(event.order_id)
+        if charged is None:
+            return []  # never charged: nothing to give back
+        if event.order_id not in state["refunds"]:
+            state["refunds"][event.order_id] = charged
+            state["ledger"].setdefault(event.order_id, []).append(
+                {"kind": "refund", "amount": charged, "at": ctx.now})
+        return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+
+    return payment
+'''
+ONCE = """        if event.order_id not in state["refunds"]:
+"""
+ANNOUNCE = """        return [PaymentRefunded(order_id=event.order_id, amount=charged)]
+"""
+
+
+def reference_payment_with(old: str, new: str) -> dict[str, str]:
+    assert old in REFERENCE_PAYMENT, old
+    return {"payment_service": REFERENCE_PAYMENT.replace(old, new)}
+
+
+# SKIPS_WITHOUT_ANSWERING's mistake in the refund: a repeated failure event gets no answer, so
+# a PaymentRefunded lost to a crash (outbox off) is never made good and the order stays
+# cancelling.
+REFUND_SKIPS_WITHOUT_ANSWERING = Variant(
+    "refunds once but never answers a repeat again", "ex03-idempotent-payment",
+    reference_payment_with(ONCE, """        if event.order_id in state["refunds"]:
+            return []
+        if True:
+"""), {"recovers from such crashes at any message of a batch":
+       "Refund once, but answer every delivery: a repeated OutOfStock or ShipmentFailed gets "
+       "the same PaymentRefunded again"})
+
+# The refund's inbox keyed by message id: a failure event published again (a new message)
+# is refunded again.
+REFUND_INBOX_BY_MESSAGE_ID = Variant(
+    "refunds under an inbox keyed by message id", "ex03-idempotent-payment",
+    reference_payment_with(ONCE, """        seen = state.setdefault("refund_inbox", [])
+        if ctx.message_id not in seen:
+            seen.append(ctx.message_id)
+"""), {"refunds once when ShipmentFailed comes again, and never refunds a declined order":
+       "Key your refunds by the order id"})
+
+# Refunds 0 for an order it never charged: a refund entry and a PaymentRefunded(amount=0).
+REFUNDS_WHAT_WAS_NEVER_CHARGED = Variant(
+    "refunds 0 for an order it never charged", "ex03-idempotent-payment",
+    reference_payment_with("""        charged = state["charges"].get(event.order_id)
+        if charged is None:
+            return []  # never charged: nothing to give back
+""", """        charged = state["charges"].get(event.order_id, 0)
+"""), {"refunds once when ShipmentFailed comes again, and never refunds a declined order":
+       "refund only orders you charged"})
+
+# The ledger is right, but PaymentRefunded announces the sum of the ledger (charge and
+# refund): twice the charge.
+ANNOUNCES_THE_LEDGER_SUM = Variant(
+    "announces the sum of the ledger as the refund", "ex03-idempotent-payment",
+    reference_payment_with(ANNOUNCE, """        return [PaymentRefunded(order_id=event.order_id,
+                                amount=sum(e["amount"] for e in state["ledger"][event.order_id]))]
+"""), {"refunds once when OutOfStock is delivered twice": "PaymentRefunded says amount=",
+       "refunds once when ShipmentFailed comes again, and never refunds a declined order":
+           "PaymentRefunded says amount="})
+
+WRONG_REFUNDS = (REFUND_SKIPS_WITHOUT_ANSWERING, REFUND_INBOX_BY_MESSAGE_ID,
+                 REFUNDS_WHAT_WAS_NEVER_CHARGED, ANNOUNCES_THE_LEDGER_SUM)
 
 # -- exercise 5 ---------------------------------------------------------------------------------
 LOYALTY = '''
@@ -802,6 +929,7 @@ WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BA
          ONE_LEDGER_LIST, REFUNDS_TWICE_THEN_ERASES, NAIVE_THEN_TIDIED, TEXTS_EVERYONE, TEXTS_WITHOUT_A_KEY, ONLY_CANCELS, INBOX_BY_MESSAGE_ID,
          IGNORES_WENT_LIVE, TEXTS_THE_WRONG_NUMBER, REMINDS_THE_WRONG_ADDRESS,
          LATE_AND_ONLY_CANCELS, REMINDS_TOO_LATE, KEYS_BY_MESSAGE_ID)
+WRONG += (REFUSAL_NOT_RECORDED, *WRONG_REFUNDS)
 CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402
