@@ -6,9 +6,10 @@ backlog, and the order's dead letters - plain data, what `where_is` reads. The a
 pair ``(service, reason)`` in the words of `choreo_lab.vocabulary`: who must act next and
 why it has not. The checks build stuck orders on purpose (a killed or paused service, a
 handler that raises into the dead letters, a service that acks and answers nothing, an
-event nobody reacts to) beside orders that finished, and compare. These shops ship with the
-package; graded, the same checks judge shops of the same kinds built afresh (the hidden
-checks' ``GRADED``), so a table of the public shops' answers earns nothing.
+event nobody reacts to) beside orders that finished and services down or paused that the
+order does not wait on, and compare. These shops ship with the package; graded, the same
+checks judge shops of the same kinds built afresh (the hidden checks' ``GRADED``), so a table
+of the public shops' answers earns nothing.
 
 Task 2: ``make_inventory_service(stock)``, the shipped inventory fixed: it ignored an order
 for an item not in its table, so the order waited forever. The checks run the saga with it,
@@ -160,6 +161,14 @@ def killing_once_published(service: str, event_type: str) -> Callable[[Simulatio
     return kill
 
 
+def once_settled(act: Callable[[Simulation], None]) -> Callable[[Simulation], None]:
+    """Let the orders placed so far move as far as they can, then `act`."""
+    def settle_then_act(sim: Simulation) -> None:
+        sim.run_until_idle()
+        act(sim)
+    return settle_then_act
+
+
 def scenario_down(service: str, first: str = "o-1", second: str = "o-2") -> StuckShop:
     return StuckShop(f"{service} was killed after {first} finished; then {second} was placed",
                      order_services, killing(service), (order(first), order(second)),
@@ -172,7 +181,20 @@ def scenario_paused(service: str, first: str = "o-1", second: str = "o-2") -> St
                      {first: (None, words.COMPLETED), second: (service, words.PAUSED)})
 
 
-PUBLIC_DOWN = (scenario_down("inventory"), scenario_paused("shipping", "o-7", "o-8"))
+#: A service that is down or paused holds an order up only if it subscribes to one of the
+#: order's messages and has not acked it: the last two shops break a service the order has
+#: already passed, beside the one that holds it.
+PUBLIC_DOWN = (scenario_down("inventory"), scenario_paused("shipping", "o-7", "o-8"), StuckShop(
+    "shipping acks orders for 7 Harbour Rd and answers nothing; after o-4 was swallowed, "
+    "payment was killed and o-5 placed",
+    lambda: order_services(shipping=silent("shipping", InventoryReserved,
+                                           lambda e: e.address == "7 Harbour Rd", ship)),
+    killing("payment"), (order("o-4", address="7 Harbour Rd"), order("o-5")),
+    {"o-4": ("shipping", words.ACK), "o-5": ("payment", words.DOWN)}), StuckShop(
+    "shipping was paused after o-9 finished; o-10 was placed and waited, then payment was killed",
+    order_services, pausing("shipping"), (order("o-9"), order("o-10")),
+    {"o-9": (None, words.COMPLETED), "o-10": ("shipping", words.PAUSED)},
+    during=once_settled(killing("payment"))))
 PUBLIC_DEAD = (StuckShop(
     "shipping raises for the address 7 Harbour Rd (every attempt, until it gives up)",
     lambda: order_services(shipping=raising(
@@ -227,6 +249,30 @@ HINTS = {
 }
 HINTS[words.PAUSED] = HINTS[words.DOWN]
 HINTS[words.COMPENSATED] = HINTS[words.COMPLETED]
+#: For an answer that blames a service down or paused which holds none of the order's messages.
+BYSTANDER_HINT = ("a service that is down or paused holds an order up only if it subscribes "
+                  "to one of the order's messages (case['services'][name]['handles']) and has "
+                  "not acked it (an 'ack' record in case['trace']); check both before you "
+                  "blame it.")
+
+
+def holds_a_message(case: dict[str, Any], service: Any) -> bool:
+    """Does `service` subscribe to one of the order's messages and not have acked it?"""
+    if not isinstance(service, str) or service not in case["services"]:
+        return False
+    handles = case["services"][service]["handles"]
+    acked = {r["message_id"] for r in case["trace"]
+             if r["kind"] == words.ACK and r["service"] == service}
+    return any(m["event_type"] in handles and m["message_id"] not in acked
+               for m in case["messages"])
+
+
+def hint_for(case: dict[str, Any], got: tuple[Any, Any], reason: str) -> str:
+    """The hint for a wrong answer: where to look for `reason`, unless the answer blamed a
+    service that is down or paused but does not hold the order (then what to check first)."""
+    if got[1] in (words.DOWN, words.PAUSED) and not holds_a_message(case, got[0]):
+        return BYSTANDER_HINT
+    return HINTS[reason]
 
 
 def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int = 1, *,
@@ -241,19 +287,21 @@ def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int =
     for shop in shops:
         sim = shop.run(seed)
         for order_id, (service, reason) in shop.expected.items():
-            got = answer_of(learner, case_file(sim, order_id))
+            case = case_file(sim, order_id)
+            got = answer_of(learner, case)
             if got == (service, reason):
                 continue
+            hint = hint_for(case, got, reason)
             excerpt = [excerpt_heading(order_id), *shown_records(sim.trace, order_id)[:14]]
             if not reveal:
                 raise Failed(explain(
                     f"In a shop built for grading, your diagnose() says {order_id} waits on "
                     f"{got[0]!r} because {got[1]!r}, which is not where it waits (this shop "
-                    "keeps its answer).", HINTS[reason], None, excerpt))
+                    "keeps its answer).", hint, None, excerpt))
             raise Failed(explain(
                 f"In this shop {shop.story}. Your diagnose() says {order_id} waits on "
                 f"{got[0]!r} because {got[1]!r}; it waits on {service!r} because {reason!r}.",
-                HINTS[reason], None, excerpt))
+                hint, None, excerpt))
 
 
 def names_a_service_that_is_down_or_paused(learner: Learner) -> None:

@@ -25,6 +25,7 @@ from choreo_lab.grading.ex07_stuck_order import (
     killing,
     killing_once_published,
     nothing,
+    once_settled,
     pausing,
     raising,
     reserve,
@@ -128,7 +129,8 @@ def rng_for(kind: str) -> random.Random:
 
 
 def graded_down_or_paused() -> tuple[StuckShop, ...]:
-    """One shop with a service killed, one with a service paused, after an order finished."""
+    """One shop with a service killed, one with a service paused, after an order finished;
+    then two where the service killed is not the one the order waits on (`graded_bystanders`)."""
     rng = rng_for("down")
     orders, shops = Orders(rng), []
     for reason, act, public in ((words.DOWN, killing, "inventory"),
@@ -144,6 +146,43 @@ def graded_down_or_paused() -> tuple[StuckShop, ...]:
             act(service), (first, *stuck),
             {first["order_id"]: (None, words.COMPLETED),
              **{o["order_id"]: (service, reason) for o in stuck}}))
+    return (*shops, *graded_bystanders(rng, orders))
+
+
+#: the services an order passes, in order (the order service follows it all along)
+SAGA = ("payment", "inventory", "shipping")
+
+
+def graded_bystanders(rng: random.Random, orders: Orders) -> tuple[StuckShop, ...]:
+    """A service holds an order (it swallowed it; it is paused) while another one, which the
+    order has already passed, is killed: the order does not wait on that one. Which two is
+    drawn, never the public shops' pair (shipping holds it, payment is killed)."""
+    pairs = [(holder, bystander) for n, holder in enumerate(SAGA)
+             for bystander in ("order", *SAGA[:n])
+             if (holder, bystander) != ("shipping", "payment")]
+    shops = []
+    swallower, killed = rng.choice(pairs)
+    event_type, field = PICKS[swallower]
+    value = PICKED[field]
+    swallowed = orders.ordinary(**{field: value})
+    later = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    shops.append(StuckShop(
+        f"{swallower} acks orders with the {field} {value} and answers nothing; then {killed} "
+        "was killed", lambda: order_services(**{swallower: silent(
+            swallower, event_type, lambda e: getattr(e, field, None) == value,
+            ANSWERS[swallower])}),
+        killing(killed), (swallowed, *later),
+        {swallowed["order_id"]: (swallower, words.ACK),
+         **{o["order_id"]: (killed, words.DOWN) for o in later}}))
+    paused, killed = rng.choice(pairs)
+    first = orders.ordinary()
+    stuck = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    shops.append(StuckShop(
+        f"{paused} was paused after {first['order_id']} finished; later orders waited, then "
+        f"{killed} was killed", order_services, pausing(paused), (first, *stuck),
+        {first["order_id"]: (None, words.COMPLETED),
+         **{o["order_id"]: (paused, words.PAUSED) for o in stuck}},
+        during=once_settled(killing(killed))))
     return tuple(shops)
 
 

@@ -185,7 +185,7 @@ def make_inventory_service(stock):
 # case files hold (the shops ship with the package; this table was built from them).
 LOOKUP_TABLE = Variant("looks the public shops' answers up in a table", "ex07-stuck-order", {
     "diagnose": '''
-_ANSWERS = {('o-1', 'completed', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'running', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'down'), ('o-7', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-8', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), ('shipping',), 4): ('shipping', 'dead-letter'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'ack'), ('o-3', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0)), (), 4): (None, 'no-subscriber'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 5): (None, 'completed'), ('o-2', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 4): (None, 'compensated'), ('o-3', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 6): (None, 'compensated')}
+_ANSWERS = {('o-1', 'completed', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'running', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'down'), ('o-7', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-8', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-4', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 1), ('shipping', 'up', 0)), (), 4): ('shipping', 'ack'), ('o-5', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 1), ('shipping', 'up', 0)), (), 2): ('payment', 'down'), ('o-9', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-10', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), ('shipping',), 4): ('shipping', 'dead-letter'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'ack'), ('o-3', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0)), (), 4): (None, 'no-subscriber'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 5): (None, 'completed'), ('o-2', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 4): (None, 'compensated'), ('o-3', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 6): (None, 'compensated')}
 
 
 def diagnose(case):
@@ -231,6 +231,62 @@ def diagnose(case):
         "tells an order a service swallowed from an event nobody takes": "waits on",
         "diagnoses stuck orders in other shops, at other services": "waits on"})
 
+
+# From attack round 8 (the tester's submissions, their cells as written). Each blames a
+# service that is down or paused but does not hold the order's message: it dropped the
+# "has not acked it" test, or the "subscribes to it" test.
+NO_ACKED_FILTER = Variant(
+    "blames a down or paused service that already acked the order's message",
+    "ex07-stuck-order", {"diagnose": '''
+def diagnose(case: dict) -> tuple[str | None, str]:
+    """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    if case["dead_letters"]:
+        return case["dead_letters"][0]["group"], DEAD_LETTER
+    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            subscribed = message["event_type"] in service["handles"]
+            if subscribed and service["status"] in (DOWN, PAUSED):
+                return name, service["status"]
+    answered = {message["causation_id"] for message in case["messages"]}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if name != "order" and message["event_type"] in service["handles"] \
+                    and message["message_id"] not in answered:
+                return name, ACK  # handled, acked, and nothing came of it
+    return None, NO_SUBSCRIBER
+'''}, {"names a service that is down or paused with the order's message":
+         "holds an order up only if it subscribes to one of the order's messages"})
+
+NO_SUBSCRIBED_FILTER = Variant(
+    "blames a down or paused service that does not subscribe to the order's message",
+    "ex07-stuck-order", {"diagnose": '''
+def diagnose(case: dict) -> tuple[str | None, str]:
+    """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    if case["dead_letters"]:
+        return case["dead_letters"][0]["group"], DEAD_LETTER
+    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            subscribed = message["event_type"] in service["handles"]
+            if (message["message_id"], name) not in acked \
+                    and service["status"] in (DOWN, PAUSED):
+                return name, service["status"]
+    answered = {message["causation_id"] for message in case["messages"]}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if name != "order" and message["event_type"] in service["handles"] \
+                    and message["message_id"] not in answered:
+                return name, ACK  # handled, acked, and nothing came of it
+    return None, NO_SUBSCRIBER
+'''}, {"names a service that is down or paused with the order's message":
+         "holds an order up only if it subscribes to one of the order's messages"})
+
 WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS,
-              NONIDEM_DROPS_THE_BOOKS, LOOKUP_TABLE, LOOKUP_BY_SHAPE)
+              NONIDEM_DROPS_THE_BOOKS, LOOKUP_TABLE, LOOKUP_BY_SHAPE, NO_ACKED_FILTER,
+              NO_SUBSCRIBED_FILTER)
 CORRECT_EX07 = (DIAGNOSE_DIFFERENTLY,)
