@@ -161,6 +161,18 @@ def killing_once_published(service: str, event_type: str) -> Callable[[Simulatio
     return kill
 
 
+def once_published(event_type: str, order_id: str,
+                   act: Callable[[Simulation], None]) -> Callable[[Simulation], None]:
+    """Run until a message of `event_type` for `order_id` has been published, then `act`."""
+    def step_then_act(sim: Simulation) -> None:
+        while not any(e.event_type == event_type and e.correlation_id == order_id
+                      for e in sim.trace.messages.values()):
+            if not sim.step():
+                break
+        act(sim)
+    return step_then_act
+
+
 def once_settled(act: Callable[[Simulation], None]) -> Callable[[Simulation], None]:
     """Let the orders placed so far move as far as they can, then `act`."""
     def settle_then_act(sim: Simulation) -> None:
@@ -181,6 +193,13 @@ def scenario_paused(service: str, first: str = "o-1", second: str = "o-2") -> St
                      {first: (None, words.COMPLETED), second: (service, words.PAUSED)})
 
 
+def no_courier_for_harbour_rd() -> list[Service]:
+    """The saga with a shipping service that raises for the address 7 Harbour Rd."""
+    return order_services(shipping=raising(
+        "shipping", InventoryReserved, lambda e: e.address == "7 Harbour Rd",
+        "no courier for 7 Harbour Rd", ship))
+
+
 #: A service that is down or paused holds an order up only if it subscribes to one of the
 #: order's messages and has not acked it: the last two shops break a service the order has
 #: already passed, beside the one that holds it.
@@ -195,13 +214,17 @@ PUBLIC_DOWN = (scenario_down("inventory"), scenario_paused("shipping", "o-7", "o
     order_services, pausing("shipping"), (order("o-9"), order("o-10")),
     {"o-9": (None, words.COMPLETED), "o-10": ("shipping", words.PAUSED)},
     during=once_settled(killing("payment"))))
+#: In the second shop the order service, paused, also holds o-12's messages: the dead
+#: letter is still what o-12 waits on.
 PUBLIC_DEAD = (StuckShop(
     "shipping raises for the address 7 Harbour Rd (every attempt, until it gives up)",
-    lambda: order_services(shipping=raising(
-        "shipping", InventoryReserved, lambda e: e.address == "7 Harbour Rd",
-        "no courier for 7 Harbour Rd", ship)),
-    nothing, (order("o-1"), order("o-2", address="7 Harbour Rd")),
-    {"o-1": (None, words.COMPLETED), "o-2": ("shipping", words.DEAD_LETTER)}),)
+    no_courier_for_harbour_rd, nothing, (order("o-1"), order("o-2", address="7 Harbour Rd")),
+    {"o-1": (None, words.COMPLETED), "o-2": ("shipping", words.DEAD_LETTER)}), StuckShop(
+    "shipping raises for the address 7 Harbour Rd; the order service was paused once it had "
+    "placed o-12 (to 7 Harbour Rd)", no_courier_for_harbour_rd, nothing,
+    (order("o-11"), order("o-12", address="7 Harbour Rd")),
+    {"o-11": (None, words.COMPLETED), "o-12": ("shipping", words.DEAD_LETTER)},
+    during=once_published("OrderPlaced", "o-12", pausing("order"))))
 PUBLIC_SILENT = (StuckShop(
     "inventory acks a teapot order and answers nothing; shipping is missing from the shop",
     lambda: order_services(inventory=silent("inventory", PaymentCompleted,

@@ -25,6 +25,7 @@ from choreo_lab.grading.ex07_stuck_order import (
     killing,
     killing_once_published,
     nothing,
+    once_published,
     once_settled,
     pausing,
     raising,
@@ -200,7 +201,8 @@ def one_picked_among_others(rng: random.Random, orders: Orders, avoid: str
 
 
 def graded_dead_letter() -> tuple[StuckShop, ...]:
-    """A service whose handler raises for one order's customer, item or address."""
+    """A service whose handler raises for one order's customer, item or address; and one
+    where the order service, stopped too, also holds that order's message."""
     rng = rng_for("dead")
     orders = Orders(rng)
     service, event_type, field, value, stuck, placed = one_picked_among_others(
@@ -212,7 +214,26 @@ def graded_dead_letter() -> tuple[StuckShop, ...]:
             f"cannot handle {value}", ANSWERS[service])}),
         nothing, tuple(placed),
         {o["order_id"]: (service, words.DEAD_LETTER) if o is stuck else (None, words.COMPLETED)
-         for o in placed}),)
+         for o in placed}), graded_dead_letter_held_elsewhere(rng, orders))
+
+
+def graded_dead_letter_held_elsewhere(rng: random.Random, orders: Orders) -> StuckShop:
+    """Inventory raises for one item; the order service is paused or killed once it has placed
+    that order, so it too holds one of its messages. (The public shop has shipping raise;
+    a payment that raises leaves the order service nothing of the order to hold.)"""
+    value = PICKED["item"]
+    first, stuck = orders.ordinary(), orders.ordinary(item=value)
+    act, verb = rng.choice(((pausing("order"), "paused"), (killing("order"), "killed")))
+    return StuckShop(
+        f"inventory raises for the item {value}; the order service was {verb} once it had "
+        f"placed {stuck['order_id']}",
+        lambda: order_services(inventory=raising(
+            "inventory", PaymentCompleted, lambda e: e.item == value, f"cannot handle {value}",
+            reserve)),
+        nothing, (first, stuck),
+        {first["order_id"]: (None, words.COMPLETED),
+         stuck["order_id"]: ("inventory", words.DEAD_LETTER)},
+        during=once_published("OrderPlaced", stuck["order_id"], act))
 
 
 def graded_swallowed_or_unheard() -> tuple[StuckShop, ...]:
