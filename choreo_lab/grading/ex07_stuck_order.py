@@ -31,6 +31,7 @@ from ..events import Event
 from ..examples.orders import (
     ORDER_INVARIANTS,
     STOCK,
+    UNSHIPPABLE,
     InventoryReserved,
     PaymentCompleted,
     ShipmentScheduled,
@@ -387,6 +388,16 @@ def refuses_an_item_it_does_not_keep(learner: Learner) -> None:
 CHAOS_HINT = ("run the replay below and read the trace, or diagnose() the order the invariant "
               "names: who holds it, and why?")
 
+
+def refused_then_reserved(trace: Any, order_id: str) -> str:
+    """A hint if inventory answered `order_id` both OutOfStock and InventoryReserved, else ""."""
+    answered = {e.event_type for e in trace.messages_of(order_id) if e.producer == "inventory"}
+    if not {"OutOfStock", "InventoryReserved"} <= answered:
+        return ""
+    return (f"your inventory answered {order_id} OutOfStock, and later InventoryReserved when "
+            "its PaymentCompleted came again (stock had come back meanwhile): an order is "
+            "decided once, refused or reserved, however often the event comes.\n")
+
 #: What the exercise's inventory starts with (the cell the learner starts from). The order
 #: oracle and the audit read these to judge the stock (on the shelf + reserved - released ==
 #: received) and the reservations (one per order, in the ledger); an inventory without one
@@ -467,11 +478,17 @@ def explore_inventory(learner: Learner, *, orders: list[dict[str, Any]], schedul
     raise Failed(explain(
         f"The chaos explorer ran {plural(result.schedules, 'fault schedule')}; {result.failed} "
         "of them left the shop inconsistent. The smallest failing schedule breaks this "
-        f"invariant: {found.violations[0]}", CHAOS_HINT + "\n" + replay))
+        f"invariant: {found.violations[0]}",
+        refused_then_reserved(found.trace, found.violations[0].subject) + CHAOS_HINT + "\n"
+        + replay))
 
 
+#: o-4 takes every lamp and cannot be shipped, so its lamps come back; o-5, refused a lamp
+#: meanwhile, must stay refused however often its PaymentCompleted comes again.
 CHAOS_ORDERS = [order("o-1", item="teapot"), order("o-2", item="book", quantity=2),
-                order("o-3", item="unicorn")]
+                order("o-3", item="unicorn"),
+                order("o-4", item="lamp", quantity=STOCK["lamp"], address=UNSHIPPABLE[0]),
+                order("o-5", item="lamp")]
 
 
 def every_order_finishes_under_the_chaos_explorer(learner: Learner) -> None:

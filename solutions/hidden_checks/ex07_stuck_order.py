@@ -70,7 +70,7 @@ def refuses_other_unknown_items_under_more_chaos(learner: Learner) -> None:
                                   order("o-2", item="kettle", quantity=2)], seed=3)
     expect_refused(run, "o-1")
     expect_shipped(run, "o-2")
-    explore_inventory(learner, orders=[*CHAOS_ORDERS, order("o-4", item="spoon", quantity=2)],
+    explore_inventory(learner, orders=[*CHAOS_ORDERS, order("o-6", item="spoon", quantity=2)],
                       schedules=60, seed=2)
 
 

@@ -314,7 +314,54 @@ def diagnose(case: dict) -> tuple[str | None, str]:
 '''}, {"names the service that dead-lettered the order's message":
          "look at case['dead_letters'] first"})
 
+# Remembers the orders it reserved, not the ones it refused: a refusal delivered again after
+# stock came back (another order's shipment failed and was released) reserves and ships an
+# order the saga has cancelled and refunded.
+DEDUPS_RESERVATIONS_ONLY = Variant(
+    "remembers reservations but not refusals, so a repeated refusal reserves later",
+    "ex07-stuck-order", {"inventory_service": '''
+def make_inventory_service(stock: dict[str, int]) -> Service:
+    """Inventory, fixed: an item it does not keep is out of stock, and says so."""
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "released": {}, "out_of_stock": {},
+                                      "ledger": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
+        state = ctx.state
+        if event.order_id in state["reservations"]:
+            return []  # decided already
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "reserve", "item": event.item, "quantity": event.quantity, "at": ctx.now})
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    @inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))
+    def release_stock(event: ShipmentFailed, ctx: Context) -> list[Event]:
+        state = ctx.state
+        reservation = state["reservations"].get(event.order_id)
+        if reservation is None or event.order_id in state["released"]:
+            return []
+        state["stock"][reservation["item"]] += reservation["quantity"]
+        state["released"][event.order_id] = dict(reservation)
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "release", "item": reservation["item"],
+             "quantity": reservation["quantity"], "at": ctx.now})
+        return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                                  quantity=reservation["quantity"])]
+
+    return inventory
+'''}, {"every order finishes over 30 seeded fault schedules":
+         "an order is decided once, refused or reserved",
+         "refuses other unknown items, and every order finishes over 60 more fault schedules":
+         "an order is decided once, refused or reserved"})
+
 WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS,
               NONIDEM_DROPS_THE_BOOKS, LOOKUP_TABLE, LOOKUP_BY_SHAPE, NO_ACKED_FILTER,
-              NO_SUBSCRIBED_FILTER, DEAD_LETTERS_AFTER_DOWN)
+              NO_SUBSCRIBED_FILTER, DEAD_LETTERS_AFTER_DOWN, DEDUPS_RESERVATIONS_ONLY)
 CORRECT_EX07 = (DIAGNOSE_DIFFERENTLY,)
