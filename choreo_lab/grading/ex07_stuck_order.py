@@ -6,9 +6,10 @@ backlog, and the order's dead letters - plain data, what `where_is` reads. The a
 pair ``(service, reason)`` in the words of `choreo_lab.vocabulary`: who must act next and
 why it has not. The checks build stuck orders on purpose (a killed or paused service, a
 handler that raises into the dead letters, a service that acks and answers nothing, an
-event nobody reacts to) beside orders that finished, and compare. These shops ship with the
-package; graded, the same checks judge shops of the same kinds built afresh (the hidden
-checks' ``GRADED``), so a table of the public shops' answers earns nothing.
+event nobody reacts to) beside orders that finished and services down or paused that the
+order does not wait on, and compare. These shops ship with the package; graded, the same
+checks judge shops of the same kinds built afresh (the hidden checks' ``GRADED``), so a table
+of the public shops' answers earns nothing.
 
 Task 2: ``make_inventory_service(stock)``, the shipped inventory fixed: it ignored an order
 for an item not in its table, so the order waited forever. The checks run the saga with it,
@@ -30,6 +31,7 @@ from ..events import Event
 from ..examples.orders import (
     ORDER_INVARIANTS,
     STOCK,
+    UNSHIPPABLE,
     InventoryReserved,
     PaymentCompleted,
     ShipmentScheduled,
@@ -160,6 +162,26 @@ def killing_once_published(service: str, event_type: str) -> Callable[[Simulatio
     return kill
 
 
+def once_published(event_type: str, order_id: str,
+                   act: Callable[[Simulation], None]) -> Callable[[Simulation], None]:
+    """Run until a message of `event_type` for `order_id` has been published, then `act`."""
+    def step_then_act(sim: Simulation) -> None:
+        while not any(e.event_type == event_type and e.correlation_id == order_id
+                      for e in sim.trace.messages.values()):
+            if not sim.step():
+                break
+        act(sim)
+    return step_then_act
+
+
+def once_settled(act: Callable[[Simulation], None]) -> Callable[[Simulation], None]:
+    """Let the orders placed so far move as far as they can, then `act`."""
+    def settle_then_act(sim: Simulation) -> None:
+        sim.run_until_idle()
+        act(sim)
+    return settle_then_act
+
+
 def scenario_down(service: str, first: str = "o-1", second: str = "o-2") -> StuckShop:
     return StuckShop(f"{service} was killed after {first} finished; then {second} was placed",
                      order_services, killing(service), (order(first), order(second)),
@@ -172,14 +194,38 @@ def scenario_paused(service: str, first: str = "o-1", second: str = "o-2") -> St
                      {first: (None, words.COMPLETED), second: (service, words.PAUSED)})
 
 
-PUBLIC_DOWN = (scenario_down("inventory"), scenario_paused("shipping", "o-7", "o-8"))
+def no_courier_for_harbour_rd() -> list[Service]:
+    """The saga with a shipping service that raises for the address 7 Harbour Rd."""
+    return order_services(shipping=raising(
+        "shipping", InventoryReserved, lambda e: e.address == "7 Harbour Rd",
+        "no courier for 7 Harbour Rd", ship))
+
+
+#: A service that is down or paused holds an order up only if it subscribes to one of the
+#: order's messages and has not acked it: the last two shops break a service the order has
+#: already passed, beside the one that holds it.
+PUBLIC_DOWN = (scenario_down("inventory"), scenario_paused("shipping", "o-7", "o-8"), StuckShop(
+    "shipping acks orders for 7 Harbour Rd and answers nothing; after o-4 was swallowed, "
+    "payment was killed and o-5 placed",
+    lambda: order_services(shipping=silent("shipping", InventoryReserved,
+                                           lambda e: e.address == "7 Harbour Rd", ship)),
+    killing("payment"), (order("o-4", address="7 Harbour Rd"), order("o-5")),
+    {"o-4": ("shipping", words.ACK), "o-5": ("payment", words.DOWN)}), StuckShop(
+    "shipping was paused after o-9 finished; o-10 was placed and waited, then payment was killed",
+    order_services, pausing("shipping"), (order("o-9"), order("o-10")),
+    {"o-9": (None, words.COMPLETED), "o-10": ("shipping", words.PAUSED)},
+    during=once_settled(killing("payment"))))
+#: In the second shop the order service, paused, also holds o-12's messages: the dead
+#: letter is still what o-12 waits on.
 PUBLIC_DEAD = (StuckShop(
     "shipping raises for the address 7 Harbour Rd (every attempt, until it gives up)",
-    lambda: order_services(shipping=raising(
-        "shipping", InventoryReserved, lambda e: e.address == "7 Harbour Rd",
-        "no courier for 7 Harbour Rd", ship)),
-    nothing, (order("o-1"), order("o-2", address="7 Harbour Rd")),
-    {"o-1": (None, words.COMPLETED), "o-2": ("shipping", words.DEAD_LETTER)}),)
+    no_courier_for_harbour_rd, nothing, (order("o-1"), order("o-2", address="7 Harbour Rd")),
+    {"o-1": (None, words.COMPLETED), "o-2": ("shipping", words.DEAD_LETTER)}), StuckShop(
+    "shipping raises for the address 7 Harbour Rd; the order service was paused once it had "
+    "placed o-12 (to 7 Harbour Rd)", no_courier_for_harbour_rd, nothing,
+    (order("o-11"), order("o-12", address="7 Harbour Rd")),
+    {"o-11": (None, words.COMPLETED), "o-12": ("shipping", words.DEAD_LETTER)},
+    during=once_published("OrderPlaced", "o-12", pausing("order"))))
 PUBLIC_SILENT = (StuckShop(
     "inventory acks a teapot order and answers nothing; shipping is missing from the shop",
     lambda: order_services(inventory=silent("inventory", PaymentCompleted,
@@ -227,6 +273,30 @@ HINTS = {
 }
 HINTS[words.PAUSED] = HINTS[words.DOWN]
 HINTS[words.COMPENSATED] = HINTS[words.COMPLETED]
+#: For an answer that blames a service down or paused which holds none of the order's messages.
+BYSTANDER_HINT = ("a service that is down or paused holds an order up only if it subscribes "
+                  "to one of the order's messages (case['services'][name]['handles']) and has "
+                  "not acked it (an 'ack' record in case['trace']); check both before you "
+                  "blame it.")
+
+
+def holds_a_message(case: dict[str, Any], service: Any) -> bool:
+    """Does `service` subscribe to one of the order's messages and not have acked it?"""
+    if not isinstance(service, str) or service not in case["services"]:
+        return False
+    handles = case["services"][service]["handles"]
+    acked = {r["message_id"] for r in case["trace"]
+             if r["kind"] == words.ACK and r["service"] == service}
+    return any(m["event_type"] in handles and m["message_id"] not in acked
+               for m in case["messages"])
+
+
+def hint_for(case: dict[str, Any], got: tuple[Any, Any], reason: str) -> str:
+    """The hint for a wrong answer: where to look for `reason`, unless the answer blamed a
+    service that is down or paused but does not hold the order (then what to check first)."""
+    if got[1] in (words.DOWN, words.PAUSED) and not holds_a_message(case, got[0]):
+        return BYSTANDER_HINT
+    return HINTS[reason]
 
 
 def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int = 1, *,
@@ -241,19 +311,21 @@ def expect_diagnoses(learner: Learner, shops: tuple[StuckShop, ...], seed: int =
     for shop in shops:
         sim = shop.run(seed)
         for order_id, (service, reason) in shop.expected.items():
-            got = answer_of(learner, case_file(sim, order_id))
+            case = case_file(sim, order_id)
+            got = answer_of(learner, case)
             if got == (service, reason):
                 continue
+            hint = hint_for(case, got, reason)
             excerpt = [excerpt_heading(order_id), *shown_records(sim.trace, order_id)[:14]]
             if not reveal:
                 raise Failed(explain(
                     f"In a shop built for grading, your diagnose() says {order_id} waits on "
                     f"{got[0]!r} because {got[1]!r}, which is not where it waits (this shop "
-                    "keeps its answer).", HINTS[reason], None, excerpt))
+                    "keeps its answer).", hint, None, excerpt))
             raise Failed(explain(
                 f"In this shop {shop.story}. Your diagnose() says {order_id} waits on "
                 f"{got[0]!r} because {got[1]!r}; it waits on {service!r} because {reason!r}.",
-                HINTS[reason], None, excerpt))
+                hint, None, excerpt))
 
 
 def names_a_service_that_is_down_or_paused(learner: Learner) -> None:
@@ -315,6 +387,16 @@ def refuses_an_item_it_does_not_keep(learner: Learner) -> None:
 
 CHAOS_HINT = ("run the replay below and read the trace, or diagnose() the order the invariant "
               "names: who holds it, and why?")
+
+
+def refused_then_reserved(trace: Any, order_id: str) -> str:
+    """A hint if inventory answered `order_id` both OutOfStock and InventoryReserved, else ""."""
+    answered = {e.event_type for e in trace.messages_of(order_id) if e.producer == "inventory"}
+    if not {"OutOfStock", "InventoryReserved"} <= answered:
+        return ""
+    return (f"your inventory answered {order_id} OutOfStock, and later InventoryReserved when "
+            "its PaymentCompleted came again (stock had come back meanwhile): an order is "
+            "decided once, refused or reserved, however often the event comes.\n")
 
 #: What the exercise's inventory starts with (the cell the learner starts from). The order
 #: oracle and the audit read these to judge the stock (on the shelf + reserved - released ==
@@ -396,11 +478,17 @@ def explore_inventory(learner: Learner, *, orders: list[dict[str, Any]], schedul
     raise Failed(explain(
         f"The chaos explorer ran {plural(result.schedules, 'fault schedule')}; {result.failed} "
         "of them left the shop inconsistent. The smallest failing schedule breaks this "
-        f"invariant: {found.violations[0]}", CHAOS_HINT + "\n" + replay))
+        f"invariant: {found.violations[0]}",
+        refused_then_reserved(found.trace, found.violations[0].subject) + CHAOS_HINT + "\n"
+        + replay))
 
 
+#: o-4 takes every lamp and cannot be shipped, so its lamps come back; o-5, refused a lamp
+#: meanwhile, must stay refused however often its PaymentCompleted comes again.
 CHAOS_ORDERS = [order("o-1", item="teapot"), order("o-2", item="book", quantity=2),
-                order("o-3", item="unicorn")]
+                order("o-3", item="unicorn"),
+                order("o-4", item="lamp", quantity=STOCK["lamp"], address=UNSHIPPABLE[0]),
+                order("o-5", item="lamp")]
 
 
 def every_order_finishes_under_the_chaos_explorer(learner: Learner) -> None:

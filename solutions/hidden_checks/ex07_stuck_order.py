@@ -25,6 +25,8 @@ from choreo_lab.grading.ex07_stuck_order import (
     killing,
     killing_once_published,
     nothing,
+    once_published,
+    once_settled,
     pausing,
     raising,
     reserve,
@@ -68,7 +70,7 @@ def refuses_other_unknown_items_under_more_chaos(learner: Learner) -> None:
                                   order("o-2", item="kettle", quantity=2)], seed=3)
     expect_refused(run, "o-1")
     expect_shipped(run, "o-2")
-    explore_inventory(learner, orders=[*CHAOS_ORDERS, order("o-4", item="spoon", quantity=2)],
+    explore_inventory(learner, orders=[*CHAOS_ORDERS, order("o-6", item="spoon", quantity=2)],
                       schedules=60, seed=2)
 
 
@@ -128,7 +130,8 @@ def rng_for(kind: str) -> random.Random:
 
 
 def graded_down_or_paused() -> tuple[StuckShop, ...]:
-    """One shop with a service killed, one with a service paused, after an order finished."""
+    """One shop with a service killed, one with a service paused, after an order finished;
+    then two where the service killed is not the one the order waits on (`graded_bystanders`)."""
     rng = rng_for("down")
     orders, shops = Orders(rng), []
     for reason, act, public in ((words.DOWN, killing, "inventory"),
@@ -144,6 +147,43 @@ def graded_down_or_paused() -> tuple[StuckShop, ...]:
             act(service), (first, *stuck),
             {first["order_id"]: (None, words.COMPLETED),
              **{o["order_id"]: (service, reason) for o in stuck}}))
+    return (*shops, *graded_bystanders(rng, orders))
+
+
+#: the services an order passes, in order (the order service follows it all along)
+SAGA = ("payment", "inventory", "shipping")
+
+
+def graded_bystanders(rng: random.Random, orders: Orders) -> tuple[StuckShop, ...]:
+    """A service holds an order (it swallowed it; it is paused) while another one, which the
+    order has already passed, is killed: the order does not wait on that one. Which two is
+    drawn, never the public shops' pair (shipping holds it, payment is killed)."""
+    pairs = [(holder, bystander) for n, holder in enumerate(SAGA)
+             for bystander in ("order", *SAGA[:n])
+             if (holder, bystander) != ("shipping", "payment")]
+    shops = []
+    swallower, killed = rng.choice(pairs)
+    event_type, field = PICKS[swallower]
+    value = PICKED[field]
+    swallowed = orders.ordinary(**{field: value})
+    later = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    shops.append(StuckShop(
+        f"{swallower} acks orders with the {field} {value} and answers nothing; then {killed} "
+        "was killed", lambda: order_services(**{swallower: silent(
+            swallower, event_type, lambda e: getattr(e, field, None) == value,
+            ANSWERS[swallower])}),
+        killing(killed), (swallowed, *later),
+        {swallowed["order_id"]: (swallower, words.ACK),
+         **{o["order_id"]: (killed, words.DOWN) for o in later}}))
+    paused, killed = rng.choice(pairs)
+    first = orders.ordinary()
+    stuck = [orders.ordinary() for _ in range(rng.randint(1, 2))]
+    shops.append(StuckShop(
+        f"{paused} was paused after {first['order_id']} finished; later orders waited, then "
+        f"{killed} was killed", order_services, pausing(paused), (first, *stuck),
+        {first["order_id"]: (None, words.COMPLETED),
+         **{o["order_id"]: (paused, words.PAUSED) for o in stuck}},
+        during=once_settled(killing(killed))))
     return tuple(shops)
 
 
@@ -161,7 +201,8 @@ def one_picked_among_others(rng: random.Random, orders: Orders, avoid: str
 
 
 def graded_dead_letter() -> tuple[StuckShop, ...]:
-    """A service whose handler raises for one order's customer, item or address."""
+    """A service whose handler raises for one order's customer, item or address; and one
+    where the order service, stopped too, also holds that order's message."""
     rng = rng_for("dead")
     orders = Orders(rng)
     service, event_type, field, value, stuck, placed = one_picked_among_others(
@@ -173,7 +214,26 @@ def graded_dead_letter() -> tuple[StuckShop, ...]:
             f"cannot handle {value}", ANSWERS[service])}),
         nothing, tuple(placed),
         {o["order_id"]: (service, words.DEAD_LETTER) if o is stuck else (None, words.COMPLETED)
-         for o in placed}),)
+         for o in placed}), graded_dead_letter_held_elsewhere(rng, orders))
+
+
+def graded_dead_letter_held_elsewhere(rng: random.Random, orders: Orders) -> StuckShop:
+    """Inventory raises for one item; the order service is paused or killed once it has placed
+    that order, so it too holds one of its messages. (The public shop has shipping raise;
+    a payment that raises leaves the order service nothing of the order to hold.)"""
+    value = PICKED["item"]
+    first, stuck = orders.ordinary(), orders.ordinary(item=value)
+    act, verb = rng.choice(((pausing("order"), "paused"), (killing("order"), "killed")))
+    return StuckShop(
+        f"inventory raises for the item {value}; the order service was {verb} once it had "
+        f"placed {stuck['order_id']}",
+        lambda: order_services(inventory=raising(
+            "inventory", PaymentCompleted, lambda e: e.item == value, f"cannot handle {value}",
+            reserve)),
+        nothing, (first, stuck),
+        {first["order_id"]: (None, words.COMPLETED),
+         stuck["order_id"]: ("inventory", words.DEAD_LETTER)},
+        during=once_published("OrderPlaced", stuck["order_id"], act))
 
 
 def graded_swallowed_or_unheard() -> tuple[StuckShop, ...]:

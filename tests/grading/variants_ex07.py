@@ -185,7 +185,7 @@ def make_inventory_service(stock):
 # case files hold (the shops ship with the package; this table was built from them).
 LOOKUP_TABLE = Variant("looks the public shops' answers up in a table", "ex07-stuck-order", {
     "diagnose": '''
-_ANSWERS = {('o-1', 'completed', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'running', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'down'), ('o-7', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-8', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), ('shipping',), 4): ('shipping', 'dead-letter'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'ack'), ('o-3', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0)), (), 4): (None, 'no-subscriber'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 5): (None, 'completed'), ('o-2', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 4): (None, 'compensated'), ('o-3', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 6): (None, 'compensated')}
+_ANSWERS = {('o-1', 'completed', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'running', (('inventory', 'down', 1), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'down'), ('o-7', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-8', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-4', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 1), ('shipping', 'up', 0)), (), 4): ('shipping', 'ack'), ('o-5', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 1), ('shipping', 'up', 0)), (), 2): ('payment', 'down'), ('o-9', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 0), ('shipping', 'paused', 1)), (), 5): (None, 'completed'), ('o-10', 'running', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'down', 0), ('shipping', 'paused', 1)), (), 4): ('shipping', 'paused'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), ('shipping',), 4): ('shipping', 'dead-letter'), ('o-11', 'completed', (('inventory', 'up', 0), ('order', 'paused', 2), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 5): (None, 'completed'), ('o-12', 'running', (('inventory', 'up', 0), ('order', 'paused', 2), ('payment', 'up', 0), ('shipping', 'up', 0)), ('shipping',), 4): ('shipping', 'dead-letter'), ('o-2', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'up', 0)), (), 3): ('inventory', 'ack'), ('o-3', 'stuck', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0)), (), 4): (None, 'no-subscriber'), ('o-1', 'completed', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 5): (None, 'completed'), ('o-2', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 4): (None, 'compensated'), ('o-3', 'compensated', (('inventory', 'up', 0), ('order', 'up', 0), ('payment', 'up', 0), ('shipping', 'down', 0)), (), 6): (None, 'compensated')}
 
 
 def diagnose(case):
@@ -231,6 +231,137 @@ def diagnose(case):
         "tells an order a service swallowed from an event nobody takes": "waits on",
         "diagnoses stuck orders in other shops, at other services": "waits on"})
 
+
+# From attack round 8 (the tester's submissions, their cells as written). Each blames a
+# service that is down or paused but does not hold the order's message: it dropped the
+# "has not acked it" test, or the "subscribes to it" test.
+NO_ACKED_FILTER = Variant(
+    "blames a down or paused service that already acked the order's message",
+    "ex07-stuck-order", {"diagnose": '''
+def diagnose(case: dict) -> tuple[str | None, str]:
+    """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    if case["dead_letters"]:
+        return case["dead_letters"][0]["group"], DEAD_LETTER
+    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            subscribed = message["event_type"] in service["handles"]
+            if subscribed and service["status"] in (DOWN, PAUSED):
+                return name, service["status"]
+    answered = {message["causation_id"] for message in case["messages"]}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if name != "order" and message["event_type"] in service["handles"] \
+                    and message["message_id"] not in answered:
+                return name, ACK  # handled, acked, and nothing came of it
+    return None, NO_SUBSCRIBER
+'''}, {"names a service that is down or paused with the order's message":
+         "holds an order up only if it subscribes to one of the order's messages"})
+
+NO_SUBSCRIBED_FILTER = Variant(
+    "blames a down or paused service that does not subscribe to the order's message",
+    "ex07-stuck-order", {"diagnose": '''
+def diagnose(case: dict) -> tuple[str | None, str]:
+    """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    if case["dead_letters"]:
+        return case["dead_letters"][0]["group"], DEAD_LETTER
+    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            subscribed = message["event_type"] in service["handles"]
+            if (message["message_id"], name) not in acked \
+                    and service["status"] in (DOWN, PAUSED):
+                return name, service["status"]
+    answered = {message["causation_id"] for message in case["messages"]}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if name != "order" and message["event_type"] in service["handles"] \
+                    and message["message_id"] not in answered:
+                return name, ACK  # handled, acked, and nothing came of it
+    return None, NO_SUBSCRIBER
+'''}, {"names a service that is down or paused with the order's message":
+         "holds an order up only if it subscribes to one of the order's messages"})
+
+# Looks at the dead letters only after the services that are down or paused: the order
+# service, paused, still holds a message of an order another service gave up on.
+DEAD_LETTERS_AFTER_DOWN = Variant(
+    "looks at the dead letters only after the services that are down or paused",
+    "ex07-stuck-order", {"diagnose": '''
+def diagnose(case: dict) -> tuple[str | None, str]:
+    """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
+    if case["status"] in (COMPLETED, COMPENSATED):
+        return None, case["status"]
+    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            subscribed = message["event_type"] in service["handles"]
+            if subscribed and (message["message_id"], name) not in acked \
+                    and service["status"] in (DOWN, PAUSED):
+                return name, service["status"]
+    if case["dead_letters"]:
+        return case["dead_letters"][0]["group"], DEAD_LETTER
+    answered = {message["causation_id"] for message in case["messages"]}
+    for message in case["messages"]:
+        for name, service in case["services"].items():
+            if name != "order" and message["event_type"] in service["handles"] \
+                    and message["message_id"] not in answered:
+                return name, ACK  # handled, acked, and nothing came of it
+    return None, NO_SUBSCRIBER
+'''}, {"names the service that dead-lettered the order's message":
+         "look at case['dead_letters'] first"})
+
+# Remembers the orders it reserved, not the ones it refused: a refusal delivered again after
+# stock came back (another order's shipment failed and was released) reserves and ships an
+# order the saga has cancelled and refunded.
+DEDUPS_RESERVATIONS_ONLY = Variant(
+    "remembers reservations but not refusals, so a repeated refusal reserves later",
+    "ex07-stuck-order", {"inventory_service": '''
+def make_inventory_service(stock: dict[str, int]) -> Service:
+    """Inventory, fixed: an item it does not keep is out of stock, and says so."""
+    inventory = Service("inventory", {"stock": dict(stock), "received": dict(stock),
+                                      "reservations": {}, "released": {}, "out_of_stock": {},
+                                      "ledger": {}})
+
+    @inventory.handles(PaymentCompleted, publishes=(InventoryReserved, OutOfStock))
+    def reserve_stock(event: PaymentCompleted, ctx: Context) -> list[Event]:
+        state = ctx.state
+        if event.order_id in state["reservations"]:
+            return []  # decided already
+        if state["stock"].get(event.item, 0) < event.quantity:
+            state["out_of_stock"][event.order_id] = event.item
+            return [OutOfStock(order_id=event.order_id, item=event.item, quantity=event.quantity)]
+        state["stock"][event.item] -= event.quantity
+        state["reservations"][event.order_id] = {"item": event.item, "quantity": event.quantity}
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "reserve", "item": event.item, "quantity": event.quantity, "at": ctx.now})
+        return [InventoryReserved(order_id=event.order_id, item=event.item,
+                                  quantity=event.quantity, address=event.address)]
+
+    @inventory.handles(ShipmentFailed, publishes=(InventoryReleased,))
+    def release_stock(event: ShipmentFailed, ctx: Context) -> list[Event]:
+        state = ctx.state
+        reservation = state["reservations"].get(event.order_id)
+        if reservation is None or event.order_id in state["released"]:
+            return []
+        state["stock"][reservation["item"]] += reservation["quantity"]
+        state["released"][event.order_id] = dict(reservation)
+        state["ledger"].setdefault(event.order_id, []).append(
+            {"kind": "release", "item": reservation["item"],
+             "quantity": reservation["quantity"], "at": ctx.now})
+        return [InventoryReleased(order_id=event.order_id, item=reservation["item"],
+                                  quantity=reservation["quantity"])]
+
+    return inventory
+'''}, {"every order finishes over 30 seeded fault schedules":
+         "an order is decided once, refused or reserved",
+         "refuses other unknown items, and every order finishes over 60 more fault schedules":
+         "an order is decided once, refused or reserved"})
+
 WRONG_EX07 = (BLAMES_THE_LAST_PRODUCER, IGNORES_DEAD_LETTERS, FIXED_WITH_A_SUCCESS,
-              NONIDEM_DROPS_THE_BOOKS, LOOKUP_TABLE, LOOKUP_BY_SHAPE)
+              NONIDEM_DROPS_THE_BOOKS, LOOKUP_TABLE, LOOKUP_BY_SHAPE, NO_ACKED_FILTER,
+              NO_SUBSCRIBED_FILTER, DEAD_LETTERS_AFTER_DOWN, DEDUPS_RESERVATIONS_ONLY)
 CORRECT_EX07 = (DIAGNOSE_DIFFERENTLY,)
