@@ -180,7 +180,7 @@ def make_inventory_service(stock: dict[str, int]) -> Service:
 '''
 
 # Answers OutOfStock but keeps no record of the refusal: the stock is right, yet
-# state["out_of_stock"] stays empty (a tester's answer that scored 7/7).
+# state["out_of_stock"] stays empty (it scored 7/7 before the check that catches it).
 REFUSAL_NOT_RECORDED = Variant("refuses without recording the refusal", "ex01-inventory", {
     "inventory_service": REFERENCE_INVENTORY.replace(
         """            state["out_of_stock"][event.order_id] = event.item
@@ -693,7 +693,7 @@ ONE_LEDGER_LIST = Variant("right, but keeps the ledger as one list for the whole
         "keeps every invariant over 120 more seeded fault schedules")}})
 
 
-# The reference payment, for variants that change a line or two of it (each a tester's answer
+# The reference payment, for variants that change a line or two of it (each a mistake
 # that scored 11/11 before the checks that catch it).
 REFERENCE_PAYMENT = '''
 def make_payment_service() -> Service:

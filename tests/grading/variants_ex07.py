@@ -232,59 +232,41 @@ def diagnose(case):
         "diagnoses stuck orders in other shops, at other services": "waits on"})
 
 
-# From attack round 8 (the tester's submissions, their cells as written). Each blames a
-# service that is down or paused but does not hold the order's message: it dropped the
-# "has not acked it" test, or the "subscribes to it" test.
-NO_ACKED_FILTER = Variant(
-    "blames a down or paused service that already acked the order's message",
-    "ex07-stuck-order", {"diagnose": '''
+# Each blames a service that is down or paused but does not hold the order's message: it
+# dropped the "has not acked it" test, or the "subscribes to it" test.
+BLAMES_DOWN_OR_PAUSED = '''
 def diagnose(case: dict) -> tuple[str | None, str]:
     """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
     if case["status"] in (COMPLETED, COMPENSATED):
         return None, case["status"]
     if case["dead_letters"]:
         return case["dead_letters"][0]["group"], DEAD_LETTER
-    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
+    acked = {{(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}}
     for message in case["messages"]:
         for name, service in case["services"].items():
             subscribed = message["event_type"] in service["handles"]
-            if subscribed and service["status"] in (DOWN, PAUSED):
+            if {holds} and service["status"] in (DOWN, PAUSED):
                 return name, service["status"]
-    answered = {message["causation_id"] for message in case["messages"]}
+    answered = {{message["causation_id"] for message in case["messages"]}}
     for message in case["messages"]:
         for name, service in case["services"].items():
-            if name != "order" and message["event_type"] in service["handles"] \
+            if name != "order" and message["event_type"] in service["handles"] \\
                     and message["message_id"] not in answered:
                 return name, ACK  # handled, acked, and nothing came of it
     return None, NO_SUBSCRIBER
-'''}, {"names a service that is down or paused with the order's message":
-         "holds an order up only if it subscribes to one of the order's messages"})
+'''
+BLAMED = {"names a service that is down or paused with the order's message":
+          "holds an order up only if it subscribes to one of the order's messages"}
+
+NO_ACKED_FILTER = Variant(
+    "blames a down or paused service that already acked the order's message",
+    "ex07-stuck-order", {"diagnose": BLAMES_DOWN_OR_PAUSED.format(holds="subscribed")}, BLAMED)
 
 NO_SUBSCRIBED_FILTER = Variant(
     "blames a down or paused service that does not subscribe to the order's message",
-    "ex07-stuck-order", {"diagnose": '''
-def diagnose(case: dict) -> tuple[str | None, str]:
-    """Who the order waits on, and why: (service or None, one of the vocabulary's words)."""
-    if case["status"] in (COMPLETED, COMPENSATED):
-        return None, case["status"]
-    if case["dead_letters"]:
-        return case["dead_letters"][0]["group"], DEAD_LETTER
-    acked = {(r["message_id"], r["service"]) for r in case["trace"] if r["kind"] == ACK}
-    for message in case["messages"]:
-        for name, service in case["services"].items():
-            subscribed = message["event_type"] in service["handles"]
-            if (message["message_id"], name) not in acked \
-                    and service["status"] in (DOWN, PAUSED):
-                return name, service["status"]
-    answered = {message["causation_id"] for message in case["messages"]}
-    for message in case["messages"]:
-        for name, service in case["services"].items():
-            if name != "order" and message["event_type"] in service["handles"] \
-                    and message["message_id"] not in answered:
-                return name, ACK  # handled, acked, and nothing came of it
-    return None, NO_SUBSCRIBER
-'''}, {"names a service that is down or paused with the order's message":
-         "holds an order up only if it subscribes to one of the order's messages"})
+    "ex07-stuck-order",
+    {"diagnose": BLAMES_DOWN_OR_PAUSED.format(holds='(message["message_id"], name) not in acked')},
+    BLAMED)
 
 # Looks at the dead letters only after the services that are down or paused: the order
 # service, paused, still holds a message of an order another service gave up on.
