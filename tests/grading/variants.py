@@ -866,7 +866,7 @@ ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05
      # the systematic explorer delays a confirmation past the timer at one of its sites
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
-# The attack of grader-ex05 (C): every welcome text to one made-up number with no text, and
+# A hostile answer: every welcome text to one made-up number with no text, and
 # every reminder to one made-up address (the user's own never kept). Counted by user id only,
 # it scored full marks.
 TEXTS_THE_WRONG_NUMBER = Variant("texts every welcome to one wrong number, with no text",
@@ -898,7 +898,7 @@ REMINDS_THE_WRONG_ADDRESS = Variant(
            "keeps every invariant over 80 more seeded fault schedules":
            "every text and reminder to the user's own address"})
 
-# The attack of grader-ex05 (D): ONLY_CANCELS with its timer set for 60 days instead of two.
+# A hostile answer: ONLY_CANCELS with its timer set for 60 days instead of two.
 # The confirmation came before the late timer fired, so only the chaos explorer noticed.
 LATE_AND_ONLY_CANCELS = Variant(
     "sets the timer a month too late and never checks when it fires", "ex05-notifications", {

@@ -388,7 +388,7 @@ SUSPECTS_MALLORY_TOO = Variant("both fraud checks also suspect mallory, who is o
 
 
 
-#: hostile-student attack (A): the orchestrator's record charges the item's price, not price x
+#: A hostile answer: the orchestrator's record charges the item's price, not price x
 #: quantity. Before: caught by the hidden chaos check alone (its only charged order of quantity
 #: > 1), 11/12.
 CHARGES_THE_PRICE_NOT_TIMES_QUANTITY = Variant(
@@ -401,7 +401,7 @@ CHARGES_THE_PRICE_NOT_TIMES_QUANTITY = Variant(
     "keeps every invariant in both designs over 40 more schedules each":
         "the charge is price x quantity"})
 
-#: hostile-student attack (B): the fraud service suspects every order of an item the suspects
+#: A hostile answer: the fraud service suspects every order of an item the suspects
 #: buy (here every unicorn), not only the customers on the watch list. Before: no hidden order
 #: had a customer off the watch list buy a unicorn, and this scored 12/12 (11/12 as reported).
 SUSPECTS_EVERY_UNICORN = Variant(
@@ -426,7 +426,7 @@ def make_fraud_service(suspects):
     "fraud service and payment: stop every suspect on another watch list, and only them":
         "is not on the watch list"})
 
-#: hostile-student attack (C): the orchestrator acts on every reply it gets, repeats included:
+#: A hostile answer: the orchestrator acts on every reply it gets, repeats included:
 #: a FraudCheckPassed delivered twice sends ChargePayment twice, a FraudSuspected twice sends
 #: OrderCancelled twice. The course's payment absorbs the second charge, and nothing counted
 #: what the orchestrator sent: 12/12.

@@ -81,7 +81,7 @@ ASKS_TWICE = Variant("asks to re-drive each letter twice", "ex08-redrive", {
     {REDRIVE_1: "re-driven once", REDRIVE_2: "re-driven once", REDRIVE_3: "re-driven once",
      REDRIVE_HIDDEN: "re-driven once"})
 
-#: attack A: re-drives nothing, and rebinds the locked version 1 to the learner's version 2 so
+#: A hostile answer: re-drives nothing, and rebinds the locked version 1 to the learner's version 2 so
 #: the scenario never dead-letters. The checks build version 1 from the course's own copy of the
 #: given cell: it scores what re-driving nothing scores.
 SWAPS_VERSION_1 = Variant("re-drives nothing, and rebinds version 1 to version 2", "ex08-redrive", {
@@ -92,7 +92,7 @@ make_shipping_service = make_fixed_shipping_service
     {REDRIVE_1: "still wait in the dead letters", REDRIVE_2: "still waits in the dead letters",
      REDRIVE_3: "still wait in the dead letters", REDRIVE_HIDDEN: "still wait in the dead letters"})
 
-#: attack B: every one of shipping's letters, whatever it died of - a crash the fix does not fix
+#: A hostile answer: every one of shipping's letters, whatever it died of - a crash the fix does not fix
 #: included.
 REDRIVES_SHIPPINGS_WHATEVER_THE_REASON = Variant(
     "re-drives every letter of shipping's, whatever it died of", "ex08-redrive", {
