@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import HandlerError
 from .events import Message, check_event
-from .state import WorkingDict
+from .state import WorkingDict, copy_state
 
 if TYPE_CHECKING:
     from .envelope import Envelope
@@ -121,7 +121,8 @@ class RelayCrashed(BaseException):
     """Raised inside a relay when a planned `RelayCrash` hits it (internal).
 
     A BaseException, so an `except Exception` in the relay cannot catch the crash; a relay
-    that catches it anyway is treated as crashed all the same.
+    that catches it anyway is treated as crashed all the same, and what it does after the
+    crash is not kept (the process it stands for has died).
     """
 
 
@@ -131,11 +132,12 @@ class RelayContext:
     A relay is a small process of its own beside the service's handlers. Each change it
     makes to `state` is kept at once, like single statements against the service's database,
     and `publish` sends at once; so if the relay crashes half-way, what it already wrote and
-    what it already sent stay. Write it so that a crash at any point loses nothing: publish
-    a row first, then mark it sent.
+    what it already sent stay - and nothing after: a crash is its process dying, so what a
+    relay that catches the crash does next is not kept. Write it so that a crash at any
+    point loses nothing: publish a row first, then mark it sent.
     """
 
-    __slots__ = ("service", "now", "state", "crashed", "_send", "_open")
+    __slots__ = ("service", "now", "state", "crashed", "state_at_crash", "_send", "_open")
 
     def __init__(self, service: str, now: int, state: dict[str, Any],
                  send: Callable[[Message, str | None, str | None], None]) -> None:
@@ -143,6 +145,9 @@ class RelayContext:
         self.now = now
         self.state = state
         self.crashed = False
+        #: the state when a planned crash hit: a crash is the relay's process dying, so what
+        #: the relay does after it (a relay that catches the crash) is not kept
+        self.state_at_crash: dict[str, Any] | None = None
         self._send = send
         self._open = True
 
@@ -168,7 +173,8 @@ class RelayContext:
         try:
             self._send(event, message_id, cause)
         except RelayCrashed:
-            self.crashed = True  # kept even if the relay catches the crash
+            if not self.crashed:  # kept even if the relay catches the crash
+                self.crashed, self.state_at_crash = True, copy_state(self.state)
             raise
 
     def close(self) -> None:

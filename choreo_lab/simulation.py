@@ -833,6 +833,9 @@ class Simulation:
             interrupt = None if isinstance(error, Exception) else error
         finally:
             context.close()
+        if context.state_at_crash is not None:  # the process died there: nothing after it
+            running.state.clear()
+            running.state.update(context.state_at_crash)
         if context.crashed or failure:
             running.relay_failures += 1
             if failure:

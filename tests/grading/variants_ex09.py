@@ -72,20 +72,31 @@ NEVER_MARKS_SENT = Variant("never marks a row sent", "ex09-outbox-relay", {
         ctx.publish(event_of(row), message_id=row_id, cause=row["cause"])''')},
     {"publishes every row in its order's workflow, once, and marks it sent": "never marks its rows"})
 
-# In the grader's process a planned crash raises in ctx.publish; the sandbox must raise it
-# too, in the learner's code, or the except below never runs there (it once scored 10/10).
-SWALLOWS_THE_CRASH = Variant("catches the relay's crash and marks the row sent anyway",
+# A crash is the relay's process dying: putting the row back when the publish raises would
+# never run. It once scored 10/10 (what a relay did after a caught crash was kept); the
+# sandbox must make the crash raise in the learner's code too, or it scored so there alone.
+PUTS_BACK_WHEN_IT_CRASHES = Variant("deletes each row first and puts it back if the publish "
+                                    "crashes", "ex09-outbox-relay", {
+    "send_outbox": RELAY.format(body='''    for row_id, row in list(ctx.state["outbox"].items()):
+        del ctx.state["outbox"][row_id]
+        try:
+            ctx.publish(event_of(row), message_id=row_id, cause=row["cause"])
+        except BaseException:
+            ctx.state["outbox"][row_id] = row
+            raise''')},
+    {"loses no row when the relay crashes before a publish": "then mark it sent",
+     CHAOS: "it was lost", MORE_CHAOS: "it was lost"})
+
+# Catching the crash changes nothing: nothing after it is kept, so the row stays and is sent
+# on the next run (catching real publish errors this way would lose rows; a crash is not one).
+SWALLOWS_THE_CRASH = Variant("catches the relay's crash and deletes the row anyway",
                              "ex09-outbox-relay", {
     "send_outbox": RELAY.format(body='''    for row_id, row in list(ctx.state["outbox"].items()):
         try:
             ctx.publish(event_of(row), message_id=row_id, cause=row["cause"])
         except BaseException:
             pass
-        del ctx.state["outbox"][row_id]''')},
-    {"loses no row when the relay crashes before a publish": "it was lost",
-     "sends no row twice when the relay crashes after a publish": "it was lost",
-     "sends each row once under mixed relay crashes and lost acks": "it was lost",
-     CHAOS: "it was lost", MORE_CHAOS: "it was lost"})
+        del ctx.state["outbox"][row_id]''')})
 
 MARKS_ROWS_SENT = Variant("a correct outbox and relay that mark rows sent", "ex09-outbox-relay", {
     "keep_in_outbox": KEEP.format(body='''    name = getattr(event, "order_id", "?")
@@ -99,5 +110,5 @@ MARKS_ROWS_SENT = Variant("a correct outbox and relay that mark rows sent", "ex0
             sent.append(row_id)''')})
 
 WRONG_EX09 = (DUAL_WRITE, COUNTED_ROW_IDS, COUNTER_ROW_IDS, DELETES_BEFORE_PUBLISHING, FRESH_MESSAGE_IDS, NO_CAUSE,
-              NEVER_MARKS_SENT, SWALLOWS_THE_CRASH)
-CORRECT_EX09 = (MARKS_ROWS_SENT,)
+              NEVER_MARKS_SENT, PUTS_BACK_WHEN_IT_CRASHES)
+CORRECT_EX09 = (MARKS_ROWS_SENT, SWALLOWS_THE_CRASH)

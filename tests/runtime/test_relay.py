@@ -245,9 +245,34 @@ def test_a_relay_that_catches_its_crash_is_crashed_all_the_same():
 
     sim = Simulation([service, shipping()],
                      faults=[RelayCrash(service="payment", point="before_publish", times=1)])
-    sim.run_until_idle()
-    assert sim.state("payment")["outbox"] == {}  # its own fault: it deleted a row it never sent
+    sim.run_for(5)
     assert [r.detail for r in sim.trace.where(kind=words.RELAY_CRASH)] == ["before publish"]
+    # a crash is the relay's process dying: the delete it went on to make is not kept
+    assert list(sim.state("payment")["outbox"]) == ["r1"]
+    sim.run_until_idle()
+    assert [e.message_id for e in sim.topics["PaymentCompleted"]] == ["r1"]  # sent on the rerun
+
+
+def test_a_relay_that_puts_a_row_back_when_it_crashes_loses_the_row_all_the_same():
+    """Deleting a row before publishing it loses the row at a crash; a handler for the crash
+    that puts it back would never run in a process that died."""
+    service = Service("payment", {"outbox": {"r1": PaymentCompleted(order_id="o-1")}})
+
+    @service.relay(every=5)
+    def puts_back(ctx) -> None:
+        for row_id, event in list(ctx.state["outbox"].items()):
+            del ctx.state["outbox"][row_id]
+            try:
+                ctx.publish(event, message_id=row_id)
+            except BaseException:
+                ctx.state["outbox"][row_id] = event
+                raise
+
+    sim = Simulation([service, shipping()],
+                     faults=[RelayCrash(service="payment", point="before_publish", times=1)])
+    sim.run_until_idle()
+    assert sim.state("payment")["outbox"] == {}
+    assert "PaymentCompleted" not in sim.topics  # lost: deleted before it was sent
 
 
 @pytest.mark.parametrize("call, message", [
