@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,6 +181,34 @@ def test_a_folder_under_var_is_hidden_but_var_tmp_is_its_own() -> None:
         (kept / "bob").rmdir()
         kept.rmdir()
     assert not Path("/var/tmp/scratch").exists()
+
+
+def test_a_sandbox_that_stops_reading_its_requests_is_ended_not_waited_for() -> None:
+    """Learner code that replaces the sandbox's reader: the grader's next request, too large
+    for the pipe, must not block the worker past the request's time."""
+    box = Sandbox("x.ipynb", "{}", hide=[])
+    box.start()
+    outcome: list[object] = []
+    try:
+        replaced = run(box, "import gc, time\n"
+                            "[s for s in gc.get_objects() if type(s).__name__ == 'Server'][0]"
+                            ".reader.read = lambda *args: time.sleep(1000)")
+        assert replaced["status"] == "ok", replaced
+
+        def big_request() -> None:
+            try:
+                run(box, "x = '" + "y" * 300_000 + "'", timeout=2)
+            except (SandboxGone, SandboxTimeout) as error:
+                outcome.append(error)
+
+        worker = threading.Thread(target=big_request, daemon=True)
+        worker.start()
+        worker.join(15)
+        assert not worker.is_alive(), "the grader was held by a sandbox that reads nothing"
+        assert isinstance(outcome[0], SandboxGone), outcome
+        assert "stopped reading what the grader sent it" in str(outcome[0])
+    finally:
+        box.close()
 
 
 # -- what one sandbox could leave for another -----------------------------------------------------

@@ -36,6 +36,8 @@ from .protocol import FrameReader, ProtocolClosed, ProtocolError, ProtocolTimeou
 #: Seconds a sandbox gets to start (imports, confinement) and to answer after an interrupt.
 START_TIMEOUT = 60.0
 INTERRUPT_GRACE = 3.0
+#: Seconds the goodbye may take to send (a sandbox that reads nothing is ended all the same).
+BYE_TIMEOUT = 1.0
 #: Replies to earlier requests skipped while waiting for one (the server sends at most one
 #: per request, so only a request that ran out of time leaves one behind).
 MAX_STALE_REPLIES = 16
@@ -136,6 +138,7 @@ class Sandbox:
         os.close(requests_read)
         os.close(replies_write)
         self.containment.leader = self.process.pid
+        os.set_blocking(requests_write, False)  # every write has a deadline (write_frame)
         self._requests, self.reader = requests_write, FrameReader(replies_read)
         for stream, keep in ((self.process.stdout, False), (self.process.stderr, True)):
             threading.Thread(target=self._drain, args=(stream, keep), daemon=True).start()
@@ -182,8 +185,8 @@ class Sandbox:
         """End the sandbox and everything it started; wait until they are all gone."""
         if getattr(self, "process", None) is not None and self.gone is None:
             try:
-                write_frame(self._requests, {"op": "bye"})
-            except OSError:
+                write_frame(self._requests, {"op": "bye"}, BYE_TIMEOUT)
+            except (OSError, ProtocolError):
                 pass
         self._end("it was closed")
 
@@ -252,7 +255,7 @@ class Sandbox:
         self._ids += 1
         number = self._ids
         try:
-            write_frame(self._requests, message | {"id": number})
+            write_frame(self._requests, message | {"id": number}, max(0.0, timeout))
             reply = self._reply(number, max(0.0, timeout), on_step)
         except ProtocolTimeout:
             return self._interrupted(number)
@@ -286,7 +289,8 @@ class Sandbox:
             if reply.get("id") == number and "step" not in reply:
                 return reply
             if reply.get("id") == number and on_step is not None:
-                write_frame(self._requests, {"id": number, "answer": on_step(reply["step"])})
+                write_frame(self._requests, {"id": number, "answer": on_step(reply["step"])},
+                            max(0.0, deadline - time.monotonic()))
                 continue
             if type(reply.get("id")) is not int or reply["id"] > number:
                 raise ProtocolError(f"a reply to request {reply.get('id')!r}, not {number}")

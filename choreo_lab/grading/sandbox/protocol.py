@@ -45,16 +45,32 @@ class UnsupportedValue(ValueError):
     """A value holds something that cannot cross the pipe (an object, a function, ...)."""
 
 
+class WriteTimeout(ProtocolError):
+    """The other side did not read what was sent to it in time (it stopped reading)."""
+
+
 # -- frames ------------------------------------------------------------------------------------
-def write_frame(fd: int, message: dict[str, Any]) -> None:
-    """Send one message; raises `UnsupportedValue` if it is larger than `MAX_FRAME`."""
+def write_frame(fd: int, message: dict[str, Any], timeout: float | None = None) -> None:
+    """Send one message; raises `UnsupportedValue` if it is larger than `MAX_FRAME`.
+
+    With a `timeout` (for a pipe set non-blocking), `WriteTimeout` if the other side has not
+    taken it all within `timeout` seconds: a side that stops reading cannot hold the writer.
+    """
     data = json.dumps(message, separators=(",", ":")).encode("utf-8")
     if len(data) > MAX_FRAME:
         raise UnsupportedValue(f"a message of {len(data):,} bytes is larger than the "
                                f"{MAX_FRAME:,} bytes the grader accepts")
     view = memoryview(_HEADER.pack(len(data)) + data)
+    deadline = None if timeout is None else time.monotonic() + timeout
     while view:
-        written = os.write(fd, view)
+        if deadline is not None:
+            _, ready, _ = select.select([], [fd], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise WriteTimeout("it stopped reading what the grader sent it")
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:  # the pipe filled up between select and write
+            continue
         view = view[written:]
 
 
