@@ -25,6 +25,7 @@ from .learner import HandlerError, Learner, LearnerGone, not_callable, raised, s
 from .safety import LearnerTimeout
 from .sandbox.client import Sandbox, SandboxGone, SandboxTimeout
 from .sandbox.protocol import (
+    MAX_RELAY_PUBLISHES,
     ProtocolError,
     UnsupportedValue,
     decode_value,
@@ -34,6 +35,7 @@ from .sandbox.protocol import (
 from .tasks import Failed
 
 _SHOWN_TYPES: dict[str, type] = {}
+TOO_MANY_PUBLISHES = f"the relay published more than {MAX_RELAY_PUBLISHES} messages in one run"
 
 
 class Shown:
@@ -230,9 +232,14 @@ class RemoteLearner(Learner):
                 state = encode_value(ctx.state)
             except UnsupportedValue as error:
                 raise RemoteError(f"the service's state cannot be sent: {error}") from None
+            published = 0
 
             def publish(step: dict[str, Any]) -> dict[str, Any]:
                 """One publish of the relay, made here; the answer says how it went."""
+                nonlocal published
+                published += 1
+                if published > MAX_RELAY_PUBLISHES:  # counted here, where learner code cannot
+                    return {"error": TOO_MANY_PUBLISHES}
                 try:
                     replace_state(ctx.state, decode_value(step["state"]))
                     event = self.events_of([step["event"]])[0]
@@ -251,6 +258,8 @@ class RemoteLearner(Learner):
 
             reply = self.request({"op": "relay", "ref": ref, "state": state, "now": ctx.now},
                                  on_step=publish)
+            if published > MAX_RELAY_PUBLISHES:  # however the relay took the refusals
+                raise RemoteError(TOO_MANY_PUBLISHES)
             if "state" in reply:
                 try:
                     replace_state(ctx.state, decode_value(reply["state"]))

@@ -182,3 +182,39 @@ def test_a_relay_scores_the_same_in_the_sandbox_as_in_the_graders_process(
     in_sandbox = {check["title"] for task in verdict["tasks"] for check in task["checks"]
                   if not check["passed"]}
     assert in_sandbox == set(variant.expected_failures), verdict["problems"]
+
+
+#: A relay that lifts the sandbox's cap on publishes (it runs in the sandbox's process, so it
+#: can) and sends 1500 messages in one run.
+LIFTS_THE_PUBLISH_CAP = '''
+import sys
+
+def send_outbox(ctx: RelayContext) -> None:
+    for name, module in list(sys.modules.items()):
+        if "sandbox" in name and "MAX_RELAY_PUBLISHES" in vars(module):
+            module.MAX_RELAY_PUBLISHES = 10**9
+    for row_id, row in list(ctx.state["outbox"].items()):
+        for n in range(1500):
+            try:
+                ctx.publish(event_of(row), message_id=f"{row_id}/{n}", cause=row["cause"])
+            except Exception:
+                pass
+        del ctx.state["outbox"][row_id]
+'''
+
+
+def test_the_grader_refuses_more_relay_publishes_than_the_cap_however_the_sandbox_was_changed(
+        ) -> None:
+    """The sandbox stops a relay at MAX_RELAY_PUBLISHES, but learner code runs beside that
+    count and can lift it; the grader counts the publishes it is asked for too."""
+    from choreo_lab.grading.sandbox.protocol import MAX_RELAY_PUBLISHES
+    from choreo_lab.grading.worker import Limits, grade_submission
+    notebook = nbformat.read(SOURCES["ex09-outbox-relay"], as_version=4)
+    for cell in notebook.cells:
+        if cell.get("id") == "send_outbox":
+            cell.source = LIFTS_THE_PUBLISH_CAP
+    verdict = grade_submission("ex09-outbox-relay.ipynb", nbformat.writes(notebook), Limits(), [])
+    relay = next(task for task in verdict["tasks"] if task["task"] == "relay")
+    assert relay["score"] == 0, relay["checks"]
+    refused = f"more than {MAX_RELAY_PUBLISHES} messages in one run"
+    assert all(refused in check["message"] for check in relay["checks"]), relay["checks"]

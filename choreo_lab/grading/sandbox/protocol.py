@@ -23,6 +23,9 @@ MAX_FRAME = 4_000_000
 #: How many containers and scalars one encoded value may hold, and how deep it may nest.
 MAX_NODES = 200_000
 MAX_DEPTH = 60
+#: The most messages one run of a relay may publish. The sandbox stops a relay there, and
+#: the grader, which learner code cannot reach, refuses every publish beyond it as well.
+MAX_RELAY_PUBLISHES = 1000
 
 _HEADER = struct.Struct(">I")
 _SCALARS = (str, int, float, bool, type(None))

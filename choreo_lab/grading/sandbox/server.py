@@ -31,10 +31,6 @@ import traceback
 from typing import Any
 
 
-#: The most messages one run of a relay may publish.
-MAX_RELAY_PUBLISHES = 1000
-
-
 class Counter(io.TextIOBase):
     """A text sink that keeps nothing and counts characters."""
 
@@ -207,7 +203,7 @@ class Server:
         """
         from ...context import RelayContext, RelayCrashed
         from ...errors import HandlerError
-        from .protocol import decode_value, encode_event, encode_value
+        from .protocol import MAX_RELAY_PUBLISHES, decode_value, encode_event, encode_value
         function, service = self.relays[int(request["ref"])]
         state = decode_value(request["state"])
         published = 0
