@@ -259,7 +259,7 @@ class RemoteLearner(Learner):
             reply = self.request({"op": "relay", "ref": ref, "state": state, "now": ctx.now},
                                  on_step=publish)
             if published > MAX_RELAY_PUBLISHES:  # however the relay took the refusals
-                raise RemoteError(TOO_MANY_PUBLISHES)
+                raise remote_error(f"RuntimeError: {TOO_MANY_PUBLISHES}")  # as the sandbox says it
             if "state" in reply:
                 try:
                     replace_state(ctx.state, decode_value(reply["state"]))

@@ -217,4 +217,5 @@ def test_the_grader_refuses_more_relay_publishes_than_the_cap_however_the_sandbo
     relay = next(task for task in verdict["tasks"] if task["task"] == "relay")
     assert relay["score"] == 0, relay["checks"]
     refused = f"more than {MAX_RELAY_PUBLISHES} messages in one run"
-    assert all(refused in check["message"] for check in relay["checks"]), relay["checks"]
+    assert all(f"raised RuntimeError: the relay published {refused}" in check["message"]
+               for check in relay["checks"]), relay["checks"]
