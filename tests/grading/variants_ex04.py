@@ -131,6 +131,57 @@ TRUSTS_THE_ATTEMPT_COUNT = Variant(
      "cleans up an unplayable file and a rejected edit of the same item": "not by ctx.attempt",
      CHAOS: "published once, never older", MORE_CHAOS: "rejected files are deleted"})
 
+#: handles the repeat and the late message by refusing any item that is live already, so an edit
+#: uploaded after version 1 went live is never published.
+ONCE_PER_ITEM = Variant("never replaces a live item, so a later edit is never published",
+                        "ex04-content-publishing", {
+    "publishing_service": PUBLISHING.format(
+        body='''        if event.content_id in ctx.state["live"]:
+            return []  # live already: a repeat''')},
+    {"keeps the newer version live when the older one's message arrives late":
+     "replaces the live one",
+     "keeps the newest of three versions under reorders and repeats": "compare versions",
+     CHAOS: "newest version is live", MORE_CHAOS: "newest version is live"})
+
+#: updates the version of a live entry but keeps the rendition it was created with: viewers
+#: keep seeing version 1's video under version 2's number.
+KEEPS_THE_OLD_RENDITION = Variant("moves the live version on but keeps the old rendition",
+                                  "ex04-content-publishing", {
+    "publishing_service": '''
+def make_publishing_service():
+    publishing = Service("publishing", {"live": {}, "published": []})
+
+    @publishing.handles(TranscodingComplete, publishes=(ContentPublished,))
+    def publish_content(event, ctx):
+        live = ctx.state["live"].get(event.content_id)
+        if live is not None and live["version"] >= event.version:
+            return []
+        if live is None:
+            ctx.state["live"][event.content_id] = {"version": event.version,
+                                                   "rendition": event.rendition}
+        else:
+            live["version"] = event.version
+        ctx.state["published"].append({"content_id": event.content_id, "version": event.version})
+        return [ContentPublished(content_id=event.content_id, version=event.version)]
+
+    return publishing
+'''},
+    {"keeps the newer version live when the older one's message arrives late": "its own rendition"})
+
+#: recognises a repeated rejection by the version number alone: the first item's version 1 makes
+#: every other item's version 1 look handled already.
+REPEAT_BY_VERSION_ONLY = Variant("recognises a repeated rejection by its version alone",
+                                 "ex04-content-publishing", {
+    "upload_service": UPLOAD.format(
+        body='''        if any(e["version"] == version for e in ctx.state["told"]):
+            return []
+        ctx.state["stored"].pop(f"{content_id}@v{version}", None)
+''' + TELL)},
+    {"deletes a rejected upload's file and tells the creator, and keeps the others":
+     "content_id and version together",
+     MORE_CHAOS: "rejected files are deleted"})
+
 WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION,
-              TRUSTS_THE_ATTEMPT_COUNT)
+              TRUSTS_THE_ATTEMPT_COUNT, ONCE_PER_ITEM,
+              KEEPS_THE_OLD_RENDITION, REPEAT_BY_VERSION_ONLY)
 CORRECT_EX04 = (WRITTEN_DIFFERENTLY,)
