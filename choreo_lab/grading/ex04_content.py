@@ -216,11 +216,33 @@ def expect_cleaned_up(run: PipelineRun, content_id: str, version: int, why: str,
                  hint, content_id)
 
 
+def expect_the_reason_given(run: PipelineRun, content_id: str, version: int) -> None:
+    """The creator is told why: the reason moderation or transcoding gave for that version,
+    in `told` and in UploadDeleted alike (not a reason made up, nor another version's). Once
+    told (expect_cleaned_up); checked in one check only, so a wrong reason costs one point."""
+    told = next(entry for entry in run.sim.state("upload")["told"]
+                if isinstance(entry, dict) and entry.get("content_id") == content_id
+                and entry.get("version") == version)
+    messages = run.sim.trace.messages_of(content_id)
+    reasons = [e.event.reason for e in messages  # type: ignore[attr-defined]
+               if e.event_type in ("ModerationRejected", "TranscodingFailed")
+               and e.event.version == version]
+    sent = [e.event.reason for e in messages  # type: ignore[attr-defined]
+            if e.event_type == "UploadDeleted" and e.event.version == version]
+    if reasons and (told.get("reason") != reasons[0] or sent != reasons[:1]):
+        run.fail(f"Version {version} of {content_id} was dropped with the reason "
+                 f"{reasons[0]!r}, but the creator was told {told.get('reason')!r} in `told` and "
+                 f"{sent[0] if sent else None!r} in UploadDeleted.",
+                 "pass on the reason the event carries: delete_upload gets it as `reason`; put "
+                 "that in the `told` entry and in UploadDeleted(reason=reason).", content_id)
+
+
 def cleans_up_a_rejected_upload(learner: Learner) -> None:
     run = pipeline_run(learner, UPLOAD, [{"content_id": "v-1", "file": "flagged-clip.mp4"},
                                          {"content_id": "v-2"},
                                          {"content_id": "v-3", "file": "flagged-other.mp4"}])
     expect_cleaned_up(run, "v-1", 1, "was rejected by moderation")
+    expect_the_reason_given(run, "v-1", 1)
     expect_cleaned_up(run, "v-3", 1, "(another item) was rejected by moderation too, after v-1's "
                       "version 1", "each item has its own versions: v-3's version 1 is not v-1's. "
                       "Recognise a repeat by content_id and version together, and delete "

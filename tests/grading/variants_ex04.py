@@ -181,7 +181,21 @@ REPEAT_BY_VERSION_ONLY = Variant("recognises a repeated rejection by its version
      "content_id and version together",
      MORE_CHAOS: "rejected files are deleted"})
 
+GUARD = '''        if any(e["content_id"] == content_id and e["version"] == version
+               for e in ctx.state["told"]):
+            return []
+        ctx.state["stored"].pop(f"{content_id}@v{version}", None)
+'''
+#: deletes the right file once, but tells every creator the same made-up reason instead of the
+#: one moderation (or transcoding) gave.
+MADE_UP_REASON = Variant("tells the creator a made-up reason", "ex04-content-publishing", {
+    "upload_service": UPLOAD.format(body=GUARD + '''        ctx.state["told"].append({"content_id": content_id, "version": version,
+                                  "reason": "rejected"})
+        return [UploadDeleted(content_id=content_id, version=version, reason="rejected")]''')},
+    {"deletes a rejected upload's file and tells the creator, and keeps the others":
+     "pass on the reason the event carries"})
+
 WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION,
               TRUSTS_THE_ATTEMPT_COUNT, ONCE_PER_ITEM,
-              KEEPS_THE_OLD_RENDITION, REPEAT_BY_VERSION_ONLY)
+              KEEPS_THE_OLD_RENDITION, REPEAT_BY_VERSION_ONLY, MADE_UP_REASON)
 CORRECT_EX04 = (WRITTEN_DIFFERENTLY,)
