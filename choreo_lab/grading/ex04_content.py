@@ -124,6 +124,8 @@ EDITED = ({"content_id": "v-1", "file": "clip.mp4"},
 LATE_FIRST = Reorder(service="publishing", event_type="TranscodingComplete", occurrence=1,
                      by=2 * TRANSCODE_TIME)
 
+REPEAT_HINT = ("a late or repeated message returns nothing: no event, not even the same "
+               "ContentPublished again (it was announced when the version went live).")
 VERSION_HINT = ("compare versions: make a version live only if no version of the item as new "
                 "or newer is live (live[content_id]['version'] >= event.version: keep it).")
 
@@ -182,6 +184,7 @@ def publishes_a_version_once_when_its_message_comes_twice(learner: Learner) -> N
         run.fail(f"TranscodingComplete of v-1 was delivered again (its ack was lost). Publishing "
                  f"recorded {run.published('v-1')} and announced ContentPublished "
                  f"{plural(len(run.announced('ContentPublished', 'v-1')), 'time')}.",
+                 REPEAT_HINT if run.published("v-1") == [1] else
                  "a version that is live already - this very one - changes nothing: compare "
                  "with >=, not >.", "v-1")
     for lost in lost_first_deliveries("publishing", "TranscodingComplete"):

@@ -189,13 +189,36 @@ GUARD = '''        if any(e["content_id"] == content_id and e["version"] == vers
 #: deletes the right file once, but tells every creator the same made-up reason instead of the
 #: one moderation (or transcoding) gave.
 MADE_UP_REASON = Variant("tells the creator a made-up reason", "ex04-content-publishing", {
-    "upload_service": UPLOAD.format(body=GUARD + '''        ctx.state["told"].append({"content_id": content_id, "version": version,
+    "upload_service": UPLOAD.format(
+        body=GUARD + '''        ctx.state["told"].append({"content_id": content_id, "version": version,
                                   "reason": "rejected"})
         return [UploadDeleted(content_id=content_id, version=version, reason="rejected")]''')},
     {"deletes a rejected upload's file and tells the creator, and keeps the others":
      "pass on the reason the event carries"})
 
+#: answers a late or repeated message with the live version's ContentPublished again, as if a
+#: repeat needed the same reply: the state is right, but every repeat is announced.
+ANNOUNCES_AGAIN = Variant("announces ContentPublished again on a late or repeated message",
+                          "ex04-content-publishing", {
+    "publishing_service": PUBLISHING.format(
+        body='''        live = ctx.state["live"].get(event.content_id)
+        if live is not None and live["version"] >= event.version:
+            return [ContentPublished(content_id=event.content_id, version=live["version"])]''')},
+    {"publishes a version once when its message comes twice": "not even the same ContentPublished",
+     "keeps the newest of three versions under reorders and repeats":
+     "not even the same ContentPublished"})
+
+#: compares versions as text, the way they appear in the file keys ("v-1@v10"): right up to
+#: version 9, and then "10" sorts before "9".
+COMPARES_AS_TEXT = Variant("compares versions as text", "ex04-content-publishing", {
+    "publishing_service": PUBLISHING.format(
+        body='''        live = ctx.state["live"].get(event.content_id)
+        if live is not None and str(live["version"]) >= str(event.version):
+            return []''')},
+    {"keeps the newest of three versions under reorders and repeats": "as numbers"})
+
 WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION,
               TRUSTS_THE_ATTEMPT_COUNT, ONCE_PER_ITEM,
-              KEEPS_THE_OLD_RENDITION, REPEAT_BY_VERSION_ONLY, MADE_UP_REASON)
+              KEEPS_THE_OLD_RENDITION, REPEAT_BY_VERSION_ONLY, MADE_UP_REASON,
+              ANNOUNCES_AGAIN, COMPARES_AS_TEXT)
 CORRECT_EX04 = (WRITTEN_DIFFERENTLY,)
