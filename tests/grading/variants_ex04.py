@@ -217,8 +217,41 @@ COMPARES_AS_TEXT = Variant("compares versions as text", "ex04-content-publishing
             return []''')},
     {"keeps the newest of three versions under reorders and repeats": "as numbers"})
 
+#: correct, with state of its own: publishing keeps a list of the versions it handled (and more in
+#: the live entry than asked), upload a list of (item, version) pairs; both return single events
+#: or tuples. The new checks of renditions, reasons and announcements must not trip on these.
+OWN_BOOKKEEPING = Variant("a correct publisher and clean-up keeping their own records",
+                          "ex04-content-publishing", {
+    "publishing_service": '''
+def make_publishing_service():
+    publishing = Service("publishing", {"live": {}, "published": [], "seen": []})
+
+    @publishing.handles(TranscodingComplete, publishes=(ContentPublished,))
+    def publish_content(event, ctx):
+        key = f"{event.content_id}@v{event.version}"
+        if key in ctx.state["seen"]:
+            return ()
+        ctx.state["seen"].append(key)
+        if event.version < ctx.state["live"].get(event.content_id, {}).get("version", 0):
+            return ()
+        ctx.state["live"][event.content_id] = dict(version=event.version,
+                                                   rendition=event.rendition, source=key)
+        ctx.state["published"].append(dict(content_id=event.content_id, version=event.version))
+        return (ContentPublished(content_id=event.content_id, version=event.version),)
+
+    return publishing
+''',
+    "upload_service": UPLOAD.replace('{{"stored": {{}}, "told": []}}',
+                                     '{{"stored": {{}}, "told": [], "done": []}}').format(body='''
+        if [content_id, version] in ctx.state["done"]:
+            return None
+        ctx.state["done"].append([content_id, version])
+        ctx.state["stored"].pop(f"{content_id}@v{version}", None)
+        ctx.state["told"].append(dict(content_id=content_id, version=version, reason=reason))
+        return UploadDeleted(content_id=content_id, version=version, reason=reason)''')})
+
 WRONG_EX04 = (LAST_WRITER_WINS, STRICTLY_NEWER, NO_CLEAN_UP, TELLS_AGAIN, DELETES_EVERY_VERSION,
               TRUSTS_THE_ATTEMPT_COUNT, ONCE_PER_ITEM,
               KEEPS_THE_OLD_RENDITION, REPEAT_BY_VERSION_ONLY, MADE_UP_REASON,
               ANNOUNCES_AGAIN, COMPARES_AS_TEXT)
-CORRECT_EX04 = (WRITTEN_DIFFERENTLY,)
+CORRECT_EX04 = (WRITTEN_DIFFERENTLY, OWN_BOOKKEEPING)
