@@ -54,8 +54,32 @@ class PipelineRun:
                 and entry.get("content_id") == content_id]
 
     def live(self, content_id: str) -> Any:
+        return self.live_entry(content_id).get("version")
+
+    def live_entry(self, content_id: str) -> dict[str, Any]:
+        """What viewers see of the item: its entry in publishing's `live` ({} if none)."""
         live = self.sim.state("publishing").get("live", {})
-        return live.get(content_id, {}).get("version") if isinstance(live, dict) else None
+        entry = live.get(content_id, {}) if isinstance(live, dict) else {}
+        return entry if isinstance(entry, dict) else {}
+
+    def rendition(self, content_id: str, version: int) -> Any:
+        """The rendition transcoding made of that version (None if it made none)."""
+        messages = self.sim.trace.messages_of(content_id)
+        return next((e.event.rendition for e in messages  # type: ignore[attr-defined]
+                     if e.event_type == "TranscodingComplete" and e.event.version == version),
+                    None)
+
+    def expect_live_rendition(self, content_id: str) -> None:
+        """The live entry plays the live version's own rendition, not an older one (or none)."""
+        entry = self.live_entry(content_id)
+        wanted = self.rendition(content_id, entry.get("version"))
+        if entry.get("rendition") != wanted:
+            self.fail(f"Version {entry.get('version')} of {content_id} is live, but viewers "
+                      f"would see the rendition {entry.get('rendition')!r}; that version's "
+                      f"TranscodingComplete carried {wanted!r}.",
+                      "when a version goes live, store its own rendition with it: "
+                      "live[content_id] = {'version': event.version, "
+                      "'rendition': event.rendition} - both, each time.", content_id)
 
     def announced(self, event_type: str, content_id: str) -> list[int]:
         """The versions an event of `event_type` was published for, in order."""
@@ -100,6 +124,8 @@ EDITED = ({"content_id": "v-1", "file": "clip.mp4"},
 LATE_FIRST = Reorder(service="publishing", event_type="TranscodingComplete", occurrence=1,
                      by=2 * TRANSCODE_TIME)
 
+REPEAT_HINT = ("a late or repeated message returns nothing: no event, not even the same "
+               "ContentPublished again (it was announced when the version went live).")
 VERSION_HINT = ("compare versions: make a version live only if no version of the item as new "
                 "or newer is live (live[content_id]['version'] >= event.version: keep it).")
 
@@ -118,9 +144,28 @@ def publishes_a_transcoded_video(learner: Learner) -> None:
         if run.announced("ContentPublished", content_id) != [1]:
             run.fail(f"publishing never announced ContentPublished for {content_id}.",
                      "return ContentPublished(content_id=..., version=...).", content_id)
+        run.expect_live_rendition(content_id)
+
+
+#: an item edited after its first version went live: version 2 is uploaded 3 transcodes in
+EDITED_LATER = ({"content_id": "v-1", "file": "clip.mp4"},
+                {"content_id": "v-1", "version": 2, "file": "clip-edited.mp4",
+                 "at": 3 * TRANSCODE_TIME})
 
 
 def keeps_the_newer_version_when_the_older_arrives_late(learner: Learner) -> None:
+    """First the plain edit (in order: the newer version must replace the live one), then the
+    same edit with the older version's message late (it must not come back)."""
+    run = pipeline_run(learner, PUBLISHING, EDITED_LATER)
+    if run.live("v-1") != 2 or run.published("v-1") != [1, 2]:
+        run.fail(f"Version 1 of v-1 went live; later the creator uploaded an edit (version 2), "
+                 f"which was approved and transcoded. Publishing made live, in order: "
+                 f"{run.published('v-1')}; now live: version {run.live('v-1')}. A newer version "
+                 f"replaces the live one.",
+                 "an item that is live already is not a repeat by itself: compare the versions "
+                 "(keep the live one only if live[content_id]['version'] >= event.version).",
+                 "v-1")
+    run.expect_live_rendition("v-1")
     run = pipeline_run(learner, PUBLISHING, EDITED, [LATE_FIRST])
     published = run.published("v-1")
     went_back = 2 in published and 1 in published[published.index(2):]
@@ -139,6 +184,7 @@ def publishes_a_version_once_when_its_message_comes_twice(learner: Learner) -> N
         run.fail(f"TranscodingComplete of v-1 was delivered again (its ack was lost). Publishing "
                  f"recorded {run.published('v-1')} and announced ContentPublished "
                  f"{plural(len(run.announced('ContentPublished', 'v-1')), 'time')}.",
+                 REPEAT_HINT if run.published("v-1") == [1] else
                  "a version that is live already - this very one - changes nothing: compare "
                  "with >=, not >.", "v-1")
     for lost in lost_first_deliveries("publishing", "TranscodingComplete"):
@@ -173,10 +219,37 @@ def expect_cleaned_up(run: PipelineRun, content_id: str, version: int, why: str,
                  hint, content_id)
 
 
+def expect_the_reason_given(run: PipelineRun, content_id: str, version: int) -> None:
+    """The creator is told why: the reason moderation or transcoding gave for that version,
+    in `told` and in UploadDeleted alike (not a reason made up, nor another version's). Once
+    told (expect_cleaned_up); checked in one check only, so a wrong reason costs one point."""
+    told = next(entry for entry in run.sim.state("upload")["told"]
+                if isinstance(entry, dict) and entry.get("content_id") == content_id
+                and entry.get("version") == version)
+    messages = run.sim.trace.messages_of(content_id)
+    reasons = [e.event.reason for e in messages  # type: ignore[attr-defined]
+               if e.event_type in ("ModerationRejected", "TranscodingFailed")
+               and e.event.version == version]
+    sent = [e.event.reason for e in messages  # type: ignore[attr-defined]
+            if e.event_type == "UploadDeleted" and e.event.version == version]
+    if reasons and (told.get("reason") != reasons[0] or sent != reasons[:1]):
+        run.fail(f"Version {version} of {content_id} was dropped with the reason "
+                 f"{reasons[0]!r}, but the creator was told {told.get('reason')!r} in `told` and "
+                 f"{sent[0] if sent else None!r} in UploadDeleted.",
+                 "pass on the reason the event carries: delete_upload gets it as `reason`; put "
+                 "that in the `told` entry and in UploadDeleted(reason=reason).", content_id)
+
+
 def cleans_up_a_rejected_upload(learner: Learner) -> None:
     run = pipeline_run(learner, UPLOAD, [{"content_id": "v-1", "file": "flagged-clip.mp4"},
-                                         {"content_id": "v-2"}])
+                                         {"content_id": "v-2"},
+                                         {"content_id": "v-3", "file": "flagged-other.mp4"}])
     expect_cleaned_up(run, "v-1", 1, "was rejected by moderation")
+    expect_the_reason_given(run, "v-1", 1)
+    expect_cleaned_up(run, "v-3", 1, "(another item) was rejected by moderation too, after v-1's "
+                      "version 1", "each item has its own versions: v-3's version 1 is not v-1's. "
+                      "Recognise a repeat by content_id and version together, and delete "
+                      "f'{content_id}@v{version}'.")
     if "v-2@v1" not in run.stored():
         run.fail("v-2 was approved and published, but its file is gone from `stored`.",
                  "delete only the file of the version that was rejected or failed.", "v-2")

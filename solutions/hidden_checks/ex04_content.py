@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from choreo_lab.examples.content import TRANSCODE_TIME
 from choreo_lab.faults import Duplicate, Reorder
 from choreo_lab.grading.ex04_content import (
     PUBLISHING,
+    REPEAT_HINT,
     UPLOAD,
     VERSION_HINT,
     expect_cleaned_up,
@@ -33,6 +35,20 @@ def keeps_the_newest_of_three_versions_under_reorders_and_repeats(learner: Learn
         run.fail(f"v-7 was edited twice while it transcoded, its first two versions' messages "
                  f"arrived late, and some came twice. Publishing made live, in order: "
                  f"{published}; now live: version {run.live('v-7')}.", VERSION_HINT, "v-7")
+    for content_id in ("v-7", "v-8"):
+        if run.announced("ContentPublished", content_id) != run.published(content_id):
+            run.fail(f"Publishing made {content_id} live at versions "
+                     f"{run.published(content_id)}, but announced ContentPublished for versions "
+                     f"{run.announced('ContentPublished', content_id)}.", REPEAT_HINT, content_id)
+    #: an item already at version 9 gets version 10, in order
+    run = pipeline_run(learner, PUBLISHING, [
+        {"content_id": "v-9", "version": 9, "file": "e.mp4"},
+        {"content_id": "v-9", "version": 10, "file": "f.mp4", "at": 3 * TRANSCODE_TIME}])
+    if run.live("v-9") != 10 or run.published("v-9") != [9, 10]:
+        run.fail(f"v-9 was at version 9 when its creator uploaded version 10. Publishing made "
+                 f"live, in order: {run.published('v-9')}; now live: version {run.live('v-9')}.",
+                 "versions are numbers: 10 is newer than 9. Compare them as numbers (not as "
+                 "text, where '10' < '9').", "v-9")
 
 
 #: an unplayable file, then a rejected edit of the same item, and an item that is published
