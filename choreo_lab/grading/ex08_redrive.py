@@ -80,6 +80,28 @@ def ships_the_rest_as_version_1_did(learner: Learner) -> None:
     expect_finished(run, "o-1", "completed", "a normal address ships, as in version 1.")
     expect_finished(run, "o-2", "compensated", "Atlantis is unshippable, as in version 1.")
     expect_finished(run, "o-3", "completed", "a normal address ships, as in version 1.")
+    expect_repeats_answered_once(learner, orders)
+
+
+REPEAT_HINT = ("keep version 1's first test: an order already in ctx.state['shipments'] or "
+               "ctx.state['failed'] was decided, and a repeat of it returns [].")
+
+
+def expect_repeats_answered_once(learner: Learner, orders: Sequence[dict[str, Any]]) -> None:
+    """Version 1 answers a repeated InventoryReserved of any order once, shipped or refused:
+    version 2 must too - the PO box is the only thing the fix changes."""
+    run = run_saga(learner, {"shipping": fixed_shipping(learner)}, orders, [
+        Duplicate(service="shipping", event_type="InventoryReserved", times=2)])
+    for each in orders:
+        order_id = each["order_id"]
+        answers = [*run.published("ShipmentScheduled", order_id),
+                   *run.published("ShipmentFailed", order_id)]
+        if len(answers) != 1:
+            run.fail(f"InventoryReserved of {order_id} (to {each['address']}) was delivered "
+                     f"twice, and your version 2 answered it {plural(len(answers), 'time')} "
+                     f"({', '.join(answer.event_type for answer in answers) or 'nothing'}); "
+                     "version 1 answers a repeat once, and so should version 2.", REPEAT_HINT,
+                     order_id)
 
 
 def answers_a_repeated_po_box_once(learner: Learner) -> None:

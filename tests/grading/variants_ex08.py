@@ -170,7 +170,23 @@ def make_fixed_shipping_service() -> Service:
 '''},
     {FIX_2: "crashed before its commit"})
 
+FIX_OLD = "ships every other address as version 1 did"
+
+#: keeps only half of version 1's first test (an order already refused), so a shipped order
+#: delivered again is shipped again: it handles the new case and breaks an old one.
+FORGETS_SHIPPED_REPEATS = Variant(
+    "version 2 skips a repeat only of a refused order", "ex08-redrive", {
+    "fixed_service": FIXED.replace(
+        'if event.order_id in state["shipments"] or event.order_id in state["failed"]',
+        'if event.order_id in state["failed"]').format(
+        body='''        if event.address.lower().startswith("po box"):
+            state["failed"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity,
+                                   reason="the courier does not deliver to a PO box")]''')},
+    {FIX_OLD: "version 1 answers a repeat once"})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
               ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
-              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON)
+              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS)
 CORRECT_EX08 = (CHOOSES_BY_EVENT,)
