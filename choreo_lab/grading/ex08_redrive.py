@@ -146,6 +146,10 @@ def redrive_chosen(learner: Learner, run: SagaRun, times: int = 1,
     for _ in range(times):
         letters = letters_as_data(run.sim)
         answer = learner.call(CHOOSE, letters)
+        if isinstance(answer, (tuple, set, frozenset)):
+            # a set of ids says "each once" as well as a list does; the order of the ids
+            # does not matter (letters are re-driven in the order they were dead-lettered)
+            answer = sorted(answer) if isinstance(answer, (set, frozenset)) else list(answer)
         if not isinstance(answer, list) or not all(isinstance(i, str) for i in answer):
             raise Failed(f"`{CHOOSE}(letters)` returned {answer!r:.100}; return a list of "
                          f"message ids (text), e.g. ['m12']. {CHOOSE_HINT}")

@@ -186,7 +186,33 @@ FORGETS_SHIPPED_REPEATS = Variant(
                                    reason="the courier does not deliver to a PO box")]''')},
     {FIX_OLD: "version 1 answers a repeat once"})
 
+#: the ids as a set ("each once" by construction), and version 2 catching the courier's error
+#: where version 1 let it escape: both are right.
+CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR = Variant(
+    "correct: a set of ids, and version 2 catches the courier's error", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(
+        body="    return {letter['message_id'] for letter in letters\n"
+             "            if letter['group'] == 'shipping' and 'cannot parse' in letter['reason']}"),
+    "fixed_service": FIXED.replace('''        tracking = f"trk-{{event.order_id}}"
+        state["shipments"][event.order_id] = {{"tracking": tracking,
+                                              "label": courier_label(event.address)}}''',
+                                   '''        try:
+            label = courier_label(event.address)
+        except ValueError:
+            reason = "the courier does not deliver to a PO box"
+            state["failed"][event.order_id] = reason
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity, reason=reason)]
+        tracking = f"trk-{{event.order_id}}"
+        state["shipments"][event.order_id] = {{"tracking": tracking, "label": label}}''').format(
+        body="")})
+
+CHOOSES_A_TUPLE = Variant("correct: the ids as a tuple", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(
+        body="    return tuple(letter['message_id'] for letter in letters\n"
+             "                 if letter['group'] == 'shipping' and 'parse' in letter['reason'])")})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
               ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
               REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS)
-CORRECT_EX08 = (CHOOSES_BY_EVENT,)
+CORRECT_EX08 = (CHOOSES_BY_EVENT, CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR, CHOOSES_A_TUPLE)
