@@ -212,7 +212,22 @@ CHOOSES_A_TUPLE = Variant("correct: the ids as a tuple", "ex08-redrive", {
         body="    return tuple(letter['message_id'] for letter in letters\n"
              "                 if letter['group'] == 'shipping' and 'parse' in letter['reason'])")})
 
+#: remembers across calls the ids it re-drove, and skips them: a message id is unique within one
+#: run only, so in the next run the letters that reuse those ids are left in the dead letters.
+REMEMBERS_EARLIER_CALLS = Variant("remembers the ids of earlier calls", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body='''    global REDRIVEN
+    try:
+        REDRIVEN
+    except NameError:
+        REDRIVEN = set()
+    ids = [letter["message_id"] for letter in letters if letter["group"] == "shipping"
+           and "parse" in letter["reason"] and letter["message_id"] not in REDRIVEN]
+    REDRIVEN.update(ids)
+    return ids''')},
+    {REDRIVE_3: "still wait in the dead letters"})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
               ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
-              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS)
+              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS,
+              REMEMBERS_EARLIER_CALLS)
 CORRECT_EX08 = (CHOOSES_BY_EVENT, CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR, CHOOSES_A_TUPLE)
