@@ -136,6 +136,11 @@ CHOOSE_HINT = ("return the message ids of shipping's letters that died of the co
                "error - each once: [letter['message_id'] for letter in letters if ...].")
 
 
+DEPLOY_HINT = ("a deploy keeps the running service's state: version 2 starts from version 1's "
+               "ctx.state, so keep its keys ('unshippable', 'shipments', 'failed') and add none "
+               "that version 1 did not have.")
+
+
 def redrive_chosen(learner: Learner, run: SagaRun, times: int = 1,
                    unfixed: Sequence[str] = ()) -> list[str]:
     """Ask the learner which letters to re-drive (`times` times, as an operator who clicks
@@ -168,6 +173,18 @@ def redrive_chosen(learner: Learner, run: SagaRun, times: int = 1,
                 run.sim.redrive(letter)
         chosen += answer
         run.sim.run_until_idle()
+    back = [letter for letter in run.sim.dead_letters if letter.group == "shipping"
+            and letter.envelope.message_id in chosen
+            and letter.envelope.correlation_id not in unfixed]
+    if back:  # the choice was right; version 2 failed on what it was given
+        orders = ", ".join(letter.envelope.correlation_id for letter in back)
+        one = len(back) == 1
+        reason = back[0].reason
+        run.fail(f"You re-drove shipping's {plural(len(back), 'letter')} of {orders} after the "
+                 f"deploy, and your version 2 failed on {'it' if one else 'them'} again "
+                 f"({reason}), so {'it still waits' if one else 'they still wait'} in the dead "
+                 "letters.", FIX_HINT if "courier cannot parse" in reason else DEPLOY_HINT,
+                 back[0].envelope.correlation_id)
     left = [letter.envelope.correlation_id for letter in run.sim.dead_letters
             if letter.group == "shipping" and letter.envelope.correlation_id not in unfixed]
     if left:

@@ -192,7 +192,8 @@ CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR = Variant(
     "correct: a set of ids, and version 2 catches the courier's error", "ex08-redrive", {
     "choose_letters": CHOOSE.format(
         body="    return {letter['message_id'] for letter in letters\n"
-             "            if letter['group'] == 'shipping' and 'cannot parse' in letter['reason']}"),
+             "            if letter['group'] == 'shipping'\n"
+             "            and 'cannot parse' in letter['reason']}"),
     "fixed_service": FIXED.replace('''        tracking = f"trk-{{event.order_id}}"
         state["shipments"][event.order_id] = {{"tracking": tracking,
                                               "label": courier_label(event.address)}}''',
@@ -226,8 +227,26 @@ REMEMBERS_EARLIER_CALLS = Variant("remembers the ids of earlier calls", "ex08-re
     return ids''')},
     {REDRIVE_3: "still wait in the dead letters"})
 
+#: keeps its PO-box answers under a key of its own: right on a fresh service, but a deploy keeps
+#: version 1's state, which has no such key, so every re-driven letter fails again after the
+#: deploy. The choice of letters is right; the feedback must say it is version 2 that failed.
+ADDS_A_STATE_KEY = Variant("version 2 adds a key version 1's state lacks", "ex08-redrive", {
+    "fixed_service": FIXED.replace('"failed": {{}}}})',
+                                   '"failed": {{}}, "po_boxes": {{}}}})').format(
+        body='''        if event.order_id in state["po_boxes"]:
+            return []
+        if event.address.lower().startswith("po box"):
+            state["po_boxes"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity,
+                                   reason="the courier does not deliver to a PO box")]''')},
+    {REDRIVE_1: "a deploy keeps the running service's state",
+     REDRIVE_2: "failed on it again (KeyError: 'po_boxes')",
+     REDRIVE_3: "a deploy keeps the running service's state",
+     REDRIVE_HIDDEN: "a deploy keeps the running service's state"})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
               ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
               REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS,
-              REMEMBERS_EARLIER_CALLS)
+              REMEMBERS_EARLIER_CALLS, ADDS_A_STATE_KEY)
 CORRECT_EX08 = (CHOOSES_BY_EVENT, CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR, CHOOSES_A_TUPLE)
