@@ -60,6 +60,15 @@ def expect_po_boxes_failed(run: SagaRun, order_ids: Sequence[str]) -> None:
         if len(failed) != 1:
             run.fail(f"{order_id} goes to a PO box: shipping should answer ShipmentFailed once; "
                      f"it did {plural(len(failed), 'time')}.", FIX_HINT, order_id)
+        wanted = run.orders[order_id]
+        event = failed[0].event
+        if (event.item, event.quantity) != (wanted["item"], wanted["quantity"]):
+            run.fail(f"{order_id} ({wanted['quantity']} {wanted['item']}) goes to a PO box, and "
+                     f"your ShipmentFailed said {event.quantity} {event.item}: the answer "
+                     "describes the order it answers - whoever reads it (a refund, a customer "
+                     "notice) trusts it.", "copy item and quantity from the InventoryReserved "
+                     "event: ShipmentFailed(..., item=event.item, quantity=event.quantity).",
+                     order_id)
 
 
 def answers_a_po_box_with_a_shipment_failure(learner: Learner) -> None:

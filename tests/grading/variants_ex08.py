@@ -245,8 +245,17 @@ ADDS_A_STATE_KEY = Variant("version 2 adds a key version 1's state lacks", "ex08
      REDRIVE_3: "a deploy keeps the running service's state",
      REDRIVE_HIDDEN: "a deploy keeps the running service's state"})
 
+#: answers a PO box with a ShipmentFailed that says one item, whatever the order was: the saga
+#: still compensates (inventory releases what it reserved), but the answer misdescribes the order.
+SAYS_ONE_ITEM = Variant("version 2's ShipmentFailed says quantity 1", "ex08-redrive", {
+    "fixed_service": FIXED.format(body='''        if event.address.lower().startswith("po box"):
+            state["failed"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item, quantity=1,
+                                   reason="the courier does not deliver to a PO box")]''')},
+    {FIX_HIDDEN: "copy item and quantity", REDRIVE_HIDDEN: "your ShipmentFailed said 1 kettle"})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
               ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
               REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS,
-              REMEMBERS_EARLIER_CALLS, ADDS_A_STATE_KEY)
+              REMEMBERS_EARLIER_CALLS, ADDS_A_STATE_KEY, SAYS_ONE_ITEM)
 CORRECT_EX08 = (CHOOSES_BY_EVENT, CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR, CHOOSES_A_TUPLE)
