@@ -60,6 +60,15 @@ def expect_po_boxes_failed(run: SagaRun, order_ids: Sequence[str]) -> None:
         if len(failed) != 1:
             run.fail(f"{order_id} goes to a PO box: shipping should answer ShipmentFailed once; "
                      f"it did {plural(len(failed), 'time')}.", FIX_HINT, order_id)
+        wanted = run.orders[order_id]
+        event = failed[0].event
+        if (event.item, event.quantity) != (wanted["item"], wanted["quantity"]):
+            run.fail(f"{order_id} ({wanted['quantity']} {wanted['item']}) goes to a PO box, and "
+                     f"your ShipmentFailed said {event.quantity} {event.item}: the answer "
+                     "describes the order it answers - whoever reads it (a refund, a customer "
+                     "notice) trusts it.", "copy item and quantity from the InventoryReserved "
+                     "event: ShipmentFailed(..., item=event.item, quantity=event.quantity).",
+                     order_id)
 
 
 def answers_a_po_box_with_a_shipment_failure(learner: Learner) -> None:
@@ -80,6 +89,28 @@ def ships_the_rest_as_version_1_did(learner: Learner) -> None:
     expect_finished(run, "o-1", "completed", "a normal address ships, as in version 1.")
     expect_finished(run, "o-2", "compensated", "Atlantis is unshippable, as in version 1.")
     expect_finished(run, "o-3", "completed", "a normal address ships, as in version 1.")
+    expect_repeats_answered_once(learner, orders)
+
+
+REPEAT_HINT = ("keep version 1's first test: an order already in ctx.state['shipments'] or "
+               "ctx.state['failed'] was decided, and a repeat of it returns [].")
+
+
+def expect_repeats_answered_once(learner: Learner, orders: Sequence[dict[str, Any]]) -> None:
+    """Version 1 answers a repeated InventoryReserved of any order once, shipped or refused:
+    version 2 must too - the PO box is the only thing the fix changes."""
+    run = run_saga(learner, {"shipping": fixed_shipping(learner)}, orders, [
+        Duplicate(service="shipping", event_type="InventoryReserved", times=2)])
+    for each in orders:
+        order_id = each["order_id"]
+        answers = [*run.published("ShipmentScheduled", order_id),
+                   *run.published("ShipmentFailed", order_id)]
+        if len(answers) != 1:
+            run.fail(f"InventoryReserved of {order_id} (to {each['address']}) was delivered "
+                     f"twice, and your version 2 answered it {plural(len(answers), 'time')} "
+                     f"({', '.join(answer.event_type for answer in answers) or 'nothing'}); "
+                     "version 1 answers a repeat once, and so should version 2.", REPEAT_HINT,
+                     order_id)
 
 
 def answers_a_repeated_po_box_once(learner: Learner) -> None:
@@ -114,6 +145,11 @@ CHOOSE_HINT = ("return the message ids of shipping's letters that died of the co
                "error - each once: [letter['message_id'] for letter in letters if ...].")
 
 
+DEPLOY_HINT = ("a deploy keeps the running service's state: version 2 starts from version 1's "
+               "ctx.state, so keep its keys ('unshippable', 'shipments', 'failed') and add none "
+               "that version 1 did not have.")
+
+
 def redrive_chosen(learner: Learner, run: SagaRun, times: int = 1,
                    unfixed: Sequence[str] = ()) -> list[str]:
     """Ask the learner which letters to re-drive (`times` times, as an operator who clicks
@@ -124,6 +160,10 @@ def redrive_chosen(learner: Learner, run: SagaRun, times: int = 1,
     for _ in range(times):
         letters = letters_as_data(run.sim)
         answer = learner.call(CHOOSE, letters)
+        if isinstance(answer, (tuple, set, frozenset)):
+            # a set of ids says "each once" as well as a list does; the order of the ids
+            # does not matter (letters are re-driven in the order they were dead-lettered)
+            answer = sorted(answer) if isinstance(answer, (set, frozenset)) else list(answer)
         if not isinstance(answer, list) or not all(isinstance(i, str) for i in answer):
             raise Failed(f"`{CHOOSE}(letters)` returned {answer!r:.100}; return a list of "
                          f"message ids (text), e.g. ['m12']. {CHOOSE_HINT}")
@@ -142,6 +182,18 @@ def redrive_chosen(learner: Learner, run: SagaRun, times: int = 1,
                 run.sim.redrive(letter)
         chosen += answer
         run.sim.run_until_idle()
+    back = [letter for letter in run.sim.dead_letters if letter.group == "shipping"
+            and letter.envelope.message_id in chosen
+            and letter.envelope.correlation_id not in unfixed]
+    if back:  # the choice was right; version 2 failed on what it was given
+        orders = ", ".join(letter.envelope.correlation_id for letter in back)
+        one = len(back) == 1
+        reason = back[0].reason
+        run.fail(f"You re-drove shipping's {plural(len(back), 'letter')} of {orders} after the "
+                 f"deploy, and your version 2 failed on {'it' if one else 'them'} again "
+                 f"({reason}), so {'it still waits' if one else 'they still wait'} in the dead "
+                 "letters.", FIX_HINT if "courier cannot parse" in reason else DEPLOY_HINT,
+                 back[0].envelope.correlation_id)
     left = [letter.envelope.correlation_id for letter in run.sim.dead_letters
             if letter.group == "shipping" and letter.envelope.correlation_id not in unfixed]
     if left:

@@ -17,7 +17,8 @@ from choreo_lab.grading.scenarios import order, run_saga
 from choreo_lab.grading.tasks import Check
 
 OTHERS = [order("o-5", address="PO BOX 3"), order("o-6", item="lamp"),
-          order("o-7", item="kettle", address="Po Box 99"), order("o-8", address="Atlantis")]
+          order("o-7", item="kettle", quantity=2, address="Po Box 99"),
+          order("o-8", address="Atlantis")]
 
 
 def answers_po_boxes_in_any_case_among_other_orders(learner: Learner) -> None:

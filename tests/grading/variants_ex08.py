@@ -170,7 +170,92 @@ def make_fixed_shipping_service() -> Service:
 '''},
     {FIX_2: "crashed before its commit"})
 
+FIX_OLD = "ships every other address as version 1 did"
+
+#: keeps only half of version 1's first test (an order already refused), so a shipped order
+#: delivered again is shipped again: it handles the new case and breaks an old one.
+FORGETS_SHIPPED_REPEATS = Variant(
+    "version 2 skips a repeat only of a refused order", "ex08-redrive", {
+    "fixed_service": FIXED.replace(
+        'if event.order_id in state["shipments"] or event.order_id in state["failed"]',
+        'if event.order_id in state["failed"]').format(
+        body='''        if event.address.lower().startswith("po box"):
+            state["failed"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity,
+                                   reason="the courier does not deliver to a PO box")]''')},
+    {FIX_OLD: "version 1 answers a repeat once"})
+
+#: the ids as a set ("each once" by construction), and version 2 catching the courier's error
+#: where version 1 let it escape: both are right.
+CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR = Variant(
+    "correct: a set of ids, and version 2 catches the courier's error", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(
+        body="    return {letter['message_id'] for letter in letters\n"
+             "            if letter['group'] == 'shipping'\n"
+             "            and 'cannot parse' in letter['reason']}"),
+    "fixed_service": FIXED.replace('''        tracking = f"trk-{{event.order_id}}"
+        state["shipments"][event.order_id] = {{"tracking": tracking,
+                                              "label": courier_label(event.address)}}''',
+                                   '''        try:
+            label = courier_label(event.address)
+        except ValueError:
+            reason = "the courier does not deliver to a PO box"
+            state["failed"][event.order_id] = reason
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity, reason=reason)]
+        tracking = f"trk-{{event.order_id}}"
+        state["shipments"][event.order_id] = {{"tracking": tracking, "label": label}}''').format(
+        body="")})
+
+CHOOSES_A_TUPLE = Variant("correct: the ids as a tuple", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(
+        body="    return tuple(letter['message_id'] for letter in letters\n"
+             "                 if letter['group'] == 'shipping' and 'parse' in letter['reason'])")})
+
+#: remembers across calls the ids it re-drove, and skips them: a message id is unique within one
+#: run only, so in the next run the letters that reuse those ids are left in the dead letters.
+REMEMBERS_EARLIER_CALLS = Variant("remembers the ids of earlier calls", "ex08-redrive", {
+    "choose_letters": CHOOSE.format(body='''    global REDRIVEN
+    try:
+        REDRIVEN
+    except NameError:
+        REDRIVEN = set()
+    ids = [letter["message_id"] for letter in letters if letter["group"] == "shipping"
+           and "parse" in letter["reason"] and letter["message_id"] not in REDRIVEN]
+    REDRIVEN.update(ids)
+    return ids''')},
+    {REDRIVE_3: "still wait in the dead letters"})
+
+#: keeps its PO-box answers under a key of its own: right on a fresh service, but a deploy keeps
+#: version 1's state, which has no such key, so every re-driven letter fails again after the
+#: deploy. The choice of letters is right; the feedback must say it is version 2 that failed.
+ADDS_A_STATE_KEY = Variant("version 2 adds a key version 1's state lacks", "ex08-redrive", {
+    "fixed_service": FIXED.replace('"failed": {{}}}})',
+                                   '"failed": {{}}, "po_boxes": {{}}}})').format(
+        body='''        if event.order_id in state["po_boxes"]:
+            return []
+        if event.address.lower().startswith("po box"):
+            state["po_boxes"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item,
+                                   quantity=event.quantity,
+                                   reason="the courier does not deliver to a PO box")]''')},
+    {REDRIVE_1: "a deploy keeps the running service's state",
+     REDRIVE_2: "failed on it again (KeyError: 'po_boxes')",
+     REDRIVE_3: "a deploy keeps the running service's state",
+     REDRIVE_HIDDEN: "a deploy keeps the running service's state"})
+
+#: answers a PO box with a ShipmentFailed that says one item, whatever the order was: the saga
+#: still compensates (inventory releases what it reserved), but the answer misdescribes the order.
+SAYS_ONE_ITEM = Variant("version 2's ShipmentFailed says quantity 1", "ex08-redrive", {
+    "fixed_service": FIXED.format(body='''        if event.address.lower().startswith("po box"):
+            state["failed"][event.order_id] = "the courier does not deliver to a PO box"
+            return [ShipmentFailed(order_id=event.order_id, item=event.item, quantity=1,
+                                   reason="the courier does not deliver to a PO box")]''')},
+    {FIX_HIDDEN: "copy item and quantity", REDRIVE_HIDDEN: "your ShipmentFailed said 1 kettle"})
+
 WRONG_EX08 = (SWALLOWS, SHIPS_ANYWAY, CASE_SENSITIVE, REDRIVES_EVERYTHING, REDRIVES_NOTHING,
               ASKS_TWICE, TRUSTS_THE_ATTEMPT_COUNT, REMEMBERS_OUTSIDE_THE_STATE, SWAPS_VERSION_1,
-              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON)
-CORRECT_EX08 = (CHOOSES_BY_EVENT,)
+              REDRIVES_SHIPPINGS_WHATEVER_THE_REASON, FORGETS_SHIPPED_REPEATS,
+              REMEMBERS_EARLIER_CALLS, ADDS_A_STATE_KEY, SAYS_ONE_ITEM)
+CORRECT_EX08 = (CHOOSES_BY_EVENT, CHOOSES_A_SET_AND_CATCHES_THE_PARSE_ERROR, CHOOSES_A_TUPLE)
