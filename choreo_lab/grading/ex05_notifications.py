@@ -27,7 +27,7 @@ from ..examples.notifications import (
     sent,
     user_ids,
 )
-from ..faults import AnyFault, Duplicate, FaultPlan, Kill, Restart
+from ..faults import AnyFault, Crash, Duplicate, FaultPlan, Kill, Reorder, Restart
 from ..simulation import Simulation
 from ..text import duration_text
 from .feedback import explain, fault_calls, plural
@@ -46,6 +46,8 @@ RECENT_USER = "u-7"
 #: signs up an hour after loyalty went live, while it is down for `DOWN_FOR`: new, handled late
 LATE_USER = "u-8"
 DOWN_FOR = 3 * DAY
+#: how long signup waits for the broker to confirm a publish before it publishes again
+PUBLISH_RETRY = 1_000
 
 
 #: how much later than REMINDER_AFTER after sign-up a reminder may be asked for (latency,
@@ -140,8 +142,9 @@ def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
                 told_twice: Sequence[str] = ()) -> FanoutRun:
     """Three users sign up on days 0-2; a month later loyalty joins from the beginning; more sign up.
 
-    `told_twice`: new users whose sign-up signup publishes twice (it retried a publish it
-    could not tell had gone out: two messages, one fact).
+    `told_twice`: new users whose sign-up signup publishes twice, the second time
+    `PUBLISH_RETRY` later (it retried a publish it could not tell had gone out: two messages,
+    one fact, published at two moments).
     `just_before`: users who sign up an hour before loyalty goes live (history, however
     recent). `while_down`: users who sign up an hour after it went live, while it is down
     for three days; it handles their sign-ups three days late (new members all the same).
@@ -163,6 +166,7 @@ def loyalty_run(learner: Learner, faults: Sequence[AnyFault] = (), *,
         register_user(sim, user_id)
     for user_id in told_twice:
         register_user(sim, user_id)
+        sim.run_for(PUBLISH_RETRY)
         register_user(sim, user_id)
     if while_down:
         sim.run_for(HOUR)
@@ -182,17 +186,42 @@ KEY_HINT = ("give SendSms an idempotency_key named after the fact (f'loyalty/{us
             "repeated request is sent once by the gateway.")
 
 
-def expect_members(run: FanoutRun, users: Sequence[str]) -> None:
+def loyalty_members(run: FanoutRun) -> dict:
     members = run.sim.state("loyalty").get("members")
     if not isinstance(members, dict):
         run.fail("The loyalty service's state has no `members` dict.",
                  "keep ctx.state['members'][user_id] = {'points': 100, ...}.")
-    missing = [user for user in users if not isinstance(members.get(user), dict)
-               or members[user].get("points") != 100]
+    return members
+
+
+def expect_members(run: FanoutRun, users: Sequence[str]) -> None:
+    """Each of `users` is a member with 100 points."""
+    members = loyalty_members(run)
+    missing = [user for user in users if not isinstance(members.get(user), dict)]
     if missing:
         run.fail(f"Loyalty was added from the beginning of the log, yet {', '.join(missing)} "
                  "is not a member with 100 points.", "every UserRegistered in the log is a "
                  "member, old or new: rebuild your state from all of them.", missing[0])
+    expect_100_points(run, users)
+
+
+def expect_100_points(run: FanoutRun, users: Sequence[str]) -> None:
+    """Those of `users` who are members have 100 points each (whether all are members is
+    `expect_members`'s to judge, so a check of repeats does not fail a missing member too)."""
+    members = loyalty_members(run)
+    # A member whose points are not 100 is there, but counted wrong: most often a sign-up
+    # delivered again that added its 100 points again.
+    miscounted = [user for user in users if isinstance(members.get(user), dict)
+                  and members[user].get("points") != 100]
+    if miscounted:
+        user = miscounted[0]
+        points = members[user].get("points")
+        again = (" - as if each delivery of their sign-up added 100 more"
+                 if type(points) is int and points > 100 else "")
+        run.fail(f"{user} is a member with {points!r} points, not 100{again}.",
+                 "every member has 100 points, however often their sign-up is delivered: set "
+                 "them (ctx.state['members'][user_id] = {'points': 100, ...}), do not add to "
+                 "them.", user)
 
 
 def rebuilds_members_from_history_and_texts_none_of_them(learner: Learner) -> None:
@@ -227,16 +256,18 @@ def texts_each_new_member_once_when_acks_are_lost(learner: Learner) -> None:
     run = loyalty_run(learner, [Duplicate(service="loyalty", event_type="UserRegistered", times=2),
                                 Duplicate(service="sms-gateway", event_type="SendSms", times=2)],
                       new_users=("u-4", "u-5"))
+    expect_100_points(run, (*OLD_USERS, "u-4", "u-5"))
     for user_id in ("u-4", "u-5"):
         if run.texts(user_id) != 1:
             run.fail(f"{user_id} got {plural(run.texts(user_id), 'welcome text')} after lost acks.",
                      KEY_HINT, user_id)
     run = loyalty_run(learner, new_users=(), told_twice=("u-6",))
     if run.texts("u-6") != 1:
-        run.fail(f"Signup published u-6's sign-up twice (it retried a publish it could not tell "
-                 f"had gone out: two messages, one fact), and u-6 got "
-                 f"{plural(run.texts('u-6'), 'welcome text')}. A key made of the message id "
-                 "differs between the two; a key named after the fact does not.", KEY_HINT, "u-6")
+        run.fail(f"Signup published u-6's sign-up twice, {duration_text(PUBLISH_RETRY)} apart "
+                 f"(it retried a publish it could not tell had gone out: two messages, one "
+                 f"fact), and u-6 got {plural(run.texts('u-6'), 'welcome text')}. A key made of "
+                 "the message id, or of when it was published, differs between the two; a key "
+                 "named after the fact does not.", KEY_HINT, "u-6")
 
 
 # -- reminder: a timer, cancelled or ignored --------------------------------------------------------
@@ -279,11 +310,32 @@ def expect_one_reminder(run: FanoutRun, user_id: str, registered_at: int = 0) ->
                  "exactly REMINDER_AFTER.", user_id)
 
 
+#: when the reminder service goes down, just after it handled u-1's sign-up (at t=1) and
+#: crashed before acking it, and before the sign-up is redelivered; it is back on day 3
+DOWN_AFTER_SIGNUP = 5
+REMINDER_KEY_HINT = ("give SendEmail an idempotency_key named after the fact "
+                     "(f'reminder/{user_id}'), so the provider sends a repeated reminder once.")
+
+
 def reminds_an_unconfirmed_user_once_two_days_later(learner: Learner) -> None:
+    """Lost acks of the timer's message and of the provider; then a sign-up handled again
+    after its timer fired: a second timer, a second ReminderDue, one fact."""
     run = reminder_run(learner, {}, faults=[
         Duplicate(service="reminder", event_type="ReminderDue", times=1),
         Duplicate(service="email-provider", event_type="SendEmail", times=3)])
     expect_one_reminder(run, "u-1")
+    run = reminder_run(learner, {}, faults=[
+        Crash(service="reminder", event_type="UserRegistered", point="after_commit_before_ack",
+              times=1),
+        Kill(service="reminder", at=DOWN_AFTER_SIGNUP), Restart(service="reminder", at=3 * DAY)])
+    reminders = run.reminders("u-1")
+    if len(reminders) != 1:
+        run.fail("The reminder service handled u-1's sign-up, crashed before acking it, and was "
+                 "down until day 3; the timer fired meanwhile (the broker keeps timers). Back, "
+                 "it handled the sign-up again - a new timer, as the first had fired - and u-1 "
+                 f"got {plural(len(reminders), 'reminder')}: two ReminderDue messages, one "
+                 "fact. A key made of the message id differs between the two; a key named "
+                 "after the fact does not.", REMINDER_KEY_HINT, "u-1")
 
 
 def sends_no_reminder_after_a_confirmation_and_cancels_the_timer(learner: Learner) -> None:
@@ -303,6 +355,32 @@ def sends_no_reminder_after_a_confirmation_and_cancels_the_timer(learner: Learne
     if run.reminders("u-1"):
         run.fail("u-1 confirmed on day 1 and still got a reminder.",
                  "remember who confirmed, and cancel their timer.", "u-1")
+
+
+#: how long u-1's sign-up is held up on its way to the reminder service, while their
+#: confirmation, a second after the sign-up, overtakes it
+HELD_UP = 60_000
+
+
+def confirmation_overtakes_the_sign_up(learner: Learner) -> None:
+    """u-1 confirms a second after signing up, and the confirmation reaches the reminder first
+    (the sign-up's delivery was held up): the sign-up that comes later must not undo it."""
+    faults = [Reorder(service="reminder", event_type="UserRegistered", correlation_id="u-1",
+                      by=HELD_UP)]
+    try:
+        run = reminder_run(learner, {"u-1": 1000}, faults=faults)
+    except Failed as error:
+        raise Failed("u-1 confirmed a second after signing up, and the confirmation reached the "
+                     "reminder service before the sign-up did (its delivery was held up a "
+                     f"minute). Then: {error}") from None
+    if run.reminders("u-1"):
+        run.fail("u-1 confirmed a second after signing up, and the confirmation reached the "
+                 "reminder service before the sign-up did (its delivery was held up a minute). "
+                 "Your service handled the confirmation, then the sign-up - and later reminded "
+                 "u-1, who had confirmed.", "a confirmation holds for good: when the sign-up "
+                 "comes after it, keep it (do not overwrite what you remembered, and remember "
+                 "a confirmation even of a user you have not heard of yet); set no timer for a "
+                 "user who confirmed.", "u-1")
 
 
 def reminder_due(learner: Learner, user_id: str = "u-1", at: int = DAY) -> int | None:
@@ -334,6 +412,7 @@ def stays_quiet_when_the_confirmation_waited_while_the_timer_fired(learner: Lear
                  "your service handled the confirmation, then the ReminderDue that had already "
                  "fired - and sent a reminder.", "cancelling is not enough once a timer has "
                  "fired: when ReminderDue comes, check whether the user confirmed.", "u-1")
+    confirmation_overtakes_the_sign_up(learner)
 
 
 # -- both, under the chaos explorer -------------------------------------------------------------
@@ -416,7 +495,7 @@ TASKS = (
               reminds_an_unconfirmed_user_once_two_days_later),
         Check("sends no reminder after a confirmation, and cancels the timer", 1,
               sends_no_reminder_after_a_confirmation_and_cancels_the_timer),
-        Check("stays quiet when the confirmation waited while the timer fired", 1,
+        Check("stays quiet when the confirmation waited while the timer fired, or came first", 1,
               stays_quiet_when_the_confirmation_waited_while_the_timer_fired),
     ), hidden_count=1, hidden_points=1),
     Task("fanout_chaos", EXERCISE, "survive the chaos explorer", (

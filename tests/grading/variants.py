@@ -861,7 +861,7 @@ def make_reminder_service() -> Service:
 
 ONLY_CANCELS = Variant("cancels the timer but never checks when it fires", "ex05-notifications", {
     "reminder_service": REMINDER.format(body="        pass")},
-    {"stays quiet when the confirmation waited while the timer fired":
+    {"stays quiet when the confirmation waited while the timer fired, or came first":
      "cancelling is not enough once a timer has fired",
      # the systematic explorer delays a confirmation past the timer at one of its sites
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
@@ -907,7 +907,7 @@ LATE_AND_ONLY_CANCELS = Variant(
     {"reminds an unconfirmed user once, two days later, despite lost acks":
      "after the 2 days were up",
      "reminds each of several users on their own schedule": "after the 2 days were up",
-     "stays quiet when the confirmation waited while the timer fired":
+     "stays quiet when the confirmation waited while the timer fired, or came first":
      "cancelling is not enough once a timer has fired",
      "keeps every invariant over 80 more seeded fault schedules": "reminder"})
 
@@ -920,6 +920,146 @@ REMINDS_TOO_LATE = Variant("sets the reminder's timer a month too late", "ex05-n
      "A reminder comes 2 days after sign-up, not later",
      "reminds each of several users on their own schedule": "after the 2 days were up"})
 
+# Keys the text by the sign-up's publish time: right for a redelivery (the same message),
+# wrong for a sign-up that signup published again a moment later.
+KEYS_BY_PUBLISH_TIME = Variant("texts under a key made of the sign-up's publish time",
+                               "ex05-notifications", {"loyalty_service": LOYALTY.format(body='''
+        if ctx.envelope.published_at < ctx.state["went_live"]:
+            return None
+        return SendSms(to=event.phone, user_id=event.user_id, text="loyalty-welcome",
+                       idempotency_key=f"loyalty/{event.user_id}/{ctx.envelope.published_at}")
+''')}, {"texts each new member once when acks are lost": "or of when it was published"})
+
+# Adds 100 points on every delivery: right once, 200 points after a repeat.
+ADDS_POINTS_ON_EVERY_DELIVERY = Variant(
+    "adds 100 points on every delivery of a sign-up", "ex05-notifications", {
+        "loyalty_service": LOYALTY.replace(
+            'ctx.state["members"][event.user_id] = {{"points": 100}}',
+            'member = ctx.state["members"].setdefault(event.user_id, {{"points": 0}})\n'
+            '        member["points"] += 100').format(body='''
+        if ctx.envelope.published_at < ctx.state["went_live"]:
+            return None
+        return SendSms(to=event.phone, user_id=event.user_id, text="loyalty-welcome",
+                       idempotency_key=f"loyalty/{event.user_id}")
+''')}, {title: "do not add to them" for title in (
+        "texts each new member once when acks are lost",
+        "texts new members once across crashes and a lost request")})
+
+REMINDER_PARTS = """
+def make_reminder_service() -> Service:
+    reminder = Service("reminder", {init})
+
+    @reminder.handles(UserRegistered)
+    def plan_reminder(event, ctx):
+{signed_up}
+
+    @reminder.handles(EmailConfirmed)
+    def note_confirmation(event, ctx):
+{confirmed}
+
+    @reminder.handles(ReminderDue, publishes=(SendEmail,))
+    def send_reminder(event, ctx):
+{due}
+
+    return reminder
+"""
+SIGNED_UP = """        ctx.state["emails"][event.user_id] = event.email
+        ctx.schedule(ReminderDue(user_id=event.user_id), after=REMINDER_AFTER,
+                     name=f"remind/{event.user_id}")"""
+CONFIRMED = """        ctx.state["confirmed"].append(event.user_id)
+        ctx.cancel(f"remind/{event.user_id}")"""
+DUE = """        if event.user_id in ctx.state["confirmed"]:
+            return None
+        return SendEmail(to=ctx.state["emails"][event.user_id], user_id=event.user_id,
+                         kind="confirm-reminder", idempotency_key=f"reminder/{event.user_id}")"""
+
+
+def reminder_parts(init: str = '{"emails": {}, "confirmed": []}', signed_up: str = SIGNED_UP,
+                   confirmed: str = CONFIRMED, due: str = DUE) -> dict[str, str]:
+    """The reminder cell from its handlers' bodies (the plain answer's by default)."""
+    return {"reminder_service": REMINDER_PARTS.format(init=init, signed_up=signed_up,
+                                                      confirmed=confirmed, due=due)}
+
+
+OVERTAKEN = "stays quiet when the confirmation waited while the timer fired, or came first"
+
+# One record per user, written afresh at sign-up: a confirmation that came first is forgotten.
+SIGN_UP_OVERWRITES_THE_CONFIRMATION = Variant(
+    "the sign-up overwrites a confirmation that came first", "ex05-notifications",
+    reminder_parts('{"users": {}}', signed_up="""        ctx.state["users"][event.user_id] = {"email": event.email, "confirmed": False}
+        ctx.schedule(ReminderDue(user_id=event.user_id), after=REMINDER_AFTER,
+                     name=f"remind/{event.user_id}")""", confirmed="""        ctx.state["users"].setdefault(event.user_id, {})["confirmed"] = True
+        ctx.cancel(f"remind/{event.user_id}")""", due="""        user = ctx.state["users"][event.user_id]
+        if user["confirmed"]:
+            return None
+        return SendEmail(to=user["email"], user_id=event.user_id, kind="confirm-reminder",
+                         idempotency_key=f"reminder/{event.user_id}")"""),
+    {OVERTAKEN: "a confirmation holds for good"})
+
+# Remembers a confirmation by forgetting the address: the sign-up that comes later puts it back.
+CONFIRMATION_FORGETS_THE_ADDRESS = Variant(
+    "remembers a confirmation by deleting the address", "ex05-notifications",
+    reminder_parts(confirmed="""        ctx.state["emails"].pop(event.user_id, None)
+        ctx.cancel(f"remind/{event.user_id}")""", due="""        if event.user_id not in ctx.state["emails"]:
+            return None
+        return SendEmail(to=ctx.state["emails"][event.user_id], user_id=event.user_id,
+                         kind="confirm-reminder", idempotency_key=f"reminder/{event.user_id}")"""),
+    {OVERTAKEN: "reached the reminder service before the sign-up did"})
+
+# Ignores a confirmation of a user it has not heard of yet.
+CONFIRMS_ONLY_KNOWN_USERS = Variant(
+    "ignores a confirmation from a user it has not heard of", "ex05-notifications",
+    reminder_parts(confirmed="""        if event.user_id not in ctx.state["emails"]:
+            return
+        ctx.state["confirmed"].append(event.user_id)
+        ctx.cancel(f"remind/{event.user_id}")"""),
+    {OVERTAKEN: "remember a confirmation even of a user you have not heard of yet"})
+
+# Keys the reminder by the ReminderDue's message id: one email per timer, and a sign-up
+# handled again after its timer fired sets a second one.
+REMINDER_KEYED_BY_MESSAGE_ID = Variant(
+    "emails the reminder under a key made of the message id", "ex05-notifications",
+    reminder_parts(due=DUE.replace('f"reminder/{event.user_id}"', 'f"reminder/{ctx.message_id}"')),
+    {"reminds an unconfirmed user once, two days later, despite lost acks":
+     "two ReminderDue messages, one fact"})
+
+# Right answers written differently: loyalty skips a member it knows (a check committed with
+# its request) and keys by message id, uses the closure's went_live and returns lists.
+LOYALTY_DEDUPS_IN_STATE = Variant(
+    "loyalty skips a member it knows, keyed by message id", "ex05-notifications", {
+        "loyalty_service": """
+def make_loyalty_service(went_live):
+    loyalty = Service("loyalty", {"members": {}})
+
+    @loyalty.handles(UserRegistered, publishes=(SendSms,))
+    def welcome_member(event, ctx):
+        if event.user_id in ctx.state["members"]:
+            return []
+        ctx.state["members"][event.user_id] = {"points": 100}
+        if ctx.envelope.published_at >= went_live:
+            return [SendSms(to=event.phone, user_id=event.user_id, text="Welcome!",
+                            idempotency_key=ctx.message_id)]
+        return []
+
+    return loyalty
+"""})
+
+# The reminder skips repeated sign-ups, keeps confirmations in a dict, names its timers
+# differently and returns lists.
+REMINDER_DIFFERENTLY = Variant(
+    "reminder skips repeated sign-ups, confirmations in a dict", "ex05-notifications",
+    reminder_parts('{"emails": {}, "confirmed": {}}', signed_up="""        if event.user_id in ctx.state["emails"]:
+            return
+        ctx.state["emails"][event.user_id] = event.email
+        if event.user_id not in ctx.state["confirmed"]:
+            ctx.schedule(ReminderDue(user_id=event.user_id), after=REMINDER_AFTER,
+                         name=f"reminder-{event.user_id}")""", confirmed="""        ctx.state["confirmed"][event.user_id] = ctx.now
+        ctx.cancel(f"reminder-{event.user_id}")""", due="""        if event.user_id in ctx.state["confirmed"]:
+            return []
+        return [SendEmail(to=ctx.state["emails"][event.user_id], user_id=event.user_id,
+                          kind="confirm-reminder",
+                          idempotency_key=f"confirm-reminder/{event.user_id}")]"""))
+
 WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BACK,
          INVENTORY_TRUSTS_THE_ATTEMPT, PUTS_BACK_WITHOUT_RECEIVED, REFUND_WITHOUT_RELEASE,
          COMPENSATIONS_TRUST_THE_ATTEMPT, RELEASES_TWICE_THEN_MENDS,
@@ -930,7 +1070,11 @@ WRONG = (OFF_BY_ONE, NO_STOCK_CHECK, RESERVES_TWICE, RESERVES_TWICE_THEN_PUTS_BA
          IGNORES_WENT_LIVE, TEXTS_THE_WRONG_NUMBER, REMINDS_THE_WRONG_ADDRESS,
          LATE_AND_ONLY_CANCELS, REMINDS_TOO_LATE, KEYS_BY_MESSAGE_ID)
 WRONG += (REFUSAL_NOT_RECORDED, *WRONG_REFUNDS)
-CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY)
+WRONG += (KEYS_BY_PUBLISH_TIME, ADDS_POINTS_ON_EVERY_DELIVERY,
+          SIGN_UP_OVERWRITES_THE_CONFIRMATION, CONFIRMATION_FORGETS_THE_ADDRESS,
+          CONFIRMS_ONLY_KNOWN_USERS, REMINDER_KEYED_BY_MESSAGE_ID)
+CORRECT_DIFFERENTLY = (INVENTORY_DIFFERENTLY, COMPENSATIONS_DIFFERENTLY,
+                       LOYALTY_DEDUPS_IN_STATE, REMINDER_DIFFERENTLY)
 
 from .variants_ex09 import CORRECT_EX09, WRONG_EX09  # noqa: E402
 
