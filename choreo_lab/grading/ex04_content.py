@@ -223,9 +223,9 @@ def expect_the_reason_given(run: PipelineRun, content_id: str, version: int) -> 
     """The creator is told why: the reason moderation or transcoding gave for that version,
     in `told` and in UploadDeleted alike (not a reason made up, nor another version's). Once
     told (expect_cleaned_up); checked in one check only, so a wrong reason costs one point."""
-    told = next(entry for entry in run.sim.state("upload")["told"]
-                if isinstance(entry, dict) and entry.get("content_id") == content_id
-                and entry.get("version") == version)
+    told = next((entry for entry in run.sim.state("upload")["told"]
+                 if isinstance(entry, dict) and entry.get("content_id") == content_id
+                 and entry.get("version") == version), {})
     messages = run.sim.trace.messages_of(content_id)
     reasons = [e.event.reason for e in messages  # type: ignore[attr-defined]
                if e.event_type in ("ModerationRejected", "TranscodingFailed")
